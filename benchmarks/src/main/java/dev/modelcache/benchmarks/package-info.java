@@ -1,0 +1,2 @@
+/** JMH benchmarks and helpers for the comparison scripts. */
+package dev.modelcache.benchmarks;

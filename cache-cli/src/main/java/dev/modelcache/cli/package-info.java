@@ -1,0 +1,2 @@
+/** The {@code modelcache} command line tool. */
+package dev.modelcache.cli;

@@ -1,0 +1,13 @@
+/**
+ * The node-local model cache: identity, manifests, the download engine, leases, eviction and the
+ * storage-backend SPI.
+ */
+module dev.modelcache.core {
+  requires com.github.benmanes.caffeine;
+  requires com.google.common;
+
+  exports dev.modelcache.core;
+  exports dev.modelcache.core.spi;
+
+  uses dev.modelcache.core.spi.StorageBackendProvider;
+}

@@ -1,0 +1,3 @@
+/** Safetensors parsing, validation and fast loading into pluggable sinks. */
+module dev.modelcache.loader {
+}
