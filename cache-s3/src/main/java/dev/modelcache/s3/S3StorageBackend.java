@@ -272,13 +272,13 @@ public final class S3StorageBackend implements StorageBackend {
     for (S3Object object : found) {
       paths.add(ObjectKeys.relativePath(location.key(), object.key()));
     }
-    checkNoFileIsADirectory(found, paths);
+    checkNoFileIsADirectory(found.stream().map(S3Object::key).toList(), paths);
     List<RemoteObject> objects = headAll(location, found, paths);
     objects.sort(Comparator.comparing(RemoteObject::relativePath));
     return List.copyOf(objects);
   }
 
-  private static void checkNoFileIsADirectory(List<S3Object> objects, List<String> paths)
+  static void checkNoFileIsADirectory(List<String> keys, List<String> paths)
       throws InvalidObjectKeyException {
     Set<String> directories = new HashSet<>();
     for (String path : paths) {
@@ -289,7 +289,7 @@ public final class S3StorageBackend implements StorageBackend {
     for (int i = 0; i < paths.size(); i++) {
       if (directories.contains(paths.get(i))) {
         throw new InvalidObjectKeyException(
-            objects.get(i).key(), "it is a file and also the directory of other keys");
+            keys.get(i), "it is a file and also the directory of other keys");
       }
     }
   }
