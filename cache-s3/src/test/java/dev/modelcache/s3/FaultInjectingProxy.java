@@ -31,6 +31,10 @@ final class FaultInjectingProxy implements AutoCloseable {
   enum Fault {
     /** Answer 503 SlowDown without asking the server. */
     SLOW_DOWN,
+    /** Answer 500 InternalError without asking the server. */
+    INTERNAL_ERROR,
+    /** Send the headers and half the body, then nothing until the client gives up. */
+    STALL_MID_BODY,
     /** Send the headers and half the body, then reset the connection (RST). */
     RESET_MID_BODY,
     /** Send the headers and half the body, then close normally (FIN): a truncated body. */
@@ -111,13 +115,18 @@ final class FaultInjectingProxy implements AutoCloseable {
         }
       }
       OutputStream toClient = client.getOutputStream();
-      if (fault == Fault.SLOW_DOWN) {
+      if (fault == Fault.SLOW_DOWN || fault == Fault.INTERNAL_ERROR) {
+        boolean slowDown = fault == Fault.SLOW_DOWN;
         byte[] body =
-            ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
-                    + "<Message>Please reduce your request rate.</Message></Error>")
+            ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
+                    + (slowDown ? "SlowDown" : "InternalError")
+                    + "</Code><Message>"
+                    + (slowDown ? "Please reduce your request rate." : "We encountered an internal error.")
+                    + "</Message></Error>")
                 .getBytes(StandardCharsets.UTF_8);
         String response =
-            "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: "
+            (slowDown ? "HTTP/1.1 503 Slow Down" : "HTTP/1.1 500 Internal Server Error")
+                + "\r\nContent-Type: application/xml\r\nContent-Length: "
                 + body.length
                 + "\r\nConnection: close\r\n\r\n";
         toClient.write(response.getBytes(StandardCharsets.ISO_8859_1));
@@ -150,6 +159,14 @@ final class FaultInjectingProxy implements AutoCloseable {
             copy(fromServer, toClient, half);
             toClient.flush();
             client.setSoLinger(true, 0); // close() now sends RST
+          }
+          case STALL_MID_BODY -> {
+            copy(fromServer, toClient, half);
+            toClient.flush();
+            // Hold the connection open, silent, until the client closes it or the proxy stops.
+            while (!closed && fromClient.read() >= 0) {
+              // a well-behaved client sends nothing more
+            }
           }
           case TRUNCATE_BODY -> {
             copy(fromServer, toClient, half);

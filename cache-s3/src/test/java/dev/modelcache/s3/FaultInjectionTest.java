@@ -42,7 +42,7 @@ class FaultInjectionTest {
             .endpoint(proxy.endpoint())
             .region("us-east-1")
             .credentialsProvider(S3TestServer.credentials())
-            .readTimeout(Duration.ofSeconds(5))
+            .readTimeout(Duration.ofSeconds(1))
             .build();
     server.createBucket("faults");
     data = random(SIZE_BYTES, 42);
@@ -63,7 +63,9 @@ class FaultInjectionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Fault.class, names = {"SLOW_DOWN", "RESET_MID_BODY", "TRUNCATE_BODY"})
+  @EnumSource(
+      value = Fault.class,
+      names = {"SLOW_DOWN", "INTERNAL_ERROR", "RESET_MID_BODY", "TRUNCATE_BODY", "STALL_MID_BODY"})
   void transientFaultFailsOnceAsRetryableThenTheSameBufferReadsCorrectly(Fault fault) throws Exception {
     ByteBuffer dst = ByteBuffer.allocateDirect(1024 * 1024);
     int getsBefore = proxy.rangedGets();
@@ -76,8 +78,11 @@ class FaultInjectionTest {
         .satisfies(e -> assertThat(((StorageException) e).retryable()).as("retryable").isTrue())
         .satisfies(
             e -> {
-              if (fault == Fault.SLOW_DOWN) {
-                assertThat(e).hasMessageContaining("503").hasMessageContaining("SlowDown");
+              switch (fault) {
+                case SLOW_DOWN -> assertThat(e).hasMessageContaining("503").hasMessageContaining("SlowDown");
+                case INTERNAL_ERROR -> assertThat(e).hasMessageContaining("500").hasMessageContaining("InternalError");
+                case STALL_MID_BODY -> assertThat(e).hasMessageContaining("Timeout");
+                default -> assertThat(e).hasMessageContaining("failed after");
               }
             });
     // The SDK did not retry behind the engine's back: exactly one GET reached the proxy.
@@ -121,6 +126,33 @@ class FaultInjectionTest {
     }
     assertThat(differing).isEqualTo(1);
     assertThat(md5(got)).isNotEqualTo(object.checksum().hex());
+  }
+
+  @Test
+  void closingTheBackendFailsAReadThatIsInFlightInsteadOfHangingIt() throws Exception {
+    S3StorageBackend closing =
+        S3StorageBackend.builder()
+            .endpoint(proxy.endpoint())
+            .region("us-east-1")
+            .credentialsProvider(S3TestServer.credentials())
+            .readTimeout(Duration.ofSeconds(30))
+            .build();
+    RemoteObject listed = closing.list(URI.create("s3://faults/model/")).get(0);
+    int getsBefore = proxy.rangedGets();
+    proxy.inject(Fault.STALL_MID_BODY);
+    var reading = closing.readAsync(listed, 0, ByteBuffer.allocate(SIZE_BYTES));
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (proxy.rangedGets() == getsBefore && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    Thread.sleep(200); // let the body start and stall
+    long t0 = System.nanoTime();
+    closing.close();
+
+    assertThatThrownBy(() -> reading.get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isInstanceOf(java.util.concurrent.ExecutionException.class)
+        .hasCauseInstanceOf(IOException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
   }
 
   /** What the download engine does: retry retryable failures with a short backoff, fail at once otherwise. */
