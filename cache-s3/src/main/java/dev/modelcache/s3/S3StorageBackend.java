@@ -683,7 +683,9 @@ public final class S3StorageBackend implements StorageBackend {
           }
           region = chain.build().getRegion().id();
         } catch (SdkException none) {
-          region = FALLBACK_REGION;
+          // The SDK reads AWS_REGION only; the AWS CLI's AWS_DEFAULT_REGION is honoured too.
+          String cliRegion = environment.get("AWS_DEFAULT_REGION");
+          region = cliRegion != null && !cliRegion.isBlank() ? cliRegion.strip() : FALLBACK_REGION;
         }
       }
       boolean pathStyle = b.pathStyle != null ? b.pathStyle : endpoint != null;
@@ -726,8 +728,9 @@ public final class S3StorageBackend implements StorageBackend {
 
     /**
      * The region to sign for, such as {@code eu-west-1}. Default: the SDK's region chain
-     * ({@code AWS_REGION}, {@code aws.region}, the profile, instance metadata), else {@value
-     * #FALLBACK_REGION}, which is also right for most S3-compatible stores.
+     * ({@code aws.region}, {@code AWS_REGION}, the profile, instance metadata), then
+     * {@code AWS_DEFAULT_REGION}, else {@value #FALLBACK_REGION}, which is also right for most
+     * S3-compatible stores. On AWS, a bucket in another region is followed there.
      */
     public Builder region(String region) {
       Objects.requireNonNull(region, "region");

@@ -394,7 +394,7 @@ class S3StorageBackendTest {
   }
 
   @Test
-  void regionFallsBackToUsEast1WhenNoneIsConfigured() {
+  void regionFallsBackToTheCliVariableThenUsEast1WhenNoneIsConfigured() {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         System.getenv("AWS_REGION") == null
             && System.getenv("AWS_DEFAULT_REGION") == null
@@ -403,6 +403,9 @@ class S3StorageBackendTest {
         "a region is configured on this machine");
     var resolved = S3StorageBackend.ResolvedSettings.resolve(S3StorageBackend.builder(), Map.of());
     assertThat(resolved.region()).isEqualTo("us-east-1");
+    var cli = S3StorageBackend.ResolvedSettings.resolve(
+        S3StorageBackend.builder(), Map.of("AWS_DEFAULT_REGION", "ap-south-1"));
+    assertThat(cli.region()).isEqualTo("ap-south-1");
   }
 
   @Test
