@@ -48,6 +48,8 @@ final class FaultInjectingProxy implements AutoCloseable {
   private final Queue<Fault> faults = new ConcurrentLinkedQueue<>();
   private final AtomicInteger rangedGets = new AtomicInteger();
   private final AtomicInteger injected = new AtomicInteger();
+  private volatile int hookAtRangedGet = -1;
+  private volatile Runnable hook;
   private final Thread acceptor;
   private volatile boolean closed;
 
@@ -64,6 +66,16 @@ final class FaultInjectingProxy implements AutoCloseable {
   /** Queues faults for the next ranged GETs, one each. */
   void inject(Fault... next) {
     faults.addAll(List.of(next));
+  }
+
+  /**
+   * Runs {@code action} once, on the proxy's thread, when the {@code n}-th ranged GET from now
+   * arrives, before that GET is forwarded: a way to change the store at a chosen point of a
+   * download.
+   */
+  void beforeRangedGet(int n, Runnable action) {
+    hook = action;
+    hookAtRangedGet = rangedGets.get() + n;
   }
 
   /** Ranged GETs seen so far, faulty or not. */
@@ -108,7 +120,12 @@ final class FaultInjectingProxy implements AutoCloseable {
           requestLine.startsWith("GET ") && header(lines, "range") != null;
       Fault fault = null;
       if (rangedGet) {
-        rangedGets.incrementAndGet();
+        int seen = rangedGets.incrementAndGet();
+        Runnable action = hook;
+        if (action != null && seen == hookAtRangedGet) {
+          hook = null;
+          action.run();
+        }
         fault = faults.poll();
         if (fault != null) {
           injected.incrementAndGet();
