@@ -57,7 +57,20 @@ fi
 log "building benchmarks"
 ./mvnw -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath \
   -Dmdep.outputFile=target/cp.txt >/dev/null
-CP="$ROOT_DIR/benchmarks/target/classes:$(cat benchmarks/target/cp.txt)"
+# Run from a copy of the project's classes and jars, so rebuilding the tree meanwhile is harmless.
+LIB="$WORK/lib"
+rm -rf "$LIB" && mkdir -p "$LIB"
+cp -r benchmarks/target/classes "$LIB/0-classes"
+CP="$LIB/0-classes"
+IFS=: read -ra CP_ENTRIES < benchmarks/target/cp.txt
+n=1
+for entry in "${CP_ENTRIES[@]}"; do
+  case "$entry" in
+    "$ROOT_DIR"/*) cp -r "$entry" "$LIB/$n-$(basename "$entry")"; CP="$CP:$LIB/$n-$(basename "$entry")" ;;
+    *) CP="$CP:$entry" ;;
+  esac
+  n=$((n + 1))
+done
 S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
 if [ ! -f "$S3PROXY_JAR" ]; then
   ./mvnw -B -q dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false >/dev/null
@@ -76,7 +89,7 @@ if [ ! -f "$SRC/.complete-$SHARDS-$SHARD_MIB" ]; then
   : > "$SRC/extra/empty.txt"
   touch "$SRC/.complete-$SHARDS-$SHARD_MIB"
 fi
-TOTAL_BYTES=$(find "$SRC" -type f ! -name '.complete-*' -printf '%s\n' | awk '{s+=$1} END {print s}')
+TOTAL_BYTES=$(find "$SRC" -type f ! -name '.complete-*' -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}')
 
 # --- the server ------------------------------------------------------------------------------
 SERVER_PID=""

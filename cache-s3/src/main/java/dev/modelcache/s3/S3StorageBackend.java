@@ -323,7 +323,9 @@ public final class S3StorageBackend implements StorageBackend {
       return heads;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StorageException("interrupted while " + "listing " + location, false, e);
+      var interrupted = new java.io.InterruptedIOException("interrupted while listing " + location);
+      interrupted.initCause(e);
+      throw interrupted;
     } catch (ExecutionException e) {
       results.forEach(r -> r.cancel(true));
       if (e.getCause() instanceof IOException io) {
@@ -601,7 +603,7 @@ public final class S3StorageBackend implements StorageBackend {
     if (chunkBytes < 1) {
       throw new IllegalArgumentException("chunkBytes must be at least 1: " + chunkBytes);
     }
-    return new ObjectInputStream(this, object, chunkBytes);
+    return new RangedObjectStream(this, object, chunkBytes);
   }
 
   private void ensureOpen() throws StorageException {

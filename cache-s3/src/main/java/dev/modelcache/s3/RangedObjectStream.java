@@ -10,14 +10,14 @@ import java.util.Objects;
  * A sequential view of one object: ranged reads of one chunk at a time through the backend, so
  * every byte is pinned to the listed ETag and checked like any other range.
  */
-final class ObjectInputStream extends InputStream {
+final class RangedObjectStream extends InputStream {
   private final S3StorageBackend backend;
   private final RemoteObject object;
   private final ByteBuffer chunk;
   private long nextOffsetBytes;
   private boolean closed;
 
-  ObjectInputStream(S3StorageBackend backend, RemoteObject object, int chunkBytes) {
+  RangedObjectStream(S3StorageBackend backend, RemoteObject object, int chunkBytes) {
     this.backend = backend;
     this.object = object;
     this.chunk = ByteBuffer.allocate((int) Math.max(1, Math.min(chunkBytes, object.sizeBytes())));
