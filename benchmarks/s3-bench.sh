@@ -62,7 +62,7 @@ LIB="$WORK/lib"
 rm -rf "$LIB" && mkdir -p "$LIB"
 cp -r benchmarks/target/classes "$LIB/0-classes"
 CP="$LIB/0-classes"
-IFS=: read -ra CP_ENTRIES < benchmarks/target/cp.txt
+IFS=: read -ra CP_ENTRIES < benchmarks/target/cp.txt || true  # no newline at its end
 n=1
 for entry in "${CP_ENTRIES[@]}"; do
   case "$entry" in
