@@ -47,6 +47,7 @@ import java.util.zip.CRC32C;
 final class DownloadJob {
 
   private static final System.Logger LOG = System.getLogger(DownloadJob.class.getName());
+  private static final String MANIFEST_RESERVE = "manifest.reserve";
   private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final ModelCache cache;
@@ -66,6 +67,7 @@ final class DownloadJob {
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
   private long bytesTotal;
+  private int[] blockCounts;
   private final AtomicLong bytesDone = new AtomicLong();
   private final AtomicLong bytesFetched = new AtomicLong();
   private long bytesResumed;
@@ -93,6 +95,10 @@ final class DownloadJob {
       bytesTotal += o.sizeBytes();
     }
     draft = new Manifest(source, blockBytes, Instant.now(), files);
+    blockCounts = new int[objects.size()];
+    for (int i = 0; i < blockCounts.length; i++) {
+      blockCounts[i] = blockCount(objects.get(i).sizeBytes());
+    }
     startNanos = System.nanoTime();
     fanout.started(source, bytesTotal);
     try {
@@ -117,7 +123,7 @@ final class DownloadJob {
       done = new BitSet[n];
       blocksLeft = new AtomicInteger[n];
       for (int i = 0; i < n; i++) {
-        int blocks = blockCount(objects.get(i).sizeBytes());
+        int blocks = blockCounts[i];
         crcs[i] = new int[blocks];
         done[i] = new BitSet(blocks);
         blocksLeft[i] = new AtomicInteger(blocks);
@@ -146,7 +152,7 @@ final class DownloadJob {
           fanout.fileCompleted(objects.get(i).relativePath(), objects.get(i).sizeBytes());
         }
       }
-      journal = Journal.openForAppend(dir.resolve(CacheLayout.JOURNAL));
+      journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
       fetchMissing(backend, journal);
       journal.close();
       journal = null;
@@ -223,7 +229,7 @@ final class DownloadJob {
           removeDebris(p, "its source listing differs (the model changed)");
           continue;
         }
-        candidates.add(new Candidate(p, Journal.read(p.resolve(CacheLayout.JOURNAL))));
+        candidates.add(new Candidate(p, Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)));
       }
     }
     candidates.sort(Comparator.comparingInt((Candidate c) -> c.journal().size()).reversed());
@@ -308,10 +314,30 @@ final class DownloadJob {
     return p;
   }
 
+  /**
+   * Gives every file of the staging directory its final size: the data files, the journal, and a
+   * placeholder as large as the manifest will be, released just before the manifest is written.
+   * With posix_fallocate this reserves all the space the download needs before it starts.
+   */
   private void preallocate() throws IOException {
-    for (int i = 0; i < objects.size(); i++) {
-      Path p = target(i);
-      long size = objects.get(i).sizeBytes();
+    int n = objects.size();
+    long totalBlocks = 0;
+    for (int c : blockCounts) {
+      totalBlocks += c;
+    }
+    for (int i = 0; i < n + 2; i++) {
+      Path p;
+      long size;
+      if (i < n) {
+        p = target(i);
+        size = objects.get(i).sizeBytes();
+      } else if (i == n) {
+        p = dir.resolve(CacheLayout.JOURNAL);
+        size = Journal.sizeBytes(blockCounts);
+      } else {
+        p = dir.resolve(MANIFEST_RESERVE);
+        size = 4096 + 2L * draft.toJson().length() + 8 * totalBlocks;
+      }
       try {
         Files.createDirectories(p.getParent());
         if (!Files.exists(p)) {
@@ -457,9 +483,9 @@ final class DownloadJob {
         throw writeFailure(file, pos, len - (pos - offset), e);
       }
       try {
-        journal.append(fi, bi, value);
+        journal.record(fi, bi, value);
       } catch (IOException e) {
-        throw writeFailure(dir.resolve(CacheLayout.JOURNAL), -1, Journal.RECORD_BYTES, e);
+        throw writeFailure(dir.resolve(CacheLayout.JOURNAL), -1, Journal.SLOT_BYTES, e);
       }
       markDone(fi, bi, value, len);
     } finally {
@@ -528,6 +554,7 @@ final class DownloadJob {
       Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
       Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
       Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
+      Files.deleteIfExists(dir.resolve(MANIFEST_RESERVE));
       DurableFiles.makeReadOnly(data);
       Manifest manifest = new Manifest(source, blockBytes, Instant.now(), files);
       DurableFiles.writeAtomically(dir.resolve(CacheLayout.MANIFEST), manifest.toJson());

@@ -480,7 +480,11 @@ public final class ModelCache implements AutoCloseable {
         }
         long done = 0;
         Set<Long> seen = new HashSet<>();
-        for (Journal.Entry j : Journal.read(p.resolve(CacheLayout.JOURNAL))) {
+        int[] blockCounts = new int[draft.files().size()];
+        for (int i = 0; i < blockCounts.length; i++) {
+          blockCounts[i] = (int) ((draft.files().get(i).sizeBytes() + draft.blockSizeBytes() - 1) / draft.blockSizeBytes());
+        }
+        for (Journal.Entry j : Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)) {
           if (j.fileIndex() < draft.files().size() && seen.add(((long) j.fileIndex() << 32) | j.blockIndex())) {
             long size = draft.files().get(j.fileIndex()).sizeBytes();
             long start = j.blockIndex() * draft.blockSizeBytes();

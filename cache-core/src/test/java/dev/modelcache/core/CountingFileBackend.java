@@ -39,6 +39,9 @@ public final class CountingFileBackend implements StorageBackend {
   private final Path countFile = System.getProperty("modelcache.test.countFile") == null
       ? null : Path.of(System.getProperty("modelcache.test.countFile"));
   private final long delayMillis = Long.getLong("modelcache.test.readDelayMs", 0);
+  private final Path fillOnFirstRead = System.getProperty("modelcache.test.fillOnFirstRead") == null
+      ? null : Path.of(System.getProperty("modelcache.test.fillOnFirstRead"));
+  private final java.util.concurrent.atomic.AtomicBoolean filled = new java.util.concurrent.atomic.AtomicBoolean();
 
   @Override
   public String scheme() {
@@ -60,6 +63,9 @@ public final class CountingFileBackend implements StorageBackend {
         throw new java.io.InterruptedIOException();
       }
     }
+    if (fillOnFirstRead != null && filled.compareAndSet(false, true)) {
+      fill(fillOnFirstRead);
+    }
     int before = dst.position();
     try {
       delegate.read(object, offsetBytes, dst);
@@ -73,6 +79,21 @@ public final class CountingFileBackend implements StorageBackend {
 
   @Override
   public void close() {}
+
+  /** Writes zeros to {@code file} until its filesystem is full: another tenant filling the disk. */
+  static long fill(Path file) {
+    long written = 0;
+    ByteBuffer zeros = ByteBuffer.allocate(64 << 10);
+    try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND)) {
+      while (true) {
+        zeros.clear();
+        written += ch.write(zeros);
+      }
+    } catch (IOException expected) {
+      return written; // ENOSPC: the disk is full now
+    }
+  }
 
   /** Sum of the bytes recorded in a count file. */
   static long countedBytes(Path countFile) throws IOException {
