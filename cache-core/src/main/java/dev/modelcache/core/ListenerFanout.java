@@ -15,6 +15,8 @@ final class ListenerFanout {
   private static final System.Logger LOG = System.getLogger(ListenerFanout.class.getName());
 
   private final List<DownloadListener> listeners = new CopyOnWriteArrayList<>();
+  /** Listeners that threw already: logged once each, so a broken listener cannot flood the log. */
+  private final java.util.Set<DownloadListener> faulty = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private ModelSource source;
   private long bytesTotal = -1;
   private CacheEntry completedEntry;
@@ -80,14 +82,17 @@ final class ListenerFanout {
     }
   }
 
-  private static void call(DownloadListener listener, Consumer<DownloadListener> event) {
+  private void call(DownloadListener listener, Consumer<DownloadListener> event) {
     try {
       event.accept(listener);
     } catch (RuntimeException | Error e) {
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
-      LOG.log(Level.WARNING, "download listener " + listener.getClass().getName() + " threw; ignored", e);
+      if (faulty.add(listener)) {
+        LOG.log(Level.WARNING, "download listener " + listener.getClass().getName()
+            + " threw; ignored (further exceptions from it are not logged)", e);
+      }
     }
   }
 }

@@ -222,12 +222,21 @@ public final class ModelCache implements AutoCloseable {
       created.fanout().add(listener);
       try {
         coordinator.execute(() -> {
+          // Leave the single-flight map before completing, so that a caller that sees the
+          // outcome and asks again starts afresh instead of joining a finished attempt.
+          CacheEntry result = null;
+          Throwable failure = null;
           try {
-            created.future().complete(obtain(source, options, created.fanout()));
+            result = obtain(source, options, created.fanout());
           } catch (Throwable t) {
-            created.future().completeExceptionally(t);
+            failure = t;
           } finally {
             inFlight.remove(name, created);
+          }
+          if (failure == null) {
+            created.future().complete(result);
+          } else {
+            created.future().completeExceptionally(failure);
           }
         });
       } catch (RuntimeException e) {
@@ -264,7 +273,7 @@ public final class ModelCache implements AutoCloseable {
           verified = true;
           if (!result.ok()) {
             LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
-                + "; replacing it");
+                + "; replacing it unless it is leased");
             replaceDamaged(source, name, result.mismatches().getFirst().toString());
             continue;
           }
