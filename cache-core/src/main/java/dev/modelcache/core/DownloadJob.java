@@ -9,9 +9,7 @@ import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -25,6 +23,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -387,7 +386,7 @@ final class DownloadJob {
       if (fi >= objects.size() || bi >= crcs[fi].length || !seen.add(((long) fi << 32) | bi)) {
         continue;
       }
-      futures.add(cache.rangePool().submit(() -> {
+      futures.add(submit(() -> {
         ByteBuffer buf = takeBuffer();
         try {
           long len = blockLength(fi, bi);
@@ -421,7 +420,7 @@ final class DownloadJob {
         }
         int f = fi;
         int b = bi;
-        futures.add(cache.rangePool().submit(() -> {
+        futures.add(submit(() -> {
           if (failure.get() == null) {
             fetchBlock(backend, journal, f, b);
           }
@@ -517,7 +516,7 @@ final class DownloadJob {
     List<Future<?>> futures = new ArrayList<>();
     for (int fi = 0; fi < objects.size(); fi++) {
       int f = fi;
-      futures.add(cache.rangePool().submit(() -> {
+      futures.add(submit(() -> {
         if (failure.get() != null) {
           return null;
         }
@@ -542,6 +541,7 @@ final class DownloadJob {
 
   private CacheEntry commit() throws IOException {
     List<ManifestFile> files = new ArrayList<>(objects.size());
+    Manifest manifest;
     try {
       for (int i = 0; i < objects.size(); i++) {
         channels[i].force(true);
@@ -556,7 +556,7 @@ final class DownloadJob {
       Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
       Files.deleteIfExists(dir.resolve(MANIFEST_RESERVE));
       DurableFiles.makeReadOnly(data);
-      Manifest manifest = new Manifest(source, blockBytes, Instant.now(), files);
+      manifest = new Manifest(source, blockBytes, Instant.now(), files);
       DurableFiles.writeAtomically(dir.resolve(CacheLayout.MANIFEST), manifest.toJson());
       DurableFiles.fsyncDirectory(dir);
     } catch (IOException e) {
@@ -567,15 +567,21 @@ final class DownloadJob {
       Files.move(dir, entryDir, StandardCopyOption.ATOMIC_MOVE);
       DurableFiles.fsyncDirectory(layout.entries);
       LOG.log(Level.DEBUG, () -> "committed " + source + " as " + entryDir);
-    } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-      // Another writer committed first; its copy is as good as ours. Drop ours.
+    } catch (IOException e) {
+      // rename(2) onto a non-empty directory fails (ENOTEMPTY, EEXIST): another writer committed
+      // first, and its copy is as good as ours. Anything else is our own failure.
+      if (!Files.exists(layout.manifest(name))) {
+        throw localWriteFailure("committing " + dir + " as " + entryDir, e);
+      }
       LOG.log(Level.DEBUG, () -> "another writer committed " + source + " first; discarding this copy");
       DurableFiles.deleteTree(dir);
     }
     dir = null;
     cache.touch(name);
-    return cache.committedEntry(name).orElseThrow(
-        () -> new EntryNotFoundException("entry " + name + " vanished right after its commit"));
+    // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
+    Optional<CacheEntry> committed = cache.committedEntry(name);
+    return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
+        false, 0));
   }
 
   private void cleanUp(boolean discard) {
@@ -600,6 +606,8 @@ final class DownloadJob {
       }
       try {
         Uninterruptibles.getUninterruptibly(f);
+      } catch (java.util.concurrent.CancellationException e) {
+        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
       } catch (ExecutionException e) {
         Throwable c = e.getCause();
         if (c instanceof IOException io) {
@@ -617,6 +625,16 @@ final class DownloadJob {
     IOException e = failure.get();
     if (e != null) {
       throw e;
+    }
+  }
+
+  /** Runs a task on the transfer pool; once the cache is closed, records the failure instead. */
+  private Future<?> submit(java.util.concurrent.Callable<Void> task) {
+    try {
+      return cache.rangePool().submit(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
   }
 

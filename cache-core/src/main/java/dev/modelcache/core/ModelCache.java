@@ -7,12 +7,9 @@ import dev.modelcache.core.spi.StorageBackend;
 import dev.modelcache.core.spi.StorageBackendProvider;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -261,8 +258,10 @@ public final class ModelCache implements AutoCloseable {
       Optional<CacheEntry> entry;
       try {
         entry = committedEntry(name);
-        entry.ifPresent(e -> checkSameSource(e, source));
-      } catch (ManifestCorruptException | UncheckedIOException e) {
+        if (entry.isPresent()) {
+          checkSameSource(entry.get(), source);
+        }
+      } catch (ManifestCorruptException e) {
         LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
         replaceDamaged(source, name, e.getMessage());
         continue;
@@ -464,7 +463,7 @@ public final class ModelCache implements AutoCloseable {
         String name = p.getFileName().toString();
         try {
           committedEntry(name).ifPresent(entries::add);
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException e) {
           LOG.log(Level.WARNING, "skipping damaged entry " + p + ": " + e.getMessage());
         }
       }
@@ -559,7 +558,11 @@ public final class ModelCache implements AutoCloseable {
       return;
     }
     coordinator.shutdownNow();
-    rangePool.shutdownNow();
+    for (Runnable queued : rangePool.shutdownNow()) {
+      if (queued instanceof java.util.concurrent.Future<?> f) {
+        f.cancel(false); // wakes the download waiting on it; its staging stays for a resume
+      }
+    }
     for (StorageBackend b : ownedBackends) {
       try {
         b.close();
@@ -678,15 +681,15 @@ public final class ModelCache implements AutoCloseable {
     try {
       Optional<CacheEntry> e = committedEntry(source.cacheName());
       return e.filter(x -> x.source().equals(source));
-    } catch (IOException | UncheckedIOException e) {
+    } catch (IOException e) {
       return Optional.empty(); // the slow path reports or repairs it
     }
   }
 
-  private static void checkSameSource(CacheEntry e, ModelSource source) {
+  private static void checkSameSource(CacheEntry e, ModelSource source) throws ManifestCorruptException {
     if (!e.source().equals(source)) {
-      throw new UncheckedIOException(new ManifestCorruptException(e.directory().resolveSibling(CacheLayout.MANIFEST),
-          "it describes " + e.source() + ", not " + source));
+      throw new ManifestCorruptException(e.directory().resolveSibling(CacheLayout.MANIFEST),
+          "it describes " + e.source() + ", not " + source);
     }
   }
 
@@ -771,8 +774,12 @@ public final class ModelCache implements AutoCloseable {
         try {
           Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
           return false;
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-          // A new copy was committed meanwhile; the lease holder sees that one.
+        } catch (IOException e) {
+          if (!Files.exists(layout.manifest(name))) {
+            throw e;
+          }
+          // A new copy was committed meanwhile (rename fails on a non-empty target); the lease
+          // holder sees that one.
         }
       }
     }
@@ -802,10 +809,16 @@ public final class ModelCache implements AutoCloseable {
    * are neither leased nor pinned; fails at once, evicting nothing, if even that would not be enough.
    */
   void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-    List<CacheEntry> entries = list().entries();
+    CacheListing listing = list();
+    List<CacheEntry> entries = listing.entries();
     long used = 0;
     for (CacheEntry e : entries) {
       used += e.sizeBytes();
+    }
+    for (DownloadStatus d : listing.downloads()) {
+      if (d.writerAlive() && !d.name().equals(forName)) {
+        used += d.bytesTotal(); // another live download will commit this much
+      }
     }
     long usable = usableBytes();
     if (fits(bytesNeeded, used, usable)) {
@@ -883,9 +896,6 @@ public final class ModelCache implements AutoCloseable {
   private static IOException unwrap(Throwable t, ModelSource source) {
     if (t instanceof CompletionException && t.getCause() != null) {
       t = t.getCause();
-    }
-    if (t instanceof UncheckedIOException u) {
-      return u.getCause();
     }
     if (t instanceof IOException io) {
       return io;

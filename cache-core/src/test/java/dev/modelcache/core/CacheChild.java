@@ -40,7 +40,11 @@ public final class CacheChild {
       }
       switch (command) {
         case "ensure" -> {
-          CacheEntry entry = cache.ensure(source, new DownloadListener() {
+          // modelcache.test.parallel: never wait for another writer, as if file locks were no-ops
+          EnsureOptions options = Boolean.getBoolean("modelcache.test.parallel")
+              ? EnsureOptions.DEFAULTS.withWaitTimeout(java.time.Duration.ZERO).withDownloadAfterWait(true)
+              : EnsureOptions.DEFAULTS;
+          CacheEntry entry = cache.ensure(source, options, new DownloadListener() {
             @Override
             public void completed(CacheEntry e, DownloadSummary s) {
               System.out.println("DOWNLOADED " + s.bytesFetched() + " " + s.bytesResumed());

@@ -257,4 +257,59 @@ class EngineBehaviourTest {
       assertThat(cache.buffers().bufferBytes()).isEqualTo(64 << 10);
     }
   }
+
+  @Test
+  void aSourceChecksumIsVerifiedBeforeCommit() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 9, 200_000, 1000);
+    java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+    String good = java.util.HexFormat.of().formatHex(md5.digest(m.files.get("shard-0.bin")));
+    TestBackend backend = new TestBackend();
+    java.util.concurrent.atomic.AtomicReference<String> claimed = new java.util.concurrent.atomic.AtomicReference<>(good);
+    backend.listing = list -> list.stream().map(o -> o.relativePath().equals("shard-0.bin")
+        ? new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(), o.sizeBytes(), o.etag(), null,
+            new dev.modelcache.core.spi.SourceChecksum("MD5", claimed.get()))
+        : o).toList();
+    try (ModelCache cache = open(backend, 2, 3)) {
+      claimed.set("0".repeat(32));
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
+          .isInstanceOfSatisfying(IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard-0.bin"))
+          .hasMessageContaining("MD5").hasMessageContaining(good);
+      assertThat(cache.list().entries()).isEmpty();
+      assertThat(cache.list().downloads()).isEmpty();
+
+      claimed.set(good.toUpperCase(java.util.Locale.ROOT));
+      CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      assertThat(e.manifest().file("shard-0.bin").orElseThrow().checksum().hex()).isEqualTo(good);
+      assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void aJournaledBlockDamagedBeforeResumeIsFetchedAgain() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 10, 1 << 20);
+    TestBackend backend = new TestBackend();
+    backend.hook = (o, off, attempt) -> {
+      if (off == 15 * 65_536) {
+        throw new StorageException("unavailable", true);
+      }
+    };
+    try (ModelCache cache = open(backend, 1, 1)) {
+      ModelSource source = TestBackend.source(m);
+      assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE)).isInstanceOf(StorageException.class);
+      Path staged;
+      try (var s = Files.list(cache.root().resolve("staging"))) {
+        staged = s.findFirst().orElseThrow().resolve("data/shard-0.bin");
+      }
+      try (var raf = new java.io.RandomAccessFile(staged.toFile(), "rw")) {
+        raf.seek(70_000); // inside block 1, which the journal says is done
+        raf.write(~m.files.get("shard-0.bin")[70_000]);
+      }
+      backend.hook = (o, off, attempt) -> {};
+      Recorder r = new Recorder();
+      CacheEntry e = cache.ensure(source, r);
+      assertThat(m.matches(e.directory())).isTrue();
+      assertThat(r.summary.bytesFetched()).as("the missing block and the damaged one").isEqualTo(2 * 65_536);
+      assertThat(r.summary.bytesResumed()).isEqualTo(14 * 65_536);
+    }
+  }
 }

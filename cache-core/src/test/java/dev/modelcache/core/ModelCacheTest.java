@@ -161,4 +161,65 @@ class ModelCacheTest {
         .containsExactly(models.get(1).source(), models.get(2).source());
     assertThat(cache.getIfPresent(models.get(0).source())).isPresent();
   }
+
+  @Test
+  void anEntryIsNeverEvictedUnderAFreshLease() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 30, 5000);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger evicted = new java.util.concurrent.atomic.AtomicInteger();
+    Thread evictor = Thread.ofPlatform().start(() -> {
+      while (!stop.get()) {
+        try {
+          evicted.addAndGet(cache.evictUnused().size());
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      }
+    });
+    int leased = 0;
+    try {
+      for (int i = 0; i < 150; i++) {
+        CacheEntry e = cache.ensure(m.source(), DownloadListener.NONE);
+        Lease lease;
+        try {
+          lease = cache.lease(e);
+        } catch (EntryNotFoundException gone) {
+          continue; // evicted between ensure and lease: the lease refuses, as it must
+        }
+        try (lease) {
+          leased++;
+          Thread.onSpinWait();
+          assertThat(Files.readAllBytes(lease.directory().resolve("shard-0.bin"))).hasSize(5000);
+        }
+      }
+    } finally {
+      stop.set(true);
+      evictor.join();
+    }
+    assertThat(leased).isPositive();
+    assertThat(evicted.get()).as("evictions really raced the leases").isPositive();
+  }
+
+  @Test
+  void closingTheCacheDuringADownloadFailsItAndTheNextCacheResumes() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 31, 4 << 20);
+    TestBackend slow = new TestBackend();
+    slow.readDelayMillis = 15;
+    ModelCache first = ModelCache.builder().root(root).backend(slow).partSizeBytes(64 << 10).concurrency(2).build();
+    CompletableFuture<CacheEntry> f = first.prefetch(TestBackend.source(m), DownloadListener.NONE);
+    while (slow.bytesRead.get() < (1 << 20)) {
+      Thread.sleep(2);
+    }
+    first.close();
+    first.close(); // idempotent
+    assertThatThrownBy(f::join).hasCauseInstanceOf(java.io.InterruptedIOException.class);
+    assertThatThrownBy(() -> first.list()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+
+    TestBackend fast = new TestBackend();
+    try (ModelCache second = ModelCache.builder().root(root).backend(fast).partSizeBytes(64 << 10).build()) {
+      CacheEntry e = second.ensure(TestBackend.source(m), DownloadListener.NONE);
+      assertThat(m.matches(e.directory())).isTrue();
+      assertThat(fast.bytesRead.get()).as("resumed, not restarted").isLessThan(m.sizeBytes() - (1 << 20) + (128 << 10));
+    }
+  }
 }
