@@ -511,32 +511,69 @@ final class DownloadJob {
     }
   }
 
-  /** Reads every file back and compares each block's CRC32C and the source's checksum. */
+  /**
+   * Reads every file back and compares each block's CRC32C with the one computed from the bytes
+   * received, and each file with the source's checksum where it gave one. Blocks of files without
+   * a source checksum are checked in parallel; a source checksum needs one sequential pass.
+   */
   private void verifyWritten() throws IOException {
     List<Future<?>> futures = new ArrayList<>();
     for (int fi = 0; fi < objects.size(); fi++) {
       int f = fi;
-      futures.add(submit(() -> {
-        if (failure.get() != null) {
-          return null;
-        }
-        ByteBuffer buf = takeBuffer();
-        try {
-          ManifestFile mf = new ManifestFile(objects.get(f).relativePath(), objects.get(f).key(),
-              objects.get(f).sizeBytes(), null, null, objects.get(f).checksum(), crcs[f]);
-          VerificationResult.Mismatch m = FileVerifier.check(channels[f], mf, blockBytes, buf);
-          if (m != null) {
-            throw new IntegrityException(String.format(Locale.ROOT,
-                "%s of %s does not match what was downloaded at offset %d: %s",
-                m.path(), source, m.offsetBytes(), m.reason()), m.path(), m.offsetBytes());
+      RemoteObject o = objects.get(f);
+      if (channels[f].size() != o.sizeBytes()) {
+        throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
+            o.relativePath(), source, channels[f].size(), o.sizeBytes()), o.relativePath(), channels[f].size());
+      }
+      if (o.checksum() != null) {
+        futures.add(submit(() -> {
+          if (failure.get() == null) {
+            ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[f]);
+            ByteBuffer buf = takeBuffer();
+            try {
+              throwIfMismatch(FileVerifier.check(channels[f], mf, blockBytes, buf));
+            } finally {
+              cache.buffers().give(buf);
+            }
           }
-        } finally {
-          cache.buffers().give(buf);
-        }
-        return null;
-      }));
+          return null;
+        }));
+        continue;
+      }
+      for (int bi = 0; bi < crcs[f].length; bi++) {
+        int b = bi;
+        futures.add(submit(() -> {
+          if (failure.get() == null) {
+            ByteBuffer buf = takeBuffer();
+            try {
+              long len = blockLength(f, b);
+              buf.limit((int) len);
+              readFully(channels[f], buf, (long) b * blockBytes, target(f));
+              buf.flip();
+              CRC32C crc = new CRC32C();
+              crc.update(buf);
+              if ((int) crc.getValue() != crcs[f][b]) {
+                throwIfMismatch(new VerificationResult.Mismatch(o.relativePath(), (long) b * blockBytes,
+                    String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", b,
+                        (int) crc.getValue(), crcs[f][b])));
+              }
+            } finally {
+              cache.buffers().give(buf);
+            }
+          }
+          return null;
+        }));
+      }
     }
     awaitAll(futures);
+  }
+
+  private void throwIfMismatch(VerificationResult.Mismatch m) throws IntegrityException {
+    if (m != null) {
+      throw new IntegrityException(String.format(Locale.ROOT,
+          "%s of %s does not match what was downloaded at offset %d: %s",
+          m.path(), source, m.offsetBytes(), m.reason()), m.path(), m.offsetBytes());
+    }
   }
 
   private CacheEntry commit() throws IOException {
