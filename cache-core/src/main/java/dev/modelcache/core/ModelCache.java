@@ -102,10 +102,10 @@ public final class ModelCache implements AutoCloseable {
 
   private record InFlight(CompletableFuture<CacheEntry> future, ListenerFanout fanout) {}
 
-  private ModelCache(Builder b, Path root) {
+  private ModelCache(Builder b, Path root, long minFreeBytes) {
     this.layout = new CacheLayout(root);
     this.maxBytes = b.maxBytes;
-    this.minFreeBytes = b.minFreeBytes;
+    this.minFreeBytes = minFreeBytes;
     this.concurrency = b.concurrency;
     this.partSizeBytes = b.partSizeBytes;
     this.maxAttempts = b.maxAttempts;
@@ -824,6 +824,12 @@ public final class ModelCache implements AutoCloseable {
     if (fits(bytesNeeded, used, usable)) {
       return;
     }
+    if (removeAbandonedDownloads(forName) > 0) {
+      usable = usableBytes();
+      if (fits(bytesNeeded, used, usable)) {
+        return;
+      }
+    }
     List<CacheEntry> candidates = new ArrayList<>();
     long freeable = 0;
     for (CacheEntry e : entries) {
@@ -847,6 +853,26 @@ public final class ModelCache implements AutoCloseable {
     if (!fits(bytesNeeded, used, usable)) {
       throw insufficient(source, bytesNeeded, used, usable, -1);
     }
+  }
+
+  /**
+   * Deletes interrupted downloads of other models whose writer is gone: their space is worth more
+   * than their progress when the disk is short.
+   */
+  private int removeAbandonedDownloads(String exceptName) {
+    int removed = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
+      for (Path p : ds) {
+        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
+        if (name != null && !name.equals(exceptName) && !DownloadJob.ownerAlive(p)) {
+          DurableFiles.deleteTree(p);
+          removed++;
+        }
+      }
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, () -> "could not remove abandoned downloads: " + e);
+    }
+    return removed;
   }
 
   private boolean fits(long need, long used, long usable) {
@@ -941,7 +967,7 @@ public final class ModelCache implements AutoCloseable {
     private Path root;
     private boolean createRoot;
     private long maxBytes;
-    private long minFreeBytes;
+    private long minFreeBytes = -1;
     private int concurrency = DEFAULT_CONCURRENCY;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
@@ -977,7 +1003,10 @@ public final class ModelCache implements AutoCloseable {
       return this;
     }
 
-    /** Free space the cache always leaves on its filesystem (default 0). */
+    /**
+     * Free space the cache always leaves on its filesystem. Default: 5% of the filesystem's size,
+     * at most 1 GiB. {@code 0} lets the cache use the whole disk.
+     */
     public Builder minFreeBytes(long minFreeBytes) {
       if (minFreeBytes < 0) {
         throw new IllegalArgumentException("minFreeBytes must be >= 0, was " + minFreeBytes);
@@ -1088,7 +1117,12 @@ public final class ModelCache implements AutoCloseable {
       } catch (IOException e) {
         throw new CacheRootException(r, "it is not writable: " + e, e);
       }
-      ModelCache cache = new ModelCache(this, r);
+      long watermark = minFreeBytes;
+      if (watermark < 0) {
+        long total = Files.getFileStore(r).getTotalSpace();
+        watermark = Math.min(1L << 30, total / 20);
+      }
+      ModelCache cache = new ModelCache(this, r, watermark);
       cache.cleanDebris();
       return cache;
     }

@@ -82,4 +82,31 @@ class DiskFullTest {
       }
     }
   }
+
+  @Test
+  void anAbandonedDownloadOfAnotherModelGivesWayWhenSpaceIsShort() throws Exception {
+    Assumptions.assumeTrue(Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
+    try (Tmpfs fs = Tmpfs.mount(tmp.resolve("fs"), "size=16m")) {
+      Path root = Files.createDirectories(fs.dir.resolve("cache"));
+      ModelFixture a = ModelFixture.create(tmp.resolve("a"), 4, 8 << 20);
+      ModelFixture b = ModelFixture.create(tmp.resolve("b"), 5, 9 << 20);
+      TestBackend backend = new TestBackend();
+      backend.hook = (o, off, attempt) -> {
+        if (o.key().contains("/a/") && off > (2 << 20)) {
+          throw new StorageException("unavailable", true);
+        }
+      };
+      try (ModelCache cache = ModelCache.builder().root(root).backend(backend).minFreeBytes(0).maxAttempts(1)
+          .partSizeBytes(1 << 20).build()) {
+        assertThatThrownBy(() -> cache.ensure(TestBackend.source(a), DownloadListener.NONE))
+            .isInstanceOf(StorageException.class);
+        assertThat(cache.list().downloads()).singleElement().satisfies(d -> assertThat(d.writerAlive()).isFalse());
+        assertThat(fs.usableBytes()).as("the abandoned download holds its reserved space").isLessThan(8 << 20);
+
+        CacheEntry e = cache.ensure(TestBackend.source(b), DownloadListener.NONE);
+        assertThat(b.matches(e.directory())).isTrue();
+        assertThat(cache.list().downloads()).isEmpty();
+      }
+    }
+  }
 }
