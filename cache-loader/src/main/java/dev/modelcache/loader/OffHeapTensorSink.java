@@ -2,6 +2,7 @@ package dev.modelcache.loader;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,8 +10,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Copies each tensor into its own contiguous off-heap segment (64-byte aligned), owned by one
- * shared arena that {@link #close()} frees.
+ * Copies each tensor into its own contiguous off-heap segment (64-byte aligned). By default the
+ * segments are owned by one shared arena that {@link #close()} frees; with
+ * {@link #create(SegmentAllocator)} they come from the caller's allocator (a preallocated slab,
+ * pinned host memory), which the caller owns and frees.
  *
  * <p>Use it for one load at a time (see {@link TensorSink}); reading {@link #segment} from any
  * thread after the load returned is safe. After {@code close()}, {@link #segment} throws
@@ -18,23 +21,36 @@ import java.util.Objects;
  */
 public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
     private static final long ALIGNMENT = 64;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
+    private final SegmentAllocator allocator;
     private final Map<String, MemorySegment> segments = new LinkedHashMap<>();
     private MemorySegment current;
     private volatile boolean closed;
 
-    private OffHeapTensorSink() {
+    private OffHeapTensorSink(Arena arena, SegmentAllocator allocator) {
+        this.arena = arena;
+        this.allocator = allocator;
     }
 
-    /** A new, empty sink. */
+    /** A new, empty sink that owns its memory. */
     public static OffHeapTensorSink create() {
-        return new OffHeapTensorSink();
+        Arena arena = Arena.ofShared();
+        return new OffHeapTensorSink(arena, arena);
+    }
+
+    /**
+     * A new, empty sink that takes each tensor's memory from {@code allocator} (for example
+     * {@link SegmentAllocator#slicingAllocator} over a slab reused across loads). The caller owns
+     * that memory; {@link #close()} only ends this sink's use of it.
+     */
+    public static OffHeapTensorSink create(SegmentAllocator allocator) {
+        return new OffHeapTensorSink(null, Objects.requireNonNull(allocator, "allocator"));
     }
 
     @Override
     public void beginTensor(TensorInfo tensor) {
         ensureOpen();
-        current = arena.allocate(Math.max(1, tensor.byteSize()), ALIGNMENT).asSlice(0, tensor.byteSize());
+        current = allocator.allocate(Math.max(1, tensor.byteSize()), ALIGNMENT).asSlice(0, tensor.byteSize());
     }
 
     @Override
@@ -83,7 +99,7 @@ public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
         }
     }
 
-    /** Frees every segment. Idempotent. */
+    /** Frees every segment (when the sink owns them). Idempotent. */
     @Override
     public void close() {
         synchronized (this) {
@@ -92,6 +108,8 @@ public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
             }
             closed = true;
         }
-        arena.close();
+        if (arena != null) {
+            arena.close();
+        }
     }
 }

@@ -208,7 +208,9 @@ public final class SafetensorsWriter {
             throw new IOException(target + ": header of " + header.length + " bytes exceeds the format's 100000000");
         }
         Path abs = target.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: its 0600 permissions would stick to the model file.
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
+        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
         boolean success = false;
         try {
             long dataStart = 8L + header.length;

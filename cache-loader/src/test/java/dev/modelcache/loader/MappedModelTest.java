@@ -103,4 +103,32 @@ class MappedModelTest {
         sink.close();
         assertThatThrownBy(() -> sink.segment("big")).isInstanceOf(ClosedModelException.class);
     }
+
+    @Test
+    void offHeapSinkIntoCallerMemory() throws Exception {
+        Path f = dir.resolve("m.safetensors");
+        SafetensorsFile file = Corpus.awkward(f, 9);
+        try (Arena slab = Arena.ofConfined()) {
+            MemorySegment region = slab.allocate(file.dataSizeBytes() + 64L * file.tensors().size(), 64);
+            OffHeapTensorSink sink = OffHeapTensorSink.create(java.lang.foreign.SegmentAllocator.slicingAllocator(region));
+            Loader.builder().strategy(ReadStrategy.MMAP).build().load(f, sink);
+            MemorySegment big = sink.segment("big");
+            assertThat(big.address()).isBetween(region.address(), region.address() + region.byteSize());
+            assertThat(big.toArray(ValueLayout.JAVA_BYTE)).isEqualTo(MappedModelTestSupport.bytesOf(f, "big"));
+            sink.close();
+            assertThat(region.get(ValueLayout.JAVA_BYTE, 0)).isNotNull(); // caller's memory is still alive
+        }
+    }
+}
+
+/** Reads a tensor's bytes the plain way, as the reference. */
+final class MappedModelTestSupport {
+    private MappedModelTestSupport() {
+    }
+
+    static byte[] bytesOf(Path file, String name) throws java.io.IOException {
+        TensorInfo t = SafetensorsFile.open(file).tensor(name).orElseThrow();
+        byte[] all = java.nio.file.Files.readAllBytes(file);
+        return java.util.Arrays.copyOfRange(all, (int) t.fileOffset(), (int) t.dataEnd() + (int) (t.fileOffset() - t.dataBegin()));
+    }
 }
