@@ -46,7 +46,7 @@ public final class S3Download {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
-      System.err.println("usage: S3Download backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
+      System.err.println("usage: S3Download cache|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
       System.exit(2);
     }
     String tool = args[0];
@@ -59,6 +59,7 @@ public final class S3Download {
     long t0 = System.nanoTime();
     long bytes =
         switch (tool) {
+          case "cache" -> S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency);
           case "backend" -> backend(endpoint, source, destination, partBytes, concurrency);
           case "tm-java" -> transferManager(Client.JAVA, endpoint, source, destination);
           case "tm-java-multipart" -> transferManager(Client.JAVA_MULTIPART, endpoint, source, destination);
