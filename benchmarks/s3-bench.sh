@@ -89,7 +89,7 @@ if [ ! -f "$SRC/.complete-$SHARDS-$SHARD_MIB" ]; then
   : > "$SRC/extra/empty.txt"
   touch "$SRC/.complete-$SHARDS-$SHARD_MIB"
 fi
-TOTAL_BYTES=$(find "$SRC" -type f ! -name '.complete-*' -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}')
+TOTAL_BYTES=$(find "$SRC" -type f ! -name '.complete-*' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
 
 # --- the server ------------------------------------------------------------------------------
 SERVER_PID=""
