@@ -135,10 +135,12 @@ final class DownloadJob {
           journaledBytes += blockLength(e.fileIndex(), e.blockIndex());
         }
       }
+      long t0 = System.nanoTime();
       synchronized (cache.spaceLock()) {
         cache.makeRoom(bytesTotal - journaledBytes, name, source);
         preallocate();
       }
+      long t1 = System.nanoTime();
       openChannels();
       if (!journaled.isEmpty()) {
         bytesResumed = recheckJournaled(journaled);
@@ -152,11 +154,20 @@ final class DownloadJob {
         }
       }
       journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
+      long t2 = System.nanoTime();
       fetchMissing(backend, journal);
+      long t3 = System.nanoTime();
       journal.close();
       journal = null;
       verifyWritten();
-      return commit();
+      long t4 = System.nanoTime();
+      CacheEntry entry = commit();
+      long t5 = System.nanoTime();
+      LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
+          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify %d ms, fsync+commit %d ms",
+          source, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
+          (t5 - t4) / 1_000_000));
+      return entry;
     } catch (IOException | RuntimeException | Error e) {
       discard = !(e instanceof InterruptedIOException)
           && !(e instanceof StorageException se && se.retryable())
