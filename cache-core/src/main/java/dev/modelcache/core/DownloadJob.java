@@ -260,8 +260,6 @@ final class DownloadJob {
       dir = mine;
       data = dir.resolve(CacheLayout.DATA);
       DurableFiles.writeAtomically(dir.resolve(CacheLayout.OWNER), ProcessIdentity.current().toLine());
-      // Journal entries were read before the move; re-read in case the dead writer's last
-      // appends landed after our scan (they cannot: it is dead), kept for clarity of ownership.
       return adopted;
     }
     Path init = layout.staging.resolve(CacheLayout.INIT_PREFIX + writerId);
