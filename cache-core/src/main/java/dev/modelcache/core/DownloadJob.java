@@ -714,9 +714,17 @@ final class DownloadJob {
   }
 
   private IOException writeFailure(Path file, long offset, long bytes, IOException cause) {
+    if (cause instanceof java.nio.channels.ClosedChannelException || Thread.currentThread().isInterrupted()) {
+      // An interrupt (the cache closing) closes a FileChannel under every thread using it; that
+      // stops the download but says nothing about the disk, so the staging stays for a resume.
+      InterruptedIOException stopped = new InterruptedIOException(
+          "download of " + source + " stopped while writing " + file + " (the cache was closed or the thread interrupted)");
+      stopped.initCause(cause);
+      return stopped;
+    }
     long usable = cache.usableBytes();
     String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
-        bytes, file, offset, cause.getMessage());
+        bytes, file, offset, cause.getMessage() == null ? cause.toString() : cause.getMessage());
     if (isNoSpace(cause) || usable < bytes) {
       long left = bytesTotal - bytesDone.get();
       return new InsufficientSpaceException("the disk filled during the download of " + source + ": "
