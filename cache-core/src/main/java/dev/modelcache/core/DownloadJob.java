@@ -61,7 +61,6 @@ final class DownloadJob {
   private Manifest draft;
   private Path dir;
   private Path data;
-  private FileChannel[] channels;
   private int[][] crcs;
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
@@ -141,7 +140,6 @@ final class DownloadJob {
         preallocate();
       }
       long t1 = System.nanoTime();
-      openChannels();
       if (!journaled.isEmpty()) {
         bytesResumed = recheckJournaled(journaled);
         bytesDone.set(bytesResumed);
@@ -178,7 +176,6 @@ final class DownloadJob {
       if (journal != null) {
         closeQuietly(journal);
       }
-      closeChannels();
       if (dir != null && Files.exists(dir)) {
         cleanUp(discard);
       }
@@ -362,26 +359,13 @@ final class DownloadJob {
     }
   }
 
-  private void openChannels() throws IOException {
-    channels = new FileChannel[objects.size()];
-    for (int i = 0; i < channels.length; i++) {
-      try {
-        channels[i] = FileChannel.open(target(i), StandardOpenOption.READ, StandardOpenOption.WRITE);
-      } catch (IOException e) {
-        throw localWriteFailure("opening staging file " + target(i), e);
-      }
-    }
-  }
-
-  private void closeChannels() {
-    if (channels == null) {
-      return;
-    }
-    for (FileChannel ch : channels) {
-      if (ch != null) {
-        closeQuietly(ch);
-      }
-    }
+  /**
+   * Opens a staging file for one operation. Channels are not kept open across ranges: a model
+   * may have more files than the process may hold open, and an interrupt then closes only the
+   * interrupted operation's channel.
+   */
+  private FileChannel channel(int fileIndex, StandardOpenOption mode) throws IOException {
+    return FileChannel.open(target(fileIndex), mode);
   }
 
   /** Re-reads journaled blocks; keeps those whose CRC32C still matches. Returns bytes kept. */
@@ -400,7 +384,9 @@ final class DownloadJob {
         try {
           long len = blockLength(fi, bi);
           buf.limit((int) len);
-          readFully(channels[fi], buf, (long) bi * blockBytes, target(fi));
+          try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
+            readFully(ch, buf, (long) bi * blockBytes, target(fi));
+          }
           buf.flip();
           CRC32C crc = new CRC32C();
           crc.update(buf);
@@ -483,9 +469,9 @@ final class DownloadJob {
       int value = (int) crc.getValue();
       Path file = target(fi);
       long pos = offset;
-      try {
+      try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
         while (buf.hasRemaining()) {
-          pos += channels[fi].write(buf, pos);
+          pos += ch.write(buf, pos);
         }
       } catch (IOException e) {
         throw writeFailure(file, pos, len - (pos - offset), e);
@@ -530,17 +516,18 @@ final class DownloadJob {
     for (int fi = 0; fi < objects.size(); fi++) {
       int f = fi;
       RemoteObject o = objects.get(f);
-      if (channels[f].size() != o.sizeBytes()) {
+      long onDisk = Files.size(target(f));
+      if (onDisk != o.sizeBytes()) {
         throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
-            o.relativePath(), source, channels[f].size(), o.sizeBytes()), o.relativePath(), channels[f].size());
+            o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
       }
       if (o.checksum() != null) {
         futures.add(submit(() -> {
           if (failure.get() == null) {
             ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[f]);
             ByteBuffer buf = takeBuffer();
-            try {
-              throwIfMismatch(FileVerifier.check(channels[f], mf, blockBytes, buf));
+            try (FileChannel ch = channel(f, StandardOpenOption.READ)) {
+              throwIfMismatch(FileVerifier.check(ch, mf, blockBytes, buf));
             } finally {
               cache.buffers().give(buf);
             }
@@ -557,7 +544,9 @@ final class DownloadJob {
             try {
               long len = blockLength(f, b);
               buf.limit((int) len);
-              readFully(channels[f], buf, (long) b * blockBytes, target(f));
+              try (FileChannel ch = channel(f, StandardOpenOption.READ)) {
+                readFully(ch, buf, (long) b * blockBytes, target(f));
+              }
               buf.flip();
               CRC32C crc = new CRC32C();
               crc.update(buf);
@@ -590,13 +579,13 @@ final class DownloadJob {
     Manifest manifest;
     try {
       for (int i = 0; i < objects.size(); i++) {
-        channels[i].force(true);
+        try (FileChannel ch = channel(i, StandardOpenOption.WRITE)) {
+          ch.force(true); // fsync is per file, so it also flushes what other descriptors wrote
+        }
         RemoteObject o = objects.get(i);
         files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
             o.checksum(), crcs[i]));
       }
-      closeChannels();
-      channels = null;
       Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
       Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
       Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
