@@ -263,7 +263,7 @@ public final class ModelCache implements AutoCloseable {
         }
       } catch (ManifestCorruptException e) {
         LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
-        replaceDamaged(source, name, e.getMessage());
+        replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
         continue;
       }
       if (entry.isPresent()) {
@@ -273,7 +273,9 @@ public final class ModelCache implements AutoCloseable {
           if (!result.ok()) {
             LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
                 + "; replacing it unless it is leased");
-            replaceDamaged(source, name, result.mismatches().getFirst().toString());
+            VerificationResult.Mismatch first = result.mismatches().getFirst();
+            replaceDamaged(source, name, first.path(), first.offsetBytes(),
+                first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
             continue;
           }
         }
@@ -815,16 +817,24 @@ public final class ModelCache implements AutoCloseable {
     return true;
   }
 
-  private void replaceDamaged(ModelSource source, String name, String why) throws IOException {
-    if (liveLeaseCount(name) > 0) {
-      throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-          + ") but leased, so it cannot be replaced now", why, -1);
-    }
+  /** Moves a damaged entry out of the way so that it is downloaded again, unless it is leased. */
+  private void replaceDamaged(ModelSource source, String name, String path, long offset, String why)
+      throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
+      if (liveLeaseCount(name) > 0) {
+        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+            + ") but leased, so it cannot be replaced now", path, offset);
+      }
       Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
+      if (liveLeaseCount(name) > 0) {
+        // A lease slipped in past a lock that is a no-op here: put the entry back for it.
+        Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
+        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+            + ") but leased, so it cannot be replaced now", path, offset);
+      }
     } catch (NoSuchFileException e) {
-      return;
+      return; // already gone
     }
     DurableFiles.deleteTree(trash);
   }
