@@ -71,6 +71,9 @@ public final class ModelCache implements AutoCloseable {
   public static final int DEFAULT_CONCURRENCY = 16;
   /** Default range size: 8 MiB. */
   public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
+  /** Polls for which a lock must keep naming a dead process before a waiter stops respecting it. */
+  private static final int STALE_LOCK_POLLS = 50;
+
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -307,7 +310,7 @@ public final class ModelCache implements AutoCloseable {
         // their holder must not block us forever.
         if (holderDeadSinceNanos == 0) {
           holderDeadSinceNanos = now;
-        } else if (now - holderDeadSinceNanos > Duration.ofSeconds(5).toNanos()) {
+        } else if (now - holderDeadSinceNanos > pollInterval.toNanos() * STALE_LOCK_POLLS) {
           LOG.log(Level.WARNING, "the download lock of " + source + " names dead process "
               + holder.get().pid() + "; downloading without it");
           return new DownloadJob(this, source, fanout).run();

@@ -98,4 +98,25 @@ class WaitingAndParallelWritersTest {
       }
     }
   }
+
+  @Test
+  void aLockThatNamesADeadProcessDoesNotBlockForever() throws Exception {
+    ModelFixture model = ModelFixture.create(tmp.resolve("model"), 53, 100_000);
+    Path root = Files.createDirectories(tmp.resolve("cache"));
+    ModelCache.builder().root(root).build().close(); // lay out the root
+    Process dead = new ProcessBuilder("true").start();
+    dead.waitFor();
+    try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
+        "holdlock", root.toString(), model.uri("file").toString(), Long.toString(dead.pid()));
+        ModelCache cache = ModelCache.builder().root(root).pollInterval(Duration.ofMillis(20)).build()) {
+      holder.awaitLine("LOCKED", Duration.ofSeconds(60));
+      long start = System.nanoTime();
+      CacheEntry e = cache.ensure(model.source(), EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ofSeconds(60)),
+          DownloadListener.NONE);
+      assertThat(model.matches(e.directory())).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("gave up on the stale lock after about 50 polls")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(1000)).isLessThan(Duration.ofSeconds(30));
+      assertThat(holder.process.isAlive()).as("the lock was really held all along").isTrue();
+    }
+  }
 }
