@@ -38,14 +38,14 @@ class WaitingAndParallelWritersTest {
         Thread.sleep(5);
       }
 
+      assertThat(cache.list().downloads()).singleElement()
+          .satisfies(d -> assertThat(d.writerPid()).isEqualTo(child.process.pid()));
       assertThatThrownBy(() -> cache.ensure(source, EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ofMillis(100)),
           DownloadListener.NONE))
           .isInstanceOfSatisfying(CacheTimeoutException.class,
               e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(100)))
           .hasMessageContaining("another process did not finish downloading " + source)
           .hasMessageMatching("(?s).*at \\d+ of " + model.sizeBytes() + " bytes.*");
-      assertThat(cache.list().downloads()).singleElement()
-          .satisfies(d -> assertThat(d.writerPid()).isEqualTo(child.process.pid()));
 
       CacheEntry entry = cache.await(source, Duration.ofSeconds(60));
       assertThat(model.matches(entry.directory())).isTrue();
@@ -67,7 +67,7 @@ class WaitingAndParallelWritersTest {
     Path go = tmp.resolve("go");
     String uri = model.uri("countingfile").toString();
     Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(),
-        "modelcache.test.readDelayMs", "30", "modelcache.test.parallel", "true");
+        "modelcache.test.readDelayMs", "50", "modelcache.test.parallel", "true");
     List<ChildJvm> children = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
