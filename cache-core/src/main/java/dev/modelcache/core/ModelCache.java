@@ -248,6 +248,7 @@ public final class ModelCache implements AutoCloseable {
   }
 
   /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
     String name = source.cacheName();
     if (options.pin()) {
@@ -378,6 +379,7 @@ public final class ModelCache implements AutoCloseable {
    *
    * @throws EntryNotFoundException if the entry is no longer committed (it was evicted)
    */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
     String name = entry.name();
@@ -776,6 +778,7 @@ public final class ModelCache implements AutoCloseable {
    * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
    * entry away first and then checks the leases again, putting it back if one appeared.
    */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private boolean tryEvict(String name, boolean explicit) throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
@@ -821,6 +824,7 @@ public final class ModelCache implements AutoCloseable {
   }
 
   /** Moves a damaged entry out of the way so that it is downloaded again, unless it is leased. */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private void replaceDamaged(ModelSource source, String name, String path, long offset, String why)
       throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());

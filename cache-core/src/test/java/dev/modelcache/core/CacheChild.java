@@ -22,6 +22,7 @@ public final class CacheChild {
 
   private CacheChild() {}
 
+  @SuppressWarnings("try")
   public static void main(String[] args) throws Exception {
     String command = args[0];
     Path root = Path.of(args[1]);
