@@ -93,7 +93,17 @@ public final class ModelCache implements AutoCloseable {
   private final ExecutorService coordinator;
   private final BufferPool buffers;
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
-  private final Cache<String, Manifest> manifests = Caffeine.newBuilder().maximumSize(256).build();
+  /** Parsed manifests by path, time, size and inode, weighed by their block checksums (about 32 MiB at most). */
+  private final Cache<String, Manifest> manifests = Caffeine.newBuilder()
+      .maximumWeight(32L << 20)
+      .weigher((String key, Manifest m) -> {
+        long weight = 256;
+        for (ManifestFile f : m.files()) {
+          weight += 128 + f.path().length() * 2L + f.blockCount() * 4L;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, weight);
+      })
+      .build();
   private final Object spaceLock = new Object();
   private final String processTag;
   private final AtomicInteger writerSeq = new AtomicInteger();
