@@ -163,7 +163,8 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheTimeoutException if another process's download did not finish in time
    * @throws IntegrityException if a downloaded file does not match its checksums
    * @throws StorageException if the source cannot be read (missing, denied, changed, retries exhausted)
-   * @throws InterruptedIOException if the calling thread was interrupted
+   * @throws InterruptedIOException if the calling thread was interrupted (that ends this caller's
+   *     wait; a download other callers may share goes on)
    * @throws IOException for other I/O failures; nothing incomplete is ever committed
    */
   public CacheEntry ensure(ModelSource source, DownloadListener listener) throws IOException {
