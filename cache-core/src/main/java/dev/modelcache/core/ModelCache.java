@@ -71,6 +71,9 @@ public final class ModelCache implements AutoCloseable {
   public static final int DEFAULT_CONCURRENCY = 16;
   /** Default range size: 8 MiB. */
   public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
+  /** Polls for which a lock must keep naming a dead process before a waiter stops respecting it. */
+  private static final int STALE_LOCK_POLLS = 50;
+
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -90,7 +93,17 @@ public final class ModelCache implements AutoCloseable {
   private final ExecutorService coordinator;
   private final BufferPool buffers;
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
-  private final Cache<String, Manifest> manifests = Caffeine.newBuilder().maximumSize(256).build();
+  /** Parsed manifests by path, time, size and inode, weighed by their block checksums (about 32 MiB at most). */
+  private final Cache<String, Manifest> manifests = Caffeine.newBuilder()
+      .maximumWeight(32L << 20)
+      .weigher((String key, Manifest m) -> {
+        long weight = 256;
+        for (ManifestFile f : m.files()) {
+          weight += 128 + f.path().length() * 2L + f.blockCount() * 4L;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, weight);
+      })
+      .build();
   private final Object spaceLock = new Object();
   private final String processTag;
   private final AtomicInteger writerSeq = new AtomicInteger();
@@ -150,7 +163,8 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheTimeoutException if another process's download did not finish in time
    * @throws IntegrityException if a downloaded file does not match its checksums
    * @throws StorageException if the source cannot be read (missing, denied, changed, retries exhausted)
-   * @throws InterruptedIOException if the calling thread was interrupted
+   * @throws InterruptedIOException if the calling thread was interrupted (that ends this caller's
+   *     wait; a download other callers may share goes on)
    * @throws IOException for other I/O failures; nothing incomplete is ever committed
    */
   public CacheEntry ensure(ModelSource source, DownloadListener listener) throws IOException {
@@ -245,6 +259,7 @@ public final class ModelCache implements AutoCloseable {
   }
 
   /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
     String name = source.cacheName();
     if (options.pin()) {
@@ -263,7 +278,7 @@ public final class ModelCache implements AutoCloseable {
         }
       } catch (ManifestCorruptException e) {
         LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
-        replaceDamaged(source, name, e.getMessage());
+        replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
         continue;
       }
       if (entry.isPresent()) {
@@ -273,7 +288,9 @@ public final class ModelCache implements AutoCloseable {
           if (!result.ok()) {
             LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
                 + "; replacing it unless it is leased");
-            replaceDamaged(source, name, result.mismatches().getFirst().toString());
+            VerificationResult.Mismatch first = result.mismatches().getFirst();
+            replaceDamaged(source, name, first.path(), first.offsetBytes(),
+                first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
             continue;
           }
         }
@@ -305,7 +322,7 @@ public final class ModelCache implements AutoCloseable {
         // their holder must not block us forever.
         if (holderDeadSinceNanos == 0) {
           holderDeadSinceNanos = now;
-        } else if (now - holderDeadSinceNanos > Duration.ofSeconds(5).toNanos()) {
+        } else if (now - holderDeadSinceNanos > pollInterval.toNanos() * STALE_LOCK_POLLS) {
           LOG.log(Level.WARNING, "the download lock of " + source + " names dead process "
               + holder.get().pid() + "; downloading without it");
           return new DownloadJob(this, source, fanout).run();
@@ -373,6 +390,7 @@ public final class ModelCache implements AutoCloseable {
    *
    * @throws EntryNotFoundException if the entry is no longer committed (it was evicted)
    */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
     String name = entry.name();
@@ -771,6 +789,7 @@ public final class ModelCache implements AutoCloseable {
    * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
    * entry away first and then checks the leases again, putting it back if one appeared.
    */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private boolean tryEvict(String name, boolean explicit) throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
@@ -815,16 +834,25 @@ public final class ModelCache implements AutoCloseable {
     return true;
   }
 
-  private void replaceDamaged(ModelSource source, String name, String why) throws IOException {
-    if (liveLeaseCount(name) > 0) {
-      throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-          + ") but leased, so it cannot be replaced now", why, -1);
-    }
+  /** Moves a damaged entry out of the way so that it is downloaded again, unless it is leased. */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
+  private void replaceDamaged(ModelSource source, String name, String path, long offset, String why)
+      throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
+      if (liveLeaseCount(name) > 0) {
+        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+            + ") but leased, so it cannot be replaced now", path, offset);
+      }
       Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
+      if (liveLeaseCount(name) > 0) {
+        // A lease slipped in past a lock that is a no-op here: put the entry back for it.
+        Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
+        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+            + ") but leased, so it cannot be replaced now", path, offset);
+      }
     } catch (NoSuchFileException e) {
-      return;
+      return; // already gone
     }
     DurableFiles.deleteTree(trash);
   }
