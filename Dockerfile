@@ -12,13 +12,16 @@ RUN ./mvnw -B -q -pl cache-cli -am package -Dmaven.test.skip=true \
  && mkdir -p /opt/modelcache \
  && cp cache-cli/target/cache-cli-*.jar /opt/modelcache/modelcache.jar \
  && cp -r cache-cli/target/lib /opt/modelcache/lib
-# jdeps finds the JDK modules the command and its libraries use; jdk.unsupported serves the HTTP
-# client's Unsafe use, jdk.crypto.cryptoki and jdk.localedata are not needed.
-RUN modules="$(jdeps --multi-release 25 --ignore-missing-deps --print-module-deps \
-        --class-path '/opt/modelcache/lib/*' /opt/modelcache/modelcache.jar)" \
- && jlink --add-modules "${modules},jdk.unsupported" \
+# jdeps finds the JDK modules the command and its libraries use. The storage backends are loaded
+# through ServiceLoader, which jdeps cannot follow, so every third-party jar is analysed too (the
+# project's own jars are modules that jdeps would want on a module path; they only need java.base).
+RUN cd /opt/modelcache \
+ && modules="$(jdeps --multi-release 25 --ignore-missing-deps --print-module-deps \
+        --class-path 'lib/*' $(ls lib/*.jar | grep -v '/cache-') modelcache.jar 2>/dev/null | tail -n 1)" \
+ && echo "runtime modules: ${modules}" \
+ && jlink --add-modules "${modules}" \
         --strip-debug --no-man-pages --no-header-files --compress=zip-6 --output /opt/jre \
- && /opt/jre/bin/java -cp '/opt/modelcache/modelcache.jar:/opt/modelcache/lib/*' dev.modelcache.cli.Main --version
+ && /opt/jre/bin/java -cp 'modelcache.jar:lib/*' dev.modelcache.cli.Main --version
 
 FROM debian:bookworm-slim
 COPY --from=build /opt/jre /opt/jre
