@@ -10,4 +10,7 @@ module dev.modelcache.core {
   exports dev.modelcache.core.spi;
 
   uses dev.modelcache.core.spi.StorageBackendProvider;
+
+  provides dev.modelcache.core.spi.StorageBackendProvider with
+      dev.modelcache.core.internal.FileBackendProvider;
 }

@@ -1,0 +1,45 @@
+package dev.modelcache.core;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A complete, committed model in the cache, as seen when it was looked up. Immutable: the
+ * lease count and last use are a snapshot.
+ *
+ * @param source the model
+ * @param name the entry's directory name under the cache root (see {@link ModelSource#cacheName()})
+ * @param directory the directory holding the model's files (read-only)
+ * @param manifest the files and their integrity data
+ * @param lastUsed when the cache last handed the entry out (ensure or lease), recorded by the cache
+ * @param pinned whether eviction skips it whatever its age
+ * @param leaseCount how many live leases, from any process, hold it
+ */
+public record CacheEntry(
+    ModelSource source,
+    String name,
+    Path directory,
+    Manifest manifest,
+    Instant lastUsed,
+    boolean pinned,
+    int leaseCount) {
+
+  public CacheEntry {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(directory, "directory");
+    Objects.requireNonNull(manifest, "manifest");
+    Objects.requireNonNull(lastUsed, "lastUsed");
+  }
+
+  /** The sum of the files' sizes. */
+  public long sizeBytes() {
+    return manifest.sizeBytes();
+  }
+
+  /** The path of one of the model's files, given its {@code /}-separated path in the manifest. */
+  public Path file(String path) {
+    return directory.resolve(path);
+  }
+}

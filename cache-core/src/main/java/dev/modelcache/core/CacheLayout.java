@@ -1,0 +1,100 @@
+package dev.modelcache.core;
+
+import java.nio.file.Path;
+
+/**
+ * Where everything lives under the cache root. Entry names come from
+ * {@link ModelSource#cacheName()} and never contain a separator, so every path below stays under
+ * the root.
+ *
+ * <pre>
+ * entries/NAME/manifest.json     committed entries (the rename of a staging dir is the commit)
+ * entries/NAME/data/...          the model's files, read-only
+ * staging/NAME.WRITER/           one per writer: owner, draft.json, journal, data/...
+ * staging/.init-WRITER/          a staging dir being set up, not yet visible under its name
+ * locks/NAME.download            held while downloading (avoids duplicate work only)
+ * locks/NAME.gate                held briefly by lease and evict
+ * leases/NAME/PID-UUID           one per lease: the holder's pid and start time
+ * meta/NAME.used                 last use, recorded by the cache (not atime)
+ * pins/NAME                      present while pinned
+ * trash/                         entries being deleted after eviction
+ * </pre>
+ */
+final class CacheLayout {
+
+  static final String MANIFEST = "manifest.json";
+  static final String DATA = "data";
+  static final String OWNER = "owner";
+  static final String DRAFT = "draft.json";
+  static final String JOURNAL = "journal";
+  static final String INIT_PREFIX = ".init-";
+
+  final Path root;
+  final Path entries;
+  final Path staging;
+  final Path locks;
+  final Path leases;
+  final Path meta;
+  final Path pins;
+  final Path trash;
+
+  CacheLayout(Path root) {
+    this.root = root;
+    this.entries = root.resolve("entries");
+    this.staging = root.resolve("staging");
+    this.locks = root.resolve("locks");
+    this.leases = root.resolve("leases");
+    this.meta = root.resolve("meta");
+    this.pins = root.resolve("pins");
+    this.trash = root.resolve("trash");
+  }
+
+  Path[] directories() {
+    return new Path[] {entries, staging, locks, leases, meta, pins, trash};
+  }
+
+  Path entryDir(String name) {
+    return entries.resolve(name);
+  }
+
+  Path manifest(String name) {
+    return entryDir(name).resolve(MANIFEST);
+  }
+
+  Path data(String name) {
+    return entryDir(name).resolve(DATA);
+  }
+
+  Path stagingDir(String name, String writerId) {
+    return staging.resolve(name + "." + writerId);
+  }
+
+  Path downloadLock(String name) {
+    return locks.resolve(name + ".download");
+  }
+
+  Path gateLock(String name) {
+    return locks.resolve(name + ".gate");
+  }
+
+  Path leaseDir(String name) {
+    return leases.resolve(name);
+  }
+
+  Path usedFile(String name) {
+    return meta.resolve(name + ".used");
+  }
+
+  Path pinFile(String name) {
+    return pins.resolve(name);
+  }
+
+  /** The entry name of a staging directory's file name, or null if it is not one. */
+  static String entryNameOfStaging(String dirName) {
+    if (dirName.startsWith(".")) {
+      return null;
+    }
+    int dot = dirName.lastIndexOf('.');
+    return dot <= 0 ? null : dirName.substring(0, dot);
+  }
+}

@@ -1,0 +1,764 @@
+package dev.modelcache.core;
+
+import com.google.common.util.concurrent.Uninterruptibles;
+import dev.modelcache.core.spi.ObjectKeys;
+import dev.modelcache.core.spi.RemoteObject;
+import dev.modelcache.core.spi.StorageBackend;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.CRC32C;
+
+/**
+ * One download of one model by this process: list, stage (adopting an interrupted download's
+ * staging directory when its writer is dead), make room, preallocate, fetch ranges under the
+ * cache's global concurrency limit, verify, fsync, commit by rename.
+ *
+ * <p>Crash safety rests on ordering: a range's bytes are written before its journal record; the
+ * manifest is written after every file is verified and fsynced; the rename comes last. Whatever
+ * point a crash hits, {@code entries/} holds only complete entries.
+ */
+final class DownloadJob {
+
+  private static final System.Logger LOG = System.getLogger(DownloadJob.class.getName());
+  private static final String MANIFEST_RESERVE = "manifest.reserve";
+  private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private final ModelCache cache;
+  private final CacheLayout layout;
+  private final ModelSource source;
+  private final String name;
+  private final ListenerFanout fanout;
+  private final String writerId;
+  private final long blockBytes;
+
+  private List<RemoteObject> objects;
+  private Manifest draft;
+  private Path dir;
+  private Path data;
+  private FileChannel[] channels;
+  private int[][] crcs;
+  private BitSet[] done;
+  private AtomicInteger[] blocksLeft;
+  private long bytesTotal;
+  private int[] blockCounts;
+  private final AtomicLong bytesDone = new AtomicLong();
+  private final AtomicLong bytesFetched = new AtomicLong();
+  private long bytesResumed;
+  private final AtomicReference<IOException> failure = new AtomicReference<>();
+  private final AtomicLong lastProgressNanos = new AtomicLong();
+  private long startNanos;
+
+  DownloadJob(ModelCache cache, ModelSource source, ListenerFanout fanout) {
+    this.cache = cache;
+    this.layout = cache.layout();
+    this.source = source;
+    this.name = source.cacheName();
+    this.fanout = fanout;
+    this.writerId = cache.newWriterId();
+    this.blockBytes = cache.partSizeBytes();
+  }
+
+  CacheEntry run() throws IOException {
+    StorageBackend backend = cache.backendFor(source);
+    objects = checkListing(backend.list(source.uri()));
+    List<ManifestFile> files = new ArrayList<>(objects.size());
+    for (RemoteObject o : objects) {
+      files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
+          o.checksum(), new int[0]));
+      bytesTotal += o.sizeBytes();
+    }
+    draft = new Manifest(source, blockBytes, Instant.now(), files);
+    blockCounts = new int[objects.size()];
+    for (int i = 0; i < blockCounts.length; i++) {
+      blockCounts[i] = blockCount(objects.get(i).sizeBytes());
+    }
+    startNanos = System.nanoTime();
+    fanout.started(source, bytesTotal);
+    try {
+      CacheEntry entry = download(backend);
+      fanout.progress(bytesTotal, bytesTotal, rate());
+      fanout.completed(entry, new DownloadSummary(source, bytesTotal, bytesFetched.get(), bytesResumed,
+          Duration.ofNanos(System.nanoTime() - startNanos)));
+      return entry;
+    } catch (IOException | RuntimeException | Error e) {
+      fanout.failed(e instanceof Exception ex ? ex : new IOException(e));
+      throw e;
+    }
+  }
+
+  private CacheEntry download(StorageBackend backend) throws IOException {
+    List<Journal.Entry> journaled = stage();
+    boolean discard = true;
+    Journal journal = null;
+    try {
+      int n = objects.size();
+      crcs = new int[n][];
+      done = new BitSet[n];
+      blocksLeft = new AtomicInteger[n];
+      for (int i = 0; i < n; i++) {
+        int blocks = blockCounts[i];
+        crcs[i] = new int[blocks];
+        done[i] = new BitSet(blocks);
+        blocksLeft[i] = new AtomicInteger(blocks);
+      }
+      long journaledBytes = 0;
+      Set<Long> seen = new HashSet<>();
+      for (Journal.Entry e : journaled) {
+        if (e.fileIndex() < n && e.blockIndex() < crcs[e.fileIndex()].length
+            && seen.add(((long) e.fileIndex() << 32) | e.blockIndex())) {
+          journaledBytes += blockLength(e.fileIndex(), e.blockIndex());
+        }
+      }
+      synchronized (cache.spaceLock()) {
+        cache.makeRoom(bytesTotal - journaledBytes, name, source);
+        preallocate();
+      }
+      openChannels();
+      if (!journaled.isEmpty()) {
+        bytesResumed = recheckJournaled(journaled);
+        bytesDone.set(bytesResumed);
+        LOG.log(Level.DEBUG, () -> "resuming " + source + ": " + bytesResumed + " of " + bytesTotal
+            + " bytes kept from an interrupted download");
+      }
+      for (int i = 0; i < n; i++) {
+        if (blocksLeft[i].get() == 0) {
+          fanout.fileCompleted(objects.get(i).relativePath(), objects.get(i).sizeBytes());
+        }
+      }
+      journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
+      fetchMissing(backend, journal);
+      journal.close();
+      journal = null;
+      verifyWritten();
+      return commit();
+    } catch (IOException | RuntimeException | Error e) {
+      discard = !(e instanceof InterruptedIOException)
+          && !(e instanceof StorageException se && se.retryable())
+          && (e instanceof StorageException || e instanceof IntegrityException
+              || e instanceof InsufficientSpaceException || e instanceof CacheWriteException);
+      throw e;
+    } finally {
+      if (journal != null) {
+        closeQuietly(journal);
+      }
+      closeChannels();
+      if (dir != null && Files.exists(dir)) {
+        cleanUp(discard);
+      }
+    }
+  }
+
+  /** Sorts, validates and checks the listing for collisions. */
+  private List<RemoteObject> checkListing(List<RemoteObject> listed) throws IOException {
+    if (listed.isEmpty()) {
+      throw new SourceNotFoundException("source " + source + " holds no objects");
+    }
+    List<RemoteObject> sorted = new ArrayList<>(listed);
+    sorted.sort(Comparator.comparing(RemoteObject::relativePath));
+    Set<String> paths = new HashSet<>();
+    for (RemoteObject o : sorted) {
+      ObjectKeys.validate(o.key(), o.relativePath());
+      if (!paths.add(o.relativePath())) {
+        throw new InvalidObjectKeyException(o.key(), "its path '" + o.relativePath() + "' is listed twice");
+      }
+    }
+    for (RemoteObject o : sorted) {
+      String p = o.relativePath();
+      for (int slash = p.indexOf('/'); slash > 0; slash = p.indexOf('/', slash + 1)) {
+        if (paths.contains(p.substring(0, slash))) {
+          throw new InvalidObjectKeyException(o.key(),
+              "'" + p.substring(0, slash) + "' is both a file and a directory in the listing");
+        }
+      }
+    }
+    return sorted;
+  }
+
+  /**
+   * Creates this writer's staging directory, or adopts the most advanced one left by a dead
+   * writer of the same listing, and removes dead writers' debris. Returns the adopted journal.
+   */
+  private List<Journal.Entry> stage() throws IOException {
+    Path mine = layout.stagingDir(name, writerId);
+    record Candidate(Path dir, List<Journal.Entry> journal) {}
+    List<Candidate> candidates = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
+      for (Path p : ds) {
+        String fileName = p.getFileName().toString();
+        if (!name.equals(CacheLayout.entryNameOfStaging(fileName))) {
+          continue;
+        }
+        if (ownerAlive(p)) {
+          continue; // a live writer elsewhere (locks are unreliable here): leave it alone
+        }
+        Manifest theirs;
+        try {
+          theirs = Manifest.read(p.resolve(CacheLayout.DRAFT));
+        } catch (IOException e) {
+          removeDebris(p, "it has no readable draft");
+          continue;
+        }
+        if (!sameListing(theirs, draft)) {
+          removeDebris(p, "its source listing differs (the model changed)");
+          continue;
+        }
+        candidates.add(new Candidate(p, Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)));
+      }
+    }
+    candidates.sort(Comparator.comparingInt((Candidate c) -> c.journal().size()).reversed());
+    List<Journal.Entry> adopted = null;
+    for (Candidate c : candidates) {
+      if (adopted == null) {
+        try {
+          Files.move(c.dir(), mine, StandardCopyOption.ATOMIC_MOVE);
+          adopted = c.journal();
+          continue;
+        } catch (NoSuchFileException e) {
+          continue; // another writer adopted it first
+        }
+      }
+      removeDebris(c.dir(), "a more advanced interrupted download was resumed instead");
+    }
+    if (adopted != null) {
+      dir = mine;
+      data = dir.resolve(CacheLayout.DATA);
+      DurableFiles.writeAtomically(dir.resolve(CacheLayout.OWNER), ProcessIdentity.current().toLine());
+      // Journal entries were read before the move; re-read in case the dead writer's last
+      // appends landed after our scan (they cannot: it is dead), kept for clarity of ownership.
+      return adopted;
+    }
+    Path init = layout.staging.resolve(CacheLayout.INIT_PREFIX + writerId);
+    try {
+      Files.createDirectories(init.resolve(CacheLayout.DATA));
+      DurableFiles.writeAtomically(init.resolve(CacheLayout.OWNER), ProcessIdentity.current().toLine());
+      DurableFiles.writeAtomically(init.resolve(CacheLayout.DRAFT), draft.toJson());
+      Files.move(init, mine, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      DurableFiles.deleteTree(init);
+      throw localWriteFailure("creating staging directory " + mine, e);
+    }
+    dir = mine;
+    data = dir.resolve(CacheLayout.DATA);
+    return List.of();
+  }
+
+  static boolean ownerAlive(Path stagingDir) {
+    try {
+      String text = Files.readString(stagingDir.resolve(CacheLayout.OWNER));
+      return ProcessIdentity.parse(text).isAlive();
+    } catch (IOException e) {
+      return false; // released by a writer that gave up, or never owned
+    }
+  }
+
+  private void removeDebris(Path p, String why) {
+    LOG.log(Level.DEBUG, () -> "removing staging directory " + p + ": " + why);
+    try {
+      DurableFiles.deleteTree(p);
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "could not remove staging debris " + p + ": " + e);
+    }
+  }
+
+  private static boolean sameListing(Manifest a, Manifest b) {
+    if (a.blockSizeBytes() != b.blockSizeBytes() || a.files().size() != b.files().size()
+        || !a.source().equals(b.source())) {
+      return false;
+    }
+    for (int i = 0; i < a.files().size(); i++) {
+      ManifestFile x = a.files().get(i);
+      ManifestFile y = b.files().get(i);
+      if (!x.path().equals(y.path()) || !x.key().equals(y.key()) || x.sizeBytes() != y.sizeBytes()
+          || !java.util.Objects.equals(x.etag(), y.etag())
+          || !java.util.Objects.equals(x.versionId(), y.versionId())
+          || !java.util.Objects.equals(x.checksum(), y.checksum())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Path target(int fileIndex) throws IOException {
+    RemoteObject o = objects.get(fileIndex);
+    Path p = data.resolve(o.relativePath()).normalize();
+    if (!p.startsWith(data) || p.equals(data)) {
+      throw new InvalidObjectKeyException(o.key(), "it resolves outside the entry directory");
+    }
+    return p;
+  }
+
+  /**
+   * Gives every file of the staging directory its final size: the data files, the journal, and a
+   * placeholder as large as the manifest will be, released just before the manifest is written.
+   * With posix_fallocate this reserves all the space the download needs before it starts.
+   */
+  private void preallocate() throws IOException {
+    int n = objects.size();
+    long totalBlocks = 0;
+    for (int c : blockCounts) {
+      totalBlocks += c;
+    }
+    for (int i = 0; i < n + 2; i++) {
+      Path p;
+      long size;
+      if (i < n) {
+        p = target(i);
+        size = objects.get(i).sizeBytes();
+      } else if (i == n) {
+        p = dir.resolve(CacheLayout.JOURNAL);
+        size = Journal.sizeBytes(blockCounts);
+      } else {
+        p = dir.resolve(MANIFEST_RESERVE);
+        size = 4096 + 2L * draft.toJson().length() + 8 * totalBlocks;
+      }
+      try {
+        Files.createDirectories(p.getParent());
+        if (!Files.exists(p)) {
+          Files.createFile(p);
+        }
+        if (Files.size(p) != size) {
+          Preallocator.preallocate(p, size, cache.usableBytes());
+        }
+      } catch (InsufficientSpaceException e) {
+        throw e;
+      } catch (IOException e) {
+        throw localWriteFailure("preallocating " + size + " bytes for " + p, e);
+      }
+    }
+  }
+
+  private void openChannels() throws IOException {
+    channels = new FileChannel[objects.size()];
+    for (int i = 0; i < channels.length; i++) {
+      try {
+        channels[i] = FileChannel.open(target(i), StandardOpenOption.READ, StandardOpenOption.WRITE);
+      } catch (IOException e) {
+        throw localWriteFailure("opening staging file " + target(i), e);
+      }
+    }
+  }
+
+  private void closeChannels() {
+    if (channels == null) {
+      return;
+    }
+    for (FileChannel ch : channels) {
+      if (ch != null) {
+        closeQuietly(ch);
+      }
+    }
+  }
+
+  /** Re-reads journaled blocks; keeps those whose CRC32C still matches. Returns bytes kept. */
+  private long recheckJournaled(List<Journal.Entry> journaled) throws IOException {
+    List<Future<?>> futures = new ArrayList<>();
+    AtomicLong kept = new AtomicLong();
+    Set<Long> seen = new HashSet<>();
+    for (Journal.Entry e : journaled) {
+      int fi = e.fileIndex();
+      int bi = e.blockIndex();
+      if (fi >= objects.size() || bi >= crcs[fi].length || !seen.add(((long) fi << 32) | bi)) {
+        continue;
+      }
+      futures.add(submit(() -> {
+        ByteBuffer buf = takeBuffer();
+        try {
+          long len = blockLength(fi, bi);
+          buf.limit((int) len);
+          readFully(channels[fi], buf, (long) bi * blockBytes, target(fi));
+          buf.flip();
+          CRC32C crc = new CRC32C();
+          crc.update(buf);
+          if ((int) crc.getValue() == e.crc32c()) {
+            markDone(fi, bi, e.crc32c(), len);
+            kept.addAndGet(len);
+          }
+        } finally {
+          cache.buffers().give(buf);
+        }
+        return null;
+      }));
+    }
+    awaitAll(futures);
+    return kept.get();
+  }
+
+  private void fetchMissing(StorageBackend backend, Journal journal) throws IOException {
+    List<Future<?>> futures = new ArrayList<>();
+    for (int fi = 0; fi < objects.size(); fi++) {
+      for (int bi = 0; bi < crcs[fi].length; bi++) {
+        synchronized (done[fi]) {
+          if (done[fi].get(bi)) {
+            continue;
+          }
+        }
+        int f = fi;
+        int b = bi;
+        futures.add(submit(() -> {
+          if (failure.get() == null) {
+            fetchBlock(backend, journal, f, b);
+          }
+          return null;
+        }));
+      }
+    }
+    awaitAll(futures);
+  }
+
+  private void fetchBlock(StorageBackend backend, Journal journal, int fi, int bi) throws IOException {
+    RemoteObject object = objects.get(fi);
+    long offset = (long) bi * blockBytes;
+    long len = blockLength(fi, bi);
+    ByteBuffer buf = takeBuffer();
+    try {
+      for (int attempt = 1; ; attempt++) {
+        buf.clear().limit((int) len);
+        try {
+          backend.read(object, offset, buf);
+          if (buf.hasRemaining()) {
+            throw new StorageException(String.format(Locale.ROOT,
+                "short read of %s at offset %d: %d of %d bytes", object.key(), offset, buf.position(), len), true);
+          }
+          bytesFetched.addAndGet(len);
+          cache.countFetched(len);
+          break;
+        } catch (IOException e) {
+          bytesFetched.addAndGet(buf.position());
+          cache.countFetched(buf.position());
+          if (e instanceof StorageException se && !se.retryable()) {
+            throw se;
+          }
+          if (e instanceof InterruptedIOException) {
+            throw e;
+          }
+          if (attempt >= cache.maxAttempts()) {
+            throw new StorageException(String.format(Locale.ROOT,
+                "reading %s of %s, %d bytes at offset %d, failed %d times; last error: %s",
+                object.key(), source, len, offset, attempt, e.getMessage()), true, e);
+          }
+          if (failure.get() != null) {
+            return;
+          }
+          sleep(cache.backoffMillis(attempt));
+        }
+      }
+      buf.flip();
+      CRC32C crc = new CRC32C();
+      crc.update(buf.duplicate());
+      int value = (int) crc.getValue();
+      Path file = target(fi);
+      long pos = offset;
+      try {
+        while (buf.hasRemaining()) {
+          pos += channels[fi].write(buf, pos);
+        }
+      } catch (IOException e) {
+        throw writeFailure(file, pos, len - (pos - offset), e);
+      }
+      try {
+        journal.record(fi, bi, value);
+      } catch (IOException e) {
+        throw writeFailure(dir.resolve(CacheLayout.JOURNAL), -1, Journal.SLOT_BYTES, e);
+      }
+      markDone(fi, bi, value, len);
+    } finally {
+      cache.buffers().give(buf);
+    }
+  }
+
+  private void markDone(int fi, int bi, int crc, long len) {
+    synchronized (done[fi]) {
+      if (done[fi].get(bi)) {
+        return;
+      }
+      done[fi].set(bi);
+      crcs[fi][bi] = crc;
+    }
+    long now = bytesDone.addAndGet(len);
+    if (blocksLeft[fi].decrementAndGet() == 0) {
+      fanout.fileCompleted(objects.get(fi).relativePath(), objects.get(fi).sizeBytes());
+    }
+    long t = System.nanoTime();
+    long last = lastProgressNanos.get();
+    if (t - last >= PROGRESS_INTERVAL_NANOS && lastProgressNanos.compareAndSet(last, t)) {
+      fanout.progress(now, bytesTotal, rate());
+    }
+  }
+
+  /**
+   * Reads every file back and compares each block's CRC32C with the one computed from the bytes
+   * received, and each file with the source's checksum where it gave one. Blocks of files without
+   * a source checksum are checked in parallel; a source checksum needs one sequential pass.
+   */
+  private void verifyWritten() throws IOException {
+    List<Future<?>> futures = new ArrayList<>();
+    for (int fi = 0; fi < objects.size(); fi++) {
+      int f = fi;
+      RemoteObject o = objects.get(f);
+      if (channels[f].size() != o.sizeBytes()) {
+        throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
+            o.relativePath(), source, channels[f].size(), o.sizeBytes()), o.relativePath(), channels[f].size());
+      }
+      if (o.checksum() != null) {
+        futures.add(submit(() -> {
+          if (failure.get() == null) {
+            ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[f]);
+            ByteBuffer buf = takeBuffer();
+            try {
+              throwIfMismatch(FileVerifier.check(channels[f], mf, blockBytes, buf));
+            } finally {
+              cache.buffers().give(buf);
+            }
+          }
+          return null;
+        }));
+        continue;
+      }
+      for (int bi = 0; bi < crcs[f].length; bi++) {
+        int b = bi;
+        futures.add(submit(() -> {
+          if (failure.get() == null) {
+            ByteBuffer buf = takeBuffer();
+            try {
+              long len = blockLength(f, b);
+              buf.limit((int) len);
+              readFully(channels[f], buf, (long) b * blockBytes, target(f));
+              buf.flip();
+              CRC32C crc = new CRC32C();
+              crc.update(buf);
+              if ((int) crc.getValue() != crcs[f][b]) {
+                throwIfMismatch(new VerificationResult.Mismatch(o.relativePath(), (long) b * blockBytes,
+                    String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", b,
+                        (int) crc.getValue(), crcs[f][b])));
+              }
+            } finally {
+              cache.buffers().give(buf);
+            }
+          }
+          return null;
+        }));
+      }
+    }
+    awaitAll(futures);
+  }
+
+  private void throwIfMismatch(VerificationResult.Mismatch m) throws IntegrityException {
+    if (m != null) {
+      throw new IntegrityException(String.format(Locale.ROOT,
+          "%s of %s does not match what was downloaded at offset %d: %s",
+          m.path(), source, m.offsetBytes(), m.reason()), m.path(), m.offsetBytes());
+    }
+  }
+
+  private CacheEntry commit() throws IOException {
+    List<ManifestFile> files = new ArrayList<>(objects.size());
+    Manifest manifest;
+    try {
+      for (int i = 0; i < objects.size(); i++) {
+        channels[i].force(true);
+        RemoteObject o = objects.get(i);
+        files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
+            o.checksum(), crcs[i]));
+      }
+      closeChannels();
+      channels = null;
+      Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
+      Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
+      Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
+      Files.deleteIfExists(dir.resolve(MANIFEST_RESERVE));
+      DurableFiles.makeReadOnly(data);
+      manifest = new Manifest(source, blockBytes, Instant.now(), files);
+      DurableFiles.writeAtomically(dir.resolve(CacheLayout.MANIFEST), manifest.toJson());
+      DurableFiles.fsyncDirectory(dir);
+    } catch (IOException e) {
+      throw localWriteFailure("finishing staging directory " + dir, e);
+    }
+    Path entryDir = layout.entryDir(name);
+    try {
+      Files.move(dir, entryDir, StandardCopyOption.ATOMIC_MOVE);
+      DurableFiles.fsyncDirectory(layout.entries);
+      LOG.log(Level.DEBUG, () -> "committed " + source + " as " + entryDir);
+    } catch (IOException e) {
+      // rename(2) onto a non-empty directory fails (ENOTEMPTY, EEXIST): another writer committed
+      // first, and its copy is as good as ours. Anything else is our own failure.
+      if (!Files.exists(layout.manifest(name))) {
+        throw localWriteFailure("committing " + dir + " as " + entryDir, e);
+      }
+      LOG.log(Level.DEBUG, () -> "another writer committed " + source + " first; discarding this copy");
+      DurableFiles.deleteTree(dir);
+    }
+    dir = null;
+    cache.touch(name);
+    // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
+    Optional<CacheEntry> committed = cache.committedEntry(name);
+    return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
+        false, 0));
+  }
+
+  private void cleanUp(boolean discard) {
+    try {
+      if (discard) {
+        DurableFiles.deleteTree(dir);
+      } else {
+        // Give up ownership: the next ensure, in any process, resumes from the journal.
+        Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
+      }
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "could not clean up staging directory " + dir + ": " + e);
+    }
+  }
+
+  private void awaitAll(List<Future<?>> futures) throws IOException {
+    boolean interrupted = false;
+    for (Future<?> f : futures) {
+      if (Thread.currentThread().isInterrupted() && !interrupted) {
+        interrupted = true;
+        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " was interrupted"));
+      }
+      try {
+        Uninterruptibles.getUninterruptibly(f);
+      } catch (java.util.concurrent.CancellationException e) {
+        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        if (c instanceof IOException io) {
+          failure.compareAndSet(null, io);
+        } else if (c instanceof RuntimeException re) {
+          failure.compareAndSet(null, new IOException("download of " + source + " failed unexpectedly", re));
+        } else if (c instanceof Error err) {
+          throw err;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    IOException e = failure.get();
+    if (e != null) {
+      throw e;
+    }
+  }
+
+  /** Runs a task on the transfer pool; once the cache is closed, records the failure instead. */
+  private Future<?> submit(java.util.concurrent.Callable<Void> task) {
+    try {
+      return cache.rangePool().submit(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
+  }
+
+  private ByteBuffer takeBuffer() throws InterruptedIOException {
+    try {
+      return cache.buffers().take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for a transfer buffer");
+    }
+  }
+
+  private void sleep(long millis) throws InterruptedIOException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while backing off before a retry");
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long offset, Path file) throws IOException {
+    long pos = offset;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IntegrityException("staging file " + file + " ends at offset " + pos, file.toString(), pos);
+      }
+      pos += n;
+    }
+  }
+
+  private IOException writeFailure(Path file, long offset, long bytes, IOException cause) {
+    long usable = cache.usableBytes();
+    String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
+        bytes, file, offset, cause.getMessage());
+    if (isNoSpace(cause) || usable < bytes) {
+      long left = bytesTotal - bytesDone.get();
+      return new InsufficientSpaceException("the disk filled during the download of " + source + ": "
+          + what + "; " + left + " bytes still needed, " + usable + " available", left, usable, cause);
+    }
+    return new CacheWriteException("download of " + source + " failed: " + what, cause);
+  }
+
+  private IOException localWriteFailure(String what, IOException cause) {
+    if (cause instanceof InsufficientSpaceException || cause instanceof CacheWriteException) {
+      return cause;
+    }
+    if (isNoSpace(cause)) {
+      long usable = cache.usableBytes();
+      return new InsufficientSpaceException(what + " failed, the disk is full: " + cause.getMessage(),
+          bytesTotal, usable, cause);
+    }
+    return new CacheWriteException(what + " failed: " + cause, cause);
+  }
+
+  private static boolean isNoSpace(IOException e) {
+    String m = e.getMessage();
+    return m != null && (m.contains("No space left") || m.contains("ENOSPC") || m.contains("Disk quota"));
+  }
+
+  private int blockCount(long sizeBytes) {
+    return (int) ((sizeBytes + blockBytes - 1) / blockBytes);
+  }
+
+  private long blockLength(int fi, int bi) {
+    long size = objects.get(fi).sizeBytes();
+    return Math.min(blockBytes, size - (long) bi * blockBytes);
+  }
+
+  private long rate() {
+    long nanos = Math.max(1, System.nanoTime() - startNanos);
+    return (long) ((bytesDone.get() - bytesResumed) * 1e9 / nanos);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // closing after a failure: the first error is the one reported
+    }
+  }
+
+  /** Full-jitter exponential backoff: a random delay in [0, min(max, initial * 2^(attempt-1))]. */
+  static long backoffMillis(int attempt, Duration initial, Duration max) {
+    long cap = initial.toMillis() << Math.min(attempt - 1, 20);
+    cap = Math.min(Math.max(cap, 1), max.toMillis());
+    return ThreadLocalRandom.current().nextLong(cap + 1);
+  }
+}

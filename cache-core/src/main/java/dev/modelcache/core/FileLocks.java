@@ -1,0 +1,138 @@
+package dev.modelcache.core;
+
+import com.google.common.util.concurrent.Striped;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Advisory locks on files under {@code locks/}, exclusive between processes (by the OS) and
+ * between threads of this JVM (the OS lock is per process, so this class adds the in-JVM part).
+ *
+ * <p>These locks only avoid duplicate work and narrow races; no correctness property of the cache
+ * depends on them, because some network filesystems grant every process the same lock.
+ */
+final class FileLocks {
+
+  /** Lock files held by this JVM, so that a second thread sees "busy" rather than an exception. */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+  /** Short critical sections (lease vs evict) serialize in-JVM on these first. */
+  private static final Striped<Lock> GATES = Striped.lock(64);
+
+  private FileLocks() {}
+
+  /** A held lock. Closing releases it; idempotent. */
+  static final class Held implements AutoCloseable {
+    private final Path file;
+    private final FileChannel channel;
+    private final Lock jvmLock;
+    private boolean released;
+
+    private Held(Path file, FileChannel channel, Lock jvmLock) {
+      this.file = file;
+      this.channel = channel;
+      this.jvmLock = jvmLock;
+    }
+
+    @Override
+    public synchronized void close() {
+      if (released) {
+        return;
+      }
+      released = true;
+      try {
+        channel.close(); // releases the OS lock
+      } catch (IOException ignored) {
+        // closing a lock file's channel only fails if the descriptor is already gone
+      } finally {
+        if (jvmLock != null) {
+          jvmLock.unlock();
+        } else {
+          HELD.remove(file);
+        }
+      }
+    }
+  }
+
+  /**
+   * Tries to take the lock without waiting and, on success, writes this process's identity into
+   * the file (so that others can tell a dead holder on filesystems whose locks are unreliable).
+   */
+  static Optional<Held> tryLock(Path file) throws IOException {
+    Path key = file.toAbsolutePath().normalize();
+    if (!HELD.add(key)) {
+      return Optional.empty();
+    }
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        channel.close();
+        HELD.remove(key);
+        return Optional.empty();
+      }
+      channel.truncate(0);
+      channel.write(ByteBuffer.wrap(ProcessIdentity.current().toLine().getBytes(StandardCharsets.US_ASCII)), 0);
+      Held held = new Held(key, channel, null);
+      channel = null;
+      return Optional.of(held);
+    } finally {
+      if (channel != null) {
+        channel.close();
+        HELD.remove(key);
+      }
+    }
+  }
+
+  /** Takes a short-lived lock, waiting for it. */
+  static Held lock(Path file) throws IOException {
+    Path key = file.toAbsolutePath().normalize();
+    Lock jvmLock = GATES.get(key);
+    jvmLock.lock();
+    FileChannel channel = null;
+    boolean success = false;
+    try {
+      channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel.lock();
+      success = true;
+      return new Held(key, channel, jvmLock);
+    } finally {
+      if (!success) {
+        if (channel != null) {
+          channel.close();
+        }
+        jvmLock.unlock();
+      }
+    }
+  }
+
+  /** The process recorded in a lock file, if the file exists and names one. */
+  static Optional<ProcessIdentity> recordedHolder(Path file) {
+    try {
+      String text = Files.readString(file, StandardCharsets.US_ASCII);
+      return text.isBlank() ? Optional.empty() : Optional.of(ProcessIdentity.parse(text));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.modelcache.core;
+
+import dev.modelcache.core.spi.SourceChecksum;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
+import java.util.zip.Checksum;
+
+/**
+ * Compares a file with its manifest record: length, the CRC32C of every block, and the source's
+ * whole-file checksum when it gave one. Reads with the caller's buffer, so memory stays bounded.
+ */
+final class FileVerifier {
+
+  private FileVerifier() {}
+
+  /** Returns the first difference, or {@code null} when the file matches. */
+  static VerificationResult.Mismatch check(FileChannel ch, ManifestFile mf, long blockBytes, ByteBuffer buf)
+      throws IOException {
+    long size = ch.size();
+    if (size != mf.sizeBytes()) {
+      return new VerificationResult.Mismatch(mf.path(), Math.min(size, mf.sizeBytes()),
+          String.format(Locale.ROOT, "length is %d bytes, expected %d", size, mf.sizeBytes()));
+    }
+    WholeFile whole = mf.checksum() == null ? null : new WholeFile(mf.checksum());
+    boolean checkBlocks = mf.blockCount() > 0;
+    long pos = 0;
+    for (int block = 0; pos < size; block++) {
+      long blockEnd = Math.min(size, pos + blockBytes);
+      CRC32C crc = new CRC32C();
+      long blockStart = pos;
+      while (pos < blockEnd) {
+        buf.clear();
+        buf.limit((int) Math.min(buf.capacity(), blockEnd - pos));
+        while (buf.hasRemaining()) {
+          int n = ch.read(buf, pos + buf.position());
+          if (n < 0) {
+            return new VerificationResult.Mismatch(mf.path(), pos + buf.position(), "file ends early");
+          }
+        }
+        buf.flip();
+        if (whole != null) {
+          whole.update(buf.duplicate());
+        }
+        crc.update(buf);
+        pos += buf.limit();
+      }
+      if (checkBlocks && (int) crc.getValue() != mf.blockCrc32c(block)) {
+        return new VerificationResult.Mismatch(mf.path(), blockStart, String.format(Locale.ROOT,
+            "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x", block, blockStart, blockEnd - 1,
+            (int) crc.getValue(), mf.blockCrc32c(block)));
+      }
+    }
+    if (whole != null) {
+      String actual = whole.hex();
+      if (!actual.equals(mf.checksum().hex())) {
+        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
+            "%s of the file is %s, the source says %s", mf.checksum().algorithm(), actual, mf.checksum().hex()));
+      }
+    }
+    return null;
+  }
+
+  /** A whole-file digest in the source's algorithm. */
+  private static final class WholeFile {
+    private final MessageDigest digest;
+    private final Checksum checksum;
+
+    WholeFile(SourceChecksum expected) {
+      switch (expected.algorithm()) {
+        case "CRC32" -> {
+          digest = null;
+          checksum = new CRC32();
+        }
+        case "CRC32C" -> {
+          digest = null;
+          checksum = new CRC32C();
+        }
+        default -> {
+          try {
+            digest = MessageDigest.getInstance(expected.algorithm());
+          } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(expected.algorithm() + " is required of every JDK", e);
+          }
+          checksum = null;
+        }
+      }
+    }
+
+    void update(ByteBuffer buf) {
+      if (digest != null) {
+        digest.update(buf);
+      } else {
+        checksum.update(buf);
+      }
+    }
+
+    String hex() {
+      if (digest != null) {
+        return HexFormat.of().formatHex(digest.digest());
+      }
+      return String.format(Locale.ROOT, "%08x", checksum.getValue());
+    }
+  }
+}

@@ -1,0 +1,1130 @@
+package dev.modelcache.core;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.modelcache.core.spi.BackendOptions;
+import dev.modelcache.core.spi.StorageBackend;
+import dev.modelcache.core.spi.StorageBackendProvider;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A node-local cache of models, shared by every process that opens the same root.
+ *
+ * <pre>{@code
+ * ModelCache cache = ModelCache.builder().root(Path.of("/var/cache/models")).maxBytes(500L << 30).build();
+ * CacheEntry model = cache.ensure(ModelSource.parse("s3://bucket/models/llama-3-70b/"), listener);
+ * try (Lease lease = cache.lease(model)) {
+ *   Path dir = lease.directory(); // load from here
+ * }
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ * An entry is visible (to {@link #getIfPresent}, {@link #list}, {@link #ensure}) only when it is
+ * complete: downloaded, verified, fsynced, its manifest written, and its directory renamed into
+ * place. Many threads or processes ensuring the same model cause one download; the others wait
+ * and use the result. A leased or pinned entry is never evicted. Committed files are read-only.
+ *
+ * <h2>Thread safety and lifecycle</h2>
+ * Thread-safe. {@link #close()} stops the transfer threads (an interrupted download is resumed by
+ * the next {@code ensure}, in any process) and closes the backends the cache created; it is
+ * idempotent. Calls after {@code close} throw {@link IllegalStateException}.
+ */
+public final class ModelCache implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(ModelCache.class.getName());
+
+  /** Default transfer concurrency. */
+  public static final int DEFAULT_CONCURRENCY = 16;
+  /** Default range size: 8 MiB. */
+  public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
+  /** Default attempts per range. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 5;
+
+  private final CacheLayout layout;
+  private final long maxBytes;
+  private final long minFreeBytes;
+  private final int concurrency;
+  private final int partSizeBytes;
+  private final int maxAttempts;
+  private final Duration retryInitialDelay;
+  private final Duration retryMaxDelay;
+  private final Duration pollInterval;
+  private final Map<String, StorageBackend> backends = new ConcurrentHashMap<>();
+  private final Set<StorageBackend> ownedBackends = ConcurrentHashMap.newKeySet();
+  private final Map<String, BackendOptions> backendOptions;
+  private final ExecutorService rangePool;
+  private final ExecutorService coordinator;
+  private final BufferPool buffers;
+  private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
+  private final Cache<String, Manifest> manifests = Caffeine.newBuilder().maximumSize(256).build();
+  private final Object spaceLock = new Object();
+  private final String processTag;
+  private final AtomicInteger writerSeq = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder bytesFetched = new LongAdder();
+  private final LongAdder evictions = new LongAdder();
+
+  private record InFlight(CompletableFuture<CacheEntry> future, ListenerFanout fanout) {}
+
+  private ModelCache(Builder b, Path root, long minFreeBytes) {
+    this.layout = new CacheLayout(root);
+    this.maxBytes = b.maxBytes;
+    this.minFreeBytes = minFreeBytes;
+    this.concurrency = b.concurrency;
+    this.partSizeBytes = b.partSizeBytes;
+    this.maxAttempts = b.maxAttempts;
+    this.retryInitialDelay = b.retryInitialDelay;
+    this.retryMaxDelay = b.retryMaxDelay;
+    this.pollInterval = b.pollInterval;
+    this.backendOptions = Map.copyOf(b.backendOptions);
+    this.backends.putAll(b.backendInstances);
+    this.buffers = new BufferPool(concurrency, partSizeBytes);
+    AtomicInteger threadSeq = new AtomicInteger();
+    this.rangePool = Executors.newFixedThreadPool(concurrency, r -> {
+      Thread t = new Thread(r, "modelcache-transfer-" + threadSeq.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.coordinator = Executors.newThreadPerTaskExecutor(
+        Thread.ofVirtual().name("modelcache-download-", 1).factory());
+    this.processTag = ProcessHandle.current().pid() + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+  }
+
+  /** A builder; {@link Builder#root} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The cache root. */
+  public Path root() {
+    return layout.root;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // ensure, prefetch, get, await
+
+  /**
+   * Returns the committed entry for {@code source}, downloading it first if needed, with
+   * {@link EnsureOptions#DEFAULTS}. Blocks until done.
+   *
+   * @param listener receives the download's events, if this call downloads or joins a download of
+   *     this cache; may be {@link DownloadListener#NONE}
+   * @throws InsufficientSpaceException if the model cannot fit, naming bytes needed and available
+   * @throws CacheTimeoutException if another process's download did not finish in time
+   * @throws IntegrityException if a downloaded file does not match its checksums
+   * @throws StorageException if the source cannot be read (missing, denied, changed, retries exhausted)
+   * @throws InterruptedIOException if the calling thread was interrupted
+   * @throws IOException for other I/O failures; nothing incomplete is ever committed
+   */
+  public CacheEntry ensure(ModelSource source, DownloadListener listener) throws IOException {
+    return ensure(source, EnsureOptions.DEFAULTS, listener);
+  }
+
+  /**
+   * Like {@link #ensure(ModelSource, DownloadListener)} with options: how long to wait for another
+   * process, whether to verify a cached entry first, whether to pin it. When several threads of
+   * this cache ensure the same model at once, the first caller's options govern the download.
+   */
+  public CacheEntry ensure(ModelSource source, EnsureOptions options, DownloadListener listener)
+      throws IOException {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(options, "options");
+    checkOpen();
+    if (!options.verify()) {
+      Optional<CacheEntry> hit = lookupQuietly(source);
+      if (hit.isPresent()) {
+        hits.increment();
+        if (options.pin()) {
+          pin(source);
+        }
+        touch(hit.get().name());
+        return committedEntry(hit.get().name()).orElse(hit.get());
+      }
+    }
+    CompletableFuture<CacheEntry> future = start(source, options, listener);
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while ensuring " + source);
+    } catch (ExecutionException e) {
+      throw unwrap(e.getCause(), source);
+    }
+  }
+
+  /**
+   * Starts ensuring {@code source} in the background. Never throws after argument checks: every
+   * failure completes the future exceptionally with the exception {@code ensure} would throw.
+   * Cancelling the returned future does not stop a download other callers may share.
+   */
+  public CompletableFuture<CacheEntry> prefetch(ModelSource source, DownloadListener listener) {
+    return prefetch(source, EnsureOptions.DEFAULTS, listener);
+  }
+
+  /** {@link #prefetch(ModelSource, DownloadListener)} with options. */
+  public CompletableFuture<CacheEntry> prefetch(
+      ModelSource source, EnsureOptions options, DownloadListener listener) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(options, "options");
+    checkOpen();
+    return start(source, options, listener).copy();
+  }
+
+  private CompletableFuture<CacheEntry> start(ModelSource source, EnsureOptions options, DownloadListener listener) {
+    String name = source.cacheName();
+    while (true) {
+      InFlight created = new InFlight(new CompletableFuture<>(), new ListenerFanout());
+      InFlight existing = inFlight.putIfAbsent(name, created);
+      if (existing != null) {
+        existing.fanout().add(listener);
+        return existing.future();
+      }
+      created.fanout().add(listener);
+      try {
+        coordinator.execute(() -> {
+          // Leave the single-flight map before completing, so that a caller that sees the
+          // outcome and asks again starts afresh instead of joining a finished attempt.
+          CacheEntry result = null;
+          Throwable failure = null;
+          try {
+            result = obtain(source, options, created.fanout());
+          } catch (Throwable t) {
+            failure = t;
+          } finally {
+            inFlight.remove(name, created);
+          }
+          if (failure == null) {
+            created.future().complete(result);
+          } else {
+            created.future().completeExceptionally(failure);
+          }
+        });
+      } catch (RuntimeException e) {
+        inFlight.remove(name, created);
+        created.future().completeExceptionally(new IllegalStateException("cache " + root() + " is closed", e));
+      }
+      return created.future();
+    }
+  }
+
+  /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
+  private CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
+    String name = source.cacheName();
+    if (options.pin()) {
+      pin(source);
+    }
+    long deadline = System.nanoTime() + options.waitTimeout().toNanos();
+    boolean verified = !options.verify();
+    boolean counted = false;
+    long holderDeadSinceNanos = 0;
+    while (true) {
+      Optional<CacheEntry> entry;
+      try {
+        entry = committedEntry(name);
+        if (entry.isPresent()) {
+          checkSameSource(entry.get(), source);
+        }
+      } catch (ManifestCorruptException e) {
+        LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
+        replaceDamaged(source, name, e.getMessage());
+        continue;
+      }
+      if (entry.isPresent()) {
+        if (!verified) {
+          VerificationResult result = verify(entry.get());
+          verified = true;
+          if (!result.ok()) {
+            LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
+                + "; replacing it unless it is leased");
+            replaceDamaged(source, name, result.mismatches().getFirst().toString());
+            continue;
+          }
+        }
+        if (!counted) {
+          hits.increment();
+        }
+        touch(name);
+        return committedEntry(name).orElse(entry.get());
+      }
+      if (!counted) {
+        misses.increment();
+        counted = true;
+      }
+      Optional<FileLocks.Held> lock = FileLocks.tryLock(layout.downloadLock(name));
+      if (lock.isPresent()) {
+        try (FileLocks.Held held = lock.get()) {
+          if (committedEntry(name).isPresent()) {
+            continue;
+          }
+          verified = true; // what we download now is verified while writing
+          return new DownloadJob(this, source, fanout).run();
+        }
+      }
+      // Another process (or another cache in this JVM) is downloading: wait for its commit.
+      Optional<ProcessIdentity> holder = FileLocks.recordedHolder(layout.downloadLock(name));
+      long now = System.nanoTime();
+      if (holder.isPresent() && !holder.get().isAlive()) {
+        // The OS would have released a dead holder's lock; a filesystem whose locks outlive
+        // their holder must not block us forever.
+        if (holderDeadSinceNanos == 0) {
+          holderDeadSinceNanos = now;
+        } else if (now - holderDeadSinceNanos > Duration.ofSeconds(5).toNanos()) {
+          LOG.log(Level.WARNING, "the download lock of " + source + " names dead process "
+              + holder.get().pid() + "; downloading without it");
+          return new DownloadJob(this, source, fanout).run();
+        }
+      } else {
+        holderDeadSinceNanos = 0;
+      }
+      if (now - deadline >= 0) {
+        if (options.downloadAfterWait()) {
+          LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
+              + "; downloading in parallel");
+          return new DownloadJob(this, source, fanout).run();
+        }
+        throw new CacheTimeoutException("another process did not finish downloading " + source
+            + " within " + options.waitTimeout() + progressNote(name), options.waitTimeout());
+      }
+      sleepPoll(source);
+    }
+  }
+
+  /**
+   * Returns the committed entry for {@code source} if there is one. Never downloads and never
+   * returns an incomplete download.
+   *
+   * @throws ManifestCorruptException if the entry's manifest cannot be parsed
+   */
+  public Optional<CacheEntry> getIfPresent(ModelSource source) throws IOException {
+    checkOpen();
+    Optional<CacheEntry> e = committedEntry(source.cacheName());
+    if (e.isPresent()) {
+      checkSameSource(e.get(), source);
+    }
+    return e;
+  }
+
+  /**
+   * Waits until some process commits {@code source}, without downloading anything.
+   *
+   * @throws CacheTimeoutException if no commit happened within {@code timeout}
+   */
+  public CacheEntry await(ModelSource source, Duration timeout) throws IOException {
+    Objects.requireNonNull(timeout, "timeout");
+    checkOpen();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String name = source.cacheName();
+    while (true) {
+      Optional<CacheEntry> e = getIfPresent(source);
+      if (e.isPresent()) {
+        touch(name);
+        return e.get();
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        throw new CacheTimeoutException(
+            "no process committed " + source + " within " + timeout + progressNote(name), timeout);
+      }
+      sleepPoll(source);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // leases, pins, eviction
+
+  /**
+   * Leases a committed entry: while the lease is open, no process evicts it.
+   *
+   * @throws EntryNotFoundException if the entry is no longer committed (it was evicted)
+   */
+  public Lease lease(CacheEntry entry) throws IOException {
+    checkOpen();
+    String name = entry.name();
+    Path leaseFile = layout.leaseDir(name).resolve(processTag + "-" + UUID.randomUUID());
+    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
+      Files.createDirectories(layout.leaseDir(name));
+      Files.writeString(leaseFile, ProcessIdentity.current().toLine(), StandardCharsets.US_ASCII,
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      if (!Files.exists(layout.manifest(name))) {
+        Files.deleteIfExists(leaseFile);
+        throw new EntryNotFoundException("cannot lease " + entry.source() + ": it is no longer in the cache"
+            + " (evicted); ensure it again");
+      }
+    }
+    touch(name);
+    CacheEntry fresh = committedEntry(name).orElse(entry);
+    return new Lease(fresh, leaseFile);
+  }
+
+  /** Ensures {@code source} (no listener) and leases it. */
+  public Lease lease(ModelSource source) throws IOException {
+    return lease(ensure(source, DownloadListener.NONE));
+  }
+
+  /** Pins {@code source}: eviction never removes it, now or after it is downloaded. */
+  public void pin(ModelSource source) throws IOException {
+    checkOpen();
+    DurableFiles.writeAtomically(layout.pinFile(source.cacheName()), source + "\n");
+  }
+
+  /** Removes a pin; returns whether there was one. */
+  public boolean unpin(ModelSource source) throws IOException {
+    checkOpen();
+    return Files.deleteIfExists(layout.pinFile(source.cacheName()));
+  }
+
+  /**
+   * Evicts the entry of {@code source}.
+   *
+   * @return false if the cache held no entry for it
+   * @throws EntryInUseException if it is leased (by any process) or pinned
+   */
+  public boolean evict(ModelSource source) throws IOException {
+    checkOpen();
+    return tryEvict(source.cacheName(), true);
+  }
+
+  /** Evicts every entry that is neither leased nor pinned; returns those evicted. */
+  public List<CacheEntry> evictUnused() throws IOException {
+    return evictToBytes(0);
+  }
+
+  /**
+   * Evicts least recently used entries that are neither leased nor pinned until the committed
+   * entries total at most {@code targetBytes}, or nothing more may be evicted.
+   *
+   * @return the entries evicted, in eviction order
+   */
+  public List<CacheEntry> evictToBytes(long targetBytes) throws IOException {
+    checkOpen();
+    List<CacheEntry> evicted = new ArrayList<>();
+    List<CacheEntry> entries = new ArrayList<>(list().entries());
+    long total = entries.stream().mapToLong(CacheEntry::sizeBytes).sum();
+    for (CacheEntry e : entries) {
+      if (total <= targetBytes) {
+        break;
+      }
+      if (!e.pinned() && e.leaseCount() == 0 && tryEvict(e.name(), false)) {
+        evicted.add(e);
+        total -= e.sizeBytes();
+      }
+    }
+    return evicted;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // list, verify, stats
+
+  /**
+   * Lists committed entries (least recently used first) and, apart, downloads in progress or
+   * interrupted. Entries whose manifest cannot be read are left out and logged.
+   */
+  public CacheListing list() throws IOException {
+    checkOpen();
+    List<CacheEntry> entries = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.entries)) {
+      for (Path p : ds) {
+        String name = p.getFileName().toString();
+        try {
+          committedEntry(name).ifPresent(entries::add);
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "skipping damaged entry " + p + ": " + e.getMessage());
+        }
+      }
+    }
+    entries.sort(Comparator.comparing(CacheEntry::lastUsed).thenComparing(CacheEntry::name));
+    return new CacheListing(entries, downloads());
+  }
+
+  private List<DownloadStatus> downloads() throws IOException {
+    List<DownloadStatus> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
+      for (Path p : ds) {
+        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
+        if (name == null) {
+          continue;
+        }
+        Manifest draft;
+        try {
+          draft = Manifest.read(p.resolve(CacheLayout.DRAFT));
+        } catch (IOException e) {
+          continue; // being set up, committed a moment ago, or debris
+        }
+        long done = 0;
+        Set<Long> seen = new HashSet<>();
+        int[] blockCounts = new int[draft.files().size()];
+        for (int i = 0; i < blockCounts.length; i++) {
+          blockCounts[i] = (int) ((draft.files().get(i).sizeBytes() + draft.blockSizeBytes() - 1) / draft.blockSizeBytes());
+        }
+        for (Journal.Entry j : Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)) {
+          if (j.fileIndex() < draft.files().size() && seen.add(((long) j.fileIndex() << 32) | j.blockIndex())) {
+            long size = draft.files().get(j.fileIndex()).sizeBytes();
+            long start = j.blockIndex() * draft.blockSizeBytes();
+            done += Math.max(0, Math.min(draft.blockSizeBytes(), size - start));
+          }
+        }
+        ProcessIdentity owner;
+        try {
+          owner = ProcessIdentity.parse(Files.readString(p.resolve(CacheLayout.OWNER)));
+        } catch (IOException e) {
+          owner = new ProcessIdentity(-1, 0);
+        }
+        out.add(new DownloadStatus(draft.source(), name, done, draft.sizeBytes(), owner.pid(), owner.isAlive()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Re-reads every file of the entry for {@code source} and compares it with the manifest.
+   *
+   * @throws EntryNotFoundException if the cache holds no entry for it
+   */
+  public VerificationResult verify(ModelSource source) throws IOException {
+    checkOpen();
+    CacheEntry entry = getIfPresent(source).orElseThrow(
+        () -> new EntryNotFoundException("cannot verify " + source + ": it is not in the cache"));
+    return verify(entry);
+  }
+
+  private VerificationResult verify(CacheEntry entry) throws IOException {
+    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
+    long checked = 0;
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+    for (ManifestFile f : entry.manifest().files()) {
+      Path p = entry.directory().resolve(f.path());
+      if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        mismatches.add(new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file"));
+        continue;
+      }
+      try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
+        VerificationResult.Mismatch m = FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
+        if (m != null) {
+          mismatches.add(m);
+        }
+        checked += ch.size();
+      }
+    }
+    return new VerificationResult(entry.source(), checked, mismatches);
+  }
+
+  /** A snapshot of disk state and this instance's counters. */
+  public CacheStats stats() throws IOException {
+    CacheListing l = list();
+    return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), maxBytes, minFreeBytes,
+        usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum());
+  }
+
+  /** Stops transfer threads and closes backends the cache created. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    coordinator.shutdownNow();
+    for (Runnable queued : rangePool.shutdownNow()) {
+      if (queued instanceof java.util.concurrent.Future<?> f) {
+        f.cancel(false); // wakes the download waiting on it; its staging stays for a resume
+      }
+    }
+    for (StorageBackend b : ownedBackends) {
+      try {
+        b.close();
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "closing the " + b.scheme() + ": backend failed: " + e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ModelCache[" + root() + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // engine internals, used by DownloadJob
+
+  CacheLayout layout() {
+    return layout;
+  }
+
+  int partSizeBytes() {
+    return partSizeBytes;
+  }
+
+  int maxAttempts() {
+    return maxAttempts;
+  }
+
+  long backoffMillis(int attempt) {
+    return DownloadJob.backoffMillis(attempt, retryInitialDelay, retryMaxDelay);
+  }
+
+  ExecutorService rangePool() {
+    return rangePool;
+  }
+
+  BufferPool buffers() {
+    return buffers;
+  }
+
+  Object spaceLock() {
+    return spaceLock;
+  }
+
+  void countFetched(long bytes) {
+    bytesFetched.add(bytes);
+  }
+
+  String newWriterId() {
+    return processTag + "-" + writerSeq.incrementAndGet();
+  }
+
+  long usableBytes() {
+    try {
+      return Files.getFileStore(layout.root).getUsableSpace();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  StorageBackend backendFor(ModelSource source) throws IOException {
+    String scheme = source.scheme();
+    StorageBackend existing = backends.get(scheme);
+    if (existing != null) {
+      return existing;
+    }
+    synchronized (backends) {
+      existing = backends.get(scheme);
+      if (existing != null) {
+        return existing;
+      }
+      List<String> known = new ArrayList<>(backends.keySet());
+      for (StorageBackendProvider p : ServiceLoader.load(StorageBackendProvider.class, ModelCache.class.getClassLoader())) {
+        known.add(p.scheme());
+        if (p.scheme().equals(scheme)) {
+          StorageBackend created = p.create(backendOptions.getOrDefault(scheme, BackendOptions.NONE));
+          ownedBackends.add(created);
+          backends.put(scheme, created);
+          return created;
+        }
+      }
+      throw new InvalidModelSourceException("no storage backend for scheme '" + scheme + "' of " + source
+          + "; available: " + new TreeSet<>(known) + " (add the module that provides it)");
+    }
+  }
+
+  /** The committed entry named {@code name}, read from disk (manifests are cached while unchanged). */
+  Optional<CacheEntry> committedEntry(String name) throws IOException {
+    Path manifestFile = layout.manifest(name);
+    java.nio.file.attribute.BasicFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(manifestFile, java.nio.file.attribute.BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+    String key = manifestFile + "|" + attrs.lastModifiedTime().toMillis() + "|" + attrs.size() + "|" + attrs.fileKey();
+    Manifest manifest = manifests.getIfPresent(key);
+    if (manifest == null) {
+      try {
+        manifest = Manifest.read(manifestFile);
+      } catch (NoSuchFileException e) {
+        return Optional.empty(); // evicted between the two calls
+      }
+      if (!manifest.source().cacheName().equals(name)) {
+        throw new ManifestCorruptException(manifestFile,
+            "it describes " + manifest.source() + ", which is not the model of entry " + name);
+      }
+      manifests.put(key, manifest);
+    }
+    return Optional.of(new CacheEntry(manifest.source(), name, layout.data(name), manifest, lastUsed(name, manifest),
+        Files.exists(layout.pinFile(name)), liveLeaseCount(name)));
+  }
+
+  private Optional<CacheEntry> lookupQuietly(ModelSource source) {
+    try {
+      Optional<CacheEntry> e = committedEntry(source.cacheName());
+      return e.filter(x -> x.source().equals(source));
+    } catch (IOException e) {
+      return Optional.empty(); // the slow path reports or repairs it
+    }
+  }
+
+  private static void checkSameSource(CacheEntry e, ModelSource source) throws ManifestCorruptException {
+    if (!e.source().equals(source)) {
+      throw new ManifestCorruptException(e.directory().resolveSibling(CacheLayout.MANIFEST),
+          "it describes " + e.source() + ", not " + source);
+    }
+  }
+
+  void touch(String name) {
+    Path used = layout.usedFile(name);
+    Path tmp = used.resolveSibling("." + name + "." + UUID.randomUUID() + ".tmp");
+    try {
+      Files.writeString(tmp, Long.toString(System.currentTimeMillis()), StandardCharsets.US_ASCII);
+      Files.move(tmp, used, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, () -> "could not record the use of " + name + ": " + e);
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // best effort: last use is a hint for eviction order
+      }
+    }
+  }
+
+  private Instant lastUsed(String name, Manifest manifest) {
+    try {
+      return Instant.ofEpochMilli(Long.parseLong(Files.readString(layout.usedFile(name)).trim()));
+    } catch (IOException | NumberFormatException e) {
+      return manifest.createdAt();
+    }
+  }
+
+  /** Live leases of an entry; lease files of dead processes are removed on the way. */
+  int liveLeaseCount(String name) throws IOException {
+    Path dir = layout.leaseDir(name);
+    int live = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        ProcessIdentity holder;
+        try {
+          holder = ProcessIdentity.parse(Files.readString(p, StandardCharsets.US_ASCII));
+        } catch (NoSuchFileException e) {
+          continue;
+        }
+        if (holder.isAlive()) {
+          live++;
+        } else if (holder.pid() > 0) {
+          Files.deleteIfExists(p); // stale: its process is gone
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return 0;
+    }
+    return live;
+  }
+
+  /**
+   * Evicts one entry unless it is pinned or leased. Leasing and evicting both hold the entry's
+   * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
+   * entry away first and then checks the leases again, putting it back if one appeared.
+   */
+  private boolean tryEvict(String name, boolean explicit) throws IOException {
+    Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
+    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
+      if (!Files.exists(layout.entryDir(name))) {
+        return false;
+      }
+      if (Files.exists(layout.pinFile(name))) {
+        if (explicit) {
+          throw new EntryInUseException("cannot evict entry " + name + ": it is pinned (unpin it first)");
+        }
+        return false;
+      }
+      int leases = liveLeaseCount(name);
+      if (leases > 0) {
+        if (explicit) {
+          throw new EntryInUseException("cannot evict entry " + name + ": " + leases + " live lease(s) hold it");
+        }
+        return false;
+      }
+      try {
+        Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+      if (liveLeaseCount(name) > 0) {
+        try {
+          Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
+          return false;
+        } catch (IOException e) {
+          if (!Files.exists(layout.manifest(name))) {
+            throw e;
+          }
+          // A new copy was committed meanwhile (rename fails on a non-empty target); the lease
+          // holder sees that one.
+        }
+      }
+    }
+    Files.deleteIfExists(layout.usedFile(name));
+    evictions.increment();
+    LOG.log(Level.DEBUG, () -> "evicted " + name);
+    DurableFiles.deleteTree(trash);
+    return true;
+  }
+
+  private void replaceDamaged(ModelSource source, String name, String why) throws IOException {
+    if (liveLeaseCount(name) > 0) {
+      throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+          + ") but leased, so it cannot be replaced now", why, -1);
+    }
+    Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
+    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
+      Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException e) {
+      return;
+    }
+    DurableFiles.deleteTree(trash);
+  }
+
+  /**
+   * Makes room for {@code bytesNeeded} more bytes by evicting least recently used entries that
+   * are neither leased nor pinned; fails at once, evicting nothing, if even that would not be enough.
+   */
+  void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
+    CacheListing listing = list();
+    List<CacheEntry> entries = listing.entries();
+    long used = 0;
+    for (CacheEntry e : entries) {
+      used += e.sizeBytes();
+    }
+    for (DownloadStatus d : listing.downloads()) {
+      if (d.writerAlive() && !d.name().equals(forName)) {
+        used += d.bytesTotal(); // another live download will commit this much
+      }
+    }
+    long usable = usableBytes();
+    if (fits(bytesNeeded, used, usable)) {
+      return;
+    }
+    if (removeAbandonedDownloads(forName) > 0) {
+      usable = usableBytes();
+      if (fits(bytesNeeded, used, usable)) {
+        return;
+      }
+    }
+    List<CacheEntry> candidates = new ArrayList<>();
+    long freeable = 0;
+    for (CacheEntry e : entries) {
+      if (!e.pinned() && e.leaseCount() == 0 && !e.name().equals(forName)) {
+        candidates.add(e);
+        freeable += e.sizeBytes();
+      }
+    }
+    if (!fits(bytesNeeded, used - freeable, usable + freeable)) {
+      throw insufficient(source, bytesNeeded, used - freeable, usable + freeable, entries.size() - candidates.size());
+    }
+    for (CacheEntry e : candidates) {
+      if (fits(bytesNeeded, used, usable)) {
+        break;
+      }
+      if (tryEvict(e.name(), false)) {
+        used -= e.sizeBytes();
+        usable = Math.max(usableBytes(), usable);
+      }
+    }
+    if (!fits(bytesNeeded, used, usable)) {
+      throw insufficient(source, bytesNeeded, used, usable, -1);
+    }
+  }
+
+  /**
+   * Deletes interrupted downloads of other models whose writer is gone: their space is worth more
+   * than their progress when the disk is short.
+   */
+  private int removeAbandonedDownloads(String exceptName) {
+    int removed = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
+      for (Path p : ds) {
+        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
+        if (name != null && !name.equals(exceptName) && !DownloadJob.ownerAlive(p)) {
+          DurableFiles.deleteTree(p);
+          removed++;
+        }
+      }
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, () -> "could not remove abandoned downloads: " + e);
+    }
+    return removed;
+  }
+
+  private boolean fits(long need, long used, long usable) {
+    return (maxBytes == 0 || used + need <= maxBytes) && usable - need >= minFreeBytes;
+  }
+
+  private InsufficientSpaceException insufficient(ModelSource source, long need, long used, long usable, int kept) {
+    long byLimit = maxBytes == 0 ? Long.MAX_VALUE : maxBytes - used;
+    long available = Math.max(0, Math.min(byLimit, usable - minFreeBytes));
+    return new InsufficientSpaceException(String.format(Locale.ROOT,
+        "%s needs %d bytes but the cache can make only %d available (maxBytes %d, %d bytes kept in entries%s; "
+            + "%d bytes free on disk, minFreeBytes %d)",
+        source, need, available, maxBytes, used,
+        kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "", usable, minFreeBytes),
+        need, available);
+  }
+
+  private String progressNote(String name) {
+    try {
+      for (DownloadStatus d : downloads()) {
+        if (d.name().equals(name)) {
+          return String.format(Locale.ROOT, " (its download by pid %d is at %d of %d bytes)", d.writerPid(),
+              d.bytesDone(), d.bytesTotal());
+        }
+      }
+    } catch (IOException ignored) {
+      // only decorates a message
+    }
+    return "";
+  }
+
+  private void sleepPoll(ModelSource source) throws InterruptedIOException {
+    try {
+      Thread.sleep(pollInterval);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for " + source);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("cache " + root() + " is closed");
+    }
+  }
+
+  private static IOException unwrap(Throwable t, ModelSource source) {
+    if (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof IOException io) {
+      return io;
+    }
+    if (t instanceof RuntimeException re) {
+      throw re;
+    }
+    if (t instanceof Error err) {
+      throw err;
+    }
+    return new IOException("ensuring " + source + " failed", t);
+  }
+
+  /** Removes what dead processes left: trash, half-created staging directories, stale leases. */
+  private void cleanDebris() {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.trash)) {
+      for (Path p : ds) {
+        DurableFiles.deleteTree(p);
+      }
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, () -> "could not empty " + layout.trash + ": " + e);
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
+      for (Path p : ds) {
+        String writer = p.getFileName().toString().substring(CacheLayout.INIT_PREFIX.length());
+        long pid = Long.parseLong(writer.substring(0, writer.indexOf('-')));
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          continue;
+        }
+        DurableFiles.deleteTree(p);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, () -> "could not clean " + layout.staging + ": " + e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Configures a {@link ModelCache}. Not thread-safe; {@link #build()} checks the combination.
+   */
+  public static final class Builder {
+    private Path root;
+    private boolean createRoot;
+    private long maxBytes;
+    private long minFreeBytes = -1;
+    private int concurrency = DEFAULT_CONCURRENCY;
+    private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration retryInitialDelay = Duration.ofMillis(200);
+    private Duration retryMaxDelay = Duration.ofSeconds(10);
+    private Duration pollInterval = Duration.ofMillis(100);
+    private final Map<String, BackendOptions> backendOptions = new HashMap<>();
+    private final Map<String, StorageBackend> backendInstances = new HashMap<>();
+
+    private Builder() {}
+
+    /** The cache directory (required). It must exist unless {@link #createRootIfMissing()} is set. */
+    public Builder root(Path root) {
+      this.root = Objects.requireNonNull(root, "root");
+      return this;
+    }
+
+    /**
+     * Creates the root (and its parents) if missing. Off by default so that a volume that failed
+     * to mount is reported rather than silently replaced by a directory on another disk.
+     */
+    public Builder createRootIfMissing() {
+      this.createRoot = true;
+      return this;
+    }
+
+    /** The most bytes committed entries may take; {@code 0} (default) for no limit. */
+    public Builder maxBytes(long maxBytes) {
+      if (maxBytes < 0) {
+        throw new IllegalArgumentException("maxBytes must be >= 0, was " + maxBytes);
+      }
+      this.maxBytes = maxBytes;
+      return this;
+    }
+
+    /**
+     * Free space the cache always leaves on its filesystem. Default: 5% of the filesystem's size,
+     * at most 1 GiB. {@code 0} lets the cache use the whole disk.
+     */
+    public Builder minFreeBytes(long minFreeBytes) {
+      if (minFreeBytes < 0) {
+        throw new IllegalArgumentException("minFreeBytes must be >= 0, was " + minFreeBytes);
+      }
+      this.minFreeBytes = minFreeBytes;
+      return this;
+    }
+
+    /**
+     * Ranges transferred at once across all downloads of this cache (default 16). Transfer
+     * memory is {@code concurrency x partSizeBytes}.
+     */
+    public Builder concurrency(int concurrency) {
+      if (concurrency < 1 || concurrency > 1024) {
+        throw new IllegalArgumentException("concurrency must be in [1, 1024], was " + concurrency);
+      }
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /** Bytes per range request and per checksummed block (default 8 MiB, at least 4 KiB, at most 256 MiB). */
+    public Builder partSizeBytes(int partSizeBytes) {
+      if (partSizeBytes < 4096 || partSizeBytes > (256 << 20)) {
+        throw new IllegalArgumentException("partSizeBytes must be in [4096, 268435456], was " + partSizeBytes);
+      }
+      this.partSizeBytes = partSizeBytes;
+      return this;
+    }
+
+    /** Attempts per range before a retryable failure fails the download (default 5). */
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be >= 1, was " + maxAttempts);
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /**
+     * Backoff between attempts: a random delay up to {@code initial x 2^(attempt-1)}, capped at
+     * {@code max} (full jitter). Defaults 200 ms and 10 s.
+     */
+    public Builder retryBackoff(Duration initial, Duration max) {
+      if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("retry backoff needs 0 < initial <= max, was " + initial + ", " + max);
+      }
+      this.retryInitialDelay = initial;
+      this.retryMaxDelay = max;
+      return this;
+    }
+
+    /** How often a caller waiting for another process looks for its commit (default 100 ms). */
+    public Builder pollInterval(Duration pollInterval) {
+      if (pollInterval.isNegative() || pollInterval.isZero()) {
+        throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
+      }
+      this.pollInterval = pollInterval;
+      return this;
+    }
+
+    /** Settings for the backend of {@code scheme}, created through its {@link StorageBackendProvider}. */
+    public Builder backendOptions(String scheme, BackendOptions options) {
+      backendOptions.put(scheme.toLowerCase(Locale.ROOT), Objects.requireNonNull(options, "options"));
+      return this;
+    }
+
+    /**
+     * Uses {@code backend} for its scheme instead of one found with {@link ServiceLoader}. The
+     * caller keeps ownership: the cache does not close it.
+     */
+    public Builder backend(StorageBackend backend) {
+      backendInstances.put(backend.scheme().toLowerCase(Locale.ROOT), backend);
+      return this;
+    }
+
+    /**
+     * Opens the cache: checks the root, creates its layout, and removes debris of dead processes.
+     *
+     * @throws CacheRootException if the root is missing, not a directory, or not writable
+     * @throws IllegalStateException if no root was set
+     */
+    public ModelCache build() throws IOException {
+      if (root == null) {
+        throw new IllegalStateException("root was not set");
+      }
+      Path r = root.toAbsolutePath().normalize();
+      if (!Files.exists(r)) {
+        if (!createRoot) {
+          throw new CacheRootException(r, "it does not exist (create it, or call createRootIfMissing())", null);
+        }
+        try {
+          Files.createDirectories(r);
+        } catch (IOException e) {
+          throw new CacheRootException(r, "it does not exist and cannot be created: " + e, e);
+        }
+      }
+      if (!Files.isDirectory(r)) {
+        throw new CacheRootException(r, "it is not a directory", null);
+      }
+      CacheLayout layout = new CacheLayout(r);
+      try {
+        for (Path d : layout.directories()) {
+          Files.createDirectories(d);
+        }
+        Path probe = r.resolve(".probe-" + UUID.randomUUID());
+        Files.writeString(probe, "probe");
+        Files.delete(probe);
+      } catch (IOException e) {
+        throw new CacheRootException(r, "it is not writable: " + e, e);
+      }
+      long watermark = minFreeBytes;
+      if (watermark < 0) {
+        long total = Files.getFileStore(r).getTotalSpace();
+        watermark = Math.min(1L << 30, total / 20);
+      }
+      ModelCache cache = new ModelCache(this, r, watermark);
+      cache.cleanDebris();
+      return cache;
+    }
+  }
+}
