@@ -44,7 +44,7 @@ enum ExitCode {
       // reject a value the user typed (an unknown backend option, a negative size).
       return USAGE;
     }
-    if (t instanceof TimeoutException) {
+    if (t instanceof TimeoutException || t instanceof dev.modelcache.core.CacheTimeoutException) {
       return TIMED_OUT;
     }
     if (t instanceof InvalidDataException || isInvalidData(t)) {
@@ -68,7 +68,9 @@ enum ExitCode {
 
   /** Failures the libraries raise for data that breaks a rule: a format, a digest, a size. */
   private static boolean isInvalidData(Throwable t) {
-    return false;
+    return t instanceof dev.modelcache.loader.SafetensorsFormatException
+        || t instanceof dev.modelcache.core.IntegrityException
+        || t instanceof dev.modelcache.core.ManifestCorruptException;
   }
 
   /** Whether the failure is an I/O failure (as opposed to a defect in this program). */

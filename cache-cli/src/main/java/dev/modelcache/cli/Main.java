@@ -6,8 +6,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
@@ -78,6 +78,14 @@ public final class Main {
   /** The command tree with every subcommand: also used to check command lines without running them. */
   static CommandLine commandLine(ModelcacheCommand app) {
     var cl = new CommandLine(app);
+    cl.addSubcommand(new PrefetchCommand());
+    cl.addSubcommand(new AwaitCommand());
+    cl.addSubcommand(new LsCommand());
+    cl.addSubcommand(new EvictCommand());
+    cl.addSubcommand(new VerifyCommand());
+    cl.addSubcommand(new InspectCommand());
+    cl.addSubcommand(new LoadCommand());
+    cl.addSubcommand(new WarmCommand());
     cl.setOut(new java.io.PrintWriter(app.context().out(), true));
     cl.setErr(new java.io.PrintWriter(app.context().err(), true));
     cl.registerConverter(ByteSize.class, new ByteSize.Converter());
@@ -121,14 +129,8 @@ public final class Main {
     Logger root = Logger.getLogger("");
     Level level = app.debug() ? Level.FINE : app.quiet() ? Level.SEVERE : Level.WARNING;
     root.setLevel(level);
-    var handler =
-        new ConsoleHandler() {
-          {
-            setOutputStream(context.err());
-          }
-        };
-    handler.setLevel(level);
-    handler.setFormatter(
+    // A handler of our own: ConsoleHandler.setOutputStream would close System.err.
+    var formatter =
         new Formatter() {
           @Override
           public String format(LogRecord record) {
@@ -141,7 +143,28 @@ public final class Main {
             }
             return line + System.lineSeparator();
           }
-        });
+        };
+    var handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            if (isLoggable(record)) {
+              context.err().print(formatter.format(record));
+              context.err().flush();
+            }
+          }
+
+          @Override
+          public void flush() {
+            context.err().flush();
+          }
+
+          @Override
+          public void close() {
+            flush();
+          }
+        };
+    handler.setLevel(level);
     root.addHandler(handler);
   }
 }

@@ -1,5 +1,7 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.core.ModelCache;
+import dev.modelcache.core.ModelSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -78,6 +80,25 @@ final class ModelcacheCommand implements Callable<Integer> {
 
   boolean debug() {
     return debug;
+  }
+
+  /**
+   * Opens the cache at {@link #root()}.
+   *
+   * @param createRoot whether a missing root is created (commands that fill the cache), rather than
+   *     reported (commands that read it: a missing root there usually means a volume that did not mount)
+   * @param download transfer settings for downloads of {@code source}, or null
+   */
+  ModelCache openCache(boolean createRoot, DownloadOptions download, ModelSource source)
+      throws IOException, UsageException {
+    ModelCache.Builder builder = ModelCache.builder().root(root());
+    if (createRoot) {
+      builder.createRootIfMissing();
+    }
+    if (download != null) {
+      download.applyTo(builder, source);
+    }
+    return builder.build();
   }
 
   /** Prints a command's result: the JSON document with {@code --json}, else the text (if any). */

@@ -136,14 +136,8 @@ final class Progress implements AutoCloseable {
   /** Stops drawing and writes the final state (a finished bar, or a summary line). */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true) || ticker == null) {
+    if (!stop()) {
       return;
-    }
-    ticker.shutdownNow();
-    try {
-      ticker.awaitTermination(1, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
     long now = System.nanoTime();
     long done = doneBytes.get();
@@ -158,6 +152,20 @@ final class Progress implements AutoCloseable {
       }
       err.flush();
     }
+  }
+
+  /** Stops the ticker; returns false if already stopped (or never started). */
+  private boolean stop() {
+    if (!closed.compareAndSet(false, true) || ticker == null) {
+      return false;
+    }
+    ticker.shutdownNow();
+    try {
+      ticker.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return true;
   }
 
   static String barLine(String label, long done, long total, double bytesPerSecond) {
@@ -203,6 +211,6 @@ final class Progress implements AutoCloseable {
       return java.util.Optional.empty();
     }
     long seconds = (long) Math.ceil((total - done) / bytesPerSecond);
-    return java.util.Optional.of(TimeSpan.format(Duration.ofSeconds(seconds)));
+    return java.util.Optional.of(seconds < 60 ? seconds + "s" : TimeSpan.format(Duration.ofSeconds(seconds)));
   }
 }

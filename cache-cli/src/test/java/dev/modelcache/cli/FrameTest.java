@@ -89,9 +89,9 @@ class FrameTest {
   @Test
   void progressLinesShowRateAndEta() {
     assertThat(Progress.plainLine("prefetch", 1L << 30, 4L << 30, 512.0 * (1 << 20)))
-        .isEqualTo("prefetch: 1.00 GiB of 4.00 GiB (25%), 512 MiB/s, ETA 6.0s");
+        .isEqualTo("prefetch: 1.00 GiB of 4.00 GiB (25%), 512 MiB/s, ETA 6s");
     assertThat(Progress.barLine("prefetch", 1L << 30, 4L << 30, 512.0 * (1 << 20)))
-        .isEqualTo("prefetch [######..................]  25% 1.00 GiB / 4.00 GiB  512 MiB/s  ETA 6.0s");
+        .isEqualTo("prefetch [######..................]  25% 1.00 GiB / 4.00 GiB  512 MiB/s  ETA 6s");
   }
 
   @Test
