@@ -95,6 +95,53 @@ class ProcessTest {
     assertThat(listEntries(root)).hasSize(1);
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void lsShowsADownloadApartAndAKilledOneResumes() throws Exception {
+    Path model = TestModels.sharded(tmp.resolve("store/big"), 32 * 1024); // 64 MiB of tensors
+    long modelBytes;
+    try (var files = Files.list(model)) {
+      modelBytes = files.mapToLong(p -> p.toFile().length()).sum();
+    }
+    Path root = tmp.resolve("cache");
+    Cli cli = Cli.withRoot(root);
+    Process downloader =
+        modelcache("--root", root.toString(), "prefetch", model.toUri().toString(), "--part-size", "64KiB", "--concurrency", "1", "--quiet")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    Map<String, Object> seen = null;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (seen == null && System.nanoTime() < deadline && downloader.isAlive()) {
+      if (Files.isDirectory(root)) {
+        var ls = cli.run("ls", "--json");
+        var downloads = (List<Map<String, Object>>) ls.json().get("downloads");
+        if (!downloads.isEmpty() && (Long) downloads.get(0).get("bytesDone") > 0) {
+          seen = downloads.get(0);
+          assertThat((List<Object>) ls.json().get("entries")).as("an unfinished download is no entry").isEmpty();
+        }
+      }
+      Thread.sleep(20);
+    }
+    assertThat(seen).as("ls saw the download while it ran").isNotNull();
+    assertThat(seen).containsEntry("state", "downloading").containsEntry("writerPid", downloader.pid())
+        .containsEntry("sizeBytes", modelBytes).containsEntry("source", model.toUri().toString());
+
+    downloader.destroyForcibly().waitFor();
+    var afterKill = cli.run("ls", "--json");
+    var interrupted = (List<Map<String, Object>>) afterKill.json().get("downloads");
+    assertThat(interrupted).singleElement().satisfies(d -> assertThat(d).containsEntry("state", "interrupted"));
+
+    // The same part size: the journal records completed parts of that size.
+    var resumed = cli.run("prefetch", model.toUri().toString(), "--part-size", "64KiB", "--json");
+    assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
+    assertThat((Long) resumed.json().get("downloadedBytes")).as("a resumed download fetches less than the model").isLessThan(modelBytes);
+    var done = cli.run("ls", "--json");
+    assertThat((List<Object>) done.json().get("downloads")).isEmpty();
+    assertThat((List<Object>) done.json().get("entries")).hasSize(1);
+    assertThat(cli.run("verify", model.toUri().toString()).exitCode()).isZero();
+  }
+
   private static List<Object> listEntries(Path root) throws IOException {
     var r = Cli.withRoot(root).run("ls", "--json");
     @SuppressWarnings("unchecked")
