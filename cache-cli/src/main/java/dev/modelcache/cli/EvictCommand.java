@@ -17,8 +17,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "evict",
     description = {
-      "Remove models from the cache. Leased (in use) and pinned models are never removed:",
-      "'evict SOURCE' fails for them; --unused and --to-bytes skip them."
+      "Remove models from the cache; never leased (in use) or pinned ones.",
+      "'evict SOURCE' fails for a leased or pinned model; --unused and --to-bytes skip them."
     })
 final class EvictCommand implements Callable<Integer> {
 

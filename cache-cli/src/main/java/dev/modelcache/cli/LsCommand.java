@@ -18,8 +18,9 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "ls",
     description = {
-      "List cached models (size, revision, last use, pinned, leases), least recently used first,",
-      "and apart from them the downloads in progress or interrupted."
+      "List cached models and, apart from them, downloads in progress.",
+      "Models show size, revision, last use, pinned and leases, least recently used first;",
+      "downloads show bytes done and whether their process still runs."
     })
 final class LsCommand implements Callable<Integer> {
 

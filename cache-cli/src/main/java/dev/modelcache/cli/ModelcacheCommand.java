@@ -20,16 +20,16 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "modelcache",
     mixinStandardHelpOptions = true,
-    versionProvider = ModelcacheCommand.Version.class,
+    scope = ScopeType.INHERIT, // every subcommand gets --help and --version
     sortOptions = false,
+    versionProvider = ModelcacheCommand.Version.class,
     usageHelpAutoWidth = true,
     description = {
       "A node-local cache and fast loader for large model weights.",
       "",
       "Exit status: 0 success, 1 runtime failure (I/O, remote store), 2 usage error,",
-      "3 invalid or corrupt data, 4 timed out."
-    },
-    footer = {"", "Run 'modelcache COMMAND --help' for a command's options."})
+      "3 invalid or corrupt data, 4 timed out. 'modelcache COMMAND --help' shows a command's options."
+    })
 final class ModelcacheCommand implements Callable<Integer> {
 
   private final CommandContext context;

@@ -20,6 +20,20 @@ class FrameTest {
   }
 
   @Test
+  void everyCommandHasHelp() {
+    var top = Cli.plain().run("--help");
+    String commands = top.stdout().substring(top.stdout().indexOf("Commands:"));
+    var names = commands.lines().filter(l -> l.matches("  [a-z]+  .*")).map(l -> l.strip().split(" ")[0]).toList();
+    assertThat(names).contains("prefetch", "await", "ls", "evict", "verify", "inspect", "load", "warm");
+    for (String name : names) {
+      var r = Cli.plain().run(name, "--help");
+      assertThat(r.exitCode()).as(name + ": " + r).isZero();
+      assertThat(r.stdout()).startsWith("Usage: modelcache " + name).contains("--root").contains("--json");
+      assertThat(r.stderr()).isEmpty();
+    }
+  }
+
+  @Test
   void versionNamesTheProjectVersion() {
     var r = Cli.plain().run("--version");
     assertThat(r.exitCode()).isZero();
