@@ -523,25 +523,50 @@ public final class ModelCache implements AutoCloseable {
     return verify(entry);
   }
 
+  /** Checks every file of the entry, files in parallel on the transfer pool with its buffers. */
   private VerificationResult verify(CacheEntry entry) throws IOException {
-    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
-    long checked = 0;
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+    List<java.util.concurrent.Future<VerificationResult.Mismatch>> futures = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicLong checked = new java.util.concurrent.atomic.AtomicLong();
     for (ManifestFile f : entry.manifest().files()) {
       Path p = entry.directory().resolve(f.path());
-      if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        mismatches.add(new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file"));
-        continue;
+      try {
+        futures.add(rangePool.submit(() -> {
+          if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file");
+          }
+          java.nio.ByteBuffer buf = buffers.take();
+          try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
+            checked.addAndGet(Math.min(ch.size(), f.sizeBytes()));
+            return FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
+          } finally {
+            buffers.give(buf);
+          }
+        }));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
       }
-      try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
-        VerificationResult.Mismatch m = FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
+    }
+    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
+    for (var f : futures) {
+      try {
+        VerificationResult.Mismatch m = f.get();
         if (m != null) {
           mismatches.add(m);
         }
-        checked += ch.size();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        futures.forEach(x -> x.cancel(true));
+        throw new InterruptedIOException("interrupted while verifying " + entry.source());
+      } catch (java.util.concurrent.CancellationException e) {
+        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException("verifying " + entry.source() + " failed", e.getCause());
       }
     }
-    return new VerificationResult(entry.source(), checked, mismatches);
+    return new VerificationResult(entry.source(), checked.get(), mismatches);
   }
 
   /** A snapshot of disk state and this instance's counters. */
