@@ -135,8 +135,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       try (Progress progress = app.progress("upload to S3", uploadBytes)) {
         for (Path f : files) {
-          s3.upload(BUCKET, PREFIX + f.getFileName(), f);
-          progress.advance(Files.size(f));
+          s3.upload(BUCKET, PREFIX + f.getFileName(), f, progress::advance);
         }
       }
       deleteTree(origin);

@@ -5,7 +5,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.Flow;
+import java.util.function.LongConsumer;
 import java.util.Properties;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
@@ -67,13 +70,44 @@ final class DemoS3Server implements AutoCloseable {
     send(HttpRequest.newBuilder(endpoint.resolve("/" + bucket)).PUT(HttpRequest.BodyPublishers.noBody()).build(), bucket);
   }
 
-  /** Uploads a file as one object, streamed from disk. */
-  void upload(String bucket, String key, Path file) throws IOException {
-    send(
-        HttpRequest.newBuilder(endpoint.resolve("/" + bucket + "/" + key))
-            .PUT(HttpRequest.BodyPublishers.ofFile(file))
-            .build(),
-        bucket + "/" + key);
+  /** Uploads a file as one object, streamed from disk, counting the bytes sent into {@code sent}. */
+  void upload(String bucket, String key, Path file, LongConsumer sent) throws IOException {
+    HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.ofFile(file);
+    HttpRequest.BodyPublisher counted =
+        new HttpRequest.BodyPublisher() {
+          @Override
+          public long contentLength() {
+            return body.contentLength();
+          }
+
+          @Override
+          public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            body.subscribe(
+                new Flow.Subscriber<ByteBuffer>() {
+                  @Override
+                  public void onSubscribe(Flow.Subscription subscription) {
+                    subscriber.onSubscribe(subscription);
+                  }
+
+                  @Override
+                  public void onNext(ByteBuffer item) {
+                    sent.accept(item.remaining());
+                    subscriber.onNext(item);
+                  }
+
+                  @Override
+                  public void onError(Throwable throwable) {
+                    subscriber.onError(throwable);
+                  }
+
+                  @Override
+                  public void onComplete() {
+                    subscriber.onComplete();
+                  }
+                });
+          }
+        };
+    send(HttpRequest.newBuilder(endpoint.resolve("/" + bucket + "/" + key)).PUT(counted).build(), bucket + "/" + key);
   }
 
   private void send(HttpRequest request, String what) throws IOException {
