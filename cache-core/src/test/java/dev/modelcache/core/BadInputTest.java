@@ -122,7 +122,11 @@ class BadInputTest {
         makeWritable(e.file("shard-0.bin"));
         Files.write(e.file("shard-0.bin"), new byte[10_000]);
         assertThatThrownBy(() -> cache.ensure(source, EnsureOptions.DEFAULTS.withVerify(true), DownloadListener.NONE))
-            .isInstanceOf(IntegrityException.class).hasMessageContaining("leased");
+            .isInstanceOfSatisfying(IntegrityException.class, ie -> {
+              assertThat(ie.path()).isEqualTo("shard-0.bin");
+              assertThat(ie.offsetBytes()).isZero();
+            })
+            .hasMessageContaining("leased");
         assertThat(lease.directory()).isDirectory();
       }
     }

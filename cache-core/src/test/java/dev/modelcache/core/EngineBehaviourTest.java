@@ -312,4 +312,14 @@ class EngineBehaviourTest {
       assertThat(r.summary.bytesResumed()).isEqualTo(14 * 65_536);
     }
   }
+
+  @Test
+  void aBackendGivenToTheCacheStaysTheCallers() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 11, 1000);
+    TestBackend backend = new TestBackend();
+    ModelCache cache = open(backend, 2, 3);
+    cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+    cache.close();
+    assertThat(backend.closed).as("the caller owns it").isFalse();
+  }
 }

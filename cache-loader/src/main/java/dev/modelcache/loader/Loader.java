@@ -201,8 +201,13 @@ public final class Loader {
                     try (FileChannel channel = ch) {
                         checkSize(f, channel.size());
                         while (pool.size() < buffers) {
-                            MemorySegment buf = sink.allocateBuffer(block, alignment, arena);
-                            checkBuffer(buf, block, alignment);
+                            MemorySegment buf;
+                            try {
+                                buf = sink.allocateBuffer(block, alignment, arena);
+                                checkBuffer(buf, block, alignment);
+                            } catch (RuntimeException e) {
+                                throw new TensorSinkException(null, e);
+                            }
                             pool.add(buf);
                             poolBytes += block;
                         }

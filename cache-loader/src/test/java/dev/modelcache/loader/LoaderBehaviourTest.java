@@ -250,6 +250,34 @@ class LoaderBehaviourTest {
     }
 
     @Test
+    void unusableSinkBufferFailsTheLoadAsASinkError() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        bigish(f);
+        TensorSink heapBuffers = new TensorSink() {
+            @Override
+            public MemorySegment allocateBuffer(long byteSize, long byteAlignment, Arena arena) {
+                return MemorySegment.ofArray(new byte[(int) byteSize]);
+            }
+
+            @Override
+            public void beginTensor(TensorInfo tensor) {
+            }
+
+            @Override
+            public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) {
+            }
+
+            @Override
+            public void endTensor(TensorInfo tensor) {
+            }
+        };
+        assertThatThrownBy(() -> Loader.builder().strategy(ReadStrategy.DIRECT).blockSizeBytes(65536).build().load(f, heapBuffers))
+                .isInstanceOf(TensorSinkException.class)
+                .satisfies(e -> assertThat(((TensorSinkException) e).tensor()).isEmpty())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("native memory");
+    }
+
+    @Test
     void builderChecksItsSettings() {
         assertThatThrownBy(() -> Loader.builder().blockSizeBytes(100)).hasMessageContaining("blockSizeBytes");
         assertThatThrownBy(() -> Loader.builder().inFlight(0)).hasMessageContaining("inFlight");

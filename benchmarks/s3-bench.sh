@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# Downloads one multi-shard model from S3Proxy (standalone, filesystem store, -Xmx512m) on loopback
+# with modelcache and with its peers, in the same run against the same server, and writes the "S3"
+# section of benchmarks/RESULTS.md.
+#
+#   peers: aws s3 sync (Debian awscli), S3TransferManager.downloadDirectory (Java client, CRT
+#   client), a KServe-style boto3 download (4 processes x download_file)
+#
+# Usage: benchmarks/s3-bench.sh            (from anywhere; needs JDK 25, root for apt and shaping)
+# Knobs (environment): ROUNDS=3 SHARDS=4 SHARD_MIB=1152 TOOLS="cache aws tm-java tm-crt boto3 backend"
+#   PART_MIB=8 CONCURRENCY=16 SHAPED=1 (0 skips the shaped-link run) WORK=benchmarks/work/s3
+#   WRITE_RESULTS=1 (0 only prints)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT_DIR=$(pwd)
+
+ROUNDS=${ROUNDS:-3}
+SHARDS=${SHARDS:-4}
+SHARD_MIB=${SHARD_MIB:-1152}
+TOOLS=${TOOLS:-"cache aws tm-java tm-crt boto3 backend"}
+PART_MIB=${PART_MIB:-8}
+CONCURRENCY=${CONCURRENCY:-16}
+SHAPED=${SHAPED:-1}
+WRITE_RESULTS=${WRITE_RESULTS:-1}
+WORK=${WORK:-$ROOT_DIR/benchmarks/work/s3}
+PORT=${PORT:-18181}
+BUCKET=bench
+PREFIX=model/
+export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_DEFAULT_REGION=us-east-1
+export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+COMMAND_LINE="$0 $*"
+ENV_LINE="ROUNDS=$ROUNDS SHARDS=$SHARDS SHARD_MIB=$SHARD_MIB PART_MIB=$PART_MIB CONCURRENCY=$CONCURRENCY TOOLS=\"$TOOLS\" SHAPED=$SHAPED"
+
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+JAVA="$JAVA_HOME/bin/java"
+AWS=/usr/bin/aws
+PY=/usr/bin/python3
+mkdir -p "$WORK"
+log() { echo "[s3-bench $(date -u +%H:%M:%S)] $*" >&2; }
+
+# --- peers -----------------------------------------------------------------------------------
+need_apt=()
+[ -x "$AWS" ] || need_apt+=(awscli)
+"$PY" -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing ${need_apt[*]}: install them (apt-get install -y ${need_apt[*]}) or run as root" >&2
+    exit 1
+  fi
+  log "installing ${need_apt[*]}"
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}" >/dev/null
+fi
+
+# --- build -----------------------------------------------------------------------------------
+log "building benchmarks"
+./mvnw -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath \
+  -Dmdep.outputFile=target/cp.txt >/dev/null
+# Run from a copy of the project's classes and jars, so rebuilding the tree meanwhile is harmless.
+LIB="$WORK/lib"
+rm -rf "$LIB" && mkdir -p "$LIB"
+cp -r benchmarks/target/classes "$LIB/0-classes"
+CP="$LIB/0-classes"
+IFS=: read -ra CP_ENTRIES < benchmarks/target/cp.txt || true  # no newline at its end
+n=1
+for entry in "${CP_ENTRIES[@]}"; do
+  case "$entry" in
+    "$ROOT_DIR"/*) cp -r "$entry" "$LIB/$n-$(basename "$entry")"; CP="$CP:$LIB/$n-$(basename "$entry")" ;;
+    *) CP="$CP:$entry" ;;
+  esac
+  n=$((n + 1))
+done
+S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
+if [ ! -f "$S3PROXY_JAR" ]; then
+  ./mvnw -B -q dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false >/dev/null
+fi
+
+# --- the model -------------------------------------------------------------------------------
+SRC="$WORK/src"
+if [ ! -f "$SRC/.complete-$SHARDS-$SHARD_MIB" ]; then
+  log "writing a model of $SHARDS x $SHARD_MIB MiB shards"
+  rm -rf "$SRC" && mkdir -p "$SRC/tokenizer" "$SRC/extra"
+  for i in $(seq 1 "$SHARDS"); do
+    head -c "$((SHARD_MIB * 1048576))" /dev/urandom > "$SRC/model-0000$i-of-0000$SHARDS.safetensors"
+  done
+  head -c 4096 /dev/urandom | base64 > "$SRC/config.json"
+  head -c 3000000 /dev/urandom | base64 > "$SRC/tokenizer/tokenizer.json"
+  : > "$SRC/extra/empty.txt"
+  touch "$SRC/.complete-$SHARDS-$SHARD_MIB"
+fi
+TOTAL_BYTES=$(find "$SRC" -type f ! -name '.complete-*' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
+
+# --- the server ------------------------------------------------------------------------------
+SERVER_PID=""
+NETNS_MADE=0
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ "$NETNS_MADE" = 1 ]; then ip link del veth-h 2>/dev/null || true; ip netns del s3net 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+start_server() { # $1 = bind address, $2 = extra properties, $3 = optional "ip netns exec s3net"
+  local props="$WORK/s3proxy-$1.properties"
+  cat > "$props" <<EOF
+s3proxy.endpoint=http://$1:$PORT
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=$AWS_ACCESS_KEY_ID
+s3proxy.credential=$AWS_SECRET_ACCESS_KEY
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$WORK/store
+$2
+EOF
+  ${3:-} "$JAVA" -Xmx512m -jar "$S3PROXY_JAR" --properties "$props" > "$WORK/s3proxy-$1.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    if grep -q "Started .*ServerConnector" "$WORK/s3proxy-$1.log" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "S3Proxy did not start; see $WORK/s3proxy-$1.log" >&2
+  exit 1
+}
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+
+ENDPOINT="http://127.0.0.1:$PORT"
+mkdir -p "$WORK/store"
+start_server 127.0.0.1 ""
+if [ ! -f "$WORK/store/.uploaded-$SHARDS-$SHARD_MIB" ]; then
+  log "uploading the model to s3://$BUCKET/$PREFIX"
+  "$AWS" --endpoint-url "$ENDPOINT" s3 mb "s3://$BUCKET" >/dev/null 2>&1 || true
+  "$AWS" --endpoint-url "$ENDPOINT" s3 rm --recursive --only-show-errors "s3://$BUCKET/$PREFIX" || true
+  "$AWS" --endpoint-url "$ENDPOINT" s3 sync --only-show-errors --exclude '.complete-*' "$SRC" "s3://$BUCKET/$PREFIX"
+  touch "$WORK/store/.uploaded-$SHARDS-$SHARD_MIB"
+fi
+
+# --- runs ------------------------------------------------------------------------------------
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+OUT="$WORK/out"
+
+run_tool() { # $1 tool, $2 endpoint, $3 label suffix; appends "tool<TAB>seconds<TAB>maxrss_kib<TAB>bytes"
+  # (bytes are checked file by file in the first round, by check_bytes)
+  local tool=$1 endpoint=$2 timing="$WORK/time.txt" dest="$OUT/$1"
+  rm -rf "$OUT" && mkdir -p "$dest" && sync
+  case "$tool" in
+    cache|backend|tm-java|tm-java-multipart|tm-crt)
+      /usr/bin/time -f '%e %M' -o "$timing" "$JAVA" -Xmx1g --enable-native-access=ALL-UNNAMED -cp "$CP" \
+        dev.modelcache.benchmarks.s3.S3Download "$tool" "$endpoint" "s3://$BUCKET/$PREFIX" "$dest" \
+        "$((PART_MIB * 1048576))" "$CONCURRENCY" > "$WORK/run.log" 2>&1 ;;
+    aws)
+      /usr/bin/time -f '%e %M' -o "$timing" "$AWS" --endpoint-url "$endpoint" s3 sync --only-show-errors \
+        "s3://$BUCKET/$PREFIX" "$dest" > "$WORK/run.log" 2>&1 ;;
+    boto3)
+      /usr/bin/time -f '%e %M' -o "$timing" "$PY" "$ROOT_DIR/benchmarks/s3-boto3-download.py" "$endpoint" \
+        "$BUCKET" "$PREFIX" "$dest" > "$WORK/run.log" 2>&1 ;;
+    *) echo "unknown tool $tool" >&2; return 1 ;;
+  esac || { log "$tool failed:"; tail -5 "$WORK/run.log" >&2; echo -e "$tool$3\tFAILED\t0\t0" >> "$RESULTS"; return 0; }
+  read -r secs rss < "$timing"
+  echo -e "$tool$3\t$secs\t$rss\t$TOTAL_BYTES" >> "$RESULTS"
+  log "$tool$3: ${secs}s, peak RSS ${rss} KiB"
+}
+
+check_bytes() { # compares every downloaded model file with the source, once per tool
+  local tool=$1 dest="$OUT/$1" f rel
+  while IFS= read -r -d '' f; do
+    rel=${f#"$SRC"/}
+    local got
+    got=$(find "$dest" -path "*/$rel" -type f | head -1)
+    if [ -z "$got" ] || ! cmp -s "$f" "$got"; then
+      log "$tool: $rel differs from the source or is missing"; return 1
+    fi
+  done < <(find "$SRC" -type f ! -name '.complete-*' -print0)
+  log "$tool: every file identical to the source"
+}
+
+# Warm the server's page cache so every tool reads the same warm store.
+cat "$WORK/store/$BUCKET/$PREFIX"* "$WORK/store/$BUCKET/$PREFIX"*/* >/dev/null 2>&1 || true
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+for round in $(seq 1 "$ROUNDS"); do
+  for tool in $TOOLS; do
+    run_tool "$tool" "$ENDPOINT" ""
+    if [ "$round" = 1 ] && ! grep -q "^$tool	FAILED" "$RESULTS"; then check_bytes "$tool" || exit 1; fi
+  done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+stop_server
+
+# --- shaped link: 1 gbit, 20 ms per GET --------------------------------------------------------
+SHAPED_NOTE=""
+if [ "$SHAPED" = 1 ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
+    SHAPED_NOTE="skipped: needs root, ip and tc"
+  elif ! ip netns add s3net 2>/dev/null; then
+    SHAPED_NOTE="skipped: cannot create a network namespace here"
+  else
+    NETNS_MADE=1
+    ip link add veth-h type veth peer name veth-n
+    ip link set veth-n netns s3net
+    ip addr add 10.200.0.1/24 dev veth-h && ip link set veth-h up
+    ip netns exec s3net ip addr add 10.200.0.2/24 dev veth-n
+    ip netns exec s3net ip link set veth-n up && ip netns exec s3net ip link set lo up
+    ip netns exec s3net tc qdisc add dev veth-n root tbf rate 1gbit burst 256kb latency 20ms
+    start_server 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
+    for tool in ${SHAPED_TOOLS:-cache aws tm-crt}; do
+      run_tool "$tool" "http://10.200.0.2:$PORT" "@1gbit"
+    done
+    stop_server
+  fi
+fi
+
+# --- report ----------------------------------------------------------------------------------
+SECTION="$WORK/section.md"
+export ENV_LINE SRC SHARDS SHARD_MIB ROUNDS LOAD_BEFORE LOAD_AFTER SHAPED_NOTE
+"$PY" - "$RESULTS" "$TOTAL_BYTES" "$SECTION" <<'EOF'
+import statistics, sys, collections, datetime, subprocess, os
+env = os.environ
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+total = int(sys.argv[2])
+by = collections.OrderedDict()
+for tool, secs, rss, nbytes in rows:
+    by.setdefault(tool, []).append((secs, int(rss), int(nbytes)))
+names = {
+    "cache": "modelcache (ModelCache.ensure, s3 backend: verified, fsynced, committed)",
+    "backend": "modelcache s3 backend alone (ranges into files, no verify, no fsync)",
+    "aws": "aws s3 sync (Debian awscli 2.9.19, defaults)",
+    "tm-java": "S3TransferManager.downloadDirectory, Java (Netty) client",
+    "tm-java-multipart": "S3TransferManager.downloadDirectory, Java multipart client",
+    "tm-crt": "S3TransferManager.downloadDirectory, CRT client",
+    "boto3": "boto3, 4 processes x download_file (KServe style)",
+}
+def label(tool):
+    base, _, shaped = tool.partition("@")
+    return names.get(base, base) + (" [1 gbit, 20 ms per GET]" if shaped else "")
+med = {}
+for tool, runs in by.items():
+    ok = [float(s) for s, _, b in runs if s != "FAILED"]
+    if ok:
+        med[tool] = statistics.median(ok)
+ours = med.get("cache") or med.get("backend")
+ours_name = "cache" if "cache" in med else "backend"
+out = []
+out.append("## S3")
+out.append("")
+out.append("Command: `%s benchmarks/s3-bench.sh`, run on %s UTC." % (env["ENV_LINE"], datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")))
+out.append("")
+out.append("Model: %d files, %.2f GiB in total (%s shards of %s MiB, a 3 MiB tokenizer, a config, an empty file, nested directories), uploaded with `aws s3 sync` (so the shards are multipart objects). Server: S3Proxy 4.1.0 standalone (`-Xmx512m`, filesystem store on ext4, its files warm in the page cache) on 127.0.0.1. Each run downloads into an empty directory after `sync`; wall time includes process start. Throughput = model bytes / wall seconds; medians of %s rounds, tools interleaved. Peak RSS from `/usr/bin/time` (%%M), largest of the rounds." % (
+    sum(1 for _ in subprocess.run(["find", env["SRC"], "-type", "f", "!", "-name", ".complete-*"], capture_output=True, text=True).stdout.splitlines()),
+    total / 2**30, env["SHARDS"], env["SHARD_MIB"], env["ROUNDS"]))
+out.append("")
+out.append("Machine: %s cores, shared with other builds while measuring (load average %s before, %s after): figures drift between runs; compare the ratios, measured in the same run." % (subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(), env["LOAD_BEFORE"], env["LOAD_AFTER"]))
+out.append("")
+out.append("| tool | runs (s) | median MiB/s | ours / tool | peak RSS (MiB) |")
+out.append("|---|---|---|---|---|")
+for tool, runs in by.items():
+    secs = ", ".join(s for s, _, _ in runs)
+    rss = max(r for _, r, _ in runs) / 1024
+    if tool in med:
+        mibs = total / 2**20 / med[tool]
+        if "@" in tool:
+            ratio = "%.0f%% of the link" % (100 * mibs / (1e9 / 8 / 2**20))
+        else:
+            ratio = "%.2fx" % (med[tool] / ours) if ours else "-"
+        out.append("| %s | %s | %.0f | %s | %.0f |" % (label(tool), secs, mibs, ratio, rss))
+    else:
+        out.append("| %s | %s | failed | - | - |" % (label(tool), secs))
+out.append("")
+out.append("\"ours / tool\" is that tool's median time divided by ours (%s): above 1 means ours is faster." % ours_name)
+shaped_note = env.get("SHAPED_NOTE", "")
+if shaped_note:
+    out.append("")
+    out.append("Shaped-link run " + shaped_note + ".")
+open(sys.argv[3], "w").write("\n".join(out) + "\n")
+print("\n".join(out))
+EOF
+
+if [ "$WRITE_RESULTS" = 1 ]; then
+  RESULTS_MD="$ROOT_DIR/benchmarks/RESULTS.md"
+  [ -f "$RESULTS_MD" ] || printf '# Benchmark results\n\n' > "$RESULTS_MD"
+  "$PY" - "$RESULTS_MD" "$SECTION" <<'EOF'
+import re, sys
+path, section = sys.argv[1], open(sys.argv[2]).read()
+text = open(path).read()
+block = "<!-- s3:begin -->\n" + section + "<!-- s3:end -->\n"
+if "<!-- s3:begin -->" in text:
+    text = re.sub(r"<!-- s3:begin -->.*?<!-- s3:end -->\n", lambda m: block, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + block
+open(path, "w").write(text)
+EOF
+  log "wrote the S3 section of benchmarks/RESULTS.md"
+fi

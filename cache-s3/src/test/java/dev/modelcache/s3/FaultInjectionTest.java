@@ -1,0 +1,183 @@
+package dev.modelcache.s3;
+
+import static dev.modelcache.s3.S3StorageBackendTest.md5;
+import static dev.modelcache.s3.S3StorageBackendTest.random;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.modelcache.core.StorageException;
+import dev.modelcache.core.spi.RemoteObject;
+import dev.modelcache.s3.FaultInjectingProxy.Fault;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Real HTTP faults between the backend and a real S3 server. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FaultInjectionTest {
+
+  private static final int SIZE_BYTES = 3 * 1024 * 1024 + 17;
+
+  private S3TestServer server;
+  private FaultInjectingProxy proxy;
+  private S3StorageBackend backend;
+  private byte[] data;
+  private RemoteObject object;
+
+  @BeforeAll
+  void start() throws Exception {
+    server = new S3TestServer();
+    proxy = new FaultInjectingProxy(server.endpoint());
+    backend =
+        S3StorageBackend.builder()
+            .endpoint(proxy.endpoint())
+            .region("us-east-1")
+            .credentialsProvider(S3TestServer.credentials())
+            .readTimeout(Duration.ofSeconds(1))
+            .build();
+    server.createBucket("faults");
+    data = random(SIZE_BYTES, 42);
+    server.put("faults", "model/weights.bin", data);
+    object = backend.list(URI.create("s3://faults/model/")).get(0);
+  }
+
+  @BeforeEach
+  void noFaultsLeft() {
+    assertThat(proxy.pendingFaults()).isZero();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    backend.close();
+    proxy.close();
+    server.close();
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Fault.class,
+      names = {"SLOW_DOWN", "INTERNAL_ERROR", "RESET_MID_BODY", "TRUNCATE_BODY", "STALL_MID_BODY"})
+  void transientFaultFailsOnceAsRetryableThenTheSameBufferReadsCorrectly(Fault fault) throws Exception {
+    ByteBuffer dst = ByteBuffer.allocateDirect(1024 * 1024);
+    int getsBefore = proxy.rangedGets();
+    proxy.inject(fault);
+
+    assertThatThrownBy(() -> backend.read(object, 1000, dst))
+        .isInstanceOf(StorageException.class)
+        .hasMessageContaining("s3://faults/model/weights.bin")
+        .hasMessageContaining("bytes 1000-")
+        .satisfies(e -> assertThat(((StorageException) e).retryable()).as("retryable").isTrue())
+        .satisfies(
+            e -> {
+              switch (fault) {
+                case SLOW_DOWN -> assertThat(e).hasMessageContaining("503").hasMessageContaining("SlowDown");
+                case INTERNAL_ERROR -> assertThat(e).hasMessageContaining("500").hasMessageContaining("InternalError");
+                case STALL_MID_BODY -> assertThat(e).hasMessageContaining("Timeout");
+                default -> assertThat(e).hasMessageContaining("failed after");
+              }
+            });
+    // The SDK did not retry behind the engine's back: exactly one GET reached the proxy.
+    assertThat(proxy.rangedGets() - getsBefore).isEqualTo(1);
+    assertThat(dst.position()).isZero();
+
+    backend.read(object, 1000, dst);
+    assertThat(bytes(dst)).isEqualTo(Arrays.copyOfRange(data, 1000, 1000 + 1024 * 1024));
+  }
+
+  @Test
+  void retryingLikeTheEngineRecoversFromEveryTransientFaultWithExactBytes() throws Exception {
+    proxy.inject(Fault.SLOW_DOWN, Fault.RESET_MID_BODY, Fault.TRUNCATE_BODY, Fault.SLOW_DOWN);
+    int injectedBefore = proxy.injected();
+    byte[] got = new byte[SIZE_BYTES];
+    int partBytes = 1024 * 1024;
+    for (int offset = 0; offset < SIZE_BYTES; offset += partBytes) {
+      ByteBuffer dst = ByteBuffer.wrap(got, offset, Math.min(partBytes, SIZE_BYTES - offset)).slice();
+      readWithRetries(offset, dst, 5);
+    }
+    assertThat(proxy.injected() - injectedBefore).isEqualTo(4);
+    assertThat(got).isEqualTo(data);
+  }
+
+  @Test
+  void flippedByteIsNotAReadErrorButTheListedMd5CatchesIt() throws Exception {
+    assertThat(object.checksum()).isNotNull();
+    assertThat(object.checksum().algorithm()).isEqualTo("MD5");
+    assertThat(object.checksum().hex()).isEqualTo(md5(data));
+
+    proxy.inject(Fault.FLIP_BYTE);
+    ByteBuffer dst = ByteBuffer.allocate(SIZE_BYTES);
+    backend.read(object, 0, dst);
+
+    byte[] got = dst.array();
+    int differing = 0;
+    for (int i = 0; i < got.length; i++) {
+      if (got[i] != data[i]) {
+        differing++;
+      }
+    }
+    assertThat(differing).isEqualTo(1);
+    assertThat(md5(got)).isNotEqualTo(object.checksum().hex());
+  }
+
+  @Test
+  void closingTheBackendFailsAReadThatIsInFlightInsteadOfHangingIt() throws Exception {
+    S3StorageBackend closing =
+        S3StorageBackend.builder()
+            .endpoint(proxy.endpoint())
+            .region("us-east-1")
+            .credentialsProvider(S3TestServer.credentials())
+            .readTimeout(Duration.ofSeconds(30))
+            .build();
+    RemoteObject listed = closing.list(URI.create("s3://faults/model/")).get(0);
+    int getsBefore = proxy.rangedGets();
+    proxy.inject(Fault.STALL_MID_BODY);
+    var reading = closing.readAsync(listed, 0, ByteBuffer.allocate(SIZE_BYTES));
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (proxy.rangedGets() == getsBefore && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    Thread.sleep(200); // let the body start and stall
+    long t0 = System.nanoTime();
+    closing.close();
+
+    assertThatThrownBy(() -> reading.get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isInstanceOf(java.util.concurrent.ExecutionException.class)
+        .hasCauseInstanceOf(IOException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+  }
+
+  /** What the download engine does: retry retryable failures with a short backoff, fail at once otherwise. */
+  private void readWithRetries(long offset, ByteBuffer dst, int attempts) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        backend.read(object, offset, dst);
+        return;
+      } catch (StorageException e) {
+        if (!e.retryable() || attempt == attempts) {
+          throw e;
+        }
+      } catch (IOException e) {
+        if (attempt == attempts) {
+          throw e;
+        }
+      }
+      Thread.sleep(10L * attempt);
+    }
+  }
+
+  private static byte[] bytes(ByteBuffer filled) {
+    ByteBuffer view = filled.duplicate().flip();
+    byte[] out = new byte[view.remaining()];
+    view.get(out);
+    return out;
+  }
+}

@@ -1,0 +1,77 @@
+package dev.modelcache.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.modelcache.core.spi.SourceChecksum;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.model.ChecksumType;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+
+/** The choice of whole-object digest from what HEAD reports (S3Proxy offers no additional checksums). */
+class SourceChecksumsTest {
+
+  private static final String MD5_ETAG = "\"9e107d9d372bb6826bd81d3542a419d6\"";
+
+  @Test
+  void fullObjectSha256WinsAndIsConvertedFromBase64ToHex() {
+    var head =
+        HeadObjectResponse.builder()
+            .eTag(MD5_ETAG)
+            .checksumType(ChecksumType.FULL_OBJECT)
+            .checksumCRC32("NSRBwg==")
+            .checksumSHA256("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+            .build();
+    assertThat(SourceChecksums.strongest(head))
+        .isEqualTo(
+            new SourceChecksum(
+                "SHA-256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  }
+
+  @Test
+  void crc32IsUsedWhenItIsTheOnlyFullObjectChecksum() {
+    var head = HeadObjectResponse.builder().eTag("\"abc-3\"").checksumCRC32("NSRBwg==").build();
+    assertThat(SourceChecksums.strongest(head)).isEqualTo(new SourceChecksum("CRC32", "352441c2"));
+  }
+
+  @Test
+  void compositeChecksumsAreNotWholeObjectDigests() {
+    var head =
+        HeadObjectResponse.builder()
+            .eTag("\"0123456789abcdef0123456789abcdef-4\"")
+            .checksumType(ChecksumType.COMPOSITE)
+            .checksumSHA256("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-4")
+            .build();
+    assertThat(SourceChecksums.strongest(head)).isNull();
+  }
+
+  @Test
+  void singlePartEtagIsAnMd5UnlessEncryptedWithKmsOrCustomerKeys() {
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag(MD5_ETAG).build()))
+        .isEqualTo(new SourceChecksum("MD5", "9e107d9d372bb6826bd81d3542a419d6"));
+    assertThat(
+            SourceChecksums.strongest(
+                HeadObjectResponse.builder().eTag(MD5_ETAG).serverSideEncryption(ServerSideEncryption.AES256).build()))
+        .isNotNull();
+    assertThat(
+            SourceChecksums.strongest(
+                HeadObjectResponse.builder().eTag(MD5_ETAG).serverSideEncryption(ServerSideEncryption.AWS_KMS).build()))
+        .isNull();
+    assertThat(
+            SourceChecksums.strongest(
+                HeadObjectResponse.builder().eTag(MD5_ETAG).serverSideEncryption("aws:kms:dsse").build()))
+        .isNull();
+    assertThat(
+            SourceChecksums.strongest(HeadObjectResponse.builder().eTag(MD5_ETAG).sseCustomerAlgorithm("AES256").build()))
+        .isNull();
+  }
+
+  @Test
+  void multipartAndMalformedEtagsAreNoChecksum() {
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("\"9e107d9d372bb6826bd81d3542a419d6-2\"").build()))
+        .isNull();
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("W/\"xyz\"").build())).isNull();
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().build())).isNull();
+    assertThat(SourceChecksums.fromBase64("SHA-256", "not base64!")).isNull();
+  }
+}
