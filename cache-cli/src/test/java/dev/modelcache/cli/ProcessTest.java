@@ -142,6 +142,36 @@ class ProcessTest {
     assertThat(cli.run("verify", model.toUri().toString()).exitCode()).isZero();
   }
 
+  @Test
+  void awaitWaitsForAnotherProcesssDownloadInsteadOfRacingIt() throws Exception {
+    Path model = TestModels.sharded(tmp.resolve("store/served"), 16 * 1024); // 32 MiB of tensors
+    long modelBytes;
+    try (var files = Files.list(model)) {
+      modelBytes = files.mapToLong(p -> p.toFile().length()).sum();
+    }
+    Path root = tmp.resolve("cache");
+    // The DaemonSet's prefetch, slowed down by small parts so the serving pod arrives mid-download.
+    Process daemonSet =
+        modelcache("--root", root.toString(), "prefetch", model.toUri().toString(), "--part-size", "16KiB", "--concurrency", "1", "--quiet")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    Cli cli = Cli.withRoot(root);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (System.nanoTime() < deadline && daemonSet.isAlive()) {
+      if (Files.isDirectory(root) && !((List<?>) cli.run("ls", "--json").json().get("downloads")).isEmpty()) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    var awaited = cli.run("await", model.toUri().toString(), "--timeout", "2m", "--fetch-after-timeout", "--json");
+    assertThat(daemonSet.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(daemonSet.exitValue()).isZero();
+    assertThat(awaited.exitCode()).as(awaited.toString()).isZero();
+    assertThat(awaited.json()).containsEntry("downloadedBytes", 0L).containsEntry("bytes", modelBytes);
+    assertThat(awaited.stderr()).contains("await: pid " + daemonSet.pid() + " is downloading");
+  }
+
   private static List<Object> listEntries(Path root) throws IOException {
     var r = Cli.withRoot(root).run("ls", "--json");
     @SuppressWarnings("unchecked")
