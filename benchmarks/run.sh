@@ -91,7 +91,8 @@ TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 # --- build -------------------------------------------------------------------------------------
-JAR=$ROOT/benchmarks/target/benchmarks.jar
+JAR=${SUITE_JAR:-$ROOT/benchmarks/target/benchmarks.jar}   # SUITE_JAR: a prebuilt jar (implies --no-build)
+[ -n "${SUITE_JAR:-}" ] && BUILD=0
 if [ "$BUILD" = 1 ]; then
   log "building benchmarks/target/benchmarks.jar"
   ./mvnw -B -q -pl benchmarks -am package -DskipTests
@@ -131,10 +132,11 @@ for g in $ALL_SIZES; do
 done > "$OUT/sizes.tsv"
 drop() { J dev.modelcache.benchmarks.coldstart.Residency drop "$@" >/dev/null; }
 warm() { J dev.modelcache.benchmarks.coldstart.Residency warm "$@" >/dev/null; }
+prefetch() { J dev.modelcache.benchmarks.coldstart.Residency prefetch "$@" | cut -d' ' -f2; }
 bytes_of() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }'; }
 
 # Runs one timed command; appends a row to runs.tsv. $1 scenario, $2 size, $3 tool, $4 round, rest = command.
-# A ColdStart command prints RESULT fields; anything else is timed from outside (wall clock).
+# A ColdStart command prints COLDSTART fields; anything else is timed from outside (wall clock).
 timed() {
   local scenario=$1 size=$2 tool=$3 round=$4; shift 4
   local t="$OUT/time.txt" lg="$OUT/cmd.log"
@@ -145,10 +147,10 @@ timed() {
   fi
   local wall rss bytes fetch load
   read -r wall rss < <(tail -1 "$t")
-  if grep -q '^RESULT' "$lg"; then
-    bytes=$(grep '^RESULT' "$lg" | sed 's/.*bytes=\([0-9]*\).*/\1/')
-    fetch=$(grep '^RESULT' "$lg" | sed 's/.*fetch_s=\([0-9.]*\).*/\1/')
-    load=$(grep '^RESULT' "$lg" | sed 's/.*load_s=\([0-9.]*\).*/\1/')
+  if grep -q '^COLDSTART' "$lg"; then
+    bytes=$(grep '^COLDSTART' "$lg" | sed 's/.*bytes=\([0-9]*\).*/\1/')
+    fetch=$(grep '^COLDSTART' "$lg" | sed 's/.*fetch_s=\([0-9.]*\).*/\1/')
+    load=$(grep '^COLDSTART' "$lg" | sed 's/.*load_s=\([0-9.]*\).*/\1/')
   else
     bytes=$LAST_BYTES; fetch=$wall; load=0
   fi
@@ -221,6 +223,12 @@ if ! skipped scaling; then
   fi
 fi
 
+# The report is rewritten after every part, so a run stopped early still leaves its figures.
+report() {
+  "$PY" benchmarks/suite-report.py "$OUT" "$ROOT/benchmarks/RESULTS.md" "$ROOT/benchmarks/throughput.svg" || log "report failed"
+}
+skipped scaling || report
+
 # --- cold start from a file: source --------------------------------------------------------------
 CACHE=$DATA/cache
 if ! skipped file; then
@@ -237,6 +245,7 @@ if ! skipped file; then
       peer_then_load file "$s" cp "$r" "$DATA/peer" bash -c "cp -r '$src' '$DATA/peer/' && sync '$DATA/peer/$(basename "$src")'/*"
     done
   done
+  report
 fi
 
 # --- S3: loopback and shaped link ------------------------------------------------------------------
@@ -309,7 +318,9 @@ s3_round() { # $1 scenario, $2 endpoint, $3 sizes, $4 round, $5 tools
     local src; src=$(model_dir "$g"); local s; s=$(label "$g"); local uri="s3://$BUCKET/$(basename "$src")/"
     LAST_BYTES=$(bytes_of "$src")
     for tool in $tools; do
-      warm "$src"   # the server's disk is not what is measured: its files are warm for every tool
+      # The server's disk is not what is measured: its files are read into the page cache before
+      # every tool (recorded, not enforced: under memory pressure a few pages may stay out).
+      echo -e "$scenario\t$s\t$tool\t$r\t$(prefetch "$src")" >> "$OUT/store-residency.tsv"
       case $tool in
         ours)
           rm -rf "$CACHE"
@@ -343,6 +354,7 @@ if ! skipped s3 || ! skipped shaped; then
       start_server 127.0.0.1 ""
       for r in $(seq 1 "$ROUNDS"); do s3_round s3 "http://127.0.0.1:$PORT" "$S3_SIZES" "$r" "$S3_TOOLS"; done
       stop_server
+      report
     fi
     if ! skipped shaped; then
       if [ "$IS_ROOT" = 0 ] || ! command -v tc >/dev/null || ! command -v ip >/dev/null; then
@@ -376,5 +388,5 @@ if [ "$ALL" = 1 ]; then
 fi
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); suite wall time: $(( ($(date +%s) - START_EPOCH) / 60 )) min" >> "$OUT/machine.txt"
-"$PY" benchmarks/suite-report.py "$OUT" "$ROOT/benchmarks/RESULTS.md" "$ROOT/benchmarks/throughput.svg"
+report
 log "wrote benchmarks/RESULTS.md (Scaling, Cold start) and benchmarks/throughput.svg"

@@ -57,6 +57,7 @@ def mib(nbytes):
 
 notes = [n for n in read("notes.txt").splitlines() if n]
 broken = []
+unchecked = set()
 
 # --- fio ----------------------------------------------------------------------------------------
 fio = {}  # (label, mode) -> [GiB/s per round]
@@ -118,6 +119,8 @@ def fio_cold_ceiling(label):
 def cold_check(label, what, rates):
     """Returns the cell text: the figure, or a BROKEN flag when it ran at memory speed."""
     ceiling = fio_cold_ceiling(label)
+    if rates and not ceiling:
+        unchecked.add(label)
     if rates and ceiling and med(rates) > BROKEN_FACTOR * ceiling:
         broken.append("%s at %s: %.2f GiB/s cold is more than %.0fx the fio cold ceiling (%.2f GiB/s)"
                       % (what, label, med(rates), BROKEN_FACTOR, ceiling))
@@ -215,6 +218,10 @@ sc.append("What each reader does with the bytes: fio and Chronicle copy every by
 sc.append("")
 sc.append("Peak RSS is the JMH fork's `VmHWM`: the JVM (heap capped at 1 GiB) plus the loader's buffers; "
           "for mmap and Chronicle it also counts the mapped file pages that were resident at once.")
+if unchecked:
+    sc.append("")
+    sc.append("No fio cold figure for %s in this run: those cold figures rest on the mincore check "
+              "alone." % ", ".join(sorted(unchecked, key=size_key)))
 if broken:
     sc.append("")
     sc.append("**Broken measurements in this run** (not reported as figures):")
@@ -230,8 +237,8 @@ cs.append("What a pod does between \"the process started\" and \"the weights are
           "brackets. The load step is our loader (O_DIRECT, discard sink) in every pipeline, so the "
           "pipelines differ only in how the files arrive. Total = wall time from process start to "
           "loaded (for a peer: the peer's wall time plus our load time); GiB/s = model size / total; "
-          "\"vs ours\" = that pipeline's total / the total of our download-then-load (above 1: ours is "
-          "faster). Peak RSS = the largest of the processes involved (%%M of `/usr/bin/time`).")
+          "\"time ÷ ours\" = that pipeline's total / the total of our download-then-load (above 1: ours "
+          "is faster; below 1: the peer is). Peak RSS = the largest of the processes involved (%M of `/usr/bin/time`).")
 cs.append("")
 SCEN = [("file", "From a `file:` source",
          "The source is a model directory on the same local disk (standing in for a network mount), its "
@@ -264,7 +271,7 @@ for scenario, title, text in SCEN:
     cs.append("")
     cs.append(text)
     cs.append("")
-    cs.append("| size | pipeline | fetch s | load s | total s | GiB/s | vs ours | peak RSS |")
+    cs.append("| size | pipeline | fetch s | load s | total s | GiB/s | time ÷ ours | peak RSS |")
     cs.append("|---|---|---|---|---|---|---|---|")
     for label in sorted({k[1] for k in rows}, key=size_key):
         ours = rows.get((scenario, label, "download-load"))
@@ -282,9 +289,10 @@ for scenario, title, text in SCEN:
             else:
                 vs = ratio(t, ours_total)
             spread = " (%.1f-%.1f)" % (min(totals), max(totals)) if len(totals) > 1 else ""
-            cs.append("| %s | %s | %.2f | %.2f | %.2f%s | %.2f | %s | %s |" % (
+            rate = med([r["rate"] for r in rs])
+            cs.append("| %s | %s | %.2f | %.2f | %.2f%s | %s | %s | %s |" % (
                 label, NAMES.get(tool, tool), med([r["fetch"] for r in rs]), med([r["load"] for r in rs]),
-                t, spread, med([r["rate"] for r in rs]), vs, mib(max(r["rss"] for r in rs))))
+                t, spread, ("%.2f" if rate >= 0.995 else "%.3f") % rate, vs, mib(max(r["rss"] for r in rs))))
     cs.append("")
 cs.append("Read-through (loading tensors while the download is still running) is not measured: the "
           "cache commits an entry only when it is complete, and no public API hands a loader a file "
@@ -356,6 +364,8 @@ def svg_chart(path):
         def py(y):
             return MT + PH - y / ymax * PH
         out.append('<text x="%d" y="%d" font-weight="bold">%s</text>' % (left, MT - 8, title))
+        out.append('<text x="%d" y="%d" text-anchor="middle" transform="rotate(-90 %d %d)">GiB/s</text>'
+                   % (left - 38, MT + PH // 2, left - 38, MT + PH // 2))
         out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>' % (left, MT, PW, PH))
         t = 0.0
         while t <= ymax:
@@ -371,9 +381,11 @@ def svg_chart(path):
                            % (left, py(link), left + PW, py(link)))
                 out.append('<text x="%d" y="%.1f" fill="#ff7f0e">1 gbit</text>' % (left + PW - 40, py(link) - 3))
         ly = MT + PH + 32
-        for j, (name, s, color, dash) in enumerate(panel):
+        j = -1
+        for name, s, color, dash in panel:
             if not s:
                 continue
+            j += 1
             pts = " ".join("%.1f,%.1f" % (px(x), py(y)) for x, y in s if y)
             d = ' stroke-dasharray="%s"' % dash if dash else ""
             out.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>' % (pts, color, d))

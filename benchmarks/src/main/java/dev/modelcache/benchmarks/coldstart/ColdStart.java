@@ -45,7 +45,7 @@ import java.util.concurrent.Future;
  *          --concurrency N (default 16) --part-bytes N (default 8 MiB)
  * </pre>
  *
- * Prints one line: {@code RESULT mode=... bytes=N fetch_s=S load_s=S total_s=S hwm=BYTES}, where
+ * Prints one line: {@code COLDSTART mode=... bytes=N fetch_s=S load_s=S total_s=S hwm=BYTES}, where
  * {@code fetch_s} is the time to have the files locally (or to stream them), {@code load_s} the
  * loader's time, and {@code total_s} both together from the first call into the library.
  */
@@ -79,7 +79,7 @@ public final class ColdStart {
       case "stream" -> stream(ModelSource.parse(positional.get(0)), s);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     };
-    System.out.printf(Locale.ROOT, "RESULT mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d%n",
+    System.out.printf(Locale.ROOT, "COLDSTART mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d%n",
         mode, r.bytes, r.fetchSeconds, r.loadSeconds, r.fetchSeconds + r.loadSeconds,
         Residency.procStatusBytes("VmHWM"));
   }

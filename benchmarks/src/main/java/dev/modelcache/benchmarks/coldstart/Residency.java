@@ -16,8 +16,10 @@ import java.util.stream.Stream;
  * peak memory from {@code /proc/self/status}, and appends side figures (those JMH does not
  * report) to a CSV file.
  *
- * <p>As a program: {@code Residency drop|warm|resident PATH...} (directories are walked), prints
- * {@code RESIDENT fraction bytes} of all the regular files named, after the action.
+ * <p>As a program: {@code Residency drop|warm|prefetch|resident PATH...} (directories are walked),
+ * prints {@code RESIDENT fraction bytes} of all the regular files named, after the action.
+ * {@code drop} and {@code warm} fail if the files did not reach the state; {@code prefetch} reads
+ * the files like {@code warm} and only reports.
  */
 public final class Residency {
   /** Above this resident fraction a "cold" file is not cold. */
@@ -29,7 +31,7 @@ public final class Residency {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 2) {
-      System.err.println("usage: Residency drop|warm|resident PATH...");
+      System.err.println("usage: Residency drop|warm|prefetch|resident PATH...");
       System.exit(2);
     }
     List<Path> files = new ArrayList<>();
@@ -39,6 +41,11 @@ public final class Residency {
     switch (args[0]) {
       case "drop" -> drop(files);
       case "warm" -> warm(files);
+      case "prefetch" -> {
+        for (Path f : files) {
+          PageCache.warm(f);
+        }
+      }
       case "resident" -> { }
       default -> throw new IllegalArgumentException("unknown action " + args[0]);
     }
