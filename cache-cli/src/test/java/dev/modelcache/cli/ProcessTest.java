@@ -136,6 +136,7 @@ class ProcessTest {
     var resumed = cli.run("prefetch", model.toUri().toString(), "--part-size", "64KiB", "--json");
     assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
     assertThat((Long) resumed.json().get("downloadedBytes")).as("a resumed download fetches less than the model").isLessThan(modelBytes);
+    assertThat(resumed.stderr()).contains("(the rest resumed from an interrupted download)");
     var done = cli.run("ls", "--json");
     assertThat((List<Object>) done.json().get("downloads")).isEmpty();
     assertThat((List<Object>) done.json().get("entries")).hasSize(1);
