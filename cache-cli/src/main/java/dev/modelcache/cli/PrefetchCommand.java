@@ -55,15 +55,16 @@ final class PrefetchCommand implements Callable<Integer> {
   static void report(ModelcacheCommand app, CacheEntry entry, long downloadedBytes, long nanos, Path link) {
     double seconds = nanos / 1e9;
     ModelSource model = entry.source();
-    app.note(
-        String.format(
-            Locale.ROOT,
-            "%s: %s, %s in %.2f s%s",
-            model,
-            downloadedBytes > 0 ? "downloaded " + ByteSize.format(downloadedBytes) : "cached",
-            ByteSize.format(entry.sizeBytes()),
-            seconds,
-            link == null ? "" : ", linked at " + link));
+    String what;
+    if (downloadedBytes == 0) {
+      what = "already cached (" + ByteSize.format(entry.sizeBytes()) + ")";
+    } else if (downloadedBytes < entry.sizeBytes()) {
+      what = "downloaded " + ByteSize.format(downloadedBytes) + " of " + ByteSize.format(entry.sizeBytes())
+          + " (the rest resumed from an interrupted download)";
+    } else {
+      what = "downloaded " + ByteSize.format(downloadedBytes);
+    }
+    app.note(String.format(Locale.ROOT, "%s: %s in %.2f s%s", model, what, seconds, link == null ? "" : ", linked at " + link));
     app.result(
         Json.object()
             .put("source", model.uri().toString())

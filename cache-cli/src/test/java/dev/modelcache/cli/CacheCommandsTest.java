@@ -54,14 +54,15 @@ class CacheCommandsTest {
     var text = cli.run("prefetch", source);
     assertThat(text.exitCode()).isZero();
     assertThat(text.stdout()).isEqualTo(dir + System.lineSeparator());
-    assertThat(text.stderr()).contains("cached");
+    assertThat(text.stderrLines()).singleElement().asString().startsWith(source + ": already cached (" + ByteSize.format(modelBytes) + ") in ");
   }
 
   @Test
   void prefetchShowsProgressLinesWhenNotOnATerminal() {
     var r = cli.run("prefetch", source, "--part-size", "64KiB", "--concurrency", "2");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stderr()).contains("prefetch: " + ByteSize.format(modelBytes) + " in ").doesNotContain("\r");
+    assertThat(r.stderr()).contains("prefetch: " + ByteSize.format(modelBytes) + " in ").doesNotContain("\r")
+        .contains(source + ": downloaded " + ByteSize.format(modelBytes) + " in ");
     var quiet = Cli.withRoot(tmp.resolve("other")).run("prefetch", source, "--quiet");
     assertThat(quiet.exitCode()).isZero();
     assertThat(quiet.stderr()).isEmpty();

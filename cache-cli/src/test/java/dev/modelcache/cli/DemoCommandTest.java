@@ -45,13 +45,37 @@ class DemoCommandTest {
         assertThat(phaseBytes).as(step).isZero();
       }
     }
+    // Each pod's "ready after" is the sum of its steps, and the summary repeats it.
     var ready = (Map<String, Object>) json.get("readySeconds");
-    assertThat(((Number) ready.get("withCache")).doubleValue())
-        .isLessThan(((Number) ready.get("withoutCache")).doubleValue());
+    assertThat(readyOf(phases, "pod, no node cache")).isEqualTo(seconds(ready.get("withoutCache")))
+        .isCloseTo(sumOfSteps(phases, "pod, no node cache"), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(readyOf(phases, "pod, node cache")).isEqualTo(seconds(ready.get("withCache")))
+        .isCloseTo(sumOfSteps(phases, "pod, node cache"), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(readyOf(phases, "second pod, same node")).isEqualTo(seconds(ready.get("secondPod")))
+        .isCloseTo(sumOfSteps(phases, "second pod, same node"), org.assertj.core.data.Offset.offset(1e-6));
 
     try (var left = Files.list(tmp)) {
       assertThat(left.toList()).as("the work directory is removed").isEmpty();
     }
+  }
+
+  private static double seconds(Object value) {
+    return ((Number) value).doubleValue();
+  }
+
+  private static double readyOf(List<Map<String, Object>> phases, String pod) {
+    return phases.stream()
+        .filter(p -> p.get("pod").equals(pod) && p.get("step").equals("ready after"))
+        .mapToDouble(p -> seconds(p.get("seconds")))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static double sumOfSteps(List<Map<String, Object>> phases, String pod) {
+    return phases.stream()
+        .filter(p -> p.get("pod").equals(pod) && !p.get("step").equals("ready after"))
+        .mapToDouble(p -> seconds(p.get("seconds")))
+        .sum();
   }
 
   @Test
