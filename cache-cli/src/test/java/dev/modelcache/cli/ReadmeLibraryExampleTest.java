@@ -88,7 +88,10 @@ class ReadmeLibraryExampleTest {
   }
 
   private static String between(String text) {
-    Matcher m = Pattern.compile(Pattern.quote(BEGIN) + "(.*?)" + Pattern.quote(END), Pattern.DOTALL)
+    // Markers count only as whole lines, so the constants above do not match themselves.
+    Matcher m = Pattern.compile(
+            "^\\s*" + Pattern.quote(BEGIN) + "\\s*$(.*?)^\\s*" + Pattern.quote(END) + "\\s*$",
+            Pattern.DOTALL | Pattern.MULTILINE)
         .matcher(text);
     assertThat(m.find()).as("markers in text").isTrue();
     return m.group(1);
