@@ -201,7 +201,7 @@ if [ "$SHAPED" = 1 ]; then
     ip netns exec s3net ip link set veth-n up && ip netns exec s3net ip link set lo up
     ip netns exec s3net tc qdisc add dev veth-n root tbf rate 1gbit burst 256kb latency 20ms
     start_server 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
-    for tool in ${SHAPED_TOOLS:-cache aws tm-crt}; do
+    for tool in ${SHAPED_TOOLS:-cache backend aws tm-crt}; do
       run_tool "$tool" "http://10.200.0.2:$PORT" "@1gbit"
     done
     stop_server
@@ -265,6 +265,8 @@ for tool, runs in by.items():
         out.append("| %s | %s | failed | - | - |" % (label(tool), secs))
 out.append("")
 out.append("\"ours / tool\" is that tool's median time divided by ours (%s): above 1 means ours is faster." % ours_name)
+out.append("")
+out.append("What each run does: modelcache lists (ListObjectsV2 + one HEAD per object), reads 8 MiB ranges pinned with If-Match at 16 at a time, CRC32C-checks every block, verifies, fsyncs every file and directory, writes the manifest and renames the entry into place. The backend-alone run reads the same ranges into files with no checks and no fsync. The peers write into the page cache without fsync. S3TransferManager on the Java client downloads one GET per object: its multipart client reads parts with `GET ?partNumber=`, which S3Proxy answers 501 (`tm-java-multipart` in this script). boto3 uses its default TransferConfig (8 MiB parts, 10 threads per process).")
 shaped_note = env.get("SHAPED_NOTE", "")
 if shaped_note:
     out.append("")
