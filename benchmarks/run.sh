@@ -108,7 +108,7 @@ HAS_TM=0; has_class 'dev/modelcache/benchmarks/s3/S3Download.class' && HAS_TM=1
   echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
   echo "memory: $(free -g | awk '/Mem:/{print $2}') GiB"
   dev=$(findmnt -no SOURCE -T "$DATA")
-  echo "disk: $(findmnt -no FSTYPE -T "$DATA") on $dev, $(lsblk -ndo SIZE "$dev" 2>/dev/null | xargs), $(df -h --output=avail "$DATA" | tail -1 | xargs) free, model '$(lsblk -ndo MODEL "$dev" 2>/dev/null | xargs)', rotational=$(cat /sys/block/"$(basename "$dev")"/queue/rotational 2>/dev/null)"
+  echo "disk: $(findmnt -no FSTYPE -T "$DATA") on $dev, $(lsblk -ndo SIZE "$dev" 2>/dev/null | xargs), $(df -h --output=avail "$DATA" | tail -1 | xargs) free, rotational=$(cat /sys/block/"$(basename "$dev")"/queue/rotational 2>/dev/null)"
   echo "kernel: $(uname -r)"
   echo "jdk: $("$JAVA" -version 2>&1 | head -1)"
   echo "fio: $(fio --version 2>/dev/null || echo none); aws: $("$AWS" --version 2>/dev/null | cut -d' ' -f1 || echo none)"
@@ -208,9 +208,10 @@ if ! skipped scaling; then
   jmh_lock_free() { # JMH takes a POSIX (fcntl) lock, which flock(1) does not see
     "$PY" -c "import fcntl; f = open('/tmp/jmh.lock', 'a'); fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)" 2>/dev/null
   }
-  for _ in $(seq 1 60); do jmh_lock_free && break; sleep 5; done
+  LOCK_WAIT=${SUITE_JMH_LOCK_WAIT:-300}
+  for _ in $(seq 1 $((LOCK_WAIT / 5))); do jmh_lock_free && break; sleep 5; done
   if ! jmh_lock_free; then
-    note "another JMH run held /tmp/jmh.lock for 5 minutes; ScalingBenchmark ran beside it (figures disturbed)"
+    note "another JMH run held /tmp/jmh.lock for ${LOCK_WAIT} s; ScalingBenchmark ran beside it (figures disturbed)"
     LOCK_ARG="-Djmh.ignoreLock=true"
   fi
   # JMH forks inherit the -D of this JVM; the fork's own flags come from the benchmark's @Fork.

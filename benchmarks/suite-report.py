@@ -148,6 +148,48 @@ header.append("- [Cold start](#cold-start): the whole cold start, download then 
 header.append("- [Loader](#loader): strategies and sinks in depth (`benchmarks/loader-bench.sh`)")
 header.append("- [S3](#s3): the S3 download against its peers (`benchmarks/s3-bench.sh`)")
 header.append("")
+headline = []
+def total_of(scenario, label, tool):
+    rs = runs.get((scenario, label, tool))
+    return med([r["total"] for r in rs]) if rs else None
+jl = [l for l in labels if (l, "DIRECT", "cold") in jmh]
+if jl:
+    big, small = jl[-1], jl[0]
+    parts = []
+    for strategy, name in (("DIRECT", "O_DIRECT"), ("MMAP", "mmap"), ("BUFFERED", "buffered")):
+        rs = jmh.get((big, strategy, "cold"))
+        if rs:
+            parts.append("%s %.2f GiB/s (%s fio O_DIRECT)" % (name, med(rs), ratio(med(rs), med(fio.get((big, "direct"), [])))))
+    headline.append("Local disk, cold, %s model: %s." % (big, "; ".join(parts)))
+    if big != small:
+        a, b = med(jmh[(small, "DIRECT", "cold")]), med(jmh[(big, "DIRECT", "cold")])
+        headline.append("Cost against size: a cold O_DIRECT load takes %.2f s per GiB at %s and %.2f s per GiB at "
+                        "%s (%s of the small model's throughput at the large size)." % (1 / a, small, 1 / b, big, ratio(b, a)))
+    rs = jmh.get((big, "BUFFERED", "warm"))
+    if rs:
+        headline.append("Local disk, warm, %s: buffered %.2f GiB/s (%s fio buffered warm)." % (
+            big, med(rs), ratio(med(rs), med(fio.get((big, "buffered-warm"), [])))))
+for scenario, what in (("file", "`file:` source"), ("s3", "S3 on loopback"), ("shaped", "S3 at 1 gbit + 20 ms")):
+    sl = sorted({k[1] for k in runs if k[0] == scenario and k[2] == "download-load"}, key=size_key)
+    if not sl:
+        continue
+    big = sl[-1]
+    dl, cached = total_of(scenario, big, "download-load"), total_of(scenario, big, "cached-load")
+    line = "Cold start, %s, %s: download then load %.1f s; load from the cache %.1f s (%.1fx faster)" % (
+        what, big, dl, cached or float("nan"), dl / cached if cached else float("nan"))
+    for tool, name in (("cp", "cp + load"), ("aws-s3-sync", "aws s3 sync + load"), ("tm-crt", "TransferManager CRT + load")):
+        t = total_of(scenario, big, tool)
+        if t:
+            line += "; %s %.1f s (ours %s)" % (name, t, "%.2fx faster" % (t / dl) if t >= dl else "%.2fx slower" % (dl / t))
+    if scenario == "shaped":
+        line += "; our whole pipeline averages %.0f%% of the link rate" % (100 * SIZES[big] / dl / (1e9 / 8))
+    headline.append(line + ".")
+if headline:
+    header.append("Headline figures of this run (details and spreads below):")
+    header.append("")
+    for h in headline:
+        header.append("- " + h)
+    header.append("")
 header.append("![throughput against model size](throughput.svg)")
 header.append("")
 header.append("Suite run (Scaling, Cold start, the chart): `%s` (%s)." % (command, settings))
