@@ -11,6 +11,7 @@
 #   --rounds N   rounds of each cold-start measurement (default 3; quick 2)
 #   --skip LIST  parts to leave out: scaling, fio, file, s3, shaped
 #   --no-build   use benchmarks/target/benchmarks.jar as it is
+#   --deadline T start no new cold-start measurement after T (UTC, HH:MM); the report says so
 #
 # Parts, all in this run, all against the same files:
 #   scaling  JMH ScalingBenchmark: each read strategy of the loader and Chronicle Bytes, cold and
@@ -31,7 +32,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 COMMAND_LINE="benchmarks/run.sh $*"
 
-QUICK=0 ALL=0 BUILD=1 SKIP="" SIZES="" S3_SIZES="" ROUNDS=""
+QUICK=0 ALL=0 BUILD=1 SKIP="" SIZES="" S3_SIZES="" ROUNDS="" DEADLINE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -41,6 +42,7 @@ while [ $# -gt 0 ]; do
     --s3-sizes) S3_SIZES=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --skip) SKIP=$2; shift ;;
+    --deadline) DEADLINE=$2; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -55,6 +57,15 @@ else
   ROUNDS=${ROUNDS:-3}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-2}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 3"}
 fi
 skipped() { [[ ",$SKIP," == *",$1,"* ]]; }
+DEADLINE_EPOCH=""; [ -n "$DEADLINE" ] && DEADLINE_EPOCH=$(date -u -d "$DEADLINE" +%s)
+DEADLINE_NOTED=0
+past_deadline() {
+  [ -n "$DEADLINE_EPOCH" ] && [ "$(date +%s)" -ge "$DEADLINE_EPOCH" ] || return 1
+  if [ "$DEADLINE_NOTED" = 0 ]; then
+    DEADLINE_NOTED=1; note "stopped at the --deadline $DEADLINE UTC: later rounds and sizes were not measured"
+  fi
+  return 0
+}
 
 DATA=${MODELCACHE_BENCH_DIR:-/work/bench-data}/suite
 OUT=$ROOT/benchmarks/work/suite
@@ -230,25 +241,6 @@ report() {
 }
 skipped scaling || report
 
-# --- cold start from a file: source --------------------------------------------------------------
-CACHE=$DATA/cache
-if ! skipped file; then
-  for r in $(seq 1 "$ROUNDS"); do
-    for g in $SIZES; do
-      src=$(model_dir "$g"); s=$(label "$g"); LAST_BYTES=$(bytes_of "$src")
-      rm -rf "$CACHE"; drop "$src"
-      timed file "$s" download-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart download-load "$CACHE" "file://$src/" || true
-      drop "$CACHE/entries"
-      timed file "$s" cached-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart cached-load "$CACHE" "file://$src/" || true
-      rm -rf "$CACHE"; drop "$src"
-      timed file "$s" stream "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart stream "file://$src/" || true
-      drop "$src"
-      peer_then_load file "$s" cp "$r" "$DATA/peer" bash -c "cp -r '$src' '$DATA/peer/' && sync '$DATA/peer/$(basename "$src")'/*"
-    done
-  done
-  report
-fi
-
 # --- S3: loopback and shaped link ------------------------------------------------------------------
 S3PROXY_JAR=$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar
 STORE=$DATA/s3store
@@ -316,6 +308,7 @@ stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERV
 s3_round() { # $1 scenario, $2 endpoint, $3 sizes, $4 round, $5 tools
   local scenario=$1 endpoint=$2 sizes=$3 r=$4 tools=$5
   for g in $sizes; do
+    past_deadline && return 0
     local src; src=$(model_dir "$g"); local s; s=$(label "$g"); local uri="s3://$BUCKET/$(basename "$src")/"
     LAST_BYTES=$(bytes_of "$src")
     for tool in $tools; do
@@ -340,6 +333,25 @@ s3_round() { # $1 scenario, $2 endpoint, $3 sizes, $4 round, $5 tools
   done
 }
 
+# --- cold start from a file: source --------------------------------------------------------------
+CACHE=$DATA/cache
+file_round() { # $1 round
+  local r=$1 g src s
+  for g in $SIZES; do
+    past_deadline && return 0
+    src=$(model_dir "$g"); s=$(label "$g"); LAST_BYTES=$(bytes_of "$src")
+    rm -rf "$CACHE"; drop "$src"
+    timed file "$s" download-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart download-load "$CACHE" "file://$src/" || true
+    drop "$CACHE/entries"
+    timed file "$s" cached-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart cached-load "$CACHE" "file://$src/" || true
+    rm -rf "$CACHE"; drop "$src"
+    timed file "$s" stream "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart stream "file://$src/" || true
+    drop "$src"
+    peer_then_load file "$s" cp "$r" "$DATA/peer" bash -c "cp -r '$src' '$DATA/peer/' && sync '$DATA/peer/$(basename "$src")'/*"
+  done
+}
+
+S3_OK=0 SHAPED_OK=0
 if ! skipped s3 || ! skipped shaped; then
   if [ "$HAS_S3" = 0 ]; then
     note "S3 parts skipped: the s3 backend (cache-s3) is not in this build"
@@ -351,34 +363,44 @@ if ! skipped s3 || ! skipped shaped; then
     S3_TOOLS="ours stream"
     [ -x "$AWS" ] && S3_TOOLS="$S3_TOOLS aws"
     if [ "$HAS_TM" = 1 ]; then S3_TOOLS="$S3_TOOLS tm-crt tm-java"; else note "S3TransferManager peer skipped: its download class is not in this build"; fi
-    if ! skipped s3; then
-      start_server 127.0.0.1 ""
-      for r in $(seq 1 "$ROUNDS"); do s3_round s3 "http://127.0.0.1:$PORT" "$S3_SIZES" "$r" "$S3_TOOLS"; done
-      stop_server
-      report
-    fi
+    skipped s3 || S3_OK=1
     if ! skipped shaped; then
       if [ "$IS_ROOT" = 0 ] || ! command -v tc >/dev/null || ! command -v ip >/dev/null; then
         note "shaped-link run skipped: needs root, ip and tc"
       elif ! ip netns add suitenet 2>/dev/null; then
         note "shaped-link run skipped: cannot create a network namespace here"
       else
-        NETNS_MADE=1
+        NETNS_MADE=1 SHAPED_OK=1
         ip link add veth-suite type veth peer name veth-suite-n
         ip link set veth-suite-n netns suitenet
         ip addr add 10.201.0.1/24 dev veth-suite && ip link set veth-suite up
         ip netns exec suitenet ip addr add 10.201.0.2/24 dev veth-suite-n
         ip netns exec suitenet ip link set veth-suite-n up && ip netns exec suitenet ip link set lo up
         ip netns exec suitenet tc qdisc add dev veth-suite-n root tbf rate 1gbit burst 256kb latency 20ms
-        start_server 10.201.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec suitenet"
         SHAPED_TOOLS="ours stream"; [ -x "$AWS" ] && SHAPED_TOOLS="$SHAPED_TOOLS aws"
-        for r in $(seq 1 "$SHAPED_ROUNDS"); do s3_round shaped "http://10.201.0.2:$PORT" "$SHAPED_SIZES" "$r" "$SHAPED_TOOLS"; done
-        stop_server
-        ip link del veth-suite; ip netns del suitenet; NETNS_MADE=0
       fi
     fi
   fi
 fi
+
+# Rounds are the outer loop, so that every scenario has a first round before any has a second
+# (a run cut short by --deadline still covers them all).
+for r in $(seq 1 "$ROUNDS"); do
+  past_deadline && break
+  skipped file || file_round "$r"
+  if [ "$S3_OK" = 1 ] && ! past_deadline; then
+    start_server 127.0.0.1 ""
+    s3_round s3 "http://127.0.0.1:$PORT" "$S3_SIZES" "$r" "$S3_TOOLS"
+    stop_server
+  fi
+  if [ "$SHAPED_OK" = 1 ] && [ "$r" -le "$SHAPED_ROUNDS" ] && ! past_deadline; then
+    start_server 10.201.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec suitenet"
+    s3_round shaped "http://10.201.0.2:$PORT" "$SHAPED_SIZES" "$r" "$SHAPED_TOOLS"
+    stop_server
+  fi
+  report
+done
+if [ "$NETNS_MADE" = 1 ]; then ip link del veth-suite; ip netns del suitenet; NETNS_MADE=0; fi
 
 # --- the other sections ----------------------------------------------------------------------------
 if [ "$ALL" = 1 ]; then
