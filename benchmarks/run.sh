@@ -7,8 +7,13 @@
 #   --quick      small models (0.25, 0.5, 1 GiB), fewer iterations: a smoke run of every part
 #   --all        also run benchmarks/loader-bench.sh and benchmarks/s3-bench.sh (their own sections)
 #   --sizes      model sizes in GiB for the local-disk and file: parts (default "1 2 4 8")
-#   --s3-sizes   model sizes for S3 on loopback (default: the same, without 8)
-#   --rounds N   rounds of each cold-start measurement (default 3; quick 2)
+#   --file-sizes model sizes for the file: cold start (default: --sizes)
+#   --s3-sizes   model sizes for S3 on loopback (default: --sizes without 8)
+#   --shaped-sizes, --shaped-rounds   the same for the shaped link (default "1", 2 rounds)
+#   --rounds N   rounds of each cold-start measurement (default 2)
+#   --fio-rounds N  fio rounds before JMH (default 1; one more runs after JMH)
+#   --jmh ARGS   JMH iteration options (default "-wi 1 -i 3")
+#   --s3-peers   S3 peers among aws tm-crt tm-java (default "aws tm-crt"; s3-bench.sh runs them all)
 #   --skip LIST  parts to leave out: scaling, fio, file, s3, shaped
 #   --no-build   use benchmarks/target/benchmarks.jar as it is
 #   --deadline T start no new cold-start measurement after T (UTC, HH:MM); the report says so
@@ -28,11 +33,14 @@
 # $MODELCACHE_BENCH_DIR (default /work/bench-data), and is reused when present. Raw outputs go to
 # benchmarks/work/suite. Needs JDK 25, python3, fio (installed with apt-get when root).
 set -euo pipefail
+SCRIPT=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-COMMAND_LINE="benchmarks/run.sh $*"
+COMMAND_LINE="benchmarks/run.sh"
+for a in "$@"; do [[ "$a" == *" "* ]] && COMMAND_LINE+=" \"$a\"" || COMMAND_LINE+=" $a"; done
 
-QUICK=0 ALL=0 BUILD=1 SKIP="" SIZES="" S3_SIZES="" ROUNDS="" DEADLINE=""
+QUICK=0 ALL=0 BUILD=1 SKIP="" SIZES="" S3_SIZES="" ROUNDS="" DEADLINE="" FILE_SIZES="" SHAPED_SIZES=""
+SHAPED_ROUNDS="" FIO_ROUNDS="" JMH_ITER="" S3_PEERS="aws tm-crt"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -40,22 +48,29 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --sizes) SIZES=$2; shift ;;
     --s3-sizes) S3_SIZES=$2; shift ;;
+    --file-sizes) FILE_SIZES=$2; shift ;;
+    --shaped-sizes) SHAPED_SIZES=$2; shift ;;
+    --shaped-rounds) SHAPED_ROUNDS=$2; shift ;;
+    --fio-rounds) FIO_ROUNDS=$2; shift ;;
+    --jmh) JMH_ITER=$2; shift ;;
+    --s3-peers) S3_PEERS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --skip) SKIP=$2; shift ;;
     --deadline) DEADLINE=$2; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$SCRIPT" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$QUICK" = 1 ]; then
   SIZES=${SIZES:-"0.25 0.5 1"}; S3_SIZES=${S3_SIZES:-"0.25 0.5"}; SHAPED_SIZES=${SHAPED_SIZES:-"0.25"}
-  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-1}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER="-wi 1 -i 2"
+  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-1}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 2"}
 else
   SIZES=${SIZES:-"1 2 4 8"}; S3_SIZES=${S3_SIZES:-$(echo "$SIZES" | tr ' ' '\n' | awk '$1 < 8' | xargs)}
-  SHAPED_SIZES=${SHAPED_SIZES:-"1 2"}
-  ROUNDS=${ROUNDS:-3}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-2}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 3"}
+  SHAPED_SIZES=${SHAPED_SIZES:-"1"}
+  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 3"}
 fi
+FILE_SIZES=${FILE_SIZES:-$SIZES}
 skipped() { [[ ",$SKIP," == *",$1,"* ]]; }
 DEADLINE_EPOCH=""; [ -n "$DEADLINE" ] && DEADLINE_EPOCH=$(date -u -d "$DEADLINE" +%s)
 DEADLINE_NOTED=0
@@ -127,13 +142,13 @@ HAS_TM=0; has_class 'dev/modelcache/benchmarks/s3/S3Download.class' && HAS_TM=1
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.txt"
 echo "$COMMAND_LINE" > "$OUT/command.txt"
-echo "sizes=$SIZES; s3 sizes=$S3_SIZES; shaped sizes=$SHAPED_SIZES; rounds=$ROUNDS; shaped rounds=$SHAPED_ROUNDS; fio rounds=$FIO_ROUNDS; jmh $JMH_ITER" > "$OUT/settings.txt"
+echo "sizes=$SIZES; file: sizes=$FILE_SIZES; s3 sizes=$S3_SIZES; shaped sizes=$SHAPED_SIZES; rounds=$ROUNDS; shaped rounds=$SHAPED_ROUNDS; fio rounds=$FIO_ROUNDS (+1 after JMH); s3 peers=$S3_PEERS; jmh $JMH_ITER" > "$OUT/settings.txt"
 
 # --- data --------------------------------------------------------------------------------------
 label() { awk -v g="$1" 'BEGIN { if (g < 1) printf "%dm", g * 1024; else printf "%dg", g }'; }
 mib() { awk -v g="$1" 'BEGIN { printf "%d", g * 1024 }'; }
 model_dir() { echo "$DATA/model-$(label "$1")"; }
-ALL_SIZES=$(echo "$SIZES $S3_SIZES $SHAPED_SIZES" | tr ' ' '\n' | sort -gu | xargs)
+ALL_SIZES=$(echo "$SIZES $FILE_SIZES $S3_SIZES $SHAPED_SIZES" | tr ' ' '\n' | sort -gu | xargs)
 for g in $ALL_SIZES; do
   m=$(mib "$g")
   J dev.modelcache.benchmarks.loader.GenerateModel "$(model_dir "$g")" "$m" $(( (m + 2047) / 2048 )) | tail -1
@@ -187,6 +202,11 @@ peer_then_load() { # $1 scenario $2 size $3 tool $4 round $5 dest, rest = peer c
   rm -rf "$dest"
 }
 
+# The report is rewritten after every part, so a run stopped early still leaves its figures.
+report() {
+  "$PY" benchmarks/suite-report.py "$OUT" "$ROOT/benchmarks/RESULTS.md" "$ROOT/benchmarks/throughput.svg" >&2 || log "report failed"
+}
+
 # --- scaling: fio and JMH on the local disk ------------------------------------------------------
 run_fio() { # $1 = round label
   for g in $SIZES; do
@@ -212,8 +232,7 @@ if ! skipped scaling; then
     log "fio on the same files, before JMH"
     for r in $(seq 1 "$FIO_ROUNDS"); do run_fio "before$r"; done
   fi
-  MODELS=$(for g in $SIZES; do model_dir "$g"; done | paste -sd,)
-  log "JMH ScalingBenchmark over $MODELS"
+
   # Another JMH run on this machine would disturb both: wait for its lock a while, then go on.
   LOCK_ARG=""
   jmh_lock_free() { # JMH takes a POSIX (fcntl) lock, which flock(1) does not see
@@ -225,20 +244,21 @@ if ! skipped scaling; then
     note "another JMH run held /tmp/jmh.lock for ${LOCK_WAIT} s; ScalingBenchmark ran beside it (figures disturbed)"
     LOCK_ARG="-Djmh.ignoreLock=true"
   fi
-  # JMH forks inherit the -D of this JVM; the fork's own flags come from the benchmark's @Fork.
-  "$JAVA" $LOCK_ARG -Dsuite.side="$OUT/side.csv" -jar "$JAR" 'coldstart.ScalingBenchmark' -p model="$MODELS" -f 1 $JMH_ITER \
-      -rf json -rff "$OUT/scaling.json" \
-      | grep -E '^(# (Benchmark|Parameters)|Iteration|Result|<failure>)|Exception' || true
+  # One JMH run per size, smallest first, each reported as soon as it ends. JMH forks inherit the
+  # -D of this JVM; the fork's own flags come from the benchmark's @Fork.
+  for g in $SIZES; do
+    log "JMH ScalingBenchmark on $(model_dir "$g")"
+    "$JAVA" $LOCK_ARG -Dsuite.side="$OUT/side.csv" -jar "$JAR" 'coldstart.ScalingBenchmark' -p model="$(model_dir "$g")" \
+        -f 1 $JMH_ITER -rf json -rff "$OUT/scaling-$(label "$g").json" \
+        | grep -E '^(# Parameters|Iteration|<failure>)|Exception' || true
+    report
+  done
   if command -v fio >/dev/null && ! skipped fio; then
     log "fio on the same files, after JMH"
     run_fio after
   fi
 fi
 
-# The report is rewritten after every part, so a run stopped early still leaves its figures.
-report() {
-  "$PY" benchmarks/suite-report.py "$OUT" "$ROOT/benchmarks/RESULTS.md" "$ROOT/benchmarks/throughput.svg" || log "report failed"
-}
 skipped scaling || report
 
 # --- S3: loopback and shaped link ------------------------------------------------------------------
@@ -337,7 +357,7 @@ s3_round() { # $1 scenario, $2 endpoint, $3 sizes, $4 round, $5 tools
 CACHE=$DATA/cache
 file_round() { # $1 round
   local r=$1 g src s
-  for g in $SIZES; do
+  for g in $FILE_SIZES; do
     past_deadline && return 0
     src=$(model_dir "$g"); s=$(label "$g"); LAST_BYTES=$(bytes_of "$src")
     rm -rf "$CACHE"; drop "$src"
@@ -361,8 +381,12 @@ if ! skipped s3 || ! skipped shaped; then
     log "preparing the S3 store (hard links and ETags)"
     prepare_store
     S3_TOOLS="ours stream"
-    [ -x "$AWS" ] && S3_TOOLS="$S3_TOOLS aws"
-    if [ "$HAS_TM" = 1 ]; then S3_TOOLS="$S3_TOOLS tm-crt tm-java"; else note "S3TransferManager peer skipped: its download class is not in this build"; fi
+    for peer in $S3_PEERS; do
+      case $peer in
+        aws) [ -x "$AWS" ] && S3_TOOLS="$S3_TOOLS aws" ;;
+        tm-*) if [ "$HAS_TM" = 1 ]; then S3_TOOLS="$S3_TOOLS $peer"; else note "$peer peer skipped: S3Download is not in this build"; fi ;;
+      esac
+    done
     skipped s3 || S3_OK=1
     if ! skipped shaped; then
       if [ "$IS_ROOT" = 0 ] || ! command -v tc >/dev/null || ! command -v ip >/dev/null; then

@@ -84,8 +84,13 @@ for line in read("side.csv").splitlines():
     side[(key, ctx)] = value
 jmh = {}  # (label, strategy, cache) -> [GiB/s]
 jmh_hwm = {}
-p = os.path.join(OUT, "scaling.json")
-for entry in (json.load(open(p)) if os.path.exists(p) else []):
+entries = []
+for p in sorted(glob.glob(os.path.join(OUT, "scaling*.json"))):
+    try:
+        entries += json.load(open(p))
+    except ValueError:
+        pass  # a run cut short leaves an empty or partial file
+for entry in entries:
     prm = entry["params"]
     label = os.path.basename(prm["model"]).replace("model-", "")
     ctx = "model-%s/%s/%s" % (label, prm["strategy"], prm["cache"])
