@@ -2,17 +2,19 @@
 # The benchmark suite in one command: how long does a model take to get into memory, from the
 # local disk and from network storage, and how close is that to what the machine can do?
 #
-#   benchmarks/run.sh [--quick] [--all] [--sizes "1 2 4 8"] [--rounds N] [--skip PART,...] [--no-build]
+#   benchmarks/run.sh [--quick] [--all] [--sizes "1 2 4 8"] [--rounds N] [--skip PART,...] [--deadline HH:MM] ...
+#
+# The defaults fit a quiet 2-core machine in about 25 minutes (1, 2, 4 and 8 GiB models).
 #
 #   --quick      small models (0.25, 0.5, 1 GiB), fewer iterations: a smoke run of every part
 #   --all        also run benchmarks/loader-bench.sh and benchmarks/s3-bench.sh (their own sections)
 #   --sizes      model sizes in GiB for the local-disk and file: parts (default "1 2 4 8")
 #   --file-sizes model sizes for the file: cold start (default: --sizes)
-#   --s3-sizes   model sizes for S3 on loopback (default: --sizes without 8)
+#   --s3-sizes   model sizes for S3 on loopback (default: those of --sizes up to 2)
 #   --shaped-sizes, --shaped-rounds   the same for the shaped link (default "1", 2 rounds)
 #   --rounds N   rounds of each cold-start measurement (default 2)
 #   --fio-rounds N  fio rounds before JMH (default 1; one more runs after JMH)
-#   --jmh ARGS   JMH iteration options (default "-wi 1 -i 3")
+#   --jmh ARGS   JMH iteration options (default "-wi 0 -i 3")
 #   --s3-peers   S3 peers among aws tm-crt tm-java (default "aws tm-crt"; s3-bench.sh runs them all)
 #   --skip LIST  parts to leave out: scaling, fio, file, s3, shaped
 #   --no-build   use benchmarks/target/benchmarks.jar as it is
@@ -66,9 +68,10 @@ if [ "$QUICK" = 1 ]; then
   SIZES=${SIZES:-"0.25 0.5 1"}; S3_SIZES=${S3_SIZES:-"0.25 0.5"}; SHAPED_SIZES=${SHAPED_SIZES:-"0.25"}
   ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-1}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 2"}
 else
-  SIZES=${SIZES:-"1 2 4 8"}; S3_SIZES=${S3_SIZES:-$(echo "$SIZES" | tr ' ' '\n' | awk '$1 < 8' | xargs)}
+  SIZES=${SIZES:-"1 2 4 8"}; S3_SIZES=${S3_SIZES:-$(echo "$SIZES" | tr ' ' '\n' | awk '$1 <= 2' | xargs)}
   SHAPED_SIZES=${SHAPED_SIZES:-"1"}
-  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 3"}
+  # Single-shot loads of whole models are seconds long and I/O-bound: no warm-up iteration.
+  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 0 -i 3"}
 fi
 FILE_SIZES=${FILE_SIZES:-$SIZES}
 skipped() { [[ ",$SKIP," == *",$1,"* ]]; }
@@ -154,12 +157,12 @@ for g in $ALL_SIZES; do
   J dev.modelcache.benchmarks.loader.GenerateModel "$(model_dir "$g")" "$m" $(( (m + 2047) / 2048 )) | tail -1
 done
 for g in $ALL_SIZES; do
-  echo -e "$(label "$g")\t$(find "$(model_dir "$g")" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')"
+  echo -e "$(label "$g")\t$(find "$(model_dir "$g")" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')"
 done > "$OUT/sizes.tsv"
 drop() { J dev.modelcache.benchmarks.coldstart.Residency drop "$@" >/dev/null; }
 warm() { J dev.modelcache.benchmarks.coldstart.Residency warm "$@" >/dev/null; }
 prefetch() { J dev.modelcache.benchmarks.coldstart.Residency prefetch "$@" | cut -d' ' -f2; }
-bytes_of() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }'; }
+bytes_of() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # Runs one timed command; appends a row to runs.tsv. $1 scenario, $2 size, $3 tool, $4 round, rest = command.
 # A ColdStart command prints COLDSTART fields; anything else is timed from outside (wall clock).

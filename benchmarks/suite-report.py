@@ -176,7 +176,7 @@ if jl:
     if big != small:
         a, b = med(jmh[(small, "DIRECT", "cold")]), med(jmh[(big, "DIRECT", "cold")])
         headline.append("Cost against size: a cold O_DIRECT load takes %.2f s per GiB at %s and %.2f s per GiB at "
-                        "%s (%s of the small model's throughput at the large size)." % (1 / a, small, 1 / b, big, ratio(b, a)))
+                        "%s (throughput at %s = %s that at %s)." % (1 / a, small, 1 / b, big, big, ratio(b, a), small))
     rs = jmh.get((big, "BUFFERED", "warm"))
     if rs:
         headline.append("Local disk, warm, %s: buffered %.2f GiB/s (%s fio buffered warm)." % (
