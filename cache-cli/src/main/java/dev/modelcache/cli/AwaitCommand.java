@@ -55,8 +55,11 @@ final class AwaitCommand implements Callable<Integer> {
         entry = cache.getIfPresent(model).orElse(null);
         if (entry == null) {
           app.note("await: waiting up to " + timeout + " for " + model + " to be cached");
-          try (Watch watch = new Watch(cache, model)) {
+          Watch watch = new Watch(cache, model);
+          try {
             entry = cache.await(model, timeout.duration());
+          } finally {
+            watch.close();
           }
         }
       } catch (CacheTimeoutException e) {

@@ -37,18 +37,20 @@ final class DownloadOptions {
    * @throws UsageException if an option does not fit the source or is out of range
    */
   void applyTo(ModelCache.Builder builder, ModelSource source) throws UsageException {
-    try {
-      if (concurrency != null) {
+    // The cache's builder knows the valid ranges; its message says which, the prefix says which option.
+    if (concurrency != null) {
+      try {
         builder.concurrency(concurrency);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--concurrency " + concurrency + ": " + e.getMessage());
       }
-      if (partSize != null) {
-        if (partSize.bytes() > Integer.MAX_VALUE) {
-          throw new UsageException("--part-size " + partSize + " is too large (at most 256MiB)");
-        }
-        builder.partSizeBytes((int) partSize.bytes());
+    }
+    if (partSize != null) {
+      try {
+        builder.partSizeBytes((int) Math.min(Integer.MAX_VALUE, partSize.bytes()));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--part-size " + partSize + ": " + e.getMessage());
       }
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage().replace("partSizeBytes", "--part-size").replace("concurrency", "--concurrency"));
     }
     if (endpoint == null && region == null) {
       return;

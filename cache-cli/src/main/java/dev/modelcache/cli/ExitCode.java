@@ -47,7 +47,7 @@ enum ExitCode {
     if (t instanceof TimeoutException || t instanceof dev.modelcache.core.CacheTimeoutException) {
       return TIMED_OUT;
     }
-    if (t instanceof InvalidDataException || isInvalidData(t)) {
+    if (isInvalidData(t)) {
       return INVALID_DATA;
     }
     return FAILURE;
@@ -73,12 +73,14 @@ enum ExitCode {
         || t instanceof dev.modelcache.core.ManifestCorruptException;
   }
 
-  /** Whether the failure is an I/O failure (as opposed to a defect in this program). */
+  /**
+   * Whether the failure is one the command expects (I/O, bad input, a timeout), as opposed to a
+   * defect in this program, which is reported as an internal error.
+   */
   static boolean isExpected(Throwable failure) {
     Throwable t = unwrap(failure);
     return t instanceof IOException
         || t instanceof UsageException
-        || t instanceof InvalidDataException
         || t instanceof TimeoutException
         || t instanceof CommandLine.ParameterException
         || t instanceof IllegalArgumentException;

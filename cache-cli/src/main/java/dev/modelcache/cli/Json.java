@@ -11,8 +11,9 @@ import java.util.Map;
  * A JSON value written by {@code --json}: an object keeps its keys in insertion order, so the
  * output reads the way the command's documentation lists the fields.
  *
- * <p>Values may be {@code null}, {@link String}, {@link Boolean}, {@link Number}, {@link Json}
- * objects, {@link Collection}s, {@code long[]} and {@link Map}s of these.
+ * <p>Values may be {@code null}, {@link String}, {@link Boolean}, {@link Number}, enums (written
+ * in lower case), {@link java.util.Optional}s, {@link Json} objects, {@link Collection}s,
+ * {@code long[]} and {@link Map}s of these; anything else is a programming error.
  */
 final class Json {
 
@@ -70,7 +71,9 @@ final class Json {
       }
       case Collection<?> c -> list(sb, c);
       case Enum<?> e -> string(sb, e.name().toLowerCase(Locale.ROOT));
-      default -> string(sb, value.toString());
+      case java.util.Optional<?> o -> write(sb, o.orElse(null));
+      // Fail loudly: a toString() here once wrote "Optional.empty" into a result.
+      default -> throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
     }
   }
 

@@ -103,7 +103,7 @@ final class LoadCommand implements Callable<Integer> {
             .put("bytesPerSecond", result.bytesPerSecond())
             .put("strategy", used)
             .put("requestedStrategy", result.requestedStrategy().name().toLowerCase(Locale.ROOT))
-            .put("fallbackReason", result.fallbackReason())
+            .put("fallbackReason", result.fallbackReason().orElse(null))
             .put("sink", sink.name())
             .put("tensors", result.tensorCount())
             .put("files", result.fileCount());
@@ -118,10 +118,9 @@ final class LoadCommand implements Callable<Integer> {
             result.bytesPerSecond() / (1L << 30),
             used,
             sink);
-    if (result.fallbackReason() != null) {
-      app.note("note: read with buffered I/O instead of " + result.requestedStrategy().name().toLowerCase(Locale.ROOT)
-          + ": " + result.fallbackReason());
-    }
+    result.fallbackReason().ifPresent(reason ->
+        app.note("note: read with buffered I/O instead of "
+            + result.requestedStrategy().name().toLowerCase(Locale.ROOT) + ": " + reason));
     app.result(json, text);
     return ExitCode.OK.status();
   }

@@ -5,7 +5,6 @@ import dev.modelcache.core.EnsureOptions;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -56,15 +55,16 @@ final class PrefetchCommand implements Callable<Integer> {
   static void report(ModelcacheCommand app, CacheEntry entry, long downloadedBytes, long nanos, Path link) {
     double seconds = nanos / 1e9;
     ModelSource model = entry.source();
-    app.note(
-        String.format(
-            Locale.ROOT,
-            "%s: %s, %s in %.2f s%s",
-            model,
-            downloadedBytes > 0 ? "downloaded " + ByteSize.format(downloadedBytes) : "cached",
-            ByteSize.format(entry.sizeBytes()),
-            seconds,
-            link == null ? "" : ", linked at " + link));
+    String what;
+    if (downloadedBytes == 0) {
+      what = "already cached (" + ByteSize.format(entry.sizeBytes()) + ")";
+    } else if (downloadedBytes < entry.sizeBytes()) {
+      what = "downloaded " + ByteSize.format(downloadedBytes) + " of " + ByteSize.format(entry.sizeBytes())
+          + " (the rest resumed from an interrupted download)";
+    } else {
+      what = "downloaded " + ByteSize.format(downloadedBytes);
+    }
+    app.note(String.format(Locale.ROOT, "%s: %s in %.2f s%s", model, what, seconds, link == null ? "" : ", linked at " + link));
     app.result(
         Json.object()
             .put("source", model.uri().toString())
@@ -95,13 +95,14 @@ final class PrefetchCommand implements Callable<Integer> {
      *
      * @return the link, or null
      */
-    Path link(CacheEntry entry) throws IOException {
+    Path link(CacheEntry entry) throws IOException, UsageException {
       if (link == null) {
         return null;
       }
       Path absolute = link.toAbsolutePath();
-      if (Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
-        throw new FileAlreadyExistsException(absolute.toString(), null, "--link names a directory, not a link");
+      if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(absolute)) {
+        // Only a link is replaced: anything else there is someone's data.
+        throw new UsageException("--link " + absolute + ": something other than a symbolic link is there; not replacing it");
       }
       Files.createDirectories(absolute.getParent());
       // A new link beside the old one, renamed over it: a reader sees the old or the new entry, never none.

@@ -207,7 +207,8 @@ final class Progress implements AutoCloseable {
   }
 
   private static java.util.Optional<String> eta(long done, long total, double bytesPerSecond) {
-    if (total <= 0 || done >= total || bytesPerSecond < 1) {
+    // Below 1 KiB/s the rate says more about a stall than about the time left.
+    if (total <= 0 || done >= total || bytesPerSecond < 1024) {
       return java.util.Optional.empty();
     }
     long seconds = (long) Math.ceil((total - done) / bytesPerSecond);

@@ -72,6 +72,15 @@ class ArgumentValuesTest {
   }
 
   @Test
+  void jsonWritesOptionalsAndRefusesUnknownTypes() {
+    assertThat(Json.object().put("a", java.util.Optional.empty()).put("b", java.util.Optional.of("x")).toString())
+        .isEqualTo("{\"a\":null,\"b\":\"x\"}");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Json.object().put("p", Path.of("/x")).toString())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("sun.nio.fs.UnixPath");
+  }
+
+  @Test
   void jsonEscapesEverythingAParserNeeds() {
     String tricky = "quote\" backslash\\ newline\n tab\t nul\u0000 bell\u0007 ünïcödé \u2028 emoji \uD83D\uDE00";
     var doc =

@@ -54,14 +54,15 @@ class CacheCommandsTest {
     var text = cli.run("prefetch", source);
     assertThat(text.exitCode()).isZero();
     assertThat(text.stdout()).isEqualTo(dir + System.lineSeparator());
-    assertThat(text.stderr()).contains("cached");
+    assertThat(text.stderrLines()).singleElement().asString().startsWith(source + ": already cached (" + ByteSize.format(modelBytes) + ") in ");
   }
 
   @Test
   void prefetchShowsProgressLinesWhenNotOnATerminal() {
     var r = cli.run("prefetch", source, "--part-size", "64KiB", "--concurrency", "2");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stderr()).contains("prefetch: " + ByteSize.format(modelBytes) + " in ").doesNotContain("\r");
+    assertThat(r.stderr()).contains("prefetch: " + ByteSize.format(modelBytes) + " in ").doesNotContain("\r")
+        .contains(source + ": downloaded " + ByteSize.format(modelBytes) + " in ");
     var quiet = Cli.withRoot(tmp.resolve("other")).run("prefetch", source, "--quiet");
     assertThat(quiet.exitCode()).isZero();
     assertThat(quiet.stderr()).isEmpty();
@@ -96,6 +97,13 @@ class CacheCommandsTest {
 
     var human = cli.run("ls");
     assertThat(human.stdout()).contains("SOURCE").contains("v1").contains("yes").contains("2 models, 1.00 MiB in " + root);
+
+    Path data = Files.writeString(tmp.resolve("models/notes.txt"), "keep me");
+    var notALink = cli.run("prefetch", source + "#v2", "--link", data.toString());
+    assertThat(notALink.exitCode()).isEqualTo(2);
+    assertThat(notALink.stderrLines()).containsExactly(
+        "modelcache prefetch: --link " + data + ": something other than a symbolic link is there; not replacing it");
+    assertThat(Files.readString(data)).isEqualTo("keep me");
 
     var conflicting = cli.run("prefetch", source + "#v2", "--revision", "v3");
     assertThat(conflicting.exitCode()).isEqualTo(2);
@@ -264,7 +272,11 @@ class CacheCommandsTest {
     var tinyPart = cli.run("prefetch", source, "--part-size", "1KiB");
     assertThat(tinyPart.exitCode()).isEqualTo(2);
     assertThat(tinyPart.stderrLines()).hasSize(1);
-    assertThat(tinyPart.stderr()).contains("--part-size");
+    assertThat(tinyPart.stderr()).startsWith("modelcache prefetch: --part-size 1.00 KiB: ");
+
+    var hugePart = cli.run("prefetch", source, "--part-size", "4GiB");
+    assertThat(hugePart.exitCode()).isEqualTo(2);
+    assertThat(hugePart.stderr()).startsWith("modelcache prefetch: --part-size 4.00 GiB: ");
 
     var zeroConcurrency = cli.run("prefetch", source, "--concurrency", "0");
     assertThat(zeroConcurrency.exitCode()).isEqualTo(2);

@@ -129,6 +129,12 @@ class LoaderCommandsTest {
         assertThat(json.get("bytes")).isEqualTo(expected);
         assertThat(json.get("requestedStrategy")).isEqualTo(strategy);
         assertThat(json.get("strategy")).isIn(strategy, "buffered");
+        if (json.get("strategy").equals(strategy)) {
+          assertThat(json.get("fallbackReason")).as("no fallback, no reason").isNull();
+          assertThat(r.stderr()).doesNotContain("note:");
+        } else {
+          assertThat((String) json.get("fallbackReason")).isNotBlank();
+        }
         assertThat(json.get("sink")).isEqualTo(sink);
         assertThat(json.get("tensors")).isEqualTo(3L);
         assertThat(json.get("files")).isEqualTo(2L);

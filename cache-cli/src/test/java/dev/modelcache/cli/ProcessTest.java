@@ -136,10 +136,41 @@ class ProcessTest {
     var resumed = cli.run("prefetch", model.toUri().toString(), "--part-size", "64KiB", "--json");
     assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
     assertThat((Long) resumed.json().get("downloadedBytes")).as("a resumed download fetches less than the model").isLessThan(modelBytes);
+    assertThat(resumed.stderr()).contains("(the rest resumed from an interrupted download)");
     var done = cli.run("ls", "--json");
     assertThat((List<Object>) done.json().get("downloads")).isEmpty();
     assertThat((List<Object>) done.json().get("entries")).hasSize(1);
     assertThat(cli.run("verify", model.toUri().toString()).exitCode()).isZero();
+  }
+
+  @Test
+  void awaitWaitsForAnotherProcesssDownloadInsteadOfRacingIt() throws Exception {
+    Path model = TestModels.sharded(tmp.resolve("store/served"), 16 * 1024); // 32 MiB of tensors
+    long modelBytes;
+    try (var files = Files.list(model)) {
+      modelBytes = files.mapToLong(p -> p.toFile().length()).sum();
+    }
+    Path root = tmp.resolve("cache");
+    // The DaemonSet's prefetch, slowed down by small parts so the serving pod arrives mid-download.
+    Process daemonSet =
+        modelcache("--root", root.toString(), "prefetch", model.toUri().toString(), "--part-size", "16KiB", "--concurrency", "1", "--quiet")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    Cli cli = Cli.withRoot(root);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (System.nanoTime() < deadline && daemonSet.isAlive()) {
+      if (Files.isDirectory(root) && !((List<?>) cli.run("ls", "--json").json().get("downloads")).isEmpty()) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    var awaited = cli.run("await", model.toUri().toString(), "--timeout", "2m", "--fetch-after-timeout", "--json");
+    assertThat(daemonSet.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(daemonSet.exitValue()).isZero();
+    assertThat(awaited.exitCode()).as(awaited.toString()).isZero();
+    assertThat(awaited.json()).containsEntry("downloadedBytes", 0L).containsEntry("bytes", modelBytes);
+    assertThat(awaited.stderr()).contains("await: pid " + daemonSet.pid() + " is downloading");
   }
 
   private static List<Object> listEntries(Path root) throws IOException {

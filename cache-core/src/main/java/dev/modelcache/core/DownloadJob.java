@@ -673,7 +673,7 @@ final class DownloadJob {
     }
   }
 
-  private ByteBuffer takeBuffer() throws InterruptedIOException {
+  private ByteBuffer takeBuffer() throws IOException {
     try {
       return cache.buffers().take();
     } catch (InterruptedException e) {

@@ -1139,11 +1139,17 @@ public final class ModelCache implements AutoCloseable {
      * Opens the cache: checks the root, creates its layout, and removes debris of dead processes.
      *
      * @throws CacheRootException if the root is missing, not a directory, or not writable
-     * @throws IllegalStateException if no root was set
+     * @throws IllegalStateException if no root was set, or a scheme got both options and an instance
      */
     public ModelCache build() throws IOException {
       if (root == null) {
         throw new IllegalStateException("root was not set");
+      }
+      for (String scheme : backendOptions.keySet()) {
+        if (backendInstances.containsKey(scheme)) {
+          throw new IllegalStateException("both backendOptions and a backend instance were given for scheme '"
+              + scheme + "'; options only configure backends the cache creates");
+        }
       }
       Path r = root.toAbsolutePath().normalize();
       if (!Files.exists(r)) {

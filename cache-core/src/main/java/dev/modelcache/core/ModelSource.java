@@ -166,10 +166,11 @@ public record ModelSource(URI uri, String revision) {
         throw new InvalidModelSourceException("source " + uri + " contains a '" + segment + "' segment");
       }
     }
+    // One spelling per source: file:/a, file:///a and FILE:///a/ all become file:///a/.
     String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-    String raw = uri.toString();
-    String rest = raw.substring(uri.getScheme().length());
-    String normalized = scheme + rest;
+    String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+    String rawPath = uri.getRawPath();
+    String normalized = scheme + "://" + authority + (rawPath.startsWith("/") ? "" : "/") + rawPath;
     if (!normalized.endsWith("/")) {
       normalized = normalized + "/";
     }

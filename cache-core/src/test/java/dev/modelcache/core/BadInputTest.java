@@ -55,6 +55,20 @@ class BadInputTest {
   }
 
   @Test
+  void contradictoryBuilderSettingsFailFast() {
+    assertThatThrownBy(() -> ModelCache.builder().build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("root");
+    assertThatThrownBy(() -> ModelCache.builder().root(tmp).backend(new TestBackend())
+        .backendOptions("test", dev.modelcache.core.spi.BackendOptions.NONE).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("'test'");
+    assertThatThrownBy(() -> ModelCache.builder().partSizeBytes(100)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("partSizeBytes");
+    assertThatThrownBy(() -> ModelCache.builder().concurrency(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("concurrency");
+    assertThatThrownBy(() -> ModelCache.builder().maxBytes(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void createRootIfMissingCreatesIt() throws Exception {
     try (ModelCache cache = ModelCache.builder().root(tmp.resolve("a/b/c")).createRootIfMissing().build()) {
       assertThat(cache.root().resolve("entries")).isDirectory();

@@ -322,4 +322,17 @@ class EngineBehaviourTest {
     cache.close();
     assertThat(backend.closed).as("the caller owns it").isFalse();
   }
+
+  @Test
+  void tooLittleDirectMemoryLowersConcurrencyInsteadOfFailing() throws Exception {
+    // Default settings want 16 buffers of 8 MiB; this JVM may hold only 8 MiB of direct buffers.
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 12, 20 << 20, 20 << 20);
+    Path root = Files.createDirectories(tmp.resolve("cache"));
+    try (ChildJvm child = ChildJvm.start(tmp.resolve("child.log"), List.of("-XX:MaxDirectMemorySize=8m"), Map.of(),
+        true, "ensure", root.toString(), m.uri("file").toString())) {
+      assertThat(child.waitFor(Duration.ofSeconds(60))).as(child.output()).isZero();
+      assertThat(child.output()).contains("VERIFY ok")
+          .contains("direct memory allows only 1 transfer buffers of 8388608 bytes, not 16");
+    }
+  }
 }

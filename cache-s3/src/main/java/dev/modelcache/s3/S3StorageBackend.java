@@ -72,7 +72,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * with {@code If-Match} on the listed ETag and the listed version id when there is one. The
  * answer's status, {@code Content-Range}, {@code Content-Length}, ETag and the number of bytes
  * actually received are all checked. Memory: the body goes straight into the caller's buffer
- * (through one 64 KiB array when the buffer is direct); the backend holds no data of its own.
+ * (through one 256 KiB array per reading thread when the buffer is direct); the backend holds no
+ * data of its own.
  *
  * <h2>Retries</h2>
  * {@link #read} does not retry: the SDK's retries are off for reads, and failures are classified
@@ -106,7 +107,15 @@ public final class S3StorageBackend implements StorageBackend {
   /** How many {@code HEAD}s run at once while listing. */
   static final int HEAD_CONCURRENCY = 16;
 
-  private static final int COPY_CHUNK_BYTES = 64 * 1024;
+  /**
+   * Bytes per read from the response when the caller's buffer is direct. Larger reads mean fewer
+   * system calls and wake-ups per range (measured: 1 MiB reads cut system time about 12% against
+   * 64 KiB); 256 KiB stays below G1's humongous-object size and is cached per thread.
+   */
+  private static final int COPY_CHUNK_BYTES = 256 * 1024;
+
+  private static final ThreadLocal<byte[]> COPY_CHUNK =
+      ThreadLocal.withInitial(() -> new byte[COPY_CHUNK_BYTES]);
   private static final String STANDARD_CHAIN =
       "the default credential chain (environment, profile, web identity, instance metadata)";
 
@@ -533,7 +542,7 @@ public final class S3StorageBackend implements StorageBackend {
   private static void copy(InputStream body, ByteBuffer dst, int length, String action)
       throws IOException {
     int received = 0;
-    byte[] chunk = dst.hasArray() ? null : new byte[Math.min(COPY_CHUNK_BYTES, length)];
+    byte[] chunk = dst.hasArray() ? null : COPY_CHUNK.get();
     while (received < length) {
       int n;
       if (chunk == null) {

@@ -8,6 +8,8 @@ import dev.modelcache.s3.S3StorageBackend;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Our download for the S3 benchmark: {@code ModelCache.ensure} into a fresh cache root. */
 final class S3CacheDownload {
@@ -26,7 +28,28 @@ final class S3CacheDownload {
                 .partSizeBytes(partBytes)
                 .concurrency(concurrency)
                 .build()) {
-      CacheEntry entry = cache.ensure(ModelSource.of(source), new DownloadListener() {});
+      long t0 = System.nanoTime();
+      var lastByte = new AtomicLong();
+      CacheEntry entry =
+          cache.ensure(
+              ModelSource.of(source),
+              new DownloadListener() {
+                @Override
+                public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+                  if (bytesDone == bytesTotal) {
+                    lastByte.compareAndSet(0, System.nanoTime());
+                  }
+                }
+              });
+      long t1 = System.nanoTime();
+      if (lastByte.get() != 0) {
+        // Where the time went: transfer (list, HEADs, ranges) versus verify + fsync + commit.
+        System.out.printf(
+            Locale.ROOT,
+            "PHASES transfer=%.2fs verify+fsync+commit=%.2fs%n",
+            (lastByte.get() - t0) / 1e9,
+            (t1 - lastByte.get()) / 1e9);
+      }
       return entry.sizeBytes();
     }
   }

@@ -134,10 +134,13 @@ public final class S3Download {
                     return null;
                   }));
         }
-        for (Future<?> worker : workers) {
-          worker.get();
+        try {
+          for (Future<?> worker : workers) {
+            worker.get();
+          }
+        } finally {
+          pool.shutdownNow();
         }
-        pool.shutdown();
       } finally {
         for (FileChannel channel : channels) {
           channel.close();
