@@ -150,8 +150,12 @@ header.append("- [Scaling](#scaling): load throughput against model size from th
 header.append("- [Cold start](#cold-start): the whole cold start, download then load against load from "
               "the cache, from a `file:` source and from S3, against cp, `aws s3 sync` and "
               "S3TransferManager (`benchmarks/run.sh`)")
-header.append("- [Loader](#loader): strategies and sinks in depth (`benchmarks/loader-bench.sh`)")
-header.append("- [S3](#s3): the S3 download against its peers (`benchmarks/s3-bench.sh`)")
+_existing = open(RESULTS).read() if os.path.exists(RESULTS) else ""
+for _title in re.findall(r"^## (.+)$", _existing, flags=re.M):
+    if _title in ("Scaling", "Cold start"):
+        continue
+    _anchor = re.sub(r"[^a-z0-9 -]", "", _title.lower()).replace(" ", "-")
+    header.append("- [%s](#%s): its own section, written by its own script" % (_title, _anchor))
 header.append("")
 def is_broken(label, rs):
     ceiling = fio_cold_ceiling(label)
