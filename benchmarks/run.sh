@@ -2,15 +2,23 @@
 # The benchmark suite in one command: how long does a model take to get into memory, from the
 # local disk and from network storage, and how close is that to what the machine can do?
 #
-#   benchmarks/run.sh [--quick] [--all] [--sizes "1 2 4 8"] [--rounds N] [--skip PART,...] [--no-build]
+#   benchmarks/run.sh [--quick] [--all] [--sizes "1 2 4 8"] [--rounds N] [--skip PART,...] [--deadline HH:MM] ...
+#
+# The defaults fit a quiet 2-core machine in about 25 minutes (1, 2, 4 and 8 GiB models).
 #
 #   --quick      small models (0.25, 0.5, 1 GiB), fewer iterations: a smoke run of every part
 #   --all        also run benchmarks/loader-bench.sh and benchmarks/s3-bench.sh (their own sections)
 #   --sizes      model sizes in GiB for the local-disk and file: parts (default "1 2 4 8")
-#   --s3-sizes   model sizes for S3 on loopback (default: the same, without 8)
-#   --rounds N   rounds of each cold-start measurement (default 3; quick 2)
+#   --file-sizes model sizes for the file: cold start (default: --sizes)
+#   --s3-sizes   model sizes for S3 on loopback (default: those of --sizes up to 2)
+#   --shaped-sizes, --shaped-rounds   the same for the shaped link (default "1", 2 rounds)
+#   --rounds N   rounds of each cold-start measurement (default 2)
+#   --fio-rounds N  fio rounds before JMH (default 1; one more runs after JMH)
+#   --jmh ARGS   JMH iteration options (default "-wi 0 -i 3")
+#   --s3-peers   S3 peers among aws tm-crt tm-java (default "aws tm-crt"; s3-bench.sh runs them all)
 #   --skip LIST  parts to leave out: scaling, fio, file, s3, shaped
 #   --no-build   use benchmarks/target/benchmarks.jar as it is
+#   --deadline T start no new cold-start measurement after T (UTC, HH:MM); the report says so
 #
 # Parts, all in this run, all against the same files:
 #   scaling  JMH ScalingBenchmark: each read strategy of the loader and Chronicle Bytes, cold and
@@ -27,11 +35,14 @@
 # $MODELCACHE_BENCH_DIR (default /work/bench-data), and is reused when present. Raw outputs go to
 # benchmarks/work/suite. Needs JDK 25, python3, fio (installed with apt-get when root).
 set -euo pipefail
+SCRIPT=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-COMMAND_LINE="benchmarks/run.sh $*"
+COMMAND_LINE="benchmarks/run.sh"
+for a in "$@"; do [[ "$a" == *" "* ]] && COMMAND_LINE+=" \"$a\"" || COMMAND_LINE+=" $a"; done
 
-QUICK=0 ALL=0 BUILD=1 SKIP="" SIZES="" S3_SIZES="" ROUNDS=""
+QUICK=0 ALL=0 BUILD=1 SKIP="" SIZES="" S3_SIZES="" ROUNDS="" DEADLINE="" FILE_SIZES="" SHAPED_SIZES=""
+SHAPED_ROUNDS="" FIO_ROUNDS="" JMH_ITER="" S3_PEERS="aws tm-crt"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -39,22 +50,40 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --sizes) SIZES=$2; shift ;;
     --s3-sizes) S3_SIZES=$2; shift ;;
+    --file-sizes) FILE_SIZES=$2; shift ;;
+    --shaped-sizes) SHAPED_SIZES=$2; shift ;;
+    --shaped-rounds) SHAPED_ROUNDS=$2; shift ;;
+    --fio-rounds) FIO_ROUNDS=$2; shift ;;
+    --jmh) JMH_ITER=$2; shift ;;
+    --s3-peers) S3_PEERS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --skip) SKIP=$2; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --deadline) DEADLINE=$2; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$SCRIPT" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$QUICK" = 1 ]; then
   SIZES=${SIZES:-"0.25 0.5 1"}; S3_SIZES=${S3_SIZES:-"0.25 0.5"}; SHAPED_SIZES=${SHAPED_SIZES:-"0.25"}
-  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-1}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER="-wi 1 -i 2"
+  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-1}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 2"}
 else
-  SIZES=${SIZES:-"1 2 4 8"}; S3_SIZES=${S3_SIZES:-$(echo "$SIZES" | tr ' ' '\n' | awk '$1 < 8' | xargs)}
-  SHAPED_SIZES=${SHAPED_SIZES:-"1 2"}
-  ROUNDS=${ROUNDS:-3}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-2}; JMH_ITER=${JMH_ITER:-"-wi 1 -i 3"}
+  SIZES=${SIZES:-"1 2 4 8"}; S3_SIZES=${S3_SIZES:-$(echo "$SIZES" | tr ' ' '\n' | awk '$1 <= 2' | xargs)}
+  SHAPED_SIZES=${SHAPED_SIZES:-"1"}
+  # Single-shot loads of whole models are seconds long and I/O-bound: no warm-up iteration.
+  ROUNDS=${ROUNDS:-2}; SHAPED_ROUNDS=${SHAPED_ROUNDS:-2}; FIO_ROUNDS=${FIO_ROUNDS:-1}; JMH_ITER=${JMH_ITER:-"-wi 0 -i 3"}
 fi
+FILE_SIZES=${FILE_SIZES:-$SIZES}
 skipped() { [[ ",$SKIP," == *",$1,"* ]]; }
+DEADLINE_EPOCH=""; [ -n "$DEADLINE" ] && DEADLINE_EPOCH=$(date -u -d "$DEADLINE" +%s)
+DEADLINE_NOTED=0
+past_deadline() {
+  [ -n "$DEADLINE_EPOCH" ] && [ "$(date +%s)" -ge "$DEADLINE_EPOCH" ] || return 1
+  if [ "$DEADLINE_NOTED" = 0 ]; then
+    DEADLINE_NOTED=1; note "stopped at the --deadline $DEADLINE UTC: later rounds and sizes were not measured"
+  fi
+  return 0
+}
 
 DATA=${MODELCACHE_BENCH_DIR:-/work/bench-data}/suite
 OUT=$ROOT/benchmarks/work/suite
@@ -108,7 +137,7 @@ HAS_TM=0; has_class 'dev/modelcache/benchmarks/s3/S3Download.class' && HAS_TM=1
   echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
   echo "memory: $(free -g | awk '/Mem:/{print $2}') GiB"
   dev=$(findmnt -no SOURCE -T "$DATA")
-  echo "disk: $(findmnt -no FSTYPE -T "$DATA") on $dev, $(lsblk -ndo SIZE "$dev" 2>/dev/null | xargs), $(df -h --output=avail "$DATA" | tail -1 | xargs) free, model '$(lsblk -ndo MODEL "$dev" 2>/dev/null | xargs)', rotational=$(cat /sys/block/"$(basename "$dev")"/queue/rotational 2>/dev/null)"
+  echo "disk: $(findmnt -no FSTYPE -T "$DATA") on $dev, $(lsblk -ndo SIZE "$dev" 2>/dev/null | xargs), $(df -h --output=avail "$DATA" | tail -1 | xargs) free, rotational=$(cat /sys/block/"$(basename "$dev")"/queue/rotational 2>/dev/null)"
   echo "kernel: $(uname -r)"
   echo "jdk: $("$JAVA" -version 2>&1 | head -1)"
   echo "fio: $(fio --version 2>/dev/null || echo none); aws: $("$AWS" --version 2>/dev/null | cut -d' ' -f1 || echo none)"
@@ -116,24 +145,24 @@ HAS_TM=0; has_class 'dev/modelcache/benchmarks/s3/S3Download.class' && HAS_TM=1
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.txt"
 echo "$COMMAND_LINE" > "$OUT/command.txt"
-echo "sizes=$SIZES; s3 sizes=$S3_SIZES; shaped sizes=$SHAPED_SIZES; rounds=$ROUNDS; shaped rounds=$SHAPED_ROUNDS; fio rounds=$FIO_ROUNDS; jmh $JMH_ITER" > "$OUT/settings.txt"
+echo "sizes=$SIZES; file: sizes=$FILE_SIZES; s3 sizes=$S3_SIZES; shaped sizes=$SHAPED_SIZES; rounds=$ROUNDS; shaped rounds=$SHAPED_ROUNDS; fio rounds=$FIO_ROUNDS (+1 after JMH); s3 peers=$S3_PEERS; jmh $JMH_ITER" > "$OUT/settings.txt"
 
 # --- data --------------------------------------------------------------------------------------
 label() { awk -v g="$1" 'BEGIN { if (g < 1) printf "%dm", g * 1024; else printf "%dg", g }'; }
 mib() { awk -v g="$1" 'BEGIN { printf "%d", g * 1024 }'; }
 model_dir() { echo "$DATA/model-$(label "$1")"; }
-ALL_SIZES=$(echo "$SIZES $S3_SIZES $SHAPED_SIZES" | tr ' ' '\n' | sort -gu | xargs)
+ALL_SIZES=$(echo "$SIZES $FILE_SIZES $S3_SIZES $SHAPED_SIZES" | tr ' ' '\n' | sort -gu | xargs)
 for g in $ALL_SIZES; do
   m=$(mib "$g")
   J dev.modelcache.benchmarks.loader.GenerateModel "$(model_dir "$g")" "$m" $(( (m + 2047) / 2048 )) | tail -1
 done
 for g in $ALL_SIZES; do
-  echo -e "$(label "$g")\t$(find "$(model_dir "$g")" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')"
+  echo -e "$(label "$g")\t$(find "$(model_dir "$g")" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')"
 done > "$OUT/sizes.tsv"
 drop() { J dev.modelcache.benchmarks.coldstart.Residency drop "$@" >/dev/null; }
 warm() { J dev.modelcache.benchmarks.coldstart.Residency warm "$@" >/dev/null; }
 prefetch() { J dev.modelcache.benchmarks.coldstart.Residency prefetch "$@" | cut -d' ' -f2; }
-bytes_of() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }'; }
+bytes_of() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # Runs one timed command; appends a row to runs.tsv. $1 scenario, $2 size, $3 tool, $4 round, rest = command.
 # A ColdStart command prints COLDSTART fields; anything else is timed from outside (wall clock).
@@ -176,6 +205,11 @@ peer_then_load() { # $1 scenario $2 size $3 tool $4 round $5 dest, rest = peer c
   rm -rf "$dest"
 }
 
+# The report is rewritten after every part, so a run stopped early still leaves its figures.
+report() {
+  "$PY" benchmarks/suite-report.py "$OUT" "$ROOT/benchmarks/RESULTS.md" "$ROOT/benchmarks/throughput.svg" >&2 || log "report failed"
+}
+
 # --- scaling: fio and JMH on the local disk ------------------------------------------------------
 run_fio() { # $1 = round label
   for g in $SIZES; do
@@ -201,52 +235,34 @@ if ! skipped scaling; then
     log "fio on the same files, before JMH"
     for r in $(seq 1 "$FIO_ROUNDS"); do run_fio "before$r"; done
   fi
-  MODELS=$(for g in $SIZES; do model_dir "$g"; done | paste -sd,)
-  log "JMH ScalingBenchmark over $MODELS"
+
   # Another JMH run on this machine would disturb both: wait for its lock a while, then go on.
   LOCK_ARG=""
   jmh_lock_free() { # JMH takes a POSIX (fcntl) lock, which flock(1) does not see
     "$PY" -c "import fcntl; f = open('/tmp/jmh.lock', 'a'); fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)" 2>/dev/null
   }
-  for _ in $(seq 1 60); do jmh_lock_free && break; sleep 5; done
+  LOCK_WAIT=${SUITE_JMH_LOCK_WAIT:-300}
+  for _ in $(seq 1 $((LOCK_WAIT / 5))); do jmh_lock_free && break; sleep 5; done
   if ! jmh_lock_free; then
-    note "another JMH run held /tmp/jmh.lock for 5 minutes; ScalingBenchmark ran beside it (figures disturbed)"
+    note "another JMH run held /tmp/jmh.lock for ${LOCK_WAIT} s; ScalingBenchmark ran beside it (figures disturbed)"
     LOCK_ARG="-Djmh.ignoreLock=true"
   fi
-  # JMH forks inherit the -D of this JVM; the fork's own flags come from the benchmark's @Fork.
-  "$JAVA" $LOCK_ARG -Dsuite.side="$OUT/side.csv" -jar "$JAR" 'coldstart.ScalingBenchmark' -p model="$MODELS" -f 1 $JMH_ITER \
-      -rf json -rff "$OUT/scaling.json" \
-      | grep -E '^(# (Benchmark|Parameters)|Iteration|Result|<failure>)|Exception' || true
+  # One JMH run per size, smallest first, each reported as soon as it ends. JMH forks inherit the
+  # -D of this JVM; the fork's own flags come from the benchmark's @Fork.
+  for g in $SIZES; do
+    log "JMH ScalingBenchmark on $(model_dir "$g")"
+    "$JAVA" $LOCK_ARG -Dsuite.side="$OUT/side.csv" -jar "$JAR" 'coldstart.ScalingBenchmark' -p model="$(model_dir "$g")" \
+        -f 1 $JMH_ITER -rf json -rff "$OUT/scaling-$(label "$g").json" \
+        | grep -E '^(# Parameters|Iteration|<failure>)|Exception' || true
+    report
+  done
   if command -v fio >/dev/null && ! skipped fio; then
     log "fio on the same files, after JMH"
     run_fio after
   fi
 fi
 
-# The report is rewritten after every part, so a run stopped early still leaves its figures.
-report() {
-  "$PY" benchmarks/suite-report.py "$OUT" "$ROOT/benchmarks/RESULTS.md" "$ROOT/benchmarks/throughput.svg" || log "report failed"
-}
 skipped scaling || report
-
-# --- cold start from a file: source --------------------------------------------------------------
-CACHE=$DATA/cache
-if ! skipped file; then
-  for r in $(seq 1 "$ROUNDS"); do
-    for g in $SIZES; do
-      src=$(model_dir "$g"); s=$(label "$g"); LAST_BYTES=$(bytes_of "$src")
-      rm -rf "$CACHE"; drop "$src"
-      timed file "$s" download-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart download-load "$CACHE" "file://$src/" || true
-      drop "$CACHE/entries"
-      timed file "$s" cached-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart cached-load "$CACHE" "file://$src/" || true
-      rm -rf "$CACHE"; drop "$src"
-      timed file "$s" stream "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart stream "file://$src/" || true
-      drop "$src"
-      peer_then_load file "$s" cp "$r" "$DATA/peer" bash -c "cp -r '$src' '$DATA/peer/' && sync '$DATA/peer/$(basename "$src")'/*"
-    done
-  done
-  report
-fi
 
 # --- S3: loopback and shaped link ------------------------------------------------------------------
 S3PROXY_JAR=$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar
@@ -315,6 +331,7 @@ stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERV
 s3_round() { # $1 scenario, $2 endpoint, $3 sizes, $4 round, $5 tools
   local scenario=$1 endpoint=$2 sizes=$3 r=$4 tools=$5
   for g in $sizes; do
+    past_deadline && return 0
     local src; src=$(model_dir "$g"); local s; s=$(label "$g"); local uri="s3://$BUCKET/$(basename "$src")/"
     LAST_BYTES=$(bytes_of "$src")
     for tool in $tools; do
@@ -339,6 +356,25 @@ s3_round() { # $1 scenario, $2 endpoint, $3 sizes, $4 round, $5 tools
   done
 }
 
+# --- cold start from a file: source --------------------------------------------------------------
+CACHE=$DATA/cache
+file_round() { # $1 round
+  local r=$1 g src s
+  for g in $FILE_SIZES; do
+    past_deadline && return 0
+    src=$(model_dir "$g"); s=$(label "$g"); LAST_BYTES=$(bytes_of "$src")
+    rm -rf "$CACHE"; drop "$src"
+    timed file "$s" download-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart download-load "$CACHE" "file://$src/" || true
+    drop "$CACHE/entries"
+    timed file "$s" cached-load "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart cached-load "$CACHE" "file://$src/" || true
+    rm -rf "$CACHE"; drop "$src"
+    timed file "$s" stream "$r" "${JCMD[@]}" dev.modelcache.benchmarks.coldstart.ColdStart stream "file://$src/" || true
+    drop "$src"
+    peer_then_load file "$s" cp "$r" "$DATA/peer" bash -c "cp -r '$src' '$DATA/peer/' && sync '$DATA/peer/$(basename "$src")'/*"
+  done
+}
+
+S3_OK=0 SHAPED_OK=0
 if ! skipped s3 || ! skipped shaped; then
   if [ "$HAS_S3" = 0 ]; then
     note "S3 parts skipped: the s3 backend (cache-s3) is not in this build"
@@ -348,36 +384,50 @@ if ! skipped s3 || ! skipped shaped; then
     log "preparing the S3 store (hard links and ETags)"
     prepare_store
     S3_TOOLS="ours stream"
-    [ -x "$AWS" ] && S3_TOOLS="$S3_TOOLS aws"
-    if [ "$HAS_TM" = 1 ]; then S3_TOOLS="$S3_TOOLS tm-crt tm-java"; else note "S3TransferManager peer skipped: its download class is not in this build"; fi
-    if ! skipped s3; then
-      start_server 127.0.0.1 ""
-      for r in $(seq 1 "$ROUNDS"); do s3_round s3 "http://127.0.0.1:$PORT" "$S3_SIZES" "$r" "$S3_TOOLS"; done
-      stop_server
-      report
-    fi
+    for peer in $S3_PEERS; do
+      case $peer in
+        aws) [ -x "$AWS" ] && S3_TOOLS="$S3_TOOLS aws" ;;
+        tm-*) if [ "$HAS_TM" = 1 ]; then S3_TOOLS="$S3_TOOLS $peer"; else note "$peer peer skipped: S3Download is not in this build"; fi ;;
+      esac
+    done
+    skipped s3 || S3_OK=1
     if ! skipped shaped; then
       if [ "$IS_ROOT" = 0 ] || ! command -v tc >/dev/null || ! command -v ip >/dev/null; then
         note "shaped-link run skipped: needs root, ip and tc"
       elif ! ip netns add suitenet 2>/dev/null; then
         note "shaped-link run skipped: cannot create a network namespace here"
       else
-        NETNS_MADE=1
+        NETNS_MADE=1 SHAPED_OK=1
         ip link add veth-suite type veth peer name veth-suite-n
         ip link set veth-suite-n netns suitenet
         ip addr add 10.201.0.1/24 dev veth-suite && ip link set veth-suite up
         ip netns exec suitenet ip addr add 10.201.0.2/24 dev veth-suite-n
         ip netns exec suitenet ip link set veth-suite-n up && ip netns exec suitenet ip link set lo up
         ip netns exec suitenet tc qdisc add dev veth-suite-n root tbf rate 1gbit burst 256kb latency 20ms
-        start_server 10.201.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec suitenet"
         SHAPED_TOOLS="ours stream"; [ -x "$AWS" ] && SHAPED_TOOLS="$SHAPED_TOOLS aws"
-        for r in $(seq 1 "$SHAPED_ROUNDS"); do s3_round shaped "http://10.201.0.2:$PORT" "$SHAPED_SIZES" "$r" "$SHAPED_TOOLS"; done
-        stop_server
-        ip link del veth-suite; ip netns del suitenet; NETNS_MADE=0
       fi
     fi
   fi
 fi
+
+# Rounds are the outer loop, so that every scenario has a first round before any has a second
+# (a run cut short by --deadline still covers them all).
+for r in $(seq 1 "$ROUNDS"); do
+  past_deadline && break
+  skipped file || file_round "$r"
+  if [ "$S3_OK" = 1 ] && ! past_deadline; then
+    start_server 127.0.0.1 ""
+    s3_round s3 "http://127.0.0.1:$PORT" "$S3_SIZES" "$r" "$S3_TOOLS"
+    stop_server
+  fi
+  if [ "$SHAPED_OK" = 1 ] && [ "$r" -le "$SHAPED_ROUNDS" ] && ! past_deadline; then
+    start_server 10.201.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec suitenet"
+    s3_round shaped "http://10.201.0.2:$PORT" "$SHAPED_SIZES" "$r" "$SHAPED_TOOLS"
+    stop_server
+  fi
+  report
+done
+if [ "$NETNS_MADE" = 1 ]; then ip link del veth-suite; ip netns del suitenet; NETNS_MADE=0; fi
 
 # --- the other sections ----------------------------------------------------------------------------
 if [ "$ALL" = 1 ]; then

@@ -84,8 +84,13 @@ for line in read("side.csv").splitlines():
     side[(key, ctx)] = value
 jmh = {}  # (label, strategy, cache) -> [GiB/s]
 jmh_hwm = {}
-p = os.path.join(OUT, "scaling.json")
-for entry in (json.load(open(p)) if os.path.exists(p) else []):
+entries = []
+for p in sorted(glob.glob(os.path.join(OUT, "scaling*.json"))):
+    try:
+        entries += json.load(open(p))
+    except ValueError:
+        pass  # a run cut short leaves an empty or partial file
+for entry in entries:
     prm = entry["params"]
     label = os.path.basename(prm["model"]).replace("model-", "")
     ctx = "model-%s/%s/%s" % (label, prm["strategy"], prm["cache"])
@@ -145,9 +150,68 @@ header.append("- [Scaling](#scaling): load throughput against model size from th
 header.append("- [Cold start](#cold-start): the whole cold start, download then load against load from "
               "the cache, from a `file:` source and from S3, against cp, `aws s3 sync` and "
               "S3TransferManager (`benchmarks/run.sh`)")
-header.append("- [Loader](#loader): strategies and sinks in depth (`benchmarks/loader-bench.sh`)")
-header.append("- [S3](#s3): the S3 download against its peers (`benchmarks/s3-bench.sh`)")
+_existing = open(RESULTS).read() if os.path.exists(RESULTS) else ""
+for _title in re.findall(r"^## (.+)$", _existing, flags=re.M):
+    if _title in ("Scaling", "Cold start"):
+        continue
+    _anchor = re.sub(r"[^a-z0-9 -]", "", _title.lower()).replace(" ", "-")
+    header.append("- [%s](#%s): its own section, written by its own script" % (_title, _anchor))
 header.append("")
+def is_broken(label, rs):
+    ceiling = fio_cold_ceiling(label)
+    return bool(rs and ceiling and med(rs) > BROKEN_FACTOR * ceiling)
+
+
+headline = []
+def total_of(scenario, label, tool):
+    rs = runs.get((scenario, label, tool))
+    return med([r["total"] for r in rs]) if rs else None
+jl = [l for l in labels if (l, "DIRECT", "cold") in jmh]
+if jl:
+    big, small = jl[-1], jl[0]
+    parts = []
+    for strategy, name in (("DIRECT", "O_DIRECT"), ("MMAP", "mmap"), ("BUFFERED", "buffered")):
+        rs = jmh.get((big, strategy, "cold"))
+        if rs and is_broken(big, rs):
+            parts.append("%s BROKEN (not cold)" % name)
+        elif rs:
+            parts.append("%s %.2f GiB/s (%s fio O_DIRECT)" % (name, med(rs), ratio(med(rs), med(fio.get((big, "direct"), [])))))
+    headline.append("Local disk, cold, %s model: %s." % (big, "; ".join(parts)))
+    if big != small:
+        a, b = med(jmh[(small, "DIRECT", "cold")]), med(jmh[(big, "DIRECT", "cold")])
+        headline.append("Cost against size: a cold O_DIRECT load takes %.2f s per GiB at %s and %.2f s per GiB at "
+                        "%s (throughput at %s = %s that at %s)." % (1 / a, small, 1 / b, big, big, ratio(b, a), small))
+    rs = jmh.get((big, "BUFFERED", "warm"))
+    if rs:
+        headline.append("Local disk, warm, %s: buffered %.2f GiB/s (%s fio buffered warm)." % (
+            big, med(rs), ratio(med(rs), med(fio.get((big, "buffered-warm"), [])))))
+for scenario, what in (("file", "`file:` source"), ("s3", "S3 on loopback"), ("shaped", "S3 at 1 gbit + 20 ms")):
+    sl = sorted({k[1] for k in runs if k[0] == scenario and k[2] == "download-load"}, key=size_key)
+    if not sl:
+        continue
+    big = sl[-1]
+    dl, cached = total_of(scenario, big, "download-load"), total_of(scenario, big, "cached-load")
+    cached_runs = runs.get((scenario, big, "cached-load"), [])
+    if is_broken(big, [SIZES.get(big, 0) / GIB / r["load"] for r in cached_runs if r["load"] > 0]):
+        line = "Cold start, %s, %s: download then load %.1f s; load from the cache BROKEN (not cold)" % (what, big, dl)
+    elif cached:
+        line = "Cold start, %s, %s: download then load %.1f s; load from the cache %.1f s (%.1fx faster)" % (
+            what, big, dl, cached, dl / cached)
+    else:
+        line = "Cold start, %s, %s: download then load %.1f s" % (what, big, dl)
+    for tool, name in (("cp", "cp + load"), ("aws-s3-sync", "aws s3 sync + load"), ("tm-crt", "TransferManager CRT + load")):
+        t = total_of(scenario, big, tool)
+        if t:
+            line += "; %s %.1f s (ours %s)" % (name, t, "%.2fx faster" % (t / dl) if t >= dl else "%.2fx slower" % (dl / t))
+    if scenario == "shaped":
+        line += "; our whole pipeline averages %.0f%% of the link rate" % (100 * SIZES[big] / dl / (1e9 / 8))
+    headline.append(line + ".")
+if headline:
+    header.append("Headline figures of this run (details and spreads below):")
+    header.append("")
+    for h in headline:
+        header.append("- " + h)
+    header.append("")
 header.append("![throughput against model size](throughput.svg)")
 header.append("")
 header.append("Suite run (Scaling, Cold start, the chart): `%s` (%s)." % (command, settings))
@@ -167,7 +231,11 @@ if notes:
         header.append("- " + n)
 
 sc = []
+provenance = "Produced by `%s` on %s (machine and load in the header above)." % (
+    command, re.sub(r"^.*date: (\S+).*$", r"\1", machine.replace("\n", " ")) if "date: " in machine else "?")
 sc.append("## Scaling")
+sc.append("")
+sc.append(provenance)
 sc.append("")
 sc.append("One whole-model load per JMH iteration (`ScalingBenchmark`, single shot, one fork per "
           "model/reader/state, %s) into the discard sink, which touches one byte per 4 KiB page. "
@@ -205,9 +273,10 @@ for cache, fio_mode, fio_name in (("cold", "direct", "fio O_DIRECT (ceiling)"),
             if not rs:
                 continue
             cell = cold_check(label, name, rs) if cache == "cold" else fmt_rates(rs)
+            bad = cell.startswith("BROKEN")
             sc.append("| %s | %s | %s | %s | %s | %s |" % (
-                label, name, cell, ratio(med(rs), ceiling),
-                "" if strategy == "CHRONICLE" else ratio(med(rs), chron), mib(jmh_hwm.get((label, strategy, cache)))))
+                label, name, cell, "-" if bad else ratio(med(rs), ceiling),
+                "" if strategy == "CHRONICLE" or bad else ratio(med(rs), chron), mib(jmh_hwm.get((label, strategy, cache)))))
     sc.append("")
 sc.append("What each reader does with the bytes: fio and Chronicle copy every byte into a user buffer "
           "(Chronicle: an 8 MiB `byte[]`); the loader's O_DIRECT and buffered strategies deliver every "
@@ -231,6 +300,8 @@ if broken:
 
 cs = []
 cs.append("## Cold start")
+cs.append("")
+cs.append(provenance)
 cs.append("")
 cs.append("What a pod does between \"the process started\" and \"the weights are in memory\", timed in a "
           "fresh JVM per run (`ColdStart`) under `/usr/bin/time`; medians of the rounds, min-max in "
@@ -290,6 +361,13 @@ for scenario, title, text in SCEN:
                 vs = ratio(t, ours_total)
             spread = " (%.1f-%.1f)" % (min(totals), max(totals)) if len(totals) > 1 else ""
             rate = med([r["rate"] for r in rs])
+            if tool == "cached-load":
+                load_rates = [SIZES.get(label, 0) / GIB / r["load"] for r in rs if r["load"] > 0]
+                if is_broken(label, load_rates):
+                    broken.append("%s load from the cache at %s: %.2f GiB/s is more than %.0fx the fio cold "
+                                  "ceiling" % (scenario, label, med(load_rates), BROKEN_FACTOR))
+                    cs.append("| %s | %s | BROKEN: the cached load ran at memory speed | | | | | |" % (label, NAMES[tool]))
+                    continue
             cs.append("| %s | %s | %.2f | %.2f | %.2f%s | %s | %s | %s |" % (
                 label, NAMES.get(tool, tool), med([r["fetch"] for r in rs]), med([r["load"] for r in rs]),
                 t, spread, ("%.2f" if rate >= 0.995 else "%.3f") % rate, vs, mib(max(r["rss"] for r in rs))))
@@ -409,12 +487,21 @@ def block(name, lines):
 
 
 text = open(RESULTS).read() if os.path.exists(RESULTS) else "# Benchmark results\n"
+# A part this run skipped keeps the section of the run that measured it (each section names its
+# own command and date).
+old_blocks = {}
+for name in ("suite", "scaling", "coldstart"):
+    m = re.search(r"<!-- %s:begin -->.*?<!-- %s:end -->\n" % (name, name), text, flags=re.S)
+    if m:
+        old_blocks[name] = m.group(0)
 for name in ("suite", "scaling", "coldstart"):
     text = re.sub(r"<!-- %s:begin -->.*?<!-- %s:end -->\n*" % (name, name), "", text, flags=re.S)
 lines = text.split("\n", 1)
 title = lines[0] if lines[0].startswith("# ") else "# Benchmark results"
 rest = (lines[1] if lines[0].startswith("# ") and len(lines) > 1 else text).strip("\n")
-new = title + "\n\n" + block("suite", header) + "\n" + block("scaling", sc) + "\n" + block("coldstart", cs)
+sc_block = block("scaling", sc) if (jmh or fio) or "scaling" not in old_blocks else old_blocks["scaling"]
+cs_block = block("coldstart", cs) if runs or "coldstart" not in old_blocks else old_blocks["coldstart"]
+new = title + "\n\n" + block("suite", header) + "\n" + sc_block + "\n" + cs_block
 if rest:
     new += "\n" + rest + "\n"
 open(RESULTS, "w").write(new)

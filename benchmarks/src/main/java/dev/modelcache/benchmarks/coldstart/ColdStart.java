@@ -57,6 +57,11 @@ public final class ColdStart {
       System.err.println("usage: ColdStart download-load|cached-load CACHE_ROOT SOURCE | load DIR | stream SOURCE [options]");
       System.exit(2);
     }
+    System.out.println(run(args));
+  }
+
+  /** Runs one measurement in this JVM and returns its {@code COLDSTART} line. */
+  static String run(String... args) throws Exception {
     String mode = args[0];
     List<String> positional = new ArrayList<>();
     Map<String, String> options = new HashMap<>();
@@ -79,7 +84,7 @@ public final class ColdStart {
       case "stream" -> stream(ModelSource.parse(positional.get(0)), s);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     };
-    System.out.printf(Locale.ROOT, "COLDSTART mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d%n",
+    return String.format(Locale.ROOT, "COLDSTART mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d",
         mode, r.bytes, r.fetchSeconds, r.loadSeconds, r.fetchSeconds + r.loadSeconds,
         Residency.procStatusBytes("VmHWM"));
   }
