@@ -1,6 +1,9 @@
 package dev.modelcache.core;
 
+import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -8,34 +11,61 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A fixed number of direct buffers of one size, shared by every download of a cache: transfer
  * memory is {@code capacity x bufferBytes}, whatever the size or number of models. Buffers are
- * allocated on first use.
+ * allocated on first use. If the JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize},
+ * which defaults to the heap size) is reached first, the pool keeps the buffers it has, which
+ * lowers the effective concurrency, and says so once.
  */
 final class BufferPool {
+
+  private static final System.Logger LOG = System.getLogger(BufferPool.class.getName());
 
   private final int capacity;
   private final int bufferBytes;
   private final BlockingQueue<ByteBuffer> free;
   private final AtomicInteger allocated = new AtomicInteger();
+  private volatile int limit;
 
   BufferPool(int capacity, int bufferBytes) {
     this.capacity = capacity;
+    this.limit = capacity;
     this.bufferBytes = bufferBytes;
     this.free = new ArrayBlockingQueue<>(capacity);
   }
 
-  /** Takes a buffer, waiting while all are in use. */
-  ByteBuffer take() throws InterruptedException {
+  /**
+   * Takes a buffer, waiting while all are in use.
+   *
+   * @throws IOException if not even one buffer can be allocated within the direct-memory limit
+   */
+  ByteBuffer take() throws InterruptedException, IOException {
     ByteBuffer buf = free.poll();
     if (buf != null) {
       return buf.clear();
     }
     while (true) {
       int n = allocated.get();
-      if (n >= capacity) {
+      if (n >= limit) {
         return free.take().clear();
       }
       if (allocated.compareAndSet(n, n + 1)) {
-        return ByteBuffer.allocateDirect(bufferBytes);
+        try {
+          return ByteBuffer.allocateDirect(bufferBytes);
+        } catch (OutOfMemoryError e) {
+          int kept = allocated.decrementAndGet();
+          if (kept == 0) {
+            throw new IOException(String.format(Locale.ROOT,
+                "cannot allocate a %d-byte transfer buffer: the JVM's direct memory is exhausted (%s); "
+                    + "raise -XX:MaxDirectMemorySize above concurrency x partSizeBytes = %d bytes, or lower them",
+                bufferBytes, e.getMessage(), (long) capacity * bufferBytes));
+          }
+          if (kept < limit) {
+            limit = kept;
+            LOG.log(Level.WARNING, String.format(Locale.ROOT,
+                "direct memory allows only %d transfer buffers of %d bytes, not %d: transfers run %d at a time; "
+                    + "raise -XX:MaxDirectMemorySize to %d bytes or more for full concurrency",
+                kept, bufferBytes, capacity, kept, (long) capacity * bufferBytes + (64L << 20)));
+          }
+        }
       }
     }
   }

@@ -38,8 +38,16 @@ public record CacheEntry(
     return manifest.sizeBytes();
   }
 
-  /** The path of one of the model's files, given its {@code /}-separated path in the manifest. */
+  /**
+   * The path of one of the model's files, given its {@code /}-separated path in the manifest.
+   *
+   * @throws IllegalArgumentException if {@code path} would lead outside the entry's directory
+   */
   public Path file(String path) {
-    return directory.resolve(path);
+    Path p = directory.resolve(path).normalize();
+    if (!p.startsWith(directory) || p.equals(directory)) {
+      throw new IllegalArgumentException("'" + path + "' is not a file inside " + directory);
+    }
+    return p;
   }
 }

@@ -61,7 +61,6 @@ final class DownloadJob {
   private Manifest draft;
   private Path dir;
   private Path data;
-  private FileChannel[] channels;
   private int[][] crcs;
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
@@ -135,11 +134,12 @@ final class DownloadJob {
           journaledBytes += blockLength(e.fileIndex(), e.blockIndex());
         }
       }
+      long t0 = System.nanoTime();
       synchronized (cache.spaceLock()) {
         cache.makeRoom(bytesTotal - journaledBytes, name, source);
         preallocate();
       }
-      openChannels();
+      long t1 = System.nanoTime();
       if (!journaled.isEmpty()) {
         bytesResumed = recheckJournaled(journaled);
         bytesDone.set(bytesResumed);
@@ -152,11 +152,20 @@ final class DownloadJob {
         }
       }
       journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
+      long t2 = System.nanoTime();
       fetchMissing(backend, journal);
+      long t3 = System.nanoTime();
       journal.close();
       journal = null;
       verifyWritten();
-      return commit();
+      long t4 = System.nanoTime();
+      CacheEntry entry = commit();
+      long t5 = System.nanoTime();
+      LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
+          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify %d ms, fsync+commit %d ms",
+          source, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
+          (t5 - t4) / 1_000_000));
+      return entry;
     } catch (IOException | RuntimeException | Error e) {
       discard = !(e instanceof InterruptedIOException)
           && !(e instanceof StorageException se && se.retryable())
@@ -167,7 +176,6 @@ final class DownloadJob {
       if (journal != null) {
         closeQuietly(journal);
       }
-      closeChannels();
       if (dir != null && Files.exists(dir)) {
         cleanUp(discard);
       }
@@ -249,8 +257,6 @@ final class DownloadJob {
       dir = mine;
       data = dir.resolve(CacheLayout.DATA);
       DurableFiles.writeAtomically(dir.resolve(CacheLayout.OWNER), ProcessIdentity.current().toLine());
-      // Journal entries were read before the move; re-read in case the dead writer's last
-      // appends landed after our scan (they cannot: it is dead), kept for clarity of ownership.
       return adopted;
     }
     Path init = layout.staging.resolve(CacheLayout.INIT_PREFIX + writerId);
@@ -353,26 +359,13 @@ final class DownloadJob {
     }
   }
 
-  private void openChannels() throws IOException {
-    channels = new FileChannel[objects.size()];
-    for (int i = 0; i < channels.length; i++) {
-      try {
-        channels[i] = FileChannel.open(target(i), StandardOpenOption.READ, StandardOpenOption.WRITE);
-      } catch (IOException e) {
-        throw localWriteFailure("opening staging file " + target(i), e);
-      }
-    }
-  }
-
-  private void closeChannels() {
-    if (channels == null) {
-      return;
-    }
-    for (FileChannel ch : channels) {
-      if (ch != null) {
-        closeQuietly(ch);
-      }
-    }
+  /**
+   * Opens a staging file for one operation. Channels are not kept open across ranges: a model
+   * may have more files than the process may hold open, and an interrupt then closes only the
+   * interrupted operation's channel.
+   */
+  private FileChannel channel(int fileIndex, StandardOpenOption mode) throws IOException {
+    return FileChannel.open(target(fileIndex), mode);
   }
 
   /** Re-reads journaled blocks; keeps those whose CRC32C still matches. Returns bytes kept. */
@@ -391,7 +384,9 @@ final class DownloadJob {
         try {
           long len = blockLength(fi, bi);
           buf.limit((int) len);
-          readFully(channels[fi], buf, (long) bi * blockBytes, target(fi));
+          try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
+            readFully(ch, buf, (long) bi * blockBytes, target(fi));
+          }
           buf.flip();
           CRC32C crc = new CRC32C();
           crc.update(buf);
@@ -474,9 +469,9 @@ final class DownloadJob {
       int value = (int) crc.getValue();
       Path file = target(fi);
       long pos = offset;
-      try {
+      try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
         while (buf.hasRemaining()) {
-          pos += channels[fi].write(buf, pos);
+          pos += ch.write(buf, pos);
         }
       } catch (IOException e) {
         throw writeFailure(file, pos, len - (pos - offset), e);
@@ -521,17 +516,18 @@ final class DownloadJob {
     for (int fi = 0; fi < objects.size(); fi++) {
       int f = fi;
       RemoteObject o = objects.get(f);
-      if (channels[f].size() != o.sizeBytes()) {
+      long onDisk = Files.size(target(f));
+      if (onDisk != o.sizeBytes()) {
         throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
-            o.relativePath(), source, channels[f].size(), o.sizeBytes()), o.relativePath(), channels[f].size());
+            o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
       }
       if (o.checksum() != null) {
         futures.add(submit(() -> {
           if (failure.get() == null) {
             ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[f]);
             ByteBuffer buf = takeBuffer();
-            try {
-              throwIfMismatch(FileVerifier.check(channels[f], mf, blockBytes, buf));
+            try (FileChannel ch = channel(f, StandardOpenOption.READ)) {
+              throwIfMismatch(FileVerifier.check(ch, mf, blockBytes, buf));
             } finally {
               cache.buffers().give(buf);
             }
@@ -548,7 +544,9 @@ final class DownloadJob {
             try {
               long len = blockLength(f, b);
               buf.limit((int) len);
-              readFully(channels[f], buf, (long) b * blockBytes, target(f));
+              try (FileChannel ch = channel(f, StandardOpenOption.READ)) {
+                readFully(ch, buf, (long) b * blockBytes, target(f));
+              }
               buf.flip();
               CRC32C crc = new CRC32C();
               crc.update(buf);
@@ -581,13 +579,13 @@ final class DownloadJob {
     Manifest manifest;
     try {
       for (int i = 0; i < objects.size(); i++) {
-        channels[i].force(true);
+        try (FileChannel ch = channel(i, StandardOpenOption.WRITE)) {
+          ch.force(true); // fsync is per file, so it also flushes what other descriptors wrote
+        }
         RemoteObject o = objects.get(i);
         files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
             o.checksum(), crcs[i]));
       }
-      closeChannels();
-      channels = null;
       Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
       Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
       Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
@@ -675,7 +673,7 @@ final class DownloadJob {
     }
   }
 
-  private ByteBuffer takeBuffer() throws InterruptedIOException {
+  private ByteBuffer takeBuffer() throws IOException {
     try {
       return cache.buffers().take();
     } catch (InterruptedException e) {
@@ -705,9 +703,17 @@ final class DownloadJob {
   }
 
   private IOException writeFailure(Path file, long offset, long bytes, IOException cause) {
+    if (cause instanceof java.nio.channels.ClosedChannelException || Thread.currentThread().isInterrupted()) {
+      // An interrupt (the cache closing) closes a FileChannel under every thread using it; that
+      // stops the download but says nothing about the disk, so the staging stays for a resume.
+      InterruptedIOException stopped = new InterruptedIOException(
+          "download of " + source + " stopped while writing " + file + " (the cache was closed or the thread interrupted)");
+      stopped.initCause(cause);
+      return stopped;
+    }
     long usable = cache.usableBytes();
     String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
-        bytes, file, offset, cause.getMessage());
+        bytes, file, offset, cause.getMessage() == null ? cause.toString() : cause.getMessage());
     if (isNoSpace(cause) || usable < bytes) {
       long left = bytesTotal - bytesDone.get();
       return new InsufficientSpaceException("the disk filled during the download of " + source + ": "

@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A claim that an entry is in use. While any process holds a lease on an entry, no process
  * evicts it. A lease is a small file under the cache root naming this process; a lease left
- * behind by a process that died is recognized as stale and ignored.
+ * behind by a process that died is recognized as stale and ignored. A lease that is never closed
+ * holds its entry until this process exits: it is deliberately not released when the object
+ * becomes unreachable, because code may still read from a {@link #directory()} it kept.
  *
  * <p>Thread-safe. {@link #close()} is idempotent and never throws.
  */

@@ -22,6 +22,7 @@ final class ListenerFanout {
   private CacheEntry completedEntry;
   private DownloadSummary summary;
   private Exception failure;
+  private long lastProgressBytes = -1;
 
   synchronized void add(DownloadListener listener) {
     if (listener == null || listener == DownloadListener.NONE) {
@@ -51,7 +52,12 @@ final class ListenerFanout {
     each(l -> l.started(source, bytesTotal));
   }
 
-  void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+  /** Delivers progress in order: a report overtaken by a later one from another thread is dropped. */
+  synchronized void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+    if (bytesDone < lastProgressBytes || completedEntry != null || failure != null) {
+      return;
+    }
+    lastProgressBytes = bytesDone;
     each(l -> l.progress(bytesDone, bytesTotal, bytesPerSecond));
   }
 

@@ -71,6 +71,9 @@ public final class ModelCache implements AutoCloseable {
   public static final int DEFAULT_CONCURRENCY = 16;
   /** Default range size: 8 MiB. */
   public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
+  /** Polls for which a lock must keep naming a dead process before a waiter stops respecting it. */
+  private static final int STALE_LOCK_POLLS = 50;
+
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -90,7 +93,17 @@ public final class ModelCache implements AutoCloseable {
   private final ExecutorService coordinator;
   private final BufferPool buffers;
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
-  private final Cache<String, Manifest> manifests = Caffeine.newBuilder().maximumSize(256).build();
+  /** Parsed manifests by path, time, size and inode, weighed by their block checksums (about 32 MiB at most). */
+  private final Cache<String, Manifest> manifests = Caffeine.newBuilder()
+      .maximumWeight(32L << 20)
+      .weigher((String key, Manifest m) -> {
+        long weight = 256;
+        for (ManifestFile f : m.files()) {
+          weight += 128 + f.path().length() * 2L + f.blockCount() * 4L;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, weight);
+      })
+      .build();
   private final Object spaceLock = new Object();
   private final String processTag;
   private final AtomicInteger writerSeq = new AtomicInteger();
@@ -150,7 +163,8 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheTimeoutException if another process's download did not finish in time
    * @throws IntegrityException if a downloaded file does not match its checksums
    * @throws StorageException if the source cannot be read (missing, denied, changed, retries exhausted)
-   * @throws InterruptedIOException if the calling thread was interrupted
+   * @throws InterruptedIOException if the calling thread was interrupted (that ends this caller's
+   *     wait; a download other callers may share goes on)
    * @throws IOException for other I/O failures; nothing incomplete is ever committed
    */
   public CacheEntry ensure(ModelSource source, DownloadListener listener) throws IOException {
@@ -245,6 +259,7 @@ public final class ModelCache implements AutoCloseable {
   }
 
   /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
     String name = source.cacheName();
     if (options.pin()) {
@@ -263,7 +278,7 @@ public final class ModelCache implements AutoCloseable {
         }
       } catch (ManifestCorruptException e) {
         LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
-        replaceDamaged(source, name, e.getMessage());
+        replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
         continue;
       }
       if (entry.isPresent()) {
@@ -273,7 +288,9 @@ public final class ModelCache implements AutoCloseable {
           if (!result.ok()) {
             LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
                 + "; replacing it unless it is leased");
-            replaceDamaged(source, name, result.mismatches().getFirst().toString());
+            VerificationResult.Mismatch first = result.mismatches().getFirst();
+            replaceDamaged(source, name, first.path(), first.offsetBytes(),
+                first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
             continue;
           }
         }
@@ -305,7 +322,7 @@ public final class ModelCache implements AutoCloseable {
         // their holder must not block us forever.
         if (holderDeadSinceNanos == 0) {
           holderDeadSinceNanos = now;
-        } else if (now - holderDeadSinceNanos > Duration.ofSeconds(5).toNanos()) {
+        } else if (now - holderDeadSinceNanos > pollInterval.toNanos() * STALE_LOCK_POLLS) {
           LOG.log(Level.WARNING, "the download lock of " + source + " names dead process "
               + holder.get().pid() + "; downloading without it");
           return new DownloadJob(this, source, fanout).run();
@@ -373,6 +390,7 @@ public final class ModelCache implements AutoCloseable {
    *
    * @throws EntryNotFoundException if the entry is no longer committed (it was evicted)
    */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
     String name = entry.name();
@@ -523,25 +541,50 @@ public final class ModelCache implements AutoCloseable {
     return verify(entry);
   }
 
+  /** Checks every file of the entry, files in parallel on the transfer pool with its buffers. */
   private VerificationResult verify(CacheEntry entry) throws IOException {
-    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
-    long checked = 0;
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+    List<java.util.concurrent.Future<VerificationResult.Mismatch>> futures = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicLong checked = new java.util.concurrent.atomic.AtomicLong();
     for (ManifestFile f : entry.manifest().files()) {
       Path p = entry.directory().resolve(f.path());
-      if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        mismatches.add(new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file"));
-        continue;
+      try {
+        futures.add(rangePool.submit(() -> {
+          if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file");
+          }
+          java.nio.ByteBuffer buf = buffers.take();
+          try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
+            checked.addAndGet(Math.min(ch.size(), f.sizeBytes()));
+            return FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
+          } finally {
+            buffers.give(buf);
+          }
+        }));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
       }
-      try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
-        VerificationResult.Mismatch m = FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
+    }
+    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
+    for (var f : futures) {
+      try {
+        VerificationResult.Mismatch m = f.get();
         if (m != null) {
           mismatches.add(m);
         }
-        checked += ch.size();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        futures.forEach(x -> x.cancel(true));
+        throw new InterruptedIOException("interrupted while verifying " + entry.source());
+      } catch (java.util.concurrent.CancellationException e) {
+        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException("verifying " + entry.source() + " failed", e.getCause());
       }
     }
-    return new VerificationResult(entry.source(), checked, mismatches);
+    return new VerificationResult(entry.source(), checked.get(), mismatches);
   }
 
   /** A snapshot of disk state and this instance's counters. */
@@ -746,6 +789,7 @@ public final class ModelCache implements AutoCloseable {
    * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
    * entry away first and then checks the leases again, putting it back if one appeared.
    */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
   private boolean tryEvict(String name, boolean explicit) throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
@@ -790,16 +834,25 @@ public final class ModelCache implements AutoCloseable {
     return true;
   }
 
-  private void replaceDamaged(ModelSource source, String name, String why) throws IOException {
-    if (liveLeaseCount(name) > 0) {
-      throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-          + ") but leased, so it cannot be replaced now", why, -1);
-    }
+  /** Moves a damaged entry out of the way so that it is downloaded again, unless it is leased. */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
+  private void replaceDamaged(ModelSource source, String name, String path, long offset, String why)
+      throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
+      if (liveLeaseCount(name) > 0) {
+        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+            + ") but leased, so it cannot be replaced now", path, offset);
+      }
       Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
+      if (liveLeaseCount(name) > 0) {
+        // A lease slipped in past a lock that is a no-op here: put the entry back for it.
+        Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
+        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
+            + ") but leased, so it cannot be replaced now", path, offset);
+      }
     } catch (NoSuchFileException e) {
-      return;
+      return; // already gone
     }
     DurableFiles.deleteTree(trash);
   }
@@ -1086,11 +1139,17 @@ public final class ModelCache implements AutoCloseable {
      * Opens the cache: checks the root, creates its layout, and removes debris of dead processes.
      *
      * @throws CacheRootException if the root is missing, not a directory, or not writable
-     * @throws IllegalStateException if no root was set
+     * @throws IllegalStateException if no root was set, or a scheme got both options and an instance
      */
     public ModelCache build() throws IOException {
       if (root == null) {
         throw new IllegalStateException("root was not set");
+      }
+      for (String scheme : backendOptions.keySet()) {
+        if (backendInstances.containsKey(scheme)) {
+          throw new IllegalStateException("both backendOptions and a backend instance were given for scheme '"
+              + scheme + "'; options only configure backends the cache creates");
+        }
       }
       Path r = root.toAbsolutePath().normalize();
       if (!Files.exists(r)) {

@@ -25,7 +25,7 @@ import java.util.Optional;
  */
 public record ModelSource(URI uri, String revision) {
 
-  private static final int READABLE_CHARS = 48;
+  private static final int READABLE_CHARS = 44;
 
   /**
    * @throws InvalidModelSourceException if the URI is not absolute and hierarchical, has a query,
@@ -91,7 +91,7 @@ public record ModelSource(URI uri, String revision) {
    */
   public String cacheName() {
     String where = (uri.getAuthority() == null ? "" : uri.getAuthority()) + uri.getPath();
-    StringBuilder name = new StringBuilder(scheme()).append('_').append(sanitize(where, READABLE_CHARS));
+    StringBuilder name = new StringBuilder(sanitize(scheme(), 12)).append('_').append(sanitize(where, READABLE_CHARS));
     if (revision != null) {
       name.append('@').append(sanitize(revision, 24));
     }
@@ -166,10 +166,11 @@ public record ModelSource(URI uri, String revision) {
         throw new InvalidModelSourceException("source " + uri + " contains a '" + segment + "' segment");
       }
     }
+    // One spelling per source: file:/a, file:///a and FILE:///a/ all become file:///a/.
     String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-    String raw = uri.toString();
-    String rest = raw.substring(uri.getScheme().length());
-    String normalized = scheme + rest;
+    String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+    String rawPath = uri.getRawPath();
+    String normalized = scheme + "://" + authority + (rawPath.startsWith("/") ? "" : "/") + rawPath;
     if (!normalized.endsWith("/")) {
       normalized = normalized + "/";
     }

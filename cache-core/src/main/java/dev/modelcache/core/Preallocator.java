@@ -81,6 +81,7 @@ final class Preallocator {
     }
   }
 
+  @SuppressWarnings("restricted") // only reached when native access is enabled for this module
   private static Optional<Natives> lookup() {
     if (!Preallocator.class.getModule().isNativeAccessEnabled()) {
       LOG.log(Level.INFO, "staging files are extended sparsely; run with --enable-native-access="

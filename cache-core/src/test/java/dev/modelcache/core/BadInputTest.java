@@ -55,6 +55,20 @@ class BadInputTest {
   }
 
   @Test
+  void contradictoryBuilderSettingsFailFast() {
+    assertThatThrownBy(() -> ModelCache.builder().build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("root");
+    assertThatThrownBy(() -> ModelCache.builder().root(tmp).backend(new TestBackend())
+        .backendOptions("test", dev.modelcache.core.spi.BackendOptions.NONE).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("'test'");
+    assertThatThrownBy(() -> ModelCache.builder().partSizeBytes(100)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("partSizeBytes");
+    assertThatThrownBy(() -> ModelCache.builder().concurrency(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("concurrency");
+    assertThatThrownBy(() -> ModelCache.builder().maxBytes(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void createRootIfMissingCreatesIt() throws Exception {
     try (ModelCache cache = ModelCache.builder().root(tmp.resolve("a/b/c")).createRootIfMissing().build()) {
       assertThat(cache.root().resolve("entries")).isDirectory();
@@ -122,7 +136,11 @@ class BadInputTest {
         makeWritable(e.file("shard-0.bin"));
         Files.write(e.file("shard-0.bin"), new byte[10_000]);
         assertThatThrownBy(() -> cache.ensure(source, EnsureOptions.DEFAULTS.withVerify(true), DownloadListener.NONE))
-            .isInstanceOf(IntegrityException.class).hasMessageContaining("leased");
+            .isInstanceOfSatisfying(IntegrityException.class, ie -> {
+              assertThat(ie.path()).isEqualTo("shard-0.bin");
+              assertThat(ie.offsetBytes()).isZero();
+            })
+            .hasMessageContaining("leased");
         assertThat(lease.directory()).isDirectory();
       }
     }

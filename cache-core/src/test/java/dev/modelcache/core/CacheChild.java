@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * <pre>
  * ensure ROOT URI PART_BYTES CONCURRENCY [GO_FILE]   ensure (after GO_FILE appears), verify, report
  * lease ROOT URI                                     ensure, lease, print LEASED, hold until stdin closes
+ * holdlock ROOT URI DEAD_PID                         hold the download lock, the file naming DEAD_PID
  * </pre>
  *
  * Output lines: READY, DOWNLOADED fetched resumed, DIR path, VERIFY ok|mismatches, ERROR class message.
@@ -21,6 +22,7 @@ public final class CacheChild {
 
   private CacheChild() {}
 
+  @SuppressWarnings("try")
   public static void main(String[] args) throws Exception {
     String command = args[0];
     Path root = Path.of(args[1]);
@@ -62,6 +64,21 @@ public final class CacheChild {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (in.readLine() != null) {
               // hold the lease until the parent closes our stdin
+            }
+          }
+        }
+        case "holdlock" -> {
+          // Holds the entry's download lock while the file names a dead process: a stale lock
+          // as left on a filesystem whose locks outlive their holder.
+          Path lockFile = root.resolve("locks").resolve(source.cacheName() + ".download");
+          try (var ch = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.CREATE,
+              java.nio.file.StandardOpenOption.WRITE); var lock = ch.lock()) {
+            ch.write(java.nio.ByteBuffer.wrap((args[3] + " 0\n").getBytes(StandardCharsets.US_ASCII)), 0);
+            System.out.println("LOCKED");
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            while (in.readLine() != null) {
+              // hold until the parent closes our stdin
             }
           }
         }

@@ -22,9 +22,15 @@ final class ChildJvm implements AutoCloseable {
 
   static ChildJvm start(Path log, Map<String, String> properties, boolean nativeAccess, String... args)
       throws IOException {
+    return start(log, List.of(), properties, nativeAccess, args);
+  }
+
+  static ChildJvm start(Path log, List<String> jvmFlags, Map<String, String> properties, boolean nativeAccess,
+      String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElseThrow());
     cmd.add("-Xmx128m");
+    cmd.addAll(jvmFlags);
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-XX:+UseSerialGC");
     if (nativeAccess) {
@@ -68,13 +74,17 @@ final class ChildJvm implements AutoCloseable {
     return process.exitValue();
   }
 
-  void kill() throws InterruptedException {
+  void kill() {
     process.destroyForcibly();
-    process.waitFor();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (process.isAlive()) {
       kill();
     }

@@ -33,7 +33,7 @@ class CrashResumeTest {
     Path counts = tmp.resolve("counts.txt");
     String uri = model.uri("countingfile").toString();
     ModelSource source = ModelSource.of(java.net.URI.create(uri));
-    Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "25");
+    Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "40");
 
     // Another process (this JVM) watches the root the whole time.
     AtomicBoolean stop = new AtomicBoolean();

@@ -312,4 +312,27 @@ class EngineBehaviourTest {
       assertThat(r.summary.bytesResumed()).isEqualTo(14 * 65_536);
     }
   }
+
+  @Test
+  void aBackendGivenToTheCacheStaysTheCallers() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 11, 1000);
+    TestBackend backend = new TestBackend();
+    ModelCache cache = open(backend, 2, 3);
+    cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+    cache.close();
+    assertThat(backend.closed).as("the caller owns it").isFalse();
+  }
+
+  @Test
+  void tooLittleDirectMemoryLowersConcurrencyInsteadOfFailing() throws Exception {
+    // Default settings want 16 buffers of 8 MiB; this JVM may hold only 8 MiB of direct buffers.
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 12, 20 << 20, 20 << 20);
+    Path root = Files.createDirectories(tmp.resolve("cache"));
+    try (ChildJvm child = ChildJvm.start(tmp.resolve("child.log"), List.of("-XX:MaxDirectMemorySize=8m"), Map.of(),
+        true, "ensure", root.toString(), m.uri("file").toString())) {
+      assertThat(child.waitFor(Duration.ofSeconds(60))).as(child.output()).isZero();
+      assertThat(child.output()).contains("VERIFY ok")
+          .contains("direct memory allows only 1 transfer buffers of 8388608 bytes, not 16");
+    }
+  }
 }

@@ -178,7 +178,7 @@ class ModelCacheTest {
     });
     int leased = 0;
     try {
-      for (int i = 0; i < 150; i++) {
+      for (int i = 0; i < 60; i++) {
         CacheEntry e = cache.ensure(m.source(), DownloadListener.NONE);
         Lease lease;
         try {

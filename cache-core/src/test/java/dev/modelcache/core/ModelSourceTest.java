@@ -16,6 +16,9 @@ class ModelSourceTest {
     assertThat(ModelSource.parse("S3://bucket/models/llama")).isEqualTo(ModelSource.parse("s3://bucket/models/llama/"));
     assertThat(ModelSource.parse("s3://bucket/models/llama/").uri()).isEqualTo(URI.create("s3://bucket/models/llama/"));
     assertThat(ModelSource.parse("s3://b/m/#r1")).isEqualTo(ModelSource.parse("s3://b/m/").withRevision("r1"));
+    assertThat(ModelSource.parse("file:/mnt/m")).isEqualTo(ModelSource.parse("FILE:///mnt/m/"));
+    assertThat(ModelSource.parse("file:/mnt/m").uri()).isEqualTo(URI.create("file:///mnt/m/"));
+    assertThat(ModelSource.of(java.nio.file.Path.of("/mnt/a b").toUri()).uri().toString()).isEqualTo("file:///mnt/a%20b/");
     assertThat(ModelSource.parse("s3://b/m/#r1").toString()).isEqualTo("s3://b/m/#r1");
   }
 

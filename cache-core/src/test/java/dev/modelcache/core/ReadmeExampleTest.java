@@ -2,6 +2,7 @@ package dev.modelcache.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,41 +12,47 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeExampleTest {
 
   @TempDir Path tmp;
+  private Path loadedFrom;
 
   @Test
   void theReadmeExampleRuns() throws Exception {
     Path modelDir = tmp.resolve("models/tiny");
-    ModelFixture.create(modelDir, 1, 300_000, 5_000, 70);
+    ModelFixture fixture = ModelFixture.create(modelDir, 1, 300_000, 5_000, 70);
     Path cacheRoot = Files.createDirectories(tmp.resolve("cache"));
-    String uri = modelDir.toUri().toString();
 
-    Path loadedFrom = readmeExample(cacheRoot, uri);
+    readmeExample(cacheRoot, modelDir.toUri().toString());
 
-    assertThat(loadedFrom.resolve("shard-0.bin")).hasSize(300_000);
+    assertThat(fixture.matches(loadedFrom)).isTrue();
+    try (ModelCache cache = ModelCache.builder().root(cacheRoot).build()) {
+      assertThat(cache.getIfPresent(fixture.source()).orElseThrow().leaseCount()).isZero();
+    }
   }
 
-  private static Path readmeExample(Path cacheRoot, String uri) throws Exception {
+  private void loadWeights(Path dir) {
+    loadedFrom = dir;
+  }
+
+  private void readmeExample(Path cacheRoot, String uri) throws IOException {
     // --- README example begins ---
-    ModelCache cache = ModelCache.builder()
+    try (ModelCache cache = ModelCache.builder()
         .root(cacheRoot)                    // e.g. a hostPath shared by every pod on the node
         .maxBytes(200L << 30)               // keep at most 200 GiB of models
         .minFreeBytes(1L << 30)             // and always leave 1 GiB free on the disk
-        .build();
+        .build()) {
+      DownloadListener listener = new DownloadListener() {
+        @Override
+        public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+          System.out.printf("%d of %d bytes, %d MB/s%n", bytesDone, bytesTotal, bytesPerSecond / 1_000_000);
+        }
+      };
+      // uri: "s3://bucket/models/llama-3-70b/" with cache-s3, or "file:///mnt/models/llama-3-70b/"
+      CacheEntry model = cache.ensure(ModelSource.parse(uri), listener);
 
-    DownloadListener listener = new DownloadListener() {
-      @Override
-      public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
-        System.out.printf("%d of %d bytes, %d MB/s%n", bytesDone, bytesTotal, bytesPerSecond / 1_000_000);
+      try (Lease lease = cache.lease(model)) {    // no process evicts it while leased
+        Path dir = lease.directory();             // complete, verified, read-only files
+        loadWeights(dir);
       }
-    };
-    CacheEntry model = cache.ensure(ModelSource.parse(uri), listener);   // s3://bucket/models/llama/ alike
-
-    try (Lease lease = cache.lease(model)) {        // no process evicts it while leased
-      Path dir = lease.directory();                 // complete, verified, read-only files
-      System.out.println("load from " + dir + ": " + model.manifest().files().size() + " files");
-      // --- README example ends ---
-      cache.close();
-      return dir;
     }
+    // --- README example ends ---
   }
 }

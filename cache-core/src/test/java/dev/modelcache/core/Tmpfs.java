@@ -29,7 +29,11 @@ final class Tmpfs implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    new ProcessBuilder("umount", "-l", dir.toString()).inheritIO().start().waitFor();
+  public void close() throws IOException {
+    try {
+      new ProcessBuilder("umount", "-l", dir.toString()).inheritIO().start().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

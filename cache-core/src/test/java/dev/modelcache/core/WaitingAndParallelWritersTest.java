@@ -38,14 +38,14 @@ class WaitingAndParallelWritersTest {
         Thread.sleep(5);
       }
 
+      assertThat(cache.list().downloads()).singleElement()
+          .satisfies(d -> assertThat(d.writerPid()).isEqualTo(child.process.pid()));
       assertThatThrownBy(() -> cache.ensure(source, EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ofMillis(100)),
           DownloadListener.NONE))
           .isInstanceOfSatisfying(CacheTimeoutException.class,
               e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(100)))
           .hasMessageContaining("another process did not finish downloading " + source)
           .hasMessageMatching("(?s).*at \\d+ of " + model.sizeBytes() + " bytes.*");
-      assertThat(cache.list().downloads()).singleElement()
-          .satisfies(d -> assertThat(d.writerPid()).isEqualTo(child.process.pid()));
 
       CacheEntry entry = cache.await(source, Duration.ofSeconds(60));
       assertThat(model.matches(entry.directory())).isTrue();
@@ -67,7 +67,7 @@ class WaitingAndParallelWritersTest {
     Path go = tmp.resolve("go");
     String uri = model.uri("countingfile").toString();
     Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(),
-        "modelcache.test.readDelayMs", "30", "modelcache.test.parallel", "true");
+        "modelcache.test.readDelayMs", "50", "modelcache.test.parallel", "true");
     List<ChildJvm> children = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -96,6 +96,27 @@ class WaitingAndParallelWritersTest {
       for (ChildJvm c : children) {
         c.close();
       }
+    }
+  }
+
+  @Test
+  void aLockThatNamesADeadProcessDoesNotBlockForever() throws Exception {
+    ModelFixture model = ModelFixture.create(tmp.resolve("model"), 53, 100_000);
+    Path root = Files.createDirectories(tmp.resolve("cache"));
+    ModelCache.builder().root(root).build().close(); // lay out the root
+    Process dead = new ProcessBuilder("true").start();
+    dead.waitFor();
+    try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
+        "holdlock", root.toString(), model.uri("file").toString(), Long.toString(dead.pid()));
+        ModelCache cache = ModelCache.builder().root(root).pollInterval(Duration.ofMillis(20)).build()) {
+      holder.awaitLine("LOCKED", Duration.ofSeconds(60));
+      long start = System.nanoTime();
+      CacheEntry e = cache.ensure(model.source(), EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ofSeconds(60)),
+          DownloadListener.NONE);
+      assertThat(model.matches(e.directory())).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("gave up on the stale lock after about 50 polls")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(1000)).isLessThan(Duration.ofSeconds(30));
+      assertThat(holder.process.isAlive()).as("the lock was really held all along").isTrue();
     }
   }
 }

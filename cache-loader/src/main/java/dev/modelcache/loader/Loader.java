@@ -201,8 +201,13 @@ public final class Loader {
                     try (FileChannel channel = ch) {
                         checkSize(f, channel.size());
                         while (pool.size() < buffers) {
-                            MemorySegment buf = sink.allocateBuffer(block, alignment, arena);
-                            checkBuffer(buf, block, alignment);
+                            MemorySegment buf;
+                            try {
+                                buf = sink.allocateBuffer(block, alignment, arena);
+                                checkBuffer(buf, block, alignment);
+                            } catch (RuntimeException e) {
+                                throw new TensorSinkException(null, e);
+                            }
                             pool.add(buf);
                             poolBytes += block;
                         }
@@ -259,7 +264,7 @@ public final class Loader {
         private void sequential(SafetensorsFile f, FileChannel ch, long block, TensorCursor cursor) throws IOException {
             MemorySegment buf = pool.get(0);
             for (long pos = f.dataOffset(); pos < f.sizeBytes(); pos += block) {
-                if (Thread.interrupted()) {
+                if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedIOException("load of " + f.path() + " interrupted");
                 }
                 int valid = readBlock(f, ch, buf, pos, block, 1);

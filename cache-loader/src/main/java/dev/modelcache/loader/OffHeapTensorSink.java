@@ -15,8 +15,8 @@ import java.util.Objects;
  * {@link #create(SegmentAllocator)} they come from the caller's allocator (a preallocated slab,
  * pinned host memory), which the caller owns and frees.
  *
- * <p>Use it for one load at a time (see {@link TensorSink}); reading {@link #segment} from any
- * thread after the load returned is safe. After {@code close()}, {@link #segment} throws
+ * <p>Use it for one load at a time (see {@link TensorSink}); the accessors are synchronized, so
+ * any thread may read {@link #segment} once the load returned. After {@code close()}, {@link #segment} throws
  * {@link ClosedModelException}.
  */
 public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
@@ -59,7 +59,7 @@ public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
     }
 
     @Override
-    public void endTensor(TensorInfo tensor) {
+    public synchronized void endTensor(TensorInfo tensor) {
         segments.put(tensor.name(), current);
         current = null;
     }
@@ -70,7 +70,7 @@ public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
      * @throws IllegalArgumentException if no such tensor was loaded
      * @throws ClosedModelException if the sink is closed
      */
-    public MemorySegment segment(String name) {
+    public synchronized MemorySegment segment(String name) {
         ensureOpen();
         MemorySegment s = segments.get(Objects.requireNonNull(name, "name"));
         if (s == null) {
@@ -80,12 +80,12 @@ public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
     }
 
     /** Names of the loaded tensors, in load order. */
-    public java.util.Set<String> names() {
-        return Collections.unmodifiableSet(segments.keySet());
+    public synchronized java.util.Set<String> names() {
+        return Collections.unmodifiableSet(new java.util.LinkedHashSet<>(segments.keySet()));
     }
 
     /** Total bytes held. */
-    public long sizeBytes() {
+    public synchronized long sizeBytes() {
         long sum = 0;
         for (MemorySegment s : segments.values()) {
             sum += s.byteSize();

@@ -5,7 +5,10 @@ public enum ReadStrategy {
     /**
      * Maps each file as one {@code MemorySegment} and hands the sink zero-copy slices of the
      * mapping, one chunk per tensor. The kernel is advised (madvise sequential and will-need)
-     * when native access is enabled. Pages are faulted in when the sink touches them.
+     * when native access is enabled. Pages are faulted in when the sink touches them. If a file
+     * is truncated while mapped, touching the lost pages fails with the JVM's
+     * {@code InternalError} (SIGBUS), not an {@code IOException}: use {@link #DIRECT} or
+     * {@link #BUFFERED} for files that may change during a load.
      */
     MMAP,
     /**

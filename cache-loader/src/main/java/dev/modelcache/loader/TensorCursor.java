@@ -1,5 +1,7 @@
 package dev.modelcache.loader;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -23,10 +25,13 @@ final class TensorCursor {
      * Delivers the bytes {@code [dataPos, dataPos + bytes.byteSize())} of the data section. Runs
      * must arrive contiguously from 0.
      */
-    void deliver(long dataPos, MemorySegment bytes) throws TensorSinkException {
+    void deliver(long dataPos, MemorySegment bytes) throws IOException {
         long end = dataPos + bytes.byteSize();
         while (index < tensors.size()) {
             TensorInfo t = tensors.get(index);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedIOException("load interrupted before tensor '" + t.name() + "' of " + t.file());
+            }
             if (t.byteSize() == 0) {
                 emitEmpty(t);
                 continue;

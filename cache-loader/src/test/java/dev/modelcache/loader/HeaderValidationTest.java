@@ -96,7 +96,7 @@ class HeaderValidationTest {
     }
 
     static SafetensorsFormatException assertRejected(Path f, Rule rule, String tensor) {
-        SafetensorsFormatException e = (SafetensorsFormatException) org.assertj.core.api.Assertions
+        SafetensorsFormatException e = org.assertj.core.api.Assertions
                 .catchThrowableOfType(SafetensorsFormatException.class, () -> SafetensorsFile.open(f));
         assertThat(e).as("expected %s", rule).isNotNull();
         assertThat(e.rule()).as(e.getMessage()).isEqualTo(rule);

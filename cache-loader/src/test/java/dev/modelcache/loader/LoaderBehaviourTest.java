@@ -69,7 +69,7 @@ class LoaderBehaviourTest {
 
     private static boolean refusesODirect(Path f) {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
-            return false;
+            return ch.size() < 0;
         } catch (IOException | UnsupportedOperationException e) {
             return true;
         }
@@ -212,9 +212,9 @@ class LoaderBehaviourTest {
     void interruptingTheLoaderCancelsIt() throws Exception {
         Path f = dir.resolve("m.safetensors");
         bigish(f);
-        for (ReadStrategy s : List.of(ReadStrategy.DIRECT, ReadStrategy.BUFFERED)) {
+        for (ReadStrategy s : ReadStrategy.values()) {
             ProbeSink sink = new ProbeSink();
-            sink.sleepMillis = 20;
+            sink.sleepMillis = s == ReadStrategy.MMAP ? 300 : 20; // mmap: one chunk per tensor
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread t = new Thread(() -> {
                 try {
@@ -247,6 +247,34 @@ class LoaderBehaviourTest {
             assertThatThrownBy(() -> Loader.builder().strategy(s).build().load(m, new DiscardTensorSink()))
                     .isInstanceOf(EOFException.class).hasMessageContaining(f.toString());
         }
+    }
+
+    @Test
+    void unusableSinkBufferFailsTheLoadAsASinkError() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        bigish(f);
+        TensorSink heapBuffers = new TensorSink() {
+            @Override
+            public MemorySegment allocateBuffer(long byteSize, long byteAlignment, Arena arena) {
+                return MemorySegment.ofArray(new byte[(int) byteSize]);
+            }
+
+            @Override
+            public void beginTensor(TensorInfo tensor) {
+            }
+
+            @Override
+            public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) {
+            }
+
+            @Override
+            public void endTensor(TensorInfo tensor) {
+            }
+        };
+        assertThatThrownBy(() -> Loader.builder().strategy(ReadStrategy.DIRECT).blockSizeBytes(65536).build().load(f, heapBuffers))
+                .isInstanceOf(TensorSinkException.class)
+                .satisfies(e -> assertThat(((TensorSinkException) e).tensor()).isEmpty())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("native memory");
     }
 
     @Test

@@ -48,9 +48,24 @@ class LoaderContractTest {
         }
     }
 
-    record Config(ReadStrategy strategy, long blockSizeBytes, int inFlight) {
+    /** A loader configuration; {@code refuseDirect} injects the kernel's EINVAL at the O_DIRECT open. */
+    record Config(ReadStrategy strategy, long blockSizeBytes, int inFlight, boolean refuseDirect) {
+        Config(ReadStrategy strategy, long blockSizeBytes, int inFlight) {
+            this(strategy, blockSizeBytes, inFlight, false);
+        }
+
         Loader loader() {
-            return Loader.builder().strategy(strategy).blockSizeBytes(blockSizeBytes).inFlight(inFlight).build();
+            Loader.Builder b = Loader.builder().strategy(strategy).blockSizeBytes(blockSizeBytes).inFlight(inFlight);
+            if (refuseDirect) {
+                b.directOpener(p -> {
+                    throw new java.nio.file.FileSystemException(p.toString(), null, "Invalid argument");
+                });
+            }
+            return b.build();
+        }
+
+        ReadStrategy expectedUsed() {
+            return refuseDirect ? ReadStrategy.BUFFERED : strategy;
         }
     }
 
@@ -61,7 +76,8 @@ class LoaderContractTest {
                 new Config(ReadStrategy.BUFFERED, 1 << 20, 1),
                 new Config(ReadStrategy.DIRECT, 4096, 1),
                 new Config(ReadStrategy.DIRECT, 8192, 3),
-                new Config(ReadStrategy.DIRECT, 1 << 20, 4));
+                new Config(ReadStrategy.DIRECT, 1 << 20, 4),
+                new Config(ReadStrategy.DIRECT, 8192, 2, true));
         List<String> sinks = List.of("offheap", "heap", "sha256", "crc32c", "discard");
         List<Arguments> args = new ArrayList<>();
         for (Config c : configs) {
@@ -117,8 +133,8 @@ class LoaderContractTest {
         assertThat(actual).containsExactlyEntriesOf(expected);
         assertThat(result.bytesLoaded()).isEqualTo(m.dataSizeBytes());
         assertThat(result.tensorCount()).isEqualTo(expected.size());
-        assertThat(result.usedStrategy()).isEqualTo(config.strategy());
-        assertThat(result.fallbackReason()).isEmpty();
+        assertThat(result.usedStrategy()).isEqualTo(config.expectedUsed());
+        assertThat(result.fallbackReason().isPresent()).isEqualTo(config.refuseDirect());
         if (config.strategy() == ReadStrategy.DIRECT) {
             assertThat(result.bufferPoolBytes()).isEqualTo((config.inFlight() + 1L) * config.blockSizeBytes());
         }

@@ -1,5 +1,6 @@
 package dev.modelcache.benchmarks.loader;
 
+import dev.modelcache.loader.DigestTensorSink;
 import dev.modelcache.loader.DiscardTensorSink;
 import dev.modelcache.loader.LoadResult;
 import dev.modelcache.loader.Loader;
@@ -8,6 +9,9 @@ import dev.modelcache.loader.ReadStrategy;
 import dev.modelcache.loader.SafetensorsModel;
 import dev.modelcache.loader.TensorSink;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +47,11 @@ public class LoaderBenchmark {
     @Param({"MMAP", "DIRECT", "BUFFERED"})
     public String strategy;
 
-    @Param({"discard", "offheap"})
+    /**
+     * discard; offheap (the sink allocates each tensor); offheap-reused (tensors sliced from a
+     * slab allocated and touched before the run); sha256 and crc32c (DigestTensorSink).
+     */
+    @Param({"discard", "offheap", "offheap-reused", "sha256", "crc32c"})
     public String sink;
 
     @Param({"cold", "warm"})
@@ -60,6 +68,8 @@ public class LoaderBenchmark {
     private TensorSink target;
     private LoadResult last;
     private long baselineRss;
+    private Arena slabArena;
+    private MemorySegment slab;
 
     @Setup(Level.Trial)
     public void open() throws IOException {
@@ -67,12 +77,22 @@ public class LoaderBenchmark {
         loader = Loader.builder().strategy(ReadStrategy.valueOf(strategy)).blockSizeBytes(blockSizeBytes)
                 .inFlight(inFlight).build();
         baselineRss = CacheState.procStatusBytes("VmRSS");
+        if (sink.equals("offheap-reused")) {
+            slabArena = Arena.ofShared();
+            slab = slabArena.allocate(opened.dataSizeBytes() + 64L * opened.tensors().size(), 64);
+        }
     }
 
     @Setup(Level.Iteration)
     public void prepare() {
         CacheState.prepare(opened, cache);
-        target = sink.equals("offheap") ? OffHeapTensorSink.create() : new DiscardTensorSink();
+        target = switch (sink) {
+            case "offheap" -> OffHeapTensorSink.create();
+            case "offheap-reused" -> OffHeapTensorSink.create(SegmentAllocator.slicingAllocator(slab));
+            case "sha256" -> DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256);
+            case "crc32c" -> DigestTensorSink.of(DigestTensorSink.Algorithm.CRC32C);
+            default -> new DiscardTensorSink();
+        };
     }
 
     @Benchmark
@@ -99,5 +119,8 @@ public class LoaderBenchmark {
         CacheState.record("rss0", ctx, Long.toString(baselineRss));
         CacheState.record("hwm", ctx, Long.toString(CacheState.procStatusBytes("VmHWM")));
         CacheState.record("used", ctx, last.usedStrategy().name().toLowerCase(Locale.ROOT));
+        if (slabArena != null) {
+            slabArena.close();
+        }
     }
 }

@@ -66,7 +66,8 @@ public final class FileBackend implements StorageBackend {
     Path real = dir.toRealPath();
     List<RemoteObject> out = new ArrayList<>();
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      // Walk the real directory, so that a source that is itself a link (a mount alias) works.
+      Files.walkFileTree(real, new SimpleFileVisitor<>() {
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
           BasicFileAttributes target = attrs;
@@ -90,7 +91,7 @@ public final class FileBackend implements StorageBackend {
             return FileVisitResult.CONTINUE;
           }
           StringBuilder rel = new StringBuilder();
-          for (Path part : dir.relativize(file)) {
+          for (Path part : real.relativize(file)) {
             if (!rel.isEmpty()) {
               rel.append('/');
             }

@@ -86,4 +86,11 @@ class FileBackendContractTest extends StorageBackendContract {
     assertThatThrownBy(() -> backend().read(o, 0, java.nio.ByteBuffer.allocate(10)))
         .isInstanceOf(dev.modelcache.core.ObjectChangedException.class);
   }
+
+  @Test
+  void aSourceThatIsItselfALinkIsListedThroughIt() throws Exception {
+    URI source = createSource(Map.of("a.bin", bytes(7), "d/b.bin", bytes(9)));
+    Path alias = Files.createSymbolicLink(tmp.resolve("alias-" + UUID.randomUUID()), Path.of(source));
+    assertThat(backend().list(alias.toUri())).extracting(RemoteObject::relativePath).containsExactly("a.bin", "d/b.bin");
+  }
 }

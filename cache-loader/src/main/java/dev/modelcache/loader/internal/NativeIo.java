@@ -169,6 +169,7 @@ public final class NativeIo {
     private record Bindings(MethodHandle madvise, MethodHandle open, MethodHandle close, MethodHandle fadvise,
             MethodHandle mincore, StructLayout stateLayout, VarHandle errno, long pageSize) {
 
+        @SuppressWarnings("restricted") // guarded: only called when native access is enabled
         static Bindings load() {
             if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
                 return null;

@@ -1,0 +1,82 @@
+package dev.modelcache.cli;
+
+import dev.modelcache.core.ModelCache;
+import dev.modelcache.core.ModelSource;
+import dev.modelcache.core.spi.BackendOptions;
+import java.net.URI;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** How {@code prefetch} and {@code await} download: transfer settings and the store's endpoint. */
+final class DownloadOptions {
+
+  @Option(
+      names = "--concurrency",
+      paramLabel = "N",
+      description = "Byte ranges transferred at once, across all files (default: " + ModelCache.DEFAULT_CONCURRENCY + ").")
+  Integer concurrency;
+
+  @Option(
+      names = "--part-size",
+      paramLabel = "SIZE",
+      description = "Bytes per ranged request and per checksummed block, e.g. 8MiB (default: 8MiB). Memory used is concurrency x part size.")
+  ByteSize partSize;
+
+  @Option(
+      names = "--endpoint",
+      paramLabel = "URL",
+      description = "S3-compatible endpoint (MinIO, Ceph, S3Proxy), addressed path-style; default: AWS, or $AWS_ENDPOINT_URL.")
+  String endpoint;
+
+  @Option(names = "--region", paramLabel = "REGION", description = "S3 region (default: the SDK's usual lookup: $AWS_REGION, profile, instance metadata).")
+  String region;
+
+  /**
+   * Applies these options to a cache builder for downloads of {@code source}.
+   *
+   * @throws UsageException if an option does not fit the source or is out of range
+   */
+  void applyTo(ModelCache.Builder builder, ModelSource source) throws UsageException {
+    // The cache's builder knows the valid ranges; its message says which, the prefix says which option.
+    if (concurrency != null) {
+      try {
+        builder.concurrency(concurrency);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--concurrency " + concurrency + ": " + e.getMessage());
+      }
+    }
+    if (partSize != null) {
+      try {
+        builder.partSizeBytes((int) Math.min(Integer.MAX_VALUE, partSize.bytes()));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--part-size " + partSize + ": " + e.getMessage());
+      }
+    }
+    if (endpoint == null && region == null) {
+      return;
+    }
+    if (!"s3".equals(source.scheme())) {
+      throw new UsageException(
+          (endpoint != null ? "--endpoint" : "--region") + " applies to s3:// sources, not " + source.scheme() + ":");
+    }
+    BackendOptions options = BackendOptions.NONE;
+    if (endpoint != null) {
+      URI uri;
+      try {
+        uri = URI.create(endpoint);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--endpoint '" + endpoint + "' is not a URL");
+      }
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+        throw new UsageException("--endpoint '" + endpoint + "' is not an http:// or https:// URL");
+      }
+      // S3-compatible stores rarely have per-bucket DNS names: address them by path.
+      options = options.with("endpoint", endpoint).with("pathStyle", "true");
+    }
+    if (region != null) {
+      options = options.with("region", region);
+    }
+    builder.backendOptions("s3", options);
+  }
+}

@@ -1,0 +1,70 @@
+package dev.modelcache.cli;
+
+import dev.modelcache.core.CacheEntry;
+import dev.modelcache.core.DownloadListener;
+import dev.modelcache.core.DownloadSummary;
+import dev.modelcache.core.ModelSource;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Shows a download's progress, and remembers what it fetched. The display starts only when a
+ * download does: a cache hit prints nothing.
+ */
+final class DownloadProgress implements DownloadListener, AutoCloseable {
+
+  private final ModelcacheCommand app;
+  private final String label;
+  private final AtomicReference<Progress> progress = new AtomicReference<>();
+  private final AtomicReference<DownloadSummary> summary = new AtomicReference<>();
+
+  DownloadProgress(ModelcacheCommand app, String label) {
+    this.app = app;
+    this.label = label;
+  }
+
+  @Override
+  public void started(ModelSource source, long bytesTotal) {
+    Progress p = app.progress(label, bytesTotal);
+    if (!progress.compareAndSet(null, p)) {
+      p.close();
+    }
+  }
+
+  @Override
+  public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+    Progress p = progress.get();
+    if (p != null) {
+      p.total(bytesTotal);
+      p.done(bytesDone);
+    }
+  }
+
+  @Override
+  public void completed(CacheEntry entry, DownloadSummary done) {
+    summary.set(done);
+    Progress p = progress.get();
+    if (p != null) {
+      p.done(done.bytesTotal());
+    }
+  }
+
+  /** Bytes this process read from the source: 0 on a cache hit or when another process downloaded. */
+  long downloadedBytes() {
+    DownloadSummary s = summary.get();
+    return s == null ? 0 : s.bytesFetched();
+  }
+
+  /** Bytes taken over from an interrupted download. */
+  long resumedBytes() {
+    DownloadSummary s = summary.get();
+    return s == null ? 0 : s.bytesResumed();
+  }
+
+  @Override
+  public void close() {
+    Progress p = progress.get();
+    if (p != null) {
+      p.close();
+    }
+  }
+}

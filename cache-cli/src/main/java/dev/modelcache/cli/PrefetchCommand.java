@@ -1,0 +1,116 @@
+package dev.modelcache.cli;
+
+import dev.modelcache.core.CacheEntry;
+import dev.modelcache.core.EnsureOptions;
+import dev.modelcache.core.ModelCache;
+import dev.modelcache.core.ModelSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code modelcache prefetch SOURCE}: make sure a model is in the cache and print its directory. */
+@Command(
+    name = "prefetch",
+    description = {
+      "Ensure a model is in the cache (download it once per node) and print its directory.",
+      "Processes prefetching the same model at once download it once; the others wait."
+    })
+final class PrefetchCommand implements Callable<Integer> {
+
+  @ParentCommand ModelcacheCommand app;
+
+  @Mixin SourceArgument source;
+
+  @Mixin DownloadOptions download;
+
+  @Mixin EntryOptions entryOptions;
+
+  @Option(names = "--verify", description = "If the model is cached, re-read its files against the manifest first; a damaged copy is downloaded again.")
+  boolean verify;
+
+  @Override
+  public Integer call() throws IOException, UsageException {
+    ModelSource model = source.model();
+    long start = System.nanoTime();
+    CacheEntry entry;
+    long downloaded;
+    try (ModelCache cache = app.openCache(true, download, model);
+        DownloadProgress listener = new DownloadProgress(app, "prefetch")) {
+      entry = cache.ensure(model, EnsureOptions.DEFAULTS.withPin(entryOptions.pin).withVerify(verify), listener);
+      downloaded = listener.downloadedBytes();
+    }
+    report(app, entry, downloaded, System.nanoTime() - start, entryOptions.link(entry));
+    return ExitCode.OK.status();
+  }
+
+  /** Prints the result of {@code prefetch} and {@code await}: the directory, or its JSON. */
+  static void report(ModelcacheCommand app, CacheEntry entry, long downloadedBytes, long nanos, Path link) {
+    double seconds = nanos / 1e9;
+    ModelSource model = entry.source();
+    String what;
+    if (downloadedBytes == 0) {
+      what = "already cached (" + ByteSize.format(entry.sizeBytes()) + ")";
+    } else if (downloadedBytes < entry.sizeBytes()) {
+      what = "downloaded " + ByteSize.format(downloadedBytes) + " of " + ByteSize.format(entry.sizeBytes())
+          + " (the rest resumed from an interrupted download)";
+    } else {
+      what = "downloaded " + ByteSize.format(downloadedBytes);
+    }
+    app.note(String.format(Locale.ROOT, "%s: %s in %.2f s%s", model, what, seconds, link == null ? "" : ", linked at " + link));
+    app.result(
+        Json.object()
+            .put("source", model.uri().toString())
+            .put("revision", model.revision())
+            .put("path", entry.directory().toString())
+            .put("bytes", entry.sizeBytes())
+            .put("seconds", seconds)
+            .put("downloadedBytes", downloadedBytes)
+            .put("pinned", entry.pinned())
+            .put("link", link == null ? null : link.toString()),
+        entry.directory().toString());
+  }
+
+  /** What to do with the entry once it is there: {@code --pin} and {@code --link}. */
+  static final class EntryOptions {
+
+    @Option(names = "--pin", description = "Pin the entry: eviction never removes it.")
+    boolean pin;
+
+    @Option(
+        names = "--link",
+        paramLabel = "PATH",
+        description = "Also point a symbolic link at the entry's directory (replaced atomically), so a runtime can use a fixed path.")
+    Path link;
+
+    /**
+     * Points {@code --link} at the entry, if given.
+     *
+     * @return the link, or null
+     */
+    Path link(CacheEntry entry) throws IOException, UsageException {
+      if (link == null) {
+        return null;
+      }
+      Path absolute = link.toAbsolutePath();
+      if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(absolute)) {
+        // Only a link is replaced: anything else there is someone's data.
+        throw new UsageException("--link " + absolute + ": something other than a symbolic link is there; not replacing it");
+      }
+      Files.createDirectories(absolute.getParent());
+      // A new link beside the old one, renamed over it: a reader sees the old or the new entry, never none.
+      Path fresh = absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+      Files.deleteIfExists(fresh);
+      Files.createSymbolicLink(fresh, entry.directory());
+      Files.move(fresh, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return absolute;
+    }
+  }
+}
