@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,13 @@ import java.util.zip.CRC32C;
  * <p>Crash safety rests on ordering: a range's bytes are written before its journal record; the
  * manifest is written after every file is verified and fsynced; the rename comes last. Whatever
  * point a crash hits, {@code entries/} holds only complete entries.
+ *
+ * <p>Ranges are queued file by file in listing order, so files complete one after another. As
+ * soon as a file's last block is written its tail work (read back, CRC32C of every block and the
+ * source checksum, then fsync) runs on this download's single tail thread while later files are
+ * still fetched; only the last file's tail, the manifest, the directory fsyncs and the rename are
+ * left after the last byte arrives. The commit waits for every file's tail to succeed, and a tail
+ * failure stops the fetch and fails the download like any other integrity or write failure.
  */
 final class DownloadJob {
 
@@ -72,6 +80,12 @@ final class DownloadJob {
   private final AtomicReference<IOException> failure = new AtomicReference<>();
   private final AtomicLong lastProgressNanos = new AtomicLong();
   private long startNanos;
+  /** Runs verify + fsync of completed files, one at a time, beside the fetch. */
+  private java.util.concurrent.ExecutorService tailPool;
+  private java.util.concurrent.atomic.AtomicIntegerArray tailStarted;
+  private Future<?>[] tails;
+  private final AtomicLong tailVerifyNanos = new AtomicLong();
+  private final AtomicLong tailSyncNanos = new AtomicLong();
 
   DownloadJob(ModelCache cache, ModelSource source, ListenerFanout fanout) {
     this.cache = cache;
@@ -120,6 +134,13 @@ final class DownloadJob {
       crcs = new int[n][];
       done = new BitSet[n];
       blocksLeft = new AtomicInteger[n];
+      tailStarted = new java.util.concurrent.atomic.AtomicIntegerArray(n);
+      tails = new Future<?>[n];
+      tailPool = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "modelcache-verify-" + name);
+        t.setDaemon(true);
+        return t;
+      });
       for (int i = 0; i < n; i++) {
         int blocks = blockCounts[i];
         crcs[i] = new int[blocks];
@@ -149,6 +170,7 @@ final class DownloadJob {
       for (int i = 0; i < n; i++) {
         if (blocksLeft[i].get() == 0) {
           fanout.fileCompleted(objects.get(i).relativePath(), objects.get(i).sizeBytes());
+          startTail(i);
         }
       }
       journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
@@ -157,14 +179,15 @@ final class DownloadJob {
       long t3 = System.nanoTime();
       journal.close();
       journal = null;
-      verifyWritten();
+      awaitTails();
       long t4 = System.nanoTime();
       CacheEntry entry = commit();
       long t5 = System.nanoTime();
       LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
-          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify %d ms, fsync+commit %d ms",
+          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify+fsync left after fetch %d ms,"
+              + " commit %d ms; per-file verify %d ms and fsync %d ms in all, overlapped with the fetch",
           source, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
-          (t5 - t4) / 1_000_000));
+          (t5 - t4) / 1_000_000, tailVerifyNanos.get() / 1_000_000, tailSyncNanos.get() / 1_000_000));
       return entry;
     } catch (IOException | RuntimeException | Error e) {
       discard = !(e instanceof InterruptedIOException)
@@ -176,6 +199,7 @@ final class DownloadJob {
       if (journal != null) {
         closeQuietly(journal);
       }
+      stopTails();
       if (dir != null && Files.exists(dir)) {
         cleanUp(discard);
       }
@@ -498,6 +522,7 @@ final class DownloadJob {
     long now = bytesDone.addAndGet(len);
     if (blocksLeft[fi].decrementAndGet() == 0) {
       fanout.fileCompleted(objects.get(fi).relativePath(), objects.get(fi).sizeBytes());
+      startTail(fi);
     }
     long t = System.nanoTime();
     long last = lastProgressNanos.get();
@@ -507,63 +532,98 @@ final class DownloadJob {
   }
 
   /**
-   * Reads every file back and compares each block's CRC32C with the one computed from the bytes
-   * received, and each file with the source's checksum where it gave one. Blocks of files without
-   * a source checksum are checked in parallel; a source checksum needs one sequential pass.
+   * Queues file {@code fi}'s tail work once all its blocks are written (or were kept on resume).
+   * Idempotent: a file's tail is queued at most once.
    */
-  private void verifyWritten() throws IOException {
-    List<Future<?>> futures = new ArrayList<>();
-    for (int fi = 0; fi < objects.size(); fi++) {
-      int f = fi;
-      RemoteObject o = objects.get(f);
-      long onDisk = Files.size(target(f));
-      if (onDisk != o.sizeBytes()) {
-        throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
-            o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
-      }
-      if (o.checksum() != null) {
-        futures.add(submit(() -> {
-          if (failure.get() == null) {
-            ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[f]);
-            ByteBuffer buf = takeBuffer();
-            try (FileChannel ch = channel(f, StandardOpenOption.READ)) {
-              throwIfMismatch(FileVerifier.check(ch, mf, blockBytes, buf));
-            } finally {
-              cache.buffers().give(buf);
-            }
+  private void startTail(int fi) {
+    if (!tailStarted.compareAndSet(fi, 0, 1)) {
+      return;
+    }
+    try {
+      tails[fi] = tailPool.submit(() -> {
+        if (failure.get() == null) {
+          try {
+            verifyAndSync(fi);
+          } catch (IOException | RuntimeException e) {
+            // Stop the fetch of the other files at once: the download cannot commit.
+            failure.compareAndSet(null, e instanceof IOException io ? io
+                : new IOException("download of " + source + " failed unexpectedly", e));
+            throw e;
           }
-          return null;
-        }));
-        continue;
-      }
-      for (int bi = 0; bi < crcs[f].length; bi++) {
-        int b = bi;
-        futures.add(submit(() -> {
-          if (failure.get() == null) {
-            ByteBuffer buf = takeBuffer();
-            try {
-              long len = blockLength(f, b);
-              buf.limit((int) len);
-              try (FileChannel ch = channel(f, StandardOpenOption.READ)) {
-                readFully(ch, buf, (long) b * blockBytes, target(f));
-              }
-              buf.flip();
-              CRC32C crc = new CRC32C();
-              crc.update(buf);
-              if ((int) crc.getValue() != crcs[f][b]) {
-                throwIfMismatch(new VerificationResult.Mismatch(o.relativePath(), (long) b * blockBytes,
-                    String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", b,
-                        (int) crc.getValue(), crcs[f][b])));
-              }
-            } finally {
-              cache.buffers().give(buf);
-            }
-          }
-          return null;
-        }));
+        }
+        return null;
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped"));
+    }
+  }
+
+  /**
+   * Reads file {@code fi} back in one sequential pass, comparing each block's CRC32C with the one
+   * computed from the bytes received and the whole file with the source's checksum where it gave
+   * one, then fsyncs it. The read buffer comes from the cache's pool, so it counts in the
+   * transfer-memory bound.
+   */
+  private void verifyAndSync(int fi) throws IOException {
+    RemoteObject o = objects.get(fi);
+    long t0 = System.nanoTime();
+    long onDisk = Files.size(target(fi));
+    if (onDisk != o.sizeBytes()) {
+      throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
+          o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
+    }
+    ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]);
+    ByteBuffer buf = takeBuffer();
+    try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
+      throwIfMismatch(FileVerifier.check(ch, mf, blockBytes, buf));
+    } finally {
+      cache.buffers().give(buf);
+    }
+    long t1 = System.nanoTime();
+    tailVerifyNanos.addAndGet(t1 - t0);
+    try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
+      ch.force(true); // fsync is per file, so it also flushes what other descriptors wrote
+    } catch (IOException e) {
+      throw localWriteFailure("flushing " + target(fi) + " to disk", e);
+    }
+    tailSyncNanos.addAndGet(System.nanoTime() - t1);
+  }
+
+  /** Waits for every file's tail; throws the download's first failure. */
+  private void awaitTails() throws IOException {
+    List<Future<?>> futures = new ArrayList<>(tails.length);
+    for (int i = 0; i < tails.length; i++) {
+      if (tails[i] == null) {
+        if (failure.get() == null) {
+          throw new IllegalStateException("file " + i + " of " + source + " was never completed");
+        }
+      } else {
+        futures.add(tails[i]);
       }
     }
     awaitAll(futures);
+  }
+
+  /** Stops the tail thread and waits for it, so nothing reads the staging files after this returns. */
+  private void stopTails() {
+    if (tailPool == null) {
+      return;
+    }
+    tailPool.shutdownNow();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (tailPool.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+        LOG.log(Level.WARNING, "verification of " + source + " is slow to stop");
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void throwIfMismatch(VerificationResult.Mismatch m) throws IntegrityException {
@@ -579,9 +639,7 @@ final class DownloadJob {
     Manifest manifest;
     try {
       for (int i = 0; i < objects.size(); i++) {
-        try (FileChannel ch = channel(i, StandardOpenOption.WRITE)) {
-          ch.force(true); // fsync is per file, so it also flushes what other descriptors wrote
-        }
+        // Every file was verified and fsynced by its tail (awaitTails) before we got here.
         RemoteObject o = objects.get(i);
         files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
             o.checksum(), crcs[i]));
