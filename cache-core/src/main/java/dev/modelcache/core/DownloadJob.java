@@ -6,6 +6,7 @@ import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.foreign.Arena;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -46,7 +47,7 @@ import java.util.zip.CRC32C;
  *
  * <p>Ranges are queued file by file in listing order, so files complete one after another. As
  * soon as a file's last block is written its tail work (read back, CRC32C of every block and the
- * source checksum, then fsync) runs on this download's single tail thread while later files are
+ * source checksum, and fsync) runs on this download's two tail threads while later files are
  * still fetched; only the last file's tail, the manifest, the directory fsyncs and the rename are
  * left after the last byte arrives. The commit waits for every file's tail to succeed, and a tail
  * failure stops the fetch and fails the download like any other integrity or write failure.
@@ -56,6 +57,11 @@ final class DownloadJob {
   private static final System.Logger LOG = System.getLogger(DownloadJob.class.getName());
   private static final String MANIFEST_RESERVE = "manifest.reserve";
   private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /**
+   * Threads that verify and fsync completed files beside the fetch: one can read back and
+   * checksum while the other waits for the disk in fsync.
+   */
+  private static final int TAIL_THREADS = 2;
 
   private final ModelCache cache;
   private final CacheLayout layout;
@@ -80,10 +86,10 @@ final class DownloadJob {
   private final AtomicReference<IOException> failure = new AtomicReference<>();
   private final AtomicLong lastProgressNanos = new AtomicLong();
   private long startNanos;
-  /** Runs verify + fsync of completed files, one at a time, beside the fetch. */
+  /** Runs verify + fsync of completed files beside the fetch. */
   private java.util.concurrent.ExecutorService tailPool;
   private java.util.concurrent.atomic.AtomicIntegerArray tailStarted;
-  private Future<?>[] tails;
+  private final java.util.Queue<Future<?>> tails = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final AtomicLong tailVerifyNanos = new AtomicLong();
   private final AtomicLong tailSyncNanos = new AtomicLong();
 
@@ -135,8 +141,7 @@ final class DownloadJob {
       done = new BitSet[n];
       blocksLeft = new AtomicInteger[n];
       tailStarted = new java.util.concurrent.atomic.AtomicIntegerArray(n);
-      tails = new Future<?>[n];
-      tailPool = Executors.newSingleThreadExecutor(r -> {
+      tailPool = Executors.newFixedThreadPool(TAIL_THREADS, r -> {
         Thread t = new Thread(r, "modelcache-verify-" + name);
         t.setDaemon(true);
         return t;
@@ -532,18 +537,36 @@ final class DownloadJob {
   }
 
   /**
-   * Queues file {@code fi}'s tail work once all its blocks are written (or were kept on resume).
-   * Idempotent: a file's tail is queued at most once.
+   * Queues file {@code fi}'s tail work once all its blocks are written (or were kept on resume):
+   * its fsync, and its read-back verification: one sequential pass when the source gave a
+   * whole-file checksum, else one task per block. Verification and fsync of a file may run in
+   * either order or at once; the commit needs both. Idempotent: a file's tail is queued once.
    */
   private void startTail(int fi) {
     if (!tailStarted.compareAndSet(fi, 0, 1)) {
       return;
     }
+    tailTask(() -> syncFile(fi));
+    if (objects.get(fi).checksum() != null || crcs[fi].length == 0) {
+      tailTask(() -> verifyFile(fi));
+    } else {
+      for (int bi = 0; bi < crcs[fi].length; bi++) {
+        int b = bi;
+        tailTask(() -> verifyBlock(fi, b));
+      }
+    }
+  }
+
+  private interface TailStep {
+    void run() throws IOException;
+  }
+
+  private void tailTask(TailStep step) {
     try {
-      tails[fi] = tailPool.submit(() -> {
+      tails.add(tailPool.submit(() -> {
         if (failure.get() == null) {
           try {
-            verifyAndSync(fi);
+            step.run();
           } catch (IOException | RuntimeException e) {
             // Stop the fetch of the other files at once: the download cannot commit.
             failure.compareAndSet(null, e instanceof IOException io ? io
@@ -552,7 +575,7 @@ final class DownloadJob {
           }
         }
         return null;
-      });
+      }));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped"));
     }
@@ -560,18 +583,13 @@ final class DownloadJob {
 
   /**
    * Reads file {@code fi} back in one sequential pass, comparing each block's CRC32C with the one
-   * computed from the bytes received and the whole file with the source's checksum where it gave
-   * one, then fsyncs it. The read buffer comes from the cache's pool, so it counts in the
-   * transfer-memory bound.
+   * computed from the bytes received and the whole file with the source's checksum. The read
+   * buffer comes from the cache's pool, so it counts in the transfer-memory bound.
    */
-  private void verifyAndSync(int fi) throws IOException {
+  private void verifyFile(int fi) throws IOException {
     RemoteObject o = objects.get(fi);
     long t0 = System.nanoTime();
-    long onDisk = Files.size(target(fi));
-    if (onDisk != o.sizeBytes()) {
-      throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
-          o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
-    }
+    checkLength(fi);
     ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]);
     ByteBuffer buf = takeBuffer();
     try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
@@ -579,32 +597,74 @@ final class DownloadJob {
     } finally {
       cache.buffers().give(buf);
     }
-    long t1 = System.nanoTime();
-    tailVerifyNanos.addAndGet(t1 - t0);
+    tailVerifyNanos.addAndGet(System.nanoTime() - t0);
+  }
+
+  /**
+   * Reads block {@code bi} of file {@code fi} back and compares its CRC32C with the one received.
+   * The block is mapped, not copied: the checksum reads the page cache in place, and the mapping,
+   * one block per tail thread, is released before this returns, so it takes no transfer buffer.
+   */
+  private void verifyBlock(int fi, int bi) throws IOException {
+    long t0 = System.nanoTime();
+    if (bi == 0) {
+      checkLength(fi);
+    }
+    long offset = (long) bi * blockBytes;
+    long len = blockLength(fi, bi);
+    int value;
+    try (FileChannel ch = channel(fi, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+      long size = ch.size();
+      if (size < offset + len) {
+        throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
+            target(fi), size, bi), objects.get(fi).relativePath(), size);
+      }
+      CRC32C crc = new CRC32C();
+      crc.update(ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer());
+      value = (int) crc.getValue();
+    }
+    if (value != crcs[fi][bi]) {
+      throwIfMismatch(new VerificationResult.Mismatch(objects.get(fi).relativePath(), offset,
+          String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", bi, value,
+              crcs[fi][bi])));
+    }
+    tailVerifyNanos.addAndGet(System.nanoTime() - t0);
+  }
+
+  private void checkLength(int fi) throws IOException {
+    RemoteObject o = objects.get(fi);
+    long onDisk = Files.size(target(fi));
+    if (onDisk != o.sizeBytes()) {
+      throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
+          o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
+    }
+  }
+
+  private void syncFile(int fi) throws IOException {
+    long t0 = System.nanoTime();
     try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
       ch.force(true); // fsync is per file, so it also flushes what other descriptors wrote
+    } catch (java.nio.channels.ClosedChannelException e) {
+      InterruptedIOException stopped = new InterruptedIOException("download of " + source + " stopped");
+      stopped.initCause(e);
+      throw stopped;
     } catch (IOException e) {
       throw localWriteFailure("flushing " + target(fi) + " to disk", e);
     }
-    tailSyncNanos.addAndGet(System.nanoTime() - t1);
+    tailSyncNanos.addAndGet(System.nanoTime() - t0);
   }
 
-  /** Waits for every file's tail; throws the download's first failure. */
+  /** Waits for every file's tail work; throws the download's first failure. */
   private void awaitTails() throws IOException {
-    List<Future<?>> futures = new ArrayList<>(tails.length);
-    for (int i = 0; i < tails.length; i++) {
-      if (tails[i] == null) {
-        if (failure.get() == null) {
-          throw new IllegalStateException("file " + i + " of " + source + " was never completed");
-        }
-      } else {
-        futures.add(tails[i]);
+    for (int i = 0; i < objects.size(); i++) {
+      if (tailStarted.get(i) == 0 && failure.get() == null) {
+        throw new IllegalStateException("file " + i + " of " + source + " was never completed");
       }
     }
-    awaitAll(futures);
+    awaitAll(new ArrayList<>(tails));
   }
 
-  /** Stops the tail thread and waits for it, so nothing reads the staging files after this returns. */
+  /** Stops the tail threads and waits for them, so nothing reads the staging files after this returns. */
   private void stopTails() {
     if (tailPool == null) {
       return;
