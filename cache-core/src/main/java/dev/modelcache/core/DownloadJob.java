@@ -583,19 +583,16 @@ final class DownloadJob {
 
   /**
    * Reads file {@code fi} back in one sequential pass, comparing each block's CRC32C with the one
-   * computed from the bytes received and the whole file with the source's checksum. The read
-   * buffer comes from the cache's pool, so it counts in the transfer-memory bound.
+   * computed from the bytes received and the whole file with the source's checksum. Blocks are
+   * mapped one at a time and checksummed in place, so this takes no transfer buffer.
    */
   private void verifyFile(int fi) throws IOException {
     RemoteObject o = objects.get(fi);
     long t0 = System.nanoTime();
     checkLength(fi);
     ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]);
-    ByteBuffer buf = takeBuffer();
     try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
-      throwIfMismatch(FileVerifier.check(ch, mf, blockBytes, buf));
-    } finally {
-      cache.buffers().give(buf);
+      throwIfMismatch(FileVerifier.checkMapped(ch, mf, blockBytes));
     }
     tailVerifyNanos.addAndGet(System.nanoTime() - t0);
   }

@@ -124,6 +124,36 @@ class TailOverlapTest {
     }
   }
 
+  @Test
+  void aBlockDamagedInAFileWithASourceChecksumIsDetectedAtItsOffset() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 24, FILE, FILE, FILE);
+    String md5 = java.util.HexFormat.of().formatHex(
+        java.security.MessageDigest.getInstance("MD5").digest(m.files.get("shard-1.bin")));
+    TestBackend backend = new TestBackend();
+    backend.listing = list -> list.stream().map(o -> o.relativePath().equals("shard-1.bin")
+        ? new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(), o.sizeBytes(), o.etag(), null,
+            new dev.modelcache.core.spi.SourceChecksum("MD5", md5))
+        : o).toList();
+    try (ModelCache cache = open(backend)) {
+      backend.hook = (o, off, attempt) -> {
+        if (o.relativePath().equals("shard-1.bin") && off == FILE - BLOCK) {
+          damage(cache, "shard-1.bin", 2L * BLOCK + 7);
+        }
+      };
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
+          .isInstanceOfSatisfying(IntegrityException.class, e -> {
+            assertThat(e.path()).isEqualTo("shard-1.bin");
+            assertThat(e.offsetBytes()).isEqualTo(2L * BLOCK);
+          });
+      assertNothingLeft(cache);
+
+      backend.hook = (o, off, attempt) -> {};
+      CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      assertThat(m.matches(e.directory())).isTrue();
+      assertThat(e.manifest().file("shard-1.bin").orElseThrow().checksum().hex()).isEqualTo(md5);
+    }
+  }
+
   private static void sleep(long millis) throws IOException {
     try {
       Thread.sleep(millis);
