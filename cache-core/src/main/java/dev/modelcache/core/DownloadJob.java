@@ -661,12 +661,27 @@ final class DownloadJob {
     awaitAll(new ArrayList<>(tails));
   }
 
+  /**
+   * Drops tail work not yet started, cancelling its futures so that nobody waits on them, and
+   * interrupts what runs: the download is stopping, and the tail threads are not the cache's.
+   */
+  private void cancelQueuedTails() {
+    if (tailPool == null) {
+      return;
+    }
+    for (Runnable queued : tailPool.shutdownNow()) {
+      if (queued instanceof Future<?> f) {
+        f.cancel(false);
+      }
+    }
+  }
+
   /** Stops the tail threads and waits for them, so nothing reads the staging files after this returns. */
   private void stopTails() {
     if (tailPool == null) {
       return;
     }
-    tailPool.shutdownNow();
+    cancelQueuedTails();
     boolean interrupted = false;
     while (true) {
       try {
@@ -753,6 +768,7 @@ final class DownloadJob {
       if (Thread.currentThread().isInterrupted() && !interrupted) {
         interrupted = true;
         failure.compareAndSet(null, new InterruptedIOException("download of " + source + " was interrupted"));
+        cancelQueuedTails();
       }
       try {
         Uninterruptibles.getUninterruptibly(f);
