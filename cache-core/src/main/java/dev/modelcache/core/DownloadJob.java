@@ -593,6 +593,8 @@ final class DownloadJob {
     ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]);
     try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
       throwIfMismatch(FileVerifier.checkMapped(ch, mf, blockBytes));
+    } catch (InternalError e) {
+      throw shrankWhileMapped(fi, 0, e);
     }
     tailVerifyNanos.addAndGet(System.nanoTime() - t0);
   }
@@ -619,6 +621,8 @@ final class DownloadJob {
       CRC32C crc = new CRC32C();
       crc.update(ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer());
       value = (int) crc.getValue();
+    } catch (InternalError e) {
+      throw shrankWhileMapped(fi, offset, e);
     }
     if (value != crcs[fi][bi]) {
       throwIfMismatch(new VerificationResult.Mismatch(objects.get(fi).relativePath(), offset,
@@ -626,6 +630,18 @@ final class DownloadJob {
               crcs[fi][bi])));
     }
     tailVerifyNanos.addAndGet(System.nanoTime() - t0);
+  }
+
+  /**
+   * A mapped read past the end of a file that something else truncated faults, which the JDK
+   * reports as an InternalError: it is this download's integrity failure, not the JVM's.
+   */
+  private IntegrityException shrankWhileMapped(int fi, long offset, InternalError cause) throws IOException {
+    IntegrityException e = new IntegrityException(String.format(Locale.ROOT,
+        "staging file %s could not be read back from offset %d (truncated by another process?): %s",
+        target(fi), offset, cause.getMessage()), objects.get(fi).relativePath(), offset);
+    e.initCause(cause);
+    return e;
   }
 
   private void checkLength(int fi) throws IOException {
