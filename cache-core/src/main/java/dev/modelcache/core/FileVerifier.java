@@ -2,6 +2,7 @@ package dev.modelcache.core;
 
 import dev.modelcache.core.spi.SourceChecksum;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
@@ -57,6 +58,44 @@ final class FileVerifier {
             (int) crc.getValue(), mf.blockCrc32c(block)));
       }
     }
+    return wholeFileMismatch(mf, whole);
+  }
+
+  /**
+   * Like {@link #check}, but maps one block at a time and checksums the page cache in place
+   * instead of copying into a buffer; each mapping is released before the next block. For files
+   * just written, whose pages are still cached; the file must not shrink meanwhile.
+   */
+  static VerificationResult.Mismatch checkMapped(FileChannel ch, ManifestFile mf, long blockBytes) throws IOException {
+    long size = ch.size();
+    if (size != mf.sizeBytes()) {
+      return new VerificationResult.Mismatch(mf.path(), Math.min(size, mf.sizeBytes()),
+          String.format(Locale.ROOT, "length is %d bytes, expected %d", size, mf.sizeBytes()));
+    }
+    WholeFile whole = mf.checksum() == null ? null : new WholeFile(mf.checksum());
+    boolean checkBlocks = mf.blockCount() > 0;
+    long pos = 0;
+    for (int block = 0; pos < size; block++) {
+      long len = Math.min(blockBytes, size - pos);
+      CRC32C crc = new CRC32C();
+      try (Arena arena = Arena.ofConfined()) {
+        ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, len, arena).asByteBuffer();
+        if (whole != null) {
+          whole.update(mapped.duplicate());
+        }
+        crc.update(mapped);
+      }
+      if (checkBlocks && (int) crc.getValue() != mf.blockCrc32c(block)) {
+        return new VerificationResult.Mismatch(mf.path(), pos, String.format(Locale.ROOT,
+            "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x", block, pos, pos + len - 1,
+            (int) crc.getValue(), mf.blockCrc32c(block)));
+      }
+      pos += len;
+    }
+    return wholeFileMismatch(mf, whole);
+  }
+
+  private static VerificationResult.Mismatch wholeFileMismatch(ManifestFile mf, WholeFile whole) {
     if (whole != null) {
       String actual = whole.hex();
       if (!actual.equals(mf.checksum().hex())) {
