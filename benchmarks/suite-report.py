@@ -324,8 +324,9 @@ SCEN = [("file", "From a `file:` source",
          "S3Proxy 4.1.0 standalone (filesystem store, `-Xmx512m`, on the same 2 cores) on 127.0.0.1; "
          "the store's files are warm in its page cache before every run, so the server's disk is "
          "not what is measured. Ours: `ModelCache.ensure` with the s3 backend, then load. Peers: "
-         "`aws s3 sync` (Debian awscli), `S3TransferManager.downloadDirectory` on the CRT and on "
-         "the Java client, each followed by the same load."),
+         "`aws s3 sync` (Debian awscli) and `S3TransferManager.downloadDirectory` (the CRT client "
+         "by default; `--s3-peers` adds the Java client), each followed by the same load. The S3 "
+         "section below compares the download alone with more peers."),
         ("shaped", "From S3 behind a 1 gbit link, 20 ms per GET",
          "The same server in a network namespace behind a veth pair shaped with `tbf rate 1gbit "
          "burst 256kb latency 20ms`, plus S3Proxy's 20 ms latency on every GET. The link's rate "
@@ -403,10 +404,9 @@ PANELS = [
         ("loader mmap", series_jmh("MMAP", "cold"), "#1f77b4", None),
         ("loader buffered", series_jmh("BUFFERED", "cold"), "#2ca02c", None),
         ("Chronicle", series_jmh("CHRONICLE", "cold"), "#9467bd", "2 2")]),
-    ("Local disk, warm", [
+    ("Local disk, warm (mmap: zero-copy, not drawn)", [
         ("fio buffered", series_fio("buffered-warm"), "#777777", "4 3"),
         ("loader O_DIRECT", series_jmh("DIRECT", "warm"), "#d62728", None),
-        ("loader mmap", series_jmh("MMAP", "warm"), "#1f77b4", None),
         ("loader buffered", series_jmh("BUFFERED", "warm"), "#2ca02c", None),
         ("Chronicle", series_jmh("CHRONICLE", "warm"), "#9467bd", "2 2")]),
     ("Network storage: download + load", [
