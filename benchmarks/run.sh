@@ -4,7 +4,7 @@
 #
 #   benchmarks/run.sh [--quick] [--all] [--sizes "1 2 4 8"] [--rounds N] [--skip PART,...] [--deadline HH:MM] ...
 #
-# The defaults fit a quiet 2-core machine in about 25 minutes (1, 2, 4 and 8 GiB models).
+# The defaults fit a quiet 2-core machine in about 16 minutes (1, 2, 4 and 8 GiB models).
 #
 #   --quick      small models (0.25, 0.5, 1 GiB), fewer iterations: a smoke run of every part
 #   --all        also run benchmarks/loader-bench.sh and benchmarks/s3-bench.sh (their own sections)
