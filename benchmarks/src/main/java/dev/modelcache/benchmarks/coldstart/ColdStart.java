@@ -1,5 +1,6 @@
 package dev.modelcache.benchmarks.coldstart;
 
+import dev.modelcache.benchmarks.Measurements;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.DownloadListener;
 import dev.modelcache.core.Lease;
@@ -86,7 +87,7 @@ public final class ColdStart {
     };
     return String.format(Locale.ROOT, "COLDSTART mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d",
         mode, r.bytes, r.fetchSeconds, r.loadSeconds, r.fetchSeconds + r.loadSeconds,
-        Residency.procStatusBytes("VmHWM"));
+        Measurements.procStatusBytes("VmHWM"));
   }
 
   record Settings(Optional<URI> endpoint, ReadStrategy strategy, int concurrency, int partBytes) {

@@ -1,11 +1,10 @@
 package dev.modelcache.benchmarks.coldstart;
 
+import dev.modelcache.benchmarks.Measurements;
 import dev.modelcache.loader.PageCache;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -104,32 +103,9 @@ public final class Residency {
     return total == 0 ? 0 : resident / (double) total;
   }
 
-  /** A field of /proc/self/status in bytes (VmHWM, VmRSS, RssAnon, RssFile), or -1. */
-  static long procStatusBytes(String field) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith(field + ":")) {
-          String[] parts = line.substring(field.length() + 1).trim().split("\\s+");
-          return Long.parseLong(parts[0]) * 1024;
-        }
-      }
-    } catch (IOException e) {
-      return -1;
-    }
-    return -1;
-  }
 
   /** Appends {@code key,context,value} to the file named by {@code -Dsuite.side}, if set. */
   static void record(String key, String context, String value) {
-    String side = System.getProperty("suite.side");
-    if (side == null) {
-      return;
-    }
-    try {
-      Files.writeString(Path.of(side), key + "," + context + "," + value + "\n",
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    Measurements.record("suite.side", key, context, value);
   }
 }

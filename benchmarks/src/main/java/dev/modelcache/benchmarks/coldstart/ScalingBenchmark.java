@@ -1,5 +1,6 @@
 package dev.modelcache.benchmarks.coldstart;
 
+import dev.modelcache.benchmarks.Measurements;
 import dev.modelcache.loader.DiscardTensorSink;
 import dev.modelcache.loader.LoadResult;
 import dev.modelcache.loader.Loader;
@@ -136,7 +137,7 @@ public class ScalingBenchmark {
   public void report() {
     String ctx = String.join("/", Path.of(model).getFileName().toString(), strategy, cache);
     Residency.record("bytes", ctx, Long.toString(opened.dataSizeBytes()));
-    Residency.record("hwm", ctx, Long.toString(Residency.procStatusBytes("VmHWM")));
+    Residency.record("hwm", ctx, Long.toString(Measurements.procStatusBytes("VmHWM")));
     Residency.record("pool", ctx, Long.toString(last == null ? 0 : last.bufferPoolBytes()));
   }
 }

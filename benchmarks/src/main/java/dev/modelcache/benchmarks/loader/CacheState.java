@@ -1,13 +1,12 @@
 package dev.modelcache.benchmarks.loader;
 
+import dev.modelcache.benchmarks.Measurements;
 import dev.modelcache.loader.PageCache;
 import dev.modelcache.loader.SafetensorsFile;
 import dev.modelcache.loader.SafetensorsModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
@@ -46,32 +45,9 @@ final class CacheState {
         }
     }
 
-    /** A field of /proc/self/status in bytes (VmHWM, VmRSS, RssAnon, RssFile). */
-    static long procStatusBytes(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    String[] parts = line.substring(field.length() + 1).trim().split("\\s+");
-                    return Long.parseLong(parts[0]) * 1024;
-                }
-            }
-            return -1;
-        } catch (IOException e) {
-            return -1;
-        }
-    }
 
     /** Appends {@code key,context,value} to the side file named by -Dloader.bench.side, if set. */
     static void record(String key, String context, String value) {
-        String side = System.getProperty("loader.bench.side");
-        if (side == null) {
-            return;
-        }
-        try {
-            Files.writeString(Path.of(side), key + "," + context + "," + value + "\n",
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Measurements.record("loader.bench.side", key, context, value);
     }
 }

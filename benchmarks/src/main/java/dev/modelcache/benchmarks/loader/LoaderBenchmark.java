@@ -1,5 +1,6 @@
 package dev.modelcache.benchmarks.loader;
 
+import dev.modelcache.benchmarks.Measurements;
 import dev.modelcache.loader.DigestTensorSink;
 import dev.modelcache.loader.DiscardTensorSink;
 import dev.modelcache.loader.LoadResult;
@@ -76,7 +77,7 @@ public class LoaderBenchmark {
         opened = SafetensorsModel.open(Path.of(model));
         loader = Loader.builder().strategy(ReadStrategy.valueOf(strategy)).blockSizeBytes(blockSizeBytes)
                 .inFlight(inFlight).build();
-        baselineRss = CacheState.procStatusBytes("VmRSS");
+        baselineRss = Measurements.procStatusBytes("VmRSS");
         if (sink.equals("offheap-reused")) {
             slabArena = Arena.ofShared();
             slab = slabArena.allocate(opened.dataSizeBytes() + 64L * opened.tensors().size(), 64);
@@ -117,7 +118,7 @@ public class LoaderBenchmark {
         CacheState.record("bytes", ctx, Long.toString(last.bytesLoaded()));
         CacheState.record("pool", ctx, Long.toString(last.bufferPoolBytes()));
         CacheState.record("rss0", ctx, Long.toString(baselineRss));
-        CacheState.record("hwm", ctx, Long.toString(CacheState.procStatusBytes("VmHWM")));
+        CacheState.record("hwm", ctx, Long.toString(Measurements.procStatusBytes("VmHWM")));
         CacheState.record("used", ctx, last.usedStrategy().name().toLowerCase(Locale.ROOT));
         if (slabArena != null) {
             slabArena.close();
