@@ -21,13 +21,17 @@ final class FileVerifier {
 
   private FileVerifier() {}
 
+  private static VerificationResult.Mismatch lengthMismatch(ManifestFile mf, long sizeBytes) {
+    return new VerificationResult.Mismatch(mf.path(), Math.min(sizeBytes, mf.sizeBytes()),
+        String.format(Locale.ROOT, "length is %d bytes, expected %d", sizeBytes, mf.sizeBytes()));
+  }
+
   /** Returns the first difference, or {@code null} when the file matches. */
   static VerificationResult.Mismatch check(FileChannel ch, ManifestFile mf, long blockBytes, ByteBuffer buf)
       throws IOException {
     long size = ch.size();
     if (size != mf.sizeBytes()) {
-      return new VerificationResult.Mismatch(mf.path(), Math.min(size, mf.sizeBytes()),
-          String.format(Locale.ROOT, "length is %d bytes, expected %d", size, mf.sizeBytes()));
+      return lengthMismatch(mf, size);
     }
     WholeFile whole = mf.checksum() == null ? null : new WholeFile(mf.checksum());
     boolean checkBlocks = mf.blockCount() > 0;
@@ -69,8 +73,7 @@ final class FileVerifier {
   static VerificationResult.Mismatch checkMapped(FileChannel ch, ManifestFile mf, long blockBytes) throws IOException {
     long size = ch.size();
     if (size != mf.sizeBytes()) {
-      return new VerificationResult.Mismatch(mf.path(), Math.min(size, mf.sizeBytes()),
-          String.format(Locale.ROOT, "length is %d bytes, expected %d", size, mf.sizeBytes()));
+      return lengthMismatch(mf, size);
     }
     WholeFile whole = mf.checksum() == null ? null : new WholeFile(mf.checksum());
     boolean checkBlocks = mf.blockCount() > 0;
