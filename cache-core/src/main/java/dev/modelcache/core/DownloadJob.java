@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -45,11 +46,12 @@ import java.util.zip.CRC32C;
  * manifest is written after every file is verified and fsynced; the rename comes last. Whatever
  * point a crash hits, {@code entries/} holds only complete entries.
  *
- * <p>Ranges are queued file by file in listing order, so files complete one after another. As
- * soon as a file's last block is written its tail work (read back, CRC32C of every block and the
- * source checksum, and fsync) runs on this download's two tail threads while later files are
- * still fetched; only the last file's tail, the manifest, the directory fsyncs and the rename are
- * left after the last byte arrives. The commit waits for every file's tail to succeed, and a tail
+ * <p>Ranges are queued in {@value #WRITE_STREAMS} streams over the files laid end to end (see
+ * {@link #fetchOrder}), so the transfer threads write into several files at once while within each
+ * stream files complete one after another. As soon as a file's last block is written its tail work
+ * (read back, CRC32C of every block and the source checksum, and fsync) runs on this download's two
+ * tail threads while later files are still fetched; only the tails of each stream's last file, the
+ * manifest, the directory fsyncs and the rename are left after the last byte arrives. The commit waits for every file's tail to succeed, and a tail
  * failure stops the fetch and fails the download like any other integrity or write failure.
  */
 final class DownloadJob {
@@ -62,6 +64,8 @@ final class DownloadJob {
    * checksum while the other waits for the disk in fsync.
    */
   private static final int TAIL_THREADS = 2;
+  /** Files written at once; see {@link #fetchOrder}. */
+  static final int WRITE_STREAMS = 4;
 
   private final ModelCache cache;
   private final CacheLayout layout;
@@ -78,6 +82,7 @@ final class DownloadJob {
   private int[][] crcs;
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
+  private Object[] writeLocks;
   private long bytesTotal;
   private int[] blockCounts;
   private final AtomicLong bytesDone = new AtomicLong();
@@ -140,6 +145,7 @@ final class DownloadJob {
       crcs = new int[n][];
       done = new BitSet[n];
       blocksLeft = new AtomicInteger[n];
+      writeLocks = new Object[n];
       tailStarted = new java.util.concurrent.atomic.AtomicIntegerArray(n);
       tailPool = Executors.newFixedThreadPool(TAIL_THREADS, r -> {
         Thread t = new Thread(r, "modelcache-verify-" + name);
@@ -151,6 +157,7 @@ final class DownloadJob {
         crcs[i] = new int[blocks];
         done[i] = new BitSet(blocks);
         blocksLeft[i] = new AtomicInteger(blocks);
+        writeLocks[i] = new Object();
       }
       long journaledBytes = 0;
       Set<Long> seen = new HashSet<>();
@@ -435,24 +442,74 @@ final class DownloadJob {
 
   private void fetchMissing(StorageBackend backend, Journal journal) throws IOException {
     List<Future<?>> futures = new ArrayList<>();
-    for (int fi = 0; fi < objects.size(); fi++) {
-      for (int bi = 0; bi < crcs[fi].length; bi++) {
-        synchronized (done[fi]) {
-          if (done[fi].get(bi)) {
-            continue;
-          }
+    long[] sizes = new long[objects.size()];
+    for (int i = 0; i < sizes.length; i++) {
+      sizes[i] = objects.get(i).sizeBytes();
+    }
+    for (long block : fetchOrder(sizes, blockBytes, WRITE_STREAMS)) {
+      int f = (int) (block >>> 32);
+      int b = (int) block;
+      synchronized (done[f]) {
+        if (done[f].get(b)) {
+          continue;
         }
-        int f = fi;
-        int b = bi;
-        futures.add(submit(() -> {
-          if (failure.get() == null) {
-            fetchBlock(backend, journal, f, b);
-          }
-          return null;
-        }));
       }
+      futures.add(submit(() -> {
+        if (failure.get() == null) {
+          fetchBlock(backend, journal, f, b);
+        }
+        return null;
+      }));
     }
     awaitAll(futures);
+  }
+
+  /**
+   * The order in which blocks are queued, each as {@code fileIndex << 32 | blockIndex}. The files,
+   * laid end to end, are cut into {@code streams} equal stretches, and the queue takes the stretches'
+   * blocks in turn, nearest their start first. So the transfer threads write into {@code streams}
+   * different files at once instead of all into one (writes to one file serialize on its inode
+   * lock), while within each stretch files complete one after another and their verify and fsync
+   * overlap the fetch. Stretch {@code k} starts {@code k/streams} of a file (of the largest file,
+   * at most of a stretch) behind stretch 0, so that equal shards, one per stretch, complete one
+   * after another rather than all with the last byte. A file larger than a stretch is written by
+   * more than one stream.
+   */
+  static long[] fetchOrder(long[] sizes, long blockBytes, int streams) {
+    if (blockBytes <= 0 || streams < 1) {
+      throw new IllegalArgumentException("blockBytes and streams must be positive: " + blockBytes + ", " + streams);
+    }
+    long total = 0;
+    int blocks = 0;
+    for (long size : sizes) {
+      total += size;
+      blocks = Math.addExact(blocks, Math.toIntExact((size + blockBytes - 1) / blockBytes));
+    }
+    long stretch = Math.max(1, (total + streams - 1) / streams);
+    long largest = 0;
+    for (long size : sizes) {
+      largest = Math.max(largest, size);
+    }
+    long stagger = Math.min(stretch, largest) / streams;
+    record Key(long block, long position, int stream) {}
+    Key[] keys = new Key[blocks];
+    int n = 0;
+    long start = 0;
+    for (int fi = 0; fi < sizes.length; fi++) {
+      for (long offset = 0; offset < sizes[fi]; offset += blockBytes) {
+        long global = start + offset;
+        int stream = (int) Math.min(streams - 1, global / stretch);
+        keys[n++] = new Key(((long) fi << 32) | (offset / blockBytes), global - stream * stretch + stream * stagger,
+            stream);
+      }
+      start += sizes[fi];
+    }
+    Arrays.sort(keys, Comparator.comparingLong(Key::position).thenComparingInt(Key::stream));
+    long[] order = new long[blocks];
+    for (int i = 0; i < blocks; i++) {
+      order[i] = keys[i].block();
+    }
+    return order;
   }
 
   private void fetchBlock(StorageBackend backend, Journal journal, int fi, int bi) throws IOException {
@@ -499,8 +556,12 @@ final class DownloadJob {
       Path file = target(fi);
       long pos = offset;
       try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
-        while (buf.hasRemaining()) {
-          pos += ch.write(buf, pos);
+        // One writer per file at a time: the kernel serializes writes to one file anyway, and
+        // threads waiting here park instead of spinning on the inode lock for CPU the transfer needs.
+        synchronized (writeLocks[fi]) {
+          while (buf.hasRemaining()) {
+            pos += ch.write(buf, pos);
+          }
         }
       } catch (IOException e) {
         throw writeFailure(file, pos, len - (pos - offset), e);
