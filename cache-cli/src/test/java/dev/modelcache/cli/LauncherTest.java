@@ -92,19 +92,65 @@ class LauncherTest {
     assertThat(r.stderr()).contains("not built");
   }
 
+  @Test
+  void trainsAnAotCacheAndStartsTheToolWithItWhileItIsNewerThanTheJar() throws Exception {
+    Files.copy(Path.of("..", "bin", "modelcache-train-aot"), repo.resolve("bin/modelcache-train-aot"));
+    repo.resolve("bin/modelcache-train-aot").toFile().setExecutable(true);
+    // The training server: S3Proxy from demo-lib, its logging jars from lib beside it.
+    Path demoLib = Files.createDirectories(repo.resolve("cache-cli/target/demo-lib"));
+    try (Stream<Path> lib = Files.list(repo.resolve("cache-cli/target/lib"))) {
+      for (Path p : lib.filter(p -> p.getFileName().toString().startsWith("s3proxy-")).toList()) {
+        Files.createLink(demoLib.resolve(p.getFileName()), p);
+      }
+    }
+    Path aot = repo.resolve("cache-cli/target/modelcache.aot");
+
+    var train = launch("--train-aot");
+    assertThat(train.exit()).as(train.toString()).isZero();
+    assertThat(train.stderr()).contains("wrote " + aot);
+    assertThat(aot).isNotEmptyFile();
+
+    var used = launch(List.of("-Xlog:aot=info:stderr"), "--version");
+    assertThat(used.exit()).as(used.toString()).isZero();
+    assertThat(used.stdout()).startsWith("modelcache 0.");
+    assertThat(used.stderr()).contains("Opened AOT cache " + aot).doesNotContain("error");
+
+    // Options the cache was not recorded with: the JVM goes on without it, and says nothing on stdout.
+    var mismatch = launch(List.of("-XX:+UseSerialGC", "-XX:-UseCompressedOops"), "--version");
+    assertThat(mismatch.exit()).as(mismatch.toString()).isZero();
+    assertThat(mismatch.stdout()).startsWith("modelcache 0.").doesNotContain("[");
+
+    // A rebuilt jar makes the cache stale: the launcher leaves it out.
+    Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(60)));
+    var stale = launch(List.of("-Xlog:aot=info:stderr"), "--version");
+    assertThat(stale.exit()).as(stale.toString()).isZero();
+    assertThat(stale.stderr()).doesNotContain("Opened AOT cache");
+  }
+
   record Run(int exit, String stdout, String stderr) {}
 
   private Run launch(String... args) throws Exception {
+    return launch(List.of(), args);
+  }
+
+  private Run launch(List<String> javaOptions, String... args) throws Exception {
     var command = new java.util.ArrayList<>(List.of("bash", repo.resolve("bin/modelcache").toString()));
     command.addAll(List.of(args));
     var pb = new ProcessBuilder(command);
     pb.environment().put("MODELCACHE_NO_BUILD", "1");
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().put("MODELCACHE_JAVA_OPTS", String.join(" ", javaOptions));
     Process p = pb.start();
+    var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    return new Run(p.exitValue(), out, err);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err.join());
   }
 
   private static void jarOf(Path classes, Path target) throws IOException {
