@@ -5,9 +5,15 @@
 #
 #   peers: aws s3 sync (Debian awscli), S3TransferManager.downloadDirectory (Java client, CRT
 #   client), a KServe-style boto3 download (4 processes x download_file)
+#   ours: cache (ModelCache.ensure in a plain JVM), cli-aot (`modelcache prefetch` the way the
+#   Docker image runs it: with the AOT cache bin/modelcache-train-aot records), backend
+#
+# Before the timed rounds one untimed download warms the server up (its JIT, its page cache), so
+# that no tool pays for a cold server.
 #
 # Usage: benchmarks/s3-bench.sh            (from anywhere; needs JDK 25, root for apt and shaping)
-# Knobs (environment): ROUNDS=3 SHARDS=4 SHARD_MIB=1152 TOOLS="cache aws tm-java tm-crt boto3 backend"
+# Knobs (environment): ROUNDS=3 SHARDS=4 SHARD_MIB=1152
+#   TOOLS="cache cli-aot aws tm-java tm-crt boto3 backend"
 #   PART_MIB=8 CONCURRENCY=16 SHAPED=1 (0 skips the shaped-link run) WORK=benchmarks/work/s3
 #   WRITE_RESULTS=1 (0 only prints)
 set -euo pipefail
@@ -17,7 +23,7 @@ ROOT_DIR=$(pwd)
 ROUNDS=${ROUNDS:-3}
 SHARDS=${SHARDS:-4}
 SHARD_MIB=${SHARD_MIB:-1152}
-TOOLS=${TOOLS:-"cache aws tm-java tm-crt boto3 backend"}
+TOOLS=${TOOLS:-"cache cli-aot aws tm-java tm-crt boto3 backend"}
 PART_MIB=${PART_MIB:-8}
 CONCURRENCY=${CONCURRENCY:-16}
 SHAPED=${SHAPED:-1}
@@ -55,7 +61,7 @@ fi
 
 # --- build -----------------------------------------------------------------------------------
 log "building benchmarks"
-./mvnw -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath \
+./mvnw -B -q -pl benchmarks,cache-cli -am package -DskipTests dependency:build-classpath \
   -Dmdep.outputFile=target/cp.txt >/dev/null
 # Run from a copy of the project's classes and jars, so rebuilding the tree meanwhile is harmless.
 LIB="$WORK/lib"
@@ -71,6 +77,14 @@ for entry in "${CP_ENTRIES[@]}"; do
   esac
   n=$((n + 1))
 done
+# The command as the Docker image lays it out, with the AOT cache its build records.
+CLI="$WORK/cli"
+rm -rf "$CLI" && mkdir -p "$CLI"
+cp "$(ls cache-cli/target/cache-cli-*.jar | grep -v -e '-sources' -e '-javadoc' | head -n 1)" "$CLI/modelcache.jar"
+cp -r cache-cli/target/lib "$CLI/lib"
+CLI_CP="$CLI/modelcache.jar:$CLI/lib/*"
+bin/modelcache-train-aot --java "$JAVA" --classpath "$CLI_CP" --output "$CLI/modelcache.aot" \
+  2> "$WORK/train-aot.log" || { cat "$WORK/train-aot.log" >&2; exit 1; }
 S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
 if [ ! -f "$S3PROXY_JAR" ]; then
   ./mvnw -B -q dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false >/dev/null
@@ -147,6 +161,11 @@ run_tool() { # $1 tool, $2 endpoint, $3 label suffix; appends "tool<TAB>seconds<
       /usr/bin/time -f '%e %M' -o "$timing" "$JAVA" -Xmx1g --enable-native-access=ALL-UNNAMED -cp "$CP" \
         dev.modelcache.benchmarks.s3.S3Download "$tool" "$endpoint" "s3://$BUCKET/$PREFIX" "$dest" \
         "$((PART_MIB * 1048576))" "$CONCURRENCY" > "$WORK/run.log" 2>&1 ;;
+    cli-aot)
+      /usr/bin/time -f '%e %M' -o "$timing" "$JAVA" --enable-native-access=ALL-UNNAMED \
+        -XX:AOTCache="$CLI/modelcache.aot" -Xlog:disable -Xlog:all=warning,aot*=off:stderr -cp "$CLI_CP" \
+        dev.modelcache.cli.Main --root "$dest" --quiet prefetch "s3://$BUCKET/$PREFIX" --endpoint "$endpoint" \
+        --concurrency "$CONCURRENCY" --part-size "${PART_MIB}MiB" > "$WORK/run.log" 2>&1 ;;
     aws)
       /usr/bin/time -f '%e %M' -o "$timing" "$AWS" --endpoint-url "$endpoint" s3 sync --only-show-errors \
         "s3://$BUCKET/$PREFIX" "$dest" > "$WORK/run.log" 2>&1 ;;
@@ -175,6 +194,17 @@ check_bytes() { # compares every downloaded model file with the source, once per
 
 # Warm the server's page cache so every tool reads the same warm store.
 cat "$WORK/store/$BUCKET/$PREFIX"* "$WORK/store/$BUCKET/$PREFIX"*/* >/dev/null 2>&1 || true
+
+warm_up() { # $1 endpoint: one untimed download
+  rm -rf "$OUT" && mkdir -p "$OUT/warm-up"
+  log "warm-up download (untimed)"
+  if ! "$JAVA" -Xmx1g --enable-native-access=ALL-UNNAMED -cp "$CP" dev.modelcache.benchmarks.s3.S3Download \
+      cache "$1" "s3://$BUCKET/$PREFIX" "$OUT/warm-up" "$((PART_MIB * 1048576))" "$CONCURRENCY" \
+      > "$WORK/warm-up.log" 2>&1; then
+    log "warm-up failed:"; tail -5 "$WORK/warm-up.log" >&2; exit 1
+  fi
+}
+warm_up "$ENDPOINT"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
   for tool in $TOOLS; do
@@ -201,6 +231,7 @@ if [ "$SHAPED" = 1 ]; then
     ip netns exec s3net ip link set veth-n up && ip netns exec s3net ip link set lo up
     ip netns exec s3net tc qdisc add dev veth-n root tbf rate 1gbit burst 256kb latency 20ms
     start_server 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
+    warm_up "http://10.200.0.2:$PORT"
     for tool in ${SHAPED_TOOLS:-cache backend aws tm-crt}; do
       run_tool "$tool" "http://10.200.0.2:$PORT" "@1gbit"
     done
@@ -221,6 +252,7 @@ for tool, secs, rss, nbytes in rows:
     by.setdefault(tool, []).append((secs, int(rss), int(nbytes)))
 names = {
     "cache": "modelcache (ModelCache.ensure, s3 backend: verified, fsynced, committed)",
+    "cli-aot": "modelcache prefetch, the command as the Docker image runs it (with its AOT cache)",
     "backend": "modelcache s3 backend alone (ranges into files, no verify, no fsync)",
     "aws": "aws s3 sync (Debian awscli 2.9.19, defaults)",
     "tm-java": "S3TransferManager.downloadDirectory, Java (Netty) client",
@@ -243,14 +275,16 @@ out.append("## S3")
 out.append("")
 out.append("Command: `%s benchmarks/s3-bench.sh`, run on %s UTC." % (env["ENV_LINE"], datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")))
 out.append("")
-out.append("Model: %d files, %.2f GiB in total (%s shards of %s MiB, a 3 MiB tokenizer, a config, an empty file, nested directories), uploaded with `aws s3 sync` (so the shards are multipart objects). Server: S3Proxy 4.1.0 standalone (`-Xmx512m`, filesystem store on ext4, its files warm in the page cache) on 127.0.0.1. Each run downloads into an empty directory after `sync`; wall time includes process start. Throughput = model bytes / wall seconds; medians of %s rounds, tools interleaved. Peak RSS from `/usr/bin/time` (%%M), largest of the rounds." % (
+out.append("Model: %d files, %.2f GiB in total (%s shards of %s MiB, a 3 MiB tokenizer, a config, an empty file, nested directories), uploaded with `aws s3 sync` (so the shards are multipart objects). Server: S3Proxy 4.1.0 standalone (`-Xmx512m`, filesystem store on ext4, its files warm in the page cache, its JIT warmed up by one untimed download) on 127.0.0.1. Each run downloads into an empty directory after `sync`; wall time includes process start. Throughput = model bytes / wall seconds; medians of %s rounds, tools interleaved. Peak RSS from `/usr/bin/time` (%%M), largest of the rounds." % (
     sum(1 for _ in subprocess.run(["find", env["SRC"], "-type", "f", "!", "-name", ".complete-*"], capture_output=True, text=True).stdout.splitlines()),
     total / 2**30, env["SHARDS"], env["SHARD_MIB"], env["ROUNDS"]))
 out.append("")
 out.append("Machine: %s cores, shared with other builds while measuring (load average %s before, %s after): figures drift between runs; compare the ratios, measured in the same run." % (subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(), env["LOAD_BEFORE"], env["LOAD_AFTER"]))
 out.append("")
-out.append("| tool | runs (s) | median MiB/s | ours / tool | peak RSS (MiB) |")
-out.append("|---|---|---|---|---|")
+cli = med.get("cli-aot")
+out.append("| tool | runs (s) | median MiB/s | ours / tool | command with AOT cache / tool | peak RSS (MiB) |" if cli else
+           "| tool | runs (s) | median MiB/s | ours / tool | peak RSS (MiB) |")
+out.append("|---|---|---|---|---|---|" if cli else "|---|---|---|---|---|")
 for tool, runs in by.items():
     secs = ", ".join(s for s, _, _ in runs)
     rss = max(r for _, r, _ in runs) / 1024
@@ -258,15 +292,19 @@ for tool, runs in by.items():
         mibs = total / 2**20 / med[tool]
         if "@" in tool:
             ratio = "%.0f%% of the link" % (100 * mibs / (1e9 / 8 / 2**20))
+            cli_ratio = "-"
         else:
             ratio = "%.2fx" % (med[tool] / ours) if ours else "-"
-        out.append("| %s | %s | %.0f | %s | %.0f |" % (label(tool), secs, mibs, ratio, rss))
+            cli_ratio = "%.2fx" % (med[tool] / cli) if cli else "-"
+        cells = [label(tool), secs, "%.0f" % mibs, ratio] + ([cli_ratio] if cli else []) + ["%.0f" % rss]
     else:
-        out.append("| %s | %s | failed | - | - |" % (label(tool), secs))
+        cells = [label(tool), secs, "failed", "-"] + (["-"] if cli else []) + ["-"]
+    out.append("| " + " | ".join(cells) + " |")
 out.append("")
-out.append("\"ours / tool\" is that tool's median time divided by ours (%s): above 1 means ours is faster." % ours_name)
+out.append("\"ours / tool\" is that tool's median time divided by ours (%s): above 1 means ours is faster." % ours_name
+           + (" \"command with AOT cache / tool\" divides by the median of cli-aot instead." if cli else ""))
 out.append("")
-out.append("What each run does: modelcache lists (ListObjectsV2 + one HEAD per object), reads 8 MiB ranges pinned with If-Match at 16 at a time, CRC32C-checks every block, verifies, fsyncs every file and directory, writes the manifest and renames the entry into place. The backend-alone run reads the same ranges into files with no checks and no fsync. The peers write into the page cache without fsync. S3TransferManager on the Java client downloads one GET per object: its multipart client reads parts with `GET ?partNumber=`, which S3Proxy answers 501 (`tm-java-multipart` in this script). boto3 uses its default TransferConfig (8 MiB parts, 10 threads per process).")
+out.append("What each run does: modelcache lists (ListObjectsV2 + one HEAD per object), reads 8 MiB ranges pinned with If-Match at 16 at a time (queued in four staggered streams, so four files are written at once), CRC32C-checks every block, verifies, fsyncs every file and directory, writes the manifest and renames the entry into place. The cli-aot run is `modelcache prefetch` started the way the Docker image starts it: a JVM with the AOT cache (JDK 25: classes loaded and linked, method profiles) that `bin/modelcache-train-aot` records from one `prefetch` of a small generated model (80 MiB, its own S3Proxy), not from this model. The backend-alone run reads the same ranges into files with no checks and no fsync. The peers write into the page cache without fsync. S3TransferManager on the Java client downloads one GET per object: its multipart client reads parts with `GET ?partNumber=`, which S3Proxy answers 501 (`tm-java-multipart` in this script). boto3 uses its default TransferConfig (8 MiB parts, 10 threads per process).")
 shaped_note = env.get("SHAPED_NOTE", "")
 if shaped_note:
     out.append("")
