@@ -42,32 +42,31 @@ final class BufferPool {
     if (buf != null) {
       return buf.clear();
     }
-    while (true) {
+    // Allocation decisions are made one at a time: a thread may only wait for a returned buffer
+    // once some buffer exists, or it could wait for one that a failing allocation never made.
+    synchronized (this) {
       int n = allocated.get();
-      if (n >= limit) {
-        return free.take().clear();
-      }
-      if (allocated.compareAndSet(n, n + 1)) {
+      if (n < limit) {
         try {
-          return ByteBuffer.allocateDirect(bufferBytes);
+          ByteBuffer fresh = ByteBuffer.allocateDirect(bufferBytes);
+          allocated.incrementAndGet();
+          return fresh;
         } catch (OutOfMemoryError e) {
-          int kept = allocated.decrementAndGet();
-          if (kept == 0) {
+          if (n == 0) {
             throw new IOException(String.format(Locale.ROOT,
                 "cannot allocate a %d-byte transfer buffer: the JVM's direct memory is exhausted (%s); "
                     + "raise -XX:MaxDirectMemorySize above concurrency x partSizeBytes = %d bytes, or lower them",
                 bufferBytes, e.getMessage(), (long) capacity * bufferBytes));
           }
-          if (kept < limit) {
-            limit = kept;
-            LOG.log(Level.WARNING, String.format(Locale.ROOT,
-                "direct memory allows only %d transfer buffers of %d bytes, not %d: transfers run %d at a time; "
-                    + "raise -XX:MaxDirectMemorySize to %d bytes or more for full concurrency",
-                kept, bufferBytes, capacity, kept, (long) capacity * bufferBytes + (64L << 20)));
-          }
+          limit = n;
+          LOG.log(Level.WARNING, String.format(Locale.ROOT,
+              "direct memory allows only %d transfer buffers of %d bytes, not %d: transfers run %d at a time; "
+                  + "raise -XX:MaxDirectMemorySize to %d bytes or more for full concurrency",
+              n, bufferBytes, capacity, n, (long) capacity * bufferBytes + (64L << 20)));
         }
       }
     }
+    return free.take().clear();
   }
 
   void give(ByteBuffer buf) {

@@ -324,15 +324,31 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void noRoomForEvenOneBufferFailsTheDownloadAtOnceInsteadOfHanging() throws Exception {
+    // 16 ranges ask for 8 MiB buffers at once in a JVM that may hold 4 MiB of direct buffers: every
+    // allocation fails, and no range may wait for a buffer that was never made.
+    try (ChildJvm child = ensureInAChildWithDirectMemory("4m")) {
+      child.waitFor(Duration.ofSeconds(60));
+      assertThat(child.output()).contains("cannot allocate a 8388608-byte transfer buffer")
+          .contains("raise -XX:MaxDirectMemorySize").doesNotContain("VERIFY ok");
+    }
+  }
+
+  @Test
   void tooLittleDirectMemoryLowersConcurrencyInsteadOfFailing() throws Exception {
     // Default settings want 16 buffers of 8 MiB; this JVM may hold only 8 MiB of direct buffers.
-    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 12, 20 << 20, 20 << 20);
-    Path root = Files.createDirectories(tmp.resolve("cache"));
-    try (ChildJvm child = ChildJvm.start(tmp.resolve("child.log"), List.of("-XX:MaxDirectMemorySize=8m"), Map.of(),
-        true, "ensure", root.toString(), m.uri("file").toString())) {
+    try (ChildJvm child = ensureInAChildWithDirectMemory("8m")) {
       assertThat(child.waitFor(Duration.ofSeconds(60))).as(child.output()).isZero();
       assertThat(child.output()).contains("VERIFY ok")
           .contains("direct memory allows only 1 transfer buffers of 8388608 bytes, not 16");
     }
+  }
+
+  /** Starts a JVM that ensures a model of two 20 MiB files with default settings and the given direct-memory limit. */
+  private ChildJvm ensureInAChildWithDirectMemory(String limit) throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 12, 20 << 20, 20 << 20);
+    Path root = Files.createDirectories(tmp.resolve("cache"));
+    return ChildJvm.start(tmp.resolve("child.log"), List.of("-XX:MaxDirectMemorySize=" + limit), Map.of(), true,
+        "ensure", root.toString(), m.uri("file").toString());
   }
 }
