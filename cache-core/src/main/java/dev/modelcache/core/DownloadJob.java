@@ -480,16 +480,14 @@ final class DownloadJob {
       throw new IllegalArgumentException("blockBytes and streams must be positive: " + blockBytes + ", " + streams);
     }
     long total = 0;
+    long largest = 0;
     int blocks = 0;
     for (long size : sizes) {
       total += size;
+      largest = Math.max(largest, size);
       blocks = Math.addExact(blocks, Math.toIntExact((size + blockBytes - 1) / blockBytes));
     }
     long stretch = Math.max(1, (total + streams - 1) / streams);
-    long largest = 0;
-    for (long size : sizes) {
-      largest = Math.max(largest, size);
-    }
     long stagger = Math.min(stretch, largest) / streams;
     record Key(long block, long position, int stream) {}
     Key[] keys = new Key[blocks];

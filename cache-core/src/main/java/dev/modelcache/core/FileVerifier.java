@@ -26,6 +26,13 @@ final class FileVerifier {
         String.format(Locale.ROOT, "length is %d bytes, expected %d", sizeBytes, mf.sizeBytes()));
   }
 
+  /** Block {@code block}, bytes {@code [start, end)}, has CRC32C {@code actual}, not the manifest's. */
+  private static VerificationResult.Mismatch blockMismatch(ManifestFile mf, int block, long start, long end, int actual) {
+    return new VerificationResult.Mismatch(mf.path(), start, String.format(Locale.ROOT,
+        "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x", block, start, end - 1, actual,
+        mf.blockCrc32c(block)));
+  }
+
   /** Returns the first difference, or {@code null} when the file matches. */
   static VerificationResult.Mismatch check(FileChannel ch, ManifestFile mf, long blockBytes, ByteBuffer buf)
       throws IOException {
@@ -57,9 +64,7 @@ final class FileVerifier {
         pos += buf.limit();
       }
       if (checkBlocks && (int) crc.getValue() != mf.blockCrc32c(block)) {
-        return new VerificationResult.Mismatch(mf.path(), blockStart, String.format(Locale.ROOT,
-            "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x", block, blockStart, blockEnd - 1,
-            (int) crc.getValue(), mf.blockCrc32c(block)));
+        return blockMismatch(mf, block, blockStart, blockEnd, (int) crc.getValue());
       }
     }
     return wholeFileMismatch(mf, whole);
@@ -89,9 +94,7 @@ final class FileVerifier {
         crc.update(mapped);
       }
       if (checkBlocks && (int) crc.getValue() != mf.blockCrc32c(block)) {
-        return new VerificationResult.Mismatch(mf.path(), pos, String.format(Locale.ROOT,
-            "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x", block, pos, pos + len - 1,
-            (int) crc.getValue(), mf.blockCrc32c(block)));
+        return blockMismatch(mf, block, pos, pos + len, (int) crc.getValue());
       }
       pos += len;
     }

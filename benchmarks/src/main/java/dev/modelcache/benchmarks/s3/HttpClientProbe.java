@@ -164,12 +164,7 @@ public final class HttpClientProbe {
     return new Reader() {
       @Override
       public void read(String bucket, String key, long offset, ByteBuffer dst) throws IOException {
-        var request =
-            GetObjectRequest.builder()
-                .bucket(bucket)
-                .key(key)
-                .range("bytes=" + offset + "-" + (offset + dst.remaining() - 1))
-                .build();
+        GetObjectRequest request = rangeRequest(bucket, key, offset, dst.remaining());
         byte[] chunk = new byte[64 * 1024];
         try (InputStream in = s3.getObject(request)) {
           int n;
@@ -187,16 +182,20 @@ public final class HttpClientProbe {
     };
   }
 
+  /** A GET of {@code length} bytes of the object from {@code offset}. */
+  private static GetObjectRequest rangeRequest(String bucket, String key, long offset, int length) {
+    return GetObjectRequest.builder()
+        .bucket(bucket)
+        .key(key)
+        .range("bytes=" + offset + "-" + (offset + length - 1))
+        .build();
+  }
+
   private static Reader asyncReader(S3AsyncClient s3) {
     return new Reader() {
       @Override
       public void read(String bucket, String key, long offset, ByteBuffer dst) throws Exception {
-        var request =
-            GetObjectRequest.builder()
-                .bucket(bucket)
-                .key(key)
-                .range("bytes=" + offset + "-" + (offset + dst.remaining() - 1))
-                .build();
+        GetObjectRequest request = rangeRequest(bucket, key, offset, dst.remaining());
         s3.getObject(request, new IntoBuffer(dst)).get();
       }
 
