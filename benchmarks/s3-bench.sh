@@ -37,10 +37,8 @@ export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 COMMAND_LINE="$0 $*"
 ENV_LINE="ROUNDS=$ROUNDS SHARDS=$SHARDS SHARD_MIB=$SHARD_MIB PART_MIB=$PART_MIB CONCURRENCY=$CONCURRENCY TOOLS=\"$TOOLS\" SHAPED=$SHAPED"
 
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-JAVA="$JAVA_HOME/bin/java"
+. benchmarks/s3proxy-lib.sh
+bench_java
 AWS=/usr/bin/aws
 PY=/usr/bin/python3
 mkdir -p "$WORK"
@@ -61,22 +59,8 @@ fi
 
 # --- build -----------------------------------------------------------------------------------
 log "building benchmarks"
-./mvnw -B -q -pl benchmarks,cache-cli -am package -DskipTests dependency:build-classpath \
-  -Dmdep.outputFile=target/cp.txt >/dev/null
 # Run from a copy of the project's classes and jars, so rebuilding the tree meanwhile is harmless.
-LIB="$WORK/lib"
-rm -rf "$LIB" && mkdir -p "$LIB"
-cp -r benchmarks/target/classes "$LIB/0-classes"
-CP="$LIB/0-classes"
-IFS=: read -ra CP_ENTRIES < benchmarks/target/cp.txt || true  # no newline at its end
-n=1
-for entry in "${CP_ENTRIES[@]}"; do
-  case "$entry" in
-    "$ROOT_DIR"/*) cp -r "$entry" "$LIB/$n-$(basename "$entry")"; CP="$CP:$LIB/$n-$(basename "$entry")" ;;
-    *) CP="$CP:$entry" ;;
-  esac
-  n=$((n + 1))
-done
+bench_classpath "$WORK/lib" cache-cli
 # The command as the Docker image lays it out, with the AOT cache its build records.
 CLI="$WORK/cli"
 rm -rf "$CLI" && mkdir -p "$CLI"
@@ -85,10 +69,6 @@ cp -r cache-cli/target/lib "$CLI/lib"
 CLI_CP="$CLI/modelcache.jar:$CLI/lib/*"
 bin/modelcache-train-aot --java "$JAVA" --classpath "$CLI_CP" --output "$CLI/modelcache.aot" \
   2> "$WORK/train-aot.log" || { cat "$WORK/train-aot.log" >&2; exit 1; }
-S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
-if [ ! -f "$S3PROXY_JAR" ]; then
-  ./mvnw -B -q dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false >/dev/null
-fi
 
 # --- the model -------------------------------------------------------------------------------
 SRC="$WORK/src"
@@ -106,39 +86,10 @@ fi
 TOTAL_BYTES=$(find "$SRC" -type f ! -name '.complete-*' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
 
 # --- the server ------------------------------------------------------------------------------
-SERVER_PID=""
-NETNS_MADE=0
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  if [ "$NETNS_MADE" = 1 ]; then ip link del veth-h 2>/dev/null || true; ip netns del s3net 2>/dev/null || true; fi
-}
-trap cleanup EXIT
-
-start_server() { # $1 = bind address, $2 = extra properties, $3 = optional "ip netns exec s3net"
-  local props="$WORK/s3proxy-$1.properties"
-  cat > "$props" <<EOF
-s3proxy.endpoint=http://$1:$PORT
-s3proxy.authorization=aws-v2-or-v4
-s3proxy.identity=$AWS_ACCESS_KEY_ID
-s3proxy.credential=$AWS_SECRET_ACCESS_KEY
-jclouds.provider=filesystem
-jclouds.filesystem.basedir=$WORK/store
-$2
-EOF
-  ${3:-} "$JAVA" -Xmx512m -jar "$S3PROXY_JAR" --properties "$props" > "$WORK/s3proxy-$1.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do
-    if grep -q "Started .*ServerConnector" "$WORK/s3proxy-$1.log" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "S3Proxy did not start; see $WORK/s3proxy-$1.log" >&2
-  exit 1
-}
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+trap s3proxy_cleanup EXIT
 
 ENDPOINT="http://127.0.0.1:$PORT"
-mkdir -p "$WORK/store"
-start_server 127.0.0.1 ""
+s3proxy_start 127.0.0.1 ""
 if [ ! -f "$WORK/store/.uploaded-$SHARDS-$SHARD_MIB" ]; then
   log "uploading the model to s3://$BUCKET/$PREFIX"
   "$AWS" --endpoint-url "$ENDPOINT" s3 mb "s3://$BUCKET" >/dev/null 2>&1 || true
@@ -213,29 +164,20 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-stop_server
+s3proxy_stop
 
 # --- shaped link: 1 gbit, 20 ms per GET --------------------------------------------------------
 SHAPED_NOTE=""
 if [ "$SHAPED" = 1 ]; then
-  if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
-    SHAPED_NOTE="skipped: needs root, ip and tc"
-  elif ! ip netns add s3net 2>/dev/null; then
-    SHAPED_NOTE="skipped: cannot create a network namespace here"
+  if ! shaped_link_up; then
+    SHAPED_NOTE="skipped: needs root, ip, tc and network namespaces"
   else
-    NETNS_MADE=1
-    ip link add veth-h type veth peer name veth-n
-    ip link set veth-n netns s3net
-    ip addr add 10.200.0.1/24 dev veth-h && ip link set veth-h up
-    ip netns exec s3net ip addr add 10.200.0.2/24 dev veth-n
-    ip netns exec s3net ip link set veth-n up && ip netns exec s3net ip link set lo up
-    ip netns exec s3net tc qdisc add dev veth-n root tbf rate 1gbit burst 256kb latency 20ms
-    start_server 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
+    s3proxy_start 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
     warm_up "http://10.200.0.2:$PORT"
     for tool in ${SHAPED_TOOLS:-cache backend aws tm-crt}; do
       run_tool "$tool" "http://10.200.0.2:$PORT" "@1gbit"
     done
-    stop_server
+    s3proxy_stop
   fi
 fi
 

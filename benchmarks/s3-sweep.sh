@@ -18,56 +18,14 @@ WORK=${WORK:-$ROOT_DIR/benchmarks/work/s3-sweep}
 PORT=${PORT:-18183}
 export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_DEFAULT_REGION=us-east-1
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-JAVA="$JAVA_HOME/bin/java"
+. benchmarks/s3proxy-lib.sh
+bench_java
 [ -x /usr/bin/aws ] || { echo "needs /usr/bin/aws: apt-get install -y awscli" >&2; exit 1; }
-./mvnw -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null
 mkdir -p "$WORK"
-LIB="$WORK/lib"
-rm -rf "$LIB" && mkdir -p "$LIB"
-cp -r benchmarks/target/classes "$LIB/0-classes"
-CP="$LIB/0-classes"
-IFS=: read -ra CP_ENTRIES < benchmarks/target/cp.txt || true  # no newline at its end
-n=1
-for entry in "${CP_ENTRIES[@]}"; do
-  case "$entry" in
-    "$ROOT_DIR"/*) cp -r "$entry" "$LIB/$n-$(basename "$entry")"; CP="$CP:$LIB/$n-$(basename "$entry")" ;;
-    *) CP="$CP:$entry" ;;
-  esac
-  n=$((n + 1))
-done
-JAR="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
-[ -f "$JAR" ] || ./mvnw -B -q dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false >/dev/null
+bench_classpath "$WORK/lib"
+trap s3proxy_cleanup EXIT
 
-SERVER_PID=""
-NETNS_MADE=0
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  if [ "$NETNS_MADE" = 1 ]; then ip link del veth-h 2>/dev/null || true; ip netns del s3net 2>/dev/null || true; fi
-}
-trap cleanup EXIT
-start_server() { # $1 address, $2 extra property line, $3 optional netns prefix
-  cat > "$WORK/p-$1.properties" <<EOF
-s3proxy.endpoint=http://$1:$PORT
-s3proxy.authorization=aws-v2-or-v4
-s3proxy.identity=$AWS_ACCESS_KEY_ID
-s3proxy.credential=$AWS_SECRET_ACCESS_KEY
-jclouds.provider=filesystem
-jclouds.filesystem.basedir=$WORK/store
-$2
-EOF
-  : > "$WORK/s3proxy-$1.log"
-  ${3:-} "$JAVA" -Xmx512m -jar "$JAR" --properties "$WORK/p-$1.properties" > "$WORK/s3proxy-$1.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do grep -q "Started .*ServerConnector" "$WORK/s3proxy-$1.log" && return 0; sleep 0.1; done
-  echo "S3Proxy did not start" >&2; exit 1
-}
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
-
-mkdir -p "$WORK/store"
-start_server 127.0.0.1 ""
+s3proxy_start 127.0.0.1 ""
 if [ ! -f "$WORK/store/.uploaded-$SHARDS-$SHARD_MIB" ]; then
   mkdir -p "$WORK/src"
   for i in $(seq 1 "$SHARDS"); do head -c "$((SHARD_MIB * 1048576))" /dev/urandom > "$WORK/src/shard-$i.bin"; done
@@ -95,18 +53,11 @@ for link in $LINKS; do
   case "$link" in
     loopback) sweep loopback "http://127.0.0.1:$PORT" ;;
     shaped)
-      if [ "$(id -u)" -ne 0 ] || ! ip netns add s3net 2>/dev/null; then
-        echo "# shaped: skipped (needs root and network namespaces)"; continue
+      if ! shaped_link_up; then
+        echo "# shaped: skipped (needs root, ip, tc and network namespaces)"; continue
       fi
-      stop_server
-      NETNS_MADE=1
-      ip link add veth-h type veth peer name veth-n
-      ip link set veth-n netns s3net
-      ip addr add 10.200.0.1/24 dev veth-h && ip link set veth-h up
-      ip netns exec s3net ip addr add 10.200.0.2/24 dev veth-n
-      ip netns exec s3net ip link set veth-n up && ip netns exec s3net ip link set lo up
-      ip netns exec s3net tc qdisc add dev veth-n root tbf rate 1gbit burst 256kb latency 20ms
-      start_server 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
+      s3proxy_stop
+      s3proxy_start 10.200.0.2 "s3proxy.latency-blobstore.get.latency=20" "ip netns exec s3net"
       sweep shaped "http://10.200.0.2:$PORT"
       ;;
   esac
