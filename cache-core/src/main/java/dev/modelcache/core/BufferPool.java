@@ -9,8 +9,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A fixed number of direct buffers of one size, shared by every download of a cache: transfer
- * memory is {@code capacity x bufferBytes}, whatever the size or number of models. Buffers are
+ * A fixed number of direct buffers of one size, each starting on a 4 KiB boundary so that blocks
+ * can be written from it with O_DIRECT, shared by every download of a cache: transfer memory is
+ * {@code capacity x bufferBytes} (plus the alignment), whatever the size or number of models. Buffers are
  * allocated on first use. If the JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize},
  * which defaults to the heap size) is reached first, the pool keeps the buffers it has, which
  * lowers the effective concurrency, and says so once.
@@ -48,7 +49,7 @@ final class BufferPool {
       int n = allocated.get();
       if (n < limit) {
         try {
-          ByteBuffer fresh = ByteBuffer.allocateDirect(bufferBytes);
+          ByteBuffer fresh = allocate(bufferBytes);
           allocated.incrementAndGet();
           return fresh;
         } catch (OutOfMemoryError e) {
@@ -67,6 +68,23 @@ final class BufferPool {
       }
     }
     return free.take().clear();
+  }
+
+  /**
+   * A direct buffer of {@code bytes} whose first byte sits on a {@link DirectIo#ALIGNMENT} boundary,
+   * as O_DIRECT writes need; that costs one alignment's worth of extra direct memory. Where the
+   * direct-memory limit leaves no room for the extra, a plain direct buffer: its blocks are then
+   * written through the page cache.
+   */
+  private static ByteBuffer allocate(int bytes) {
+    int rounded = Math.toIntExact(((long) bytes + DirectIo.ALIGNMENT - 1) / DirectIo.ALIGNMENT * DirectIo.ALIGNMENT);
+    try {
+      return ByteBuffer.allocateDirect(Math.addExact(rounded, DirectIo.ALIGNMENT))
+          .alignedSlice(DirectIo.ALIGNMENT)
+          .slice(0, bytes);
+    } catch (OutOfMemoryError | ArithmeticException e) {
+      return ByteBuffer.allocateDirect(bytes);
+    }
   }
 
   void give(ByteBuffer buf) {

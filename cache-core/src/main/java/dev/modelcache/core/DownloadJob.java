@@ -48,11 +48,16 @@ import java.util.zip.CRC32C;
  *
  * <p>Ranges are queued in {@value #WRITE_STREAMS} streams over the files laid end to end (see
  * {@link #fetchOrder}), so the transfer threads write into several files at once while within each
- * stream files complete one after another. As soon as a file's last block is written its tail work
- * (read back, CRC32C of every block and the source checksum, and fsync) runs on this download's two
- * tail threads while later files are still fetched; only the tails of each stream's last file, the
- * manifest, the directory fsyncs and the rename are left after the last byte arrives. The commit waits for every file's tail to succeed, and a tail
- * failure stops the fetch and fails the download like any other integrity or write failure.
+ * stream files complete one after another. Whole, aligned blocks are written with O_DIRECT when
+ * the cache allows it and the file system does (see {@link #writeDirect}), the rest through the
+ * page cache. Verification and fsync run on this download's two tail threads while later ranges
+ * are still fetched: each block is read back and its CRC32C compared with the one computed from
+ * the bytes received as soon as it is written, or, for a file whose source gave a whole-file
+ * checksum, the file is read back in one sequential pass once it is complete; each file is fsynced
+ * once complete. Only the last blocks' and last files' tails, the manifest, the directory fsyncs
+ * and the rename are left after the last byte arrives. The commit waits for every tail to succeed,
+ * and a tail failure stops the fetch and fails the download like any other integrity or write
+ * failure.
  */
 final class DownloadJob {
 
@@ -83,10 +88,13 @@ final class DownloadJob {
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
   private Object[] writeLocks;
+  /** Whether whole aligned blocks are written with O_DIRECT; off once the file system refuses. */
+  private volatile boolean directWrites;
   private long bytesTotal;
   private int[] blockCounts;
   private final AtomicLong bytesDone = new AtomicLong();
   private final AtomicLong bytesFetched = new AtomicLong();
+  private final AtomicLong bytesWrittenDirect = new AtomicLong();
   private long bytesResumed;
   private final AtomicReference<IOException> failure = new AtomicReference<>();
   private final AtomicLong lastProgressNanos = new AtomicLong();
@@ -106,6 +114,7 @@ final class DownloadJob {
     this.fanout = fanout;
     this.writerId = cache.newWriterId();
     this.blockBytes = cache.partSizeBytes();
+    this.directWrites = cache.directWrites();
   }
 
   CacheEntry run() throws IOException {
@@ -128,7 +137,7 @@ final class DownloadJob {
       CacheEntry entry = download(backend);
       fanout.progress(bytesTotal, bytesTotal, rate());
       fanout.completed(entry, new DownloadSummary(source, bytesTotal, bytesFetched.get(), bytesResumed,
-          Duration.ofNanos(System.nanoTime() - startNanos)));
+          bytesWrittenDirect.get(), Duration.ofNanos(System.nanoTime() - startNanos)));
       return entry;
     } catch (IOException | RuntimeException | Error e) {
       fanout.failed(e instanceof Exception ex ? ex : new IOException(e));
@@ -404,6 +413,56 @@ final class DownloadJob {
     return FileChannel.open(target(fileIndex), mode);
   }
 
+  /**
+   * Writes a whole, aligned block with O_DIRECT: from the transfer buffer straight to the disk,
+   * without the kernel's copy into the page cache (the largest single CPU cost of a download) and
+   * without dirty pages for fsync to wait on. Returns false, leaving {@code buf} untouched, when
+   * the block is not aligned (a file's last, partial block; a part size that is not a multiple of
+   * 4 KiB), when direct writes are off, or when the file system refuses them; a refusal turns
+   * them off for the rest of this download, which then writes through the page cache. Other
+   * failures (a full disk, an I/O error) are the write's failures.
+   */
+  private boolean writeDirect(int fi, ByteBuffer buf, long offset) throws IOException {
+    if (!directWrites || !DirectIo.aligned(buf, offset)) {
+      return false;
+    }
+    int len = buf.remaining();
+    int start = buf.position();
+    long pos = offset;
+    FileChannel ch;
+    try {
+      ch = cache.directOpener().open(target(fi));
+    } catch (UnsupportedOperationException | IOException e) {
+      refuseDirect(e);
+      return false;
+    }
+    try (ch) {
+      synchronized (writeLocks[fi]) {
+        while (buf.hasRemaining()) {
+          pos += ch.write(buf, pos);
+        }
+      }
+      bytesWrittenDirect.addAndGet(len);
+      return true;
+    } catch (IOException e) {
+      if (pos == offset && DirectIo.isRefusal(e)) {
+        // The file system opened the file for O_DIRECT but will not write this way (EINVAL).
+        buf.position(start).limit(start + len);
+        refuseDirect(e);
+        return false;
+      }
+      throw writeFailure(target(fi), pos, len - (pos - offset), e);
+    }
+  }
+
+  private void refuseDirect(Exception e) {
+    if (directWrites) {
+      directWrites = false;
+      LOG.log(Level.INFO, () -> "writing " + source + " through the page cache: the file system refused O_DIRECT ("
+          + e.getMessage() + ")");
+    }
+  }
+
   /** Re-reads journaled blocks; keeps those whose CRC32C still matches. Returns bytes kept. */
   private long recheckJournaled(List<Journal.Entry> journaled) throws IOException {
     List<Future<?>> futures = new ArrayList<>();
@@ -552,17 +611,19 @@ final class DownloadJob {
       crc.update(buf.duplicate());
       int value = (int) crc.getValue();
       Path file = target(fi);
-      long pos = offset;
-      try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
-        // One writer per file at a time: the kernel serializes writes to one file anyway, and
-        // threads waiting here park instead of spinning on the inode lock for CPU the transfer needs.
-        synchronized (writeLocks[fi]) {
-          while (buf.hasRemaining()) {
-            pos += ch.write(buf, pos);
+      if (!writeDirect(fi, buf, offset)) {
+        long pos = offset;
+        try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
+          // One writer per file at a time: the kernel serializes writes to one file anyway, and
+          // threads waiting here park instead of spinning on the inode lock for CPU the transfer needs.
+          synchronized (writeLocks[fi]) {
+            while (buf.hasRemaining()) {
+              pos += ch.write(buf, pos);
+            }
           }
+        } catch (IOException e) {
+          throw writeFailure(file, pos, len - (pos - offset), e);
         }
-      } catch (IOException e) {
-        throw writeFailure(file, pos, len - (pos - offset), e);
       }
       try {
         journal.record(fi, bi, value);
@@ -570,6 +631,9 @@ final class DownloadJob {
         throw writeFailure(dir.resolve(CacheLayout.JOURNAL), -1, Journal.SLOT_BYTES, e);
       }
       markDone(fi, bi, value, len);
+      if (verifiedPerBlock(fi)) {
+        tailTask(() -> verifyBlock(fi, bi));
+      }
     } finally {
       cache.buffers().give(buf);
     }
@@ -596,23 +660,32 @@ final class DownloadJob {
   }
 
   /**
+   * Whether file {@code fi}'s blocks are read back one by one as soon as each is written, rather
+   * than in one sequential pass once the file is complete: true unless the source gave a
+   * whole-file checksum, which needs the bytes in order. Reading back early spreads the
+   * verification over the fetch, so little of it is left after the last byte, which matters most
+   * when blocks were written with O_DIRECT and the read-back comes from the disk.
+   */
+  private boolean verifiedPerBlock(int fi) {
+    return objects.get(fi).checksum() == null && crcs[fi].length > 0;
+  }
+
+  /**
    * Queues file {@code fi}'s tail work once all its blocks are written (or were kept on resume):
-   * its fsync, and its read-back verification: one sequential pass when the source gave a
-   * whole-file checksum, else one task per block. Verification and fsync of a file may run in
-   * either order or at once; the commit needs both. Idempotent: a file's tail is queued once.
+   * its fsync, and either its sequential read-back (when the source gave a whole-file checksum)
+   * or, since its blocks were read back as they were written, a check of its length.
+   * Verification and fsync of a file may run in either order or at once; the commit needs both.
+   * Idempotent: a file's tail is queued once.
    */
   private void startTail(int fi) {
     if (!tailStarted.compareAndSet(fi, 0, 1)) {
       return;
     }
     tailTask(() -> syncFile(fi));
-    if (objects.get(fi).checksum() != null || crcs[fi].length == 0) {
-      tailTask(() -> verifyFile(fi));
+    if (verifiedPerBlock(fi)) {
+      tailTask(() -> checkLength(fi));
     } else {
-      for (int bi = 0; bi < crcs[fi].length; bi++) {
-        int b = bi;
-        tailTask(() -> verifyBlock(fi, b));
-      }
+      tailTask(() -> verifyFile(fi));
     }
   }
 
@@ -659,15 +732,14 @@ final class DownloadJob {
   }
 
   /**
-   * Reads block {@code bi} of file {@code fi} back and compares its CRC32C with the one received.
-   * The block is mapped, not copied: the checksum reads the page cache in place, and the mapping,
-   * one block per tail thread, is released before this returns, so it takes no transfer buffer.
+   * Reads block {@code bi} of file {@code fi} back, just after it was written, and compares its
+   * CRC32C with the one received. The block is mapped, not copied: the checksum reads the page
+   * cache in place (filled from the disk when the block was written with O_DIRECT), and the
+   * mapping, one block per tail thread, is released before this returns, so it takes no transfer
+   * buffer.
    */
   private void verifyBlock(int fi, int bi) throws IOException {
     long t0 = System.nanoTime();
-    if (bi == 0) {
-      checkLength(fi);
-    }
     long offset = (long) bi * blockBytes;
     long len = blockLength(fi, bi);
     int value;

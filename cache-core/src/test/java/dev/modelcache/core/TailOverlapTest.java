@@ -13,10 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A file's verify and fsync run while later files are still fetched; these tests prove that the
- * overlap never lets an unverified file through: bytes damaged on disk after they were written
- * fail the whole download, name the file and offset, and leave neither an entry nor a staging
- * directory behind.
+ * A file's verify and fsync run while later files are still fetched, and a block is read back as
+ * soon as it is written; these tests prove that the overlap never lets an unverified file through:
+ * bytes that reach the disk other than as received (a faulty disk, a misdirected write), or that
+ * are damaged before a file's sequential read-back, fail the whole download, name the file and
+ * offset, and leave neither an entry nor a staging directory behind.
  */
 class TailOverlapTest {
 
@@ -26,11 +27,26 @@ class TailOverlapTest {
   @TempDir Path tmp;
 
   private ModelCache open(TestBackend backend) throws IOException {
+    return open(backend, DirectIo.KERNEL);
+  }
+
+  private ModelCache open(TestBackend backend, DirectIo.Opener disk) throws IOException {
     // One range at a time: ranges run in listing order, so a file's blocks are all written before
     // the next file's first read, and the hook below can act between write and verification.
     return ModelCache.builder().root(Files.createDirectories(tmp.resolve("cache"))).backend(backend)
-        .partSizeBytes(BLOCK).concurrency(1).maxAttempts(1)
+        .partSizeBytes(BLOCK).concurrency(1).maxAttempts(1).directOpener(disk)
         .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2)).build();
+  }
+
+  /** A disk that stores the block written at {@code blockOffset} of {@code name} with byte {@code at} flipped. */
+  private static DirectIo.Opener damagingDisk(String name, long blockOffset, long at) {
+    return InterceptedChannel.opener((file, real, src, position) -> {
+      int n = InterceptedChannel.writeFully(real, src, position);
+      if (file.endsWith(name) && position == blockOffset) {
+        InterceptedChannel.flip(real, at);
+      }
+      return n;
+    });
   }
 
   /** Flips one byte of a staged file, as a faulty disk or a stray writer would. */
@@ -47,7 +63,8 @@ class TailOverlapTest {
     }
   }
 
-  private static void assertNothingLeft(ModelCache cache) throws IOException {
+  /** No entry, no download in progress, no staging directory: a failed download left nothing. */
+  static void assertNothingLeft(ModelCache cache) throws IOException {
     assertThat(cache.list().entries()).isEmpty();
     assertThat(cache.list().downloads()).isEmpty();
     try (var s = Files.list(cache.root().resolve("staging"))) {
@@ -56,16 +73,13 @@ class TailOverlapTest {
   }
 
   @Test
-  void aDamagedFileFailsTheDownloadWhileLaterFilesAreStillBeingFetched() throws Exception {
+  void aBlockStoredWrongFailsTheDownloadWhileLaterFilesAreStillBeingFetched() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 21, FILE, FILE, FILE);
     TestBackend backend = new TestBackend();
     AtomicInteger lastFileReads = new AtomicInteger();
-    try (ModelCache cache = open(backend)) {
+    try (ModelCache cache = open(backend, damagingDisk("shard-0.bin", 0, 100))) {
       backend.hook = (o, off, attempt) -> {
-        if (o.relativePath().equals("shard-0.bin") && off == FILE - BLOCK) {
-          // Blocks 0-14 of shard-0 are written and journaled; its last block is about to be.
-          damage(cache, "shard-0.bin", 100);
-        } else if (!o.relativePath().equals("shard-0.bin")) {
+        if (!o.relativePath().equals("shard-0.bin")) {
           if (o.relativePath().equals("sub/shard-2.bin")) {
             lastFileReads.incrementAndGet();
           }
@@ -85,15 +99,11 @@ class TailOverlapTest {
   }
 
   @Test
-  void aBlockOfTheLastFileDamagedBeforeCommitIsDetectedAndNothingIsCommitted() throws Exception {
+  void aBlockOfTheLastFileStoredWrongIsDetectedAndNothingIsCommitted() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 22, FILE, FILE, FILE);
     TestBackend backend = new TestBackend();
-    try (ModelCache cache = open(backend)) {
-      backend.hook = (o, off, attempt) -> {
-        if (o.relativePath().equals("sub/shard-2.bin") && off == FILE - BLOCK) {
-          damage(cache, "sub/shard-2.bin", 3L * BLOCK + 5);
-        }
-      };
+    DirectIo.Opener[] disk = {damagingDisk("sub/shard-2.bin", 3L * BLOCK, 3L * BLOCK + 5)};
+    try (ModelCache cache = open(backend, file -> disk[0].open(file))) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
           .isInstanceOfSatisfying(IntegrityException.class, e -> {
             assertThat(e.path()).isEqualTo("sub/shard-2.bin");
@@ -101,7 +111,7 @@ class TailOverlapTest {
           });
       assertNothingLeft(cache);
 
-      backend.hook = (o, off, attempt) -> {};
+      disk[0] = DirectIo.KERNEL;
       CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
       assertThat(m.matches(e.directory())).isTrue();
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
