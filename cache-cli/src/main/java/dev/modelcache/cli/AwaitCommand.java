@@ -50,6 +50,7 @@ final class AwaitCommand implements Callable<Integer> {
     long start = System.nanoTime();
     CacheEntry entry;
     long downloaded = 0;
+    long writtenDirect = 0;
     try (ModelCache cache = app.openCache(true, download, model)) {
       try {
         entry = cache.getIfPresent(model).orElse(null);
@@ -74,6 +75,7 @@ final class AwaitCommand implements Callable<Integer> {
               EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ZERO).withDownloadAfterWait(true);
           entry = cache.ensure(model, options, listener);
           downloaded = listener.downloadedBytes();
+          writtenDirect = listener.writtenDirectBytes();
         }
       }
       if (entryOptions.pin && !entry.pinned()) {
@@ -81,7 +83,7 @@ final class AwaitCommand implements Callable<Integer> {
         entry = cache.getIfPresent(model).orElse(entry);
       }
     }
-    PrefetchCommand.report(app, entry, downloaded, System.nanoTime() - start, entryOptions.link(entry));
+    PrefetchCommand.report(app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 

@@ -23,6 +23,12 @@ final class DownloadOptions {
   ByteSize partSize;
 
   @Option(
+      names = "--buffered-writes",
+      description = "Write through the page cache instead of with O_DIRECT (the default where the file system allows it), "
+          + "e.g. on a network file system where O_DIRECT is slow.")
+  boolean bufferedWrites;
+
+  @Option(
       names = "--endpoint",
       paramLabel = "URL",
       description = "S3-compatible endpoint (MinIO, Ceph, S3Proxy), addressed path-style; default: AWS, or $AWS_ENDPOINT_URL.")
@@ -44,6 +50,9 @@ final class DownloadOptions {
       } catch (IllegalArgumentException e) {
         throw new UsageException("--concurrency " + concurrency + ": " + e.getMessage());
       }
+    }
+    if (bufferedWrites) {
+      builder.directWrites(false);
     }
     if (partSize != null) {
       try {

@@ -54,6 +54,12 @@ final class DownloadProgress implements DownloadListener, AutoCloseable {
     return s == null ? 0 : s.bytesFetched();
   }
 
+  /** Bytes this process wrote with O_DIRECT, bypassing the page cache. */
+  long writtenDirectBytes() {
+    DownloadSummary s = summary.get();
+    return s == null ? 0 : s.bytesWrittenDirect();
+  }
+
   /** Bytes taken over from an interrupted download. */
   long resumedBytes() {
     DownloadSummary s = summary.get();

@@ -42,17 +42,20 @@ final class PrefetchCommand implements Callable<Integer> {
     long start = System.nanoTime();
     CacheEntry entry;
     long downloaded;
+    long writtenDirect;
     try (ModelCache cache = app.openCache(true, download, model);
         DownloadProgress listener = new DownloadProgress(app, "prefetch")) {
       entry = cache.ensure(model, EnsureOptions.DEFAULTS.withPin(entryOptions.pin).withVerify(verify), listener);
       downloaded = listener.downloadedBytes();
+      writtenDirect = listener.writtenDirectBytes();
     }
-    report(app, entry, downloaded, System.nanoTime() - start, entryOptions.link(entry));
+    report(app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 
   /** Prints the result of {@code prefetch} and {@code await}: the directory, or its JSON. */
-  static void report(ModelcacheCommand app, CacheEntry entry, long downloadedBytes, long nanos, Path link) {
+  static void report(
+      ModelcacheCommand app, CacheEntry entry, long downloadedBytes, long writtenDirectBytes, long nanos, Path link) {
     double seconds = nanos / 1e9;
     ModelSource model = entry.source();
     String what;
@@ -73,6 +76,7 @@ final class PrefetchCommand implements Callable<Integer> {
             .put("bytes", entry.sizeBytes())
             .put("seconds", seconds)
             .put("downloadedBytes", downloadedBytes)
+            .put("writtenDirectBytes", writtenDirectBytes)
             .put("pinned", entry.pinned())
             .put("link", link == null ? null : link.toString()),
         entry.directory().toString());

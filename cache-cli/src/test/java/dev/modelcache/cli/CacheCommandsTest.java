@@ -58,6 +58,33 @@ class CacheCommandsTest {
   }
 
   @Test
+  void prefetchWritesWholeBlocksWithODirectUnlessToldToBuffer() throws Exception {
+    try (var probe = java.nio.channels.FileChannel.open(tmp.resolve("probe"), java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+      // the temporary directory's file system accepts O_DIRECT
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      org.junit.jupiter.api.Assumptions.abort("the temporary directory's file system refuses O_DIRECT: " + e);
+    }
+    long wholeBlocks;
+    try (var files = Files.list(model)) {
+      wholeBlocks = files.mapToLong(p -> p.toFile().length() / 4096 * 4096).sum();
+    }
+    var direct = cli.run("prefetch", source, "--part-size", "4KiB", "--json");
+    assertThat(direct.exitCode()).as(direct.toString()).isZero();
+    assertThat(direct.json()).containsEntry("downloadedBytes", modelBytes).containsEntry("writtenDirectBytes", wholeBlocks);
+
+    var buffered = Cli.withRoot(tmp.resolve("other")).run("prefetch", source, "--part-size", "4KiB", "--buffered-writes", "--json");
+    assertThat(buffered.exitCode()).as(buffered.toString()).isZero();
+    assertThat(buffered.json()).containsEntry("downloadedBytes", modelBytes).containsEntry("writtenDirectBytes", 0L);
+    Path dir = Path.of((String) buffered.json().get("path"));
+    try (var files = Files.list(model)) {
+      for (Path f : files.toList()) {
+        assertThat(Files.mismatch(dir.resolve(f.getFileName().toString()), f)).as(f.toString()).isEqualTo(-1);
+      }
+    }
+  }
+
+  @Test
   void prefetchShowsProgressLinesWhenNotOnATerminal() {
     var r = cli.run("prefetch", source, "--part-size", "64KiB", "--concurrency", "2");
     assertThat(r.exitCode()).as(r.toString()).isZero();
