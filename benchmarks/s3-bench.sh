@@ -5,15 +5,16 @@
 #
 #   peers: aws s3 sync (Debian awscli), S3TransferManager.downloadDirectory (Java client, CRT
 #   client), a KServe-style boto3 download (4 processes x download_file)
-#   ours: cache (ModelCache.ensure in a plain JVM), cli-aot (`modelcache prefetch` the way the
-#   Docker image runs it: with the AOT cache bin/modelcache-train-aot records), backend
+#   ours: cache (ModelCache.ensure in a plain JVM), cache-buffered (the same with directWrites off:
+#   through the page cache), cli-aot (`modelcache prefetch` the way the Docker image runs it: with
+#   the AOT cache bin/modelcache-train-aot records), backend
 #
 # Before the timed rounds one untimed download warms the server up (its JIT, its page cache), so
 # that no tool pays for a cold server.
 #
 # Usage: benchmarks/s3-bench.sh            (from anywhere; needs JDK 25, root for apt and shaping)
 # Knobs (environment): ROUNDS=3 SHARDS=4 SHARD_MIB=1152
-#   TOOLS="cache cli-aot aws tm-java tm-crt boto3 backend"
+#   TOOLS="cache cache-buffered cli-aot aws tm-java tm-crt boto3 backend"
 #   PART_MIB=8 CONCURRENCY=16 SHAPED=1 (0 skips the shaped-link run) WORK=benchmarks/work/s3
 #   WRITE_RESULTS=1 (0 only prints)
 set -euo pipefail
@@ -23,7 +24,7 @@ ROOT_DIR=$(pwd)
 ROUNDS=${ROUNDS:-3}
 SHARDS=${SHARDS:-4}
 SHARD_MIB=${SHARD_MIB:-1152}
-TOOLS=${TOOLS:-"cache cli-aot aws tm-java tm-crt boto3 backend"}
+TOOLS=${TOOLS:-"cache cache-buffered cli-aot aws tm-java tm-crt boto3 backend"}
 PART_MIB=${PART_MIB:-8}
 CONCURRENCY=${CONCURRENCY:-16}
 SHAPED=${SHAPED:-1}
@@ -108,7 +109,7 @@ run_tool() { # $1 tool, $2 endpoint, $3 label suffix; appends "tool<TAB>seconds<
   local tool=$1 endpoint=$2 timing="$WORK/time.txt" dest="$OUT/$1"
   rm -rf "$OUT" && mkdir -p "$dest" && sync
   case "$tool" in
-    cache|backend|tm-java|tm-java-multipart|tm-crt)
+    cache|cache-buffered|backend|tm-java|tm-java-multipart|tm-crt)
       /usr/bin/time -f '%e %M' -o "$timing" "$JAVA" -Xmx1g --enable-native-access=ALL-UNNAMED -cp "$CP" \
         dev.modelcache.benchmarks.s3.S3Download "$tool" "$endpoint" "s3://$BUCKET/$PREFIX" "$dest" \
         "$((PART_MIB * 1048576))" "$CONCURRENCY" > "$WORK/run.log" 2>&1 ;;
@@ -194,6 +195,7 @@ for tool, secs, rss, nbytes in rows:
     by.setdefault(tool, []).append((secs, int(rss), int(nbytes)))
 names = {
     "cache": "modelcache (ModelCache.ensure, s3 backend: verified, fsynced, committed)",
+    "cache-buffered": "modelcache (ModelCache.ensure as above, with directWrites(false): written through the page cache)",
     "cli-aot": "modelcache prefetch, the command as the Docker image runs it (with its AOT cache)",
     "backend": "modelcache s3 backend alone (ranges into files, no verify, no fsync)",
     "aws": "aws s3 sync (Debian awscli 2.9.19, defaults)",
@@ -246,7 +248,7 @@ out.append("")
 out.append("\"ours / tool\" is that tool's median time divided by ours (%s): above 1 means ours is faster." % ours_name
            + (" \"command with AOT cache / tool\" divides by the median of cli-aot instead." if cli else ""))
 out.append("")
-out.append("What each run does: modelcache lists (ListObjectsV2 + one HEAD per object), reads 8 MiB ranges pinned with If-Match at 16 at a time (queued in four staggered streams, so four files are written at once), CRC32C-checks every block, verifies, fsyncs every file and directory, writes the manifest and renames the entry into place. The cli-aot run is `modelcache prefetch` started the way the Docker image starts it: a JVM with the AOT cache (JDK 25: classes loaded and linked, method profiles) that `bin/modelcache-train-aot` records from one `prefetch` of a small generated model (80 MiB, its own S3Proxy), not from this model. The backend-alone run reads the same ranges into files with no checks and no fsync. The peers write into the page cache without fsync. S3TransferManager on the Java client downloads one GET per object: its multipart client reads parts with `GET ?partNumber=`, which S3Proxy answers 501 (`tm-java-multipart` in this script). boto3 uses its default TransferConfig (8 MiB parts, 10 threads per process).")
+out.append("What each run does: modelcache lists (ListObjectsV2 + one HEAD per object), reads 8 MiB ranges pinned with If-Match at 16 at a time (queued in four staggered streams, so four files are written at once), writes whole blocks with O_DIRECT (the default; each file's short last block through the page cache), reads every block back from the disk as soon as it is written and compares its CRC32C with the bytes received, fsyncs every file and directory, writes the manifest and renames the entry into place. The cli-aot run is `modelcache prefetch` started the way the Docker image starts it: a JVM with the AOT cache (JDK 25: classes loaded and linked, method profiles) that `bin/modelcache-train-aot` records from one `prefetch` of a small generated model (80 MiB, its own S3Proxy), not from this model. The backend-alone run reads the same ranges into files with no checks and no fsync. The peers write into the page cache without fsync. S3TransferManager on the Java client downloads one GET per object: its multipart client reads parts with `GET ?partNumber=`, which S3Proxy answers 501 (`tm-java-multipart` in this script). boto3 uses its default TransferConfig (8 MiB parts, 10 threads per process).")
 shaped_note = env.get("SHAPED_NOTE", "")
 if shaped_note:
     out.append("")

@@ -17,7 +17,7 @@ final class S3CacheDownload {
   private S3CacheDownload() {}
 
   /** Downloads {@code source} into a cache at {@code root}; returns the entry's size in bytes. */
-  static long run(URI endpoint, URI source, Path root, int partBytes, int concurrency)
+  static long run(URI endpoint, URI source, Path root, int partBytes, int concurrency, boolean directWrites)
       throws IOException {
     try (S3StorageBackend backend = S3Download.newBackend(endpoint, concurrency);
         ModelCache cache =
@@ -27,6 +27,7 @@ final class S3CacheDownload {
                 .backend(backend)
                 .partSizeBytes(partBytes)
                 .concurrency(concurrency)
+                .directWrites(directWrites)
                 .build()) {
       long t0 = System.nanoTime();
       var lastByte = new AtomicLong();

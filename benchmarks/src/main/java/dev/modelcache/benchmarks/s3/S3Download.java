@@ -30,6 +30,7 @@ import software.amazon.awssdk.transfer.s3.model.DownloadDirectoryRequest;
  * <p>Usage: {@code S3Download TOOL ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]}
  * <ul>
  *   <li>{@code cache}: {@code ModelCache.ensure} with the s3 backend (verified, fsynced, committed)
+ *   <li>{@code cache-buffered}: the same with {@code directWrites(false)}, written through the page cache
  *   <li>{@code backend}: the s3 backend's ranged reads into preallocated files, no verification and
  *       no fsync: the backend's own ceiling
  *   <li>{@code tm-java}: {@code S3TransferManager.downloadDirectory} on the Java (Netty) client,
@@ -46,7 +47,7 @@ public final class S3Download {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
-      System.err.println("usage: S3Download cache|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
+      System.err.println("usage: S3Download cache|cache-buffered|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
       System.exit(2);
     }
     String tool = args[0];
@@ -59,7 +60,8 @@ public final class S3Download {
     long t0 = System.nanoTime();
     long bytes =
         switch (tool) {
-          case "cache" -> S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency);
+          case "cache" -> S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, true);
+          case "cache-buffered" -> S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, false);
           case "backend" -> backend(endpoint, source, destination, partBytes, concurrency);
           case "tm-java" -> transferManager(Client.JAVA, endpoint, source, destination);
           case "tm-java-multipart" -> transferManager(Client.JAVA_MULTIPART, endpoint, source, destination);
