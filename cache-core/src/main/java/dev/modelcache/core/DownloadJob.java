@@ -3,6 +3,7 @@ package dev.modelcache.core;
 import com.google.common.util.concurrent.Uninterruptibles;
 import dev.modelcache.core.spi.ObjectKeys;
 import dev.modelcache.core.spi.RemoteObject;
+import dev.modelcache.core.spi.SourceChecksum;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -88,6 +89,8 @@ final class DownloadJob {
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
   private Object[] writeLocks;
+  /** Per file whose source gave a whole-file checksum (and that has blocks): its in-order read-back. */
+  private OrderedReadBack[] ordered;
   /** Whether whole aligned blocks are written with O_DIRECT; off once the file system refuses. */
   private volatile boolean directWrites;
   private long bytesTotal;
@@ -155,6 +158,7 @@ final class DownloadJob {
       done = new BitSet[n];
       blocksLeft = new AtomicInteger[n];
       writeLocks = new Object[n];
+      ordered = new OrderedReadBack[n];
       tailStarted = new java.util.concurrent.atomic.AtomicIntegerArray(n);
       tailPool = Executors.newFixedThreadPool(TAIL_THREADS, r -> {
         Thread t = new Thread(r, "modelcache-verify-" + name);
@@ -167,6 +171,8 @@ final class DownloadJob {
         done[i] = new BitSet(blocks);
         blocksLeft[i] = new AtomicInteger(blocks);
         writeLocks[i] = new Object();
+        SourceChecksum checksum = objects.get(i).checksum();
+        ordered[i] = checksum != null && blocks > 0 ? new OrderedReadBack(checksum) : null;
       }
       long journaledBytes = 0;
       Set<Long> seen = new HashSet<>();
@@ -201,6 +207,17 @@ final class DownloadJob {
       journal.close();
       journal = null;
       awaitTails();
+      for (int i = 0; i < ordered.length; i++) {
+        if (ordered[i] != null) {
+          synchronized (ordered[i]) {
+            if (ordered[i].next != crcs[i].length) {
+              throw new IllegalStateException(String.format(Locale.ROOT,
+                  "%s: read back %d of %d blocks before the commit", objects.get(i).relativePath(), ordered[i].next,
+                  crcs[i].length));
+            }
+          }
+        }
+      }
       long t4 = System.nanoTime();
       CacheEntry entry = commit();
       long t5 = System.nanoTime();
@@ -488,6 +505,7 @@ final class DownloadJob {
           if ((int) crc.getValue() == e.crc32c()) {
             markDone(fi, bi, e.crc32c(), len);
             kept.addAndGet(len);
+            advanceReadBack(fi); // a whole-file digest needs the kept blocks' bytes too
           }
         } finally {
           cache.buffers().give(buf);
@@ -502,10 +520,12 @@ final class DownloadJob {
   private void fetchMissing(StorageBackend backend, Journal journal) throws IOException {
     List<Future<?>> futures = new ArrayList<>();
     long[] sizes = new long[objects.size()];
+    boolean[] inOrder = new boolean[sizes.length];
     for (int i = 0; i < sizes.length; i++) {
       sizes[i] = objects.get(i).sizeBytes();
+      inOrder[i] = ordered[i] != null;
     }
-    for (long block : fetchOrder(sizes, blockBytes, WRITE_STREAMS)) {
+    for (long block : fetchOrder(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
       int f = (int) (block >>> 32);
       int b = (int) block;
       synchronized (done[f]) {
@@ -523,6 +543,11 @@ final class DownloadJob {
     awaitAll(futures);
   }
 
+  /** {@link #fetchOrder(long[], boolean[], long, int)} with no file kept in one stream. */
+  static long[] fetchOrder(long[] sizes, long blockBytes, int streams) {
+    return fetchOrder(sizes, new boolean[sizes.length], blockBytes, streams);
+  }
+
   /**
    * The order in which blocks are queued, each as {@code fileIndex << 32 | blockIndex}. The files,
    * laid end to end, are cut into {@code streams} equal stretches, and the queue takes the stretches'
@@ -532,11 +557,16 @@ final class DownloadJob {
    * overlap the fetch. Stretch {@code k} starts {@code k/streams} of a file (of the largest file,
    * at most of a stretch) behind stretch 0, so that equal shards, one per stretch, complete one
    * after another rather than all with the last byte. A file larger than a stretch is written by
-   * more than one stream.
+   * more than one stream, unless {@code inOrder} marks it: such a file (one whose whole-file
+   * digest is computed as its blocks arrive, which needs them in order) stays in the stream where
+   * it starts, its blocks queued first to last.
    */
-  static long[] fetchOrder(long[] sizes, long blockBytes, int streams) {
+  static long[] fetchOrder(long[] sizes, boolean[] inOrder, long blockBytes, int streams) {
     if (blockBytes <= 0 || streams < 1) {
       throw new IllegalArgumentException("blockBytes and streams must be positive: " + blockBytes + ", " + streams);
+    }
+    if (inOrder.length != sizes.length) {
+      throw new IllegalArgumentException("one inOrder flag per file: " + inOrder.length + " for " + sizes.length);
     }
     long total = 0;
     long largest = 0;
@@ -553,9 +583,10 @@ final class DownloadJob {
     int n = 0;
     long start = 0;
     for (int fi = 0; fi < sizes.length; fi++) {
+      int first = (int) Math.min(streams - 1, start / stretch);
       for (long offset = 0; offset < sizes[fi]; offset += blockBytes) {
         long global = start + offset;
-        int stream = (int) Math.min(streams - 1, global / stretch);
+        int stream = inOrder[fi] ? first : (int) Math.min(streams - 1, global / stretch);
         keys[n++] = new Key(((long) fi << 32) | (offset / blockBytes), global - stream * stretch + stream * stagger,
             stream);
       }
@@ -570,6 +601,7 @@ final class DownloadJob {
   }
 
   private void fetchBlock(StorageBackend backend, Journal journal, int fi, int bi) throws IOException {
+    awaitReadBack(fi, bi);
     RemoteObject object = objects.get(fi);
     long offset = (long) bi * blockBytes;
     long len = blockLength(fi, bi);
@@ -633,6 +665,8 @@ final class DownloadJob {
       markDone(fi, bi, value, len);
       if (verifiedPerBlock(fi)) {
         tailTask(() -> verifyBlock(fi, bi));
+      } else {
+        advanceReadBack(fi);
       }
     } finally {
       cache.buffers().give(buf);
@@ -660,32 +694,135 @@ final class DownloadJob {
   }
 
   /**
-   * Whether file {@code fi}'s blocks are read back one by one as soon as each is written, rather
-   * than in one sequential pass once the file is complete: true unless the source gave a
-   * whole-file checksum, which needs the bytes in order. Reading back early spreads the
-   * verification over the fetch, so little of it is left after the last byte, which matters most
-   * when blocks were written with O_DIRECT and the read-back comes from the disk.
+   * Whether file {@code fi}'s blocks are read back one by one, each as soon as it is written: true
+   * unless the source gave a whole-file checksum, whose digest needs the bytes in order (such a
+   * file is read back in order instead, as far as its blocks are written: {@link
+   * #advanceReadBack}). Reading back early spreads the verification over the fetch, so little of
+   * it is left after the last byte, which matters most when blocks were written with O_DIRECT and
+   * the read-back comes from the disk.
    */
   private boolean verifiedPerBlock(int fi) {
-    return objects.get(fi).checksum() == null && crcs[fi].length > 0;
+    return ordered[fi] == null && crcs[fi].length > 0;
   }
 
   /**
    * Queues file {@code fi}'s tail work once all its blocks are written (or were kept on resume):
-   * its fsync, and either its sequential read-back (when the source gave a whole-file checksum)
-   * or, since its blocks were read back as they were written, a check of its length.
-   * Verification and fsync of a file may run in either order or at once; the commit needs both.
-   * Idempotent: a file's tail is queued once.
+   * its fsync, and a check of its length (its blocks were read back as they were written); an
+   * empty file with a source checksum gets that checksum checked here. Verification and fsync of
+   * a file may run in either order or at once; the commit needs both. Idempotent: a file's tail
+   * is queued once.
    */
   private void startTail(int fi) {
     if (!tailStarted.compareAndSet(fi, 0, 1)) {
       return;
     }
     tailTask(() -> syncFile(fi));
-    if (verifiedPerBlock(fi)) {
-      tailTask(() -> checkLength(fi));
-    } else {
+    if (crcs[fi].length == 0) {
       tailTask(() -> verifyFile(fi));
+    } else {
+      tailTask(() -> checkLength(fi));
+    }
+  }
+
+  /**
+   * The in-order read-back of a file whose source gave a whole-file checksum: blocks are read
+   * back, CRC32C-checked and fed to the digest as soon as they and every block before them are
+   * written, by one tail thread at a time; the last block's reader compares the digest with the
+   * source's.
+   */
+  private static final class OrderedReadBack {
+    final FileVerifier.WholeFile digest;
+    /** The next block to read back; guarded by this. */
+    int next;
+    /** Whether a tail task is reading blocks back; guarded by this. */
+    boolean running;
+
+    OrderedReadBack(SourceChecksum checksum) {
+      this.digest = new FileVerifier.WholeFile(checksum);
+    }
+  }
+
+  /**
+   * Holds the fetch of block {@code bi} of a file read back in order while that read-back lags
+   * more than {@code 2 x concurrency} blocks behind, so that the digest, which one thread computes,
+   * gets CPU during the fetch instead of being left to run alone after the last byte. No deadlock:
+   * the block the read-back waits for was queued before every block held here.
+   */
+  private void awaitReadBack(int fi, int bi) throws InterruptedIOException {
+    OrderedReadBack rb = ordered[fi];
+    if (rb == null) {
+      return;
+    }
+    int lag = 2 * cache.concurrency();
+    synchronized (rb) {
+      while (bi - rb.next > lag && rb.running && failure.get() == null) {
+        try {
+          rb.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted waiting for the read-back of " + objects.get(fi).relativePath());
+        }
+      }
+    }
+  }
+
+  /** Starts file {@code fi}'s in-order read-back, unless it is running or the next block is not written yet. */
+  private void advanceReadBack(int fi) {
+    OrderedReadBack rb = ordered[fi];
+    if (rb == null) {
+      return;
+    }
+    synchronized (rb) {
+      if (rb.running || rb.next == crcs[fi].length || !isDone(fi, rb.next)) {
+        return;
+      }
+      rb.running = true;
+    }
+    tailTask(() -> readBackInOrder(fi));
+  }
+
+  private boolean isDone(int fi, int bi) {
+    synchronized (done[fi]) {
+      return done[fi].get(bi);
+    }
+  }
+
+  /**
+   * Reads file {@code fi}'s blocks back in order while they are written; stops at the first one
+   * that is not (its writer calls {@link #advanceReadBack} again). The check for a written block
+   * and the decision to stop are made under the same lock that {@link #advanceReadBack} takes
+   * after a block is marked done, so no written block is left unread.
+   */
+  private void readBackInOrder(int fi) throws IOException {
+    long t0 = System.nanoTime();
+    OrderedReadBack rb = ordered[fi];
+    int blocks = crcs[fi].length;
+    try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
+      while (true) {
+        int bi;
+        synchronized (rb) {
+          if (rb.next == blocks || !isDone(fi, rb.next)) {
+            rb.running = false;
+            rb.notifyAll(); // fetches held by awaitReadBack go on
+            return;
+          }
+          bi = rb.next;
+        }
+        readBackBlock(ch, fi, bi, rb.digest);
+        if (bi == blocks - 1) {
+          RemoteObject o = objects.get(fi);
+          throwIfMismatch(FileVerifier.wholeFileMismatch(new ManifestFile(
+              o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]), rb.digest));
+        }
+        synchronized (rb) {
+          rb.next++;
+          rb.notifyAll();
+        }
+      }
+    } catch (InternalError e) {
+      throw shrankWhileMapped(fi, (long) rb.next * blockBytes, e);
+    } finally {
+      tailVerifyNanos.addAndGet(System.nanoTime() - t0);
     }
   }
 
@@ -715,8 +852,8 @@ final class DownloadJob {
 
   /**
    * Reads file {@code fi} back in one sequential pass, comparing each block's CRC32C with the one
-   * computed from the bytes received and the whole file with the source's checksum. Blocks are
-   * mapped one at a time and checksummed in place, so this takes no transfer buffer.
+   * computed from the bytes received and the whole file with the source's checksum: the tail of a
+   * file without blocks (an empty file), whose checksum no block read-back covers.
    */
   private void verifyFile(int fi) throws IOException {
     RemoteObject o = objects.get(fi);
@@ -733,34 +870,47 @@ final class DownloadJob {
 
   /**
    * Reads block {@code bi} of file {@code fi} back, just after it was written, and compares its
-   * CRC32C with the one received. The block is mapped, not copied: the checksum reads the page
-   * cache in place (filled from the disk when the block was written with O_DIRECT), and the
-   * mapping, one block per tail thread, is released before this returns, so it takes no transfer
-   * buffer.
+   * CRC32C with the one received.
    */
   private void verifyBlock(int fi, int bi) throws IOException {
     long t0 = System.nanoTime();
+    try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
+      readBackBlock(ch, fi, bi, null);
+    } catch (InternalError e) {
+      throw shrankWhileMapped(fi, (long) bi * blockBytes, e);
+    }
+    tailVerifyNanos.addAndGet(System.nanoTime() - t0);
+  }
+
+  /**
+   * Reads block {@code bi} of file {@code fi} back through {@code ch}, compares its CRC32C with the
+   * one received, and feeds it to {@code digest} when given. The block is mapped, not copied: the
+   * checksums read the page cache in place (filled from the disk when the block was written with
+   * O_DIRECT), and the mapping is released before this returns, so it takes no transfer buffer.
+   */
+  private void readBackBlock(FileChannel ch, int fi, int bi, FileVerifier.WholeFile digest) throws IOException {
     long offset = (long) bi * blockBytes;
     long len = blockLength(fi, bi);
+    long size = ch.size();
+    if (size < offset + len) {
+      throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
+          target(fi), size, bi), objects.get(fi).relativePath(), size);
+    }
     int value;
-    try (FileChannel ch = channel(fi, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-      long size = ch.size();
-      if (size < offset + len) {
-        throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
-            target(fi), size, bi), objects.get(fi).relativePath(), size);
+    try (Arena arena = Arena.ofConfined()) {
+      ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer();
+      if (digest != null) {
+        digest.update(mapped.duplicate());
       }
       CRC32C crc = new CRC32C();
-      crc.update(ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer());
+      crc.update(mapped);
       value = (int) crc.getValue();
-    } catch (InternalError e) {
-      throw shrankWhileMapped(fi, offset, e);
     }
     if (value != crcs[fi][bi]) {
       throwIfMismatch(new VerificationResult.Mismatch(objects.get(fi).relativePath(), offset,
           String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", bi, value,
               crcs[fi][bi])));
     }
-    tailVerifyNanos.addAndGet(System.nanoTime() - t0);
   }
 
   /**

@@ -101,7 +101,8 @@ final class FileVerifier {
     return wholeFileMismatch(mf, whole);
   }
 
-  private static VerificationResult.Mismatch wholeFileMismatch(ManifestFile mf, WholeFile whole) {
+  /** The difference between {@code whole}'s digest and {@code mf}'s source checksum, or null. */
+  static VerificationResult.Mismatch wholeFileMismatch(ManifestFile mf, WholeFile whole) {
     if (whole != null) {
       String actual = whole.hex();
       if (!actual.equals(mf.checksum().hex())) {
@@ -112,8 +113,8 @@ final class FileVerifier {
     return null;
   }
 
-  /** A whole-file digest in the source's algorithm. */
-  private static final class WholeFile {
+  /** A whole-file digest in the source's algorithm, fed the file's bytes in order. Not thread-safe. */
+  static final class WholeFile {
     private final MessageDigest digest;
     private final Checksum checksum;
 

@@ -635,6 +635,10 @@ public final class ModelCache implements AutoCloseable {
     return partSizeBytes;
   }
 
+  int concurrency() {
+    return concurrency;
+  }
+
   boolean directWrites() {
     return directWrites;
   }

@@ -222,6 +222,37 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void aResumedFileWithASourceChecksumIsDigestedWholeKeptBlocksIncluded() throws Exception {
+    // shard-0 (two blocks) is complete long before the last blocks of shard-1 are read.
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 7, 2 * 65_536, (2 << 20) + 123);
+    java.util.Map<String, String> md5 = new java.util.HashMap<>();
+    for (var f : m.files.entrySet()) {
+      md5.put(f.getKey(), java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(f.getValue())));
+    }
+    TestBackend backend = new TestBackend();
+    backend.listing = list -> list.stream().map(o -> new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(),
+        o.sizeBytes(), o.etag(), null, new dev.modelcache.core.spi.SourceChecksum("MD5", md5.get(o.relativePath())))).toList();
+    backend.hook = (o, off, attempt) -> {
+      if (o.relativePath().equals("shard-1.bin") && off == 31 * 65_536) {
+        throw new StorageException("service unavailable", true);
+      }
+    };
+    try (ModelCache cache = open(backend, 2, 1)) {
+      ModelSource source = TestBackend.source(m);
+      assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE)).isInstanceOf(StorageException.class);
+
+      backend.hook = (o, off, attempt) -> {};
+      Recorder r = new Recorder();
+      CacheEntry e = cache.ensure(source, r);
+      assertThat(r.summary.bytesResumed()).as("all of shard-0 was kept").isGreaterThan(2 * 65_536);
+      assertThat(m.matches(e.directory())).isTrue();
+      for (var f : md5.entrySet()) {
+        assertThat(e.manifest().file(f.getKey()).orElseThrow().checksum().hex()).isEqualTo(f.getValue());
+      }
+    }
+  }
+
+  @Test
   void backoffIsExponentialWithFullJitter() {
     Duration initial = Duration.ofMillis(100);
     Duration max = Duration.ofSeconds(1);

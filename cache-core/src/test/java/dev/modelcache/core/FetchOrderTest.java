@@ -63,6 +63,29 @@ class FetchOrderTest {
   }
 
   @Test
+  void aFileKeptInOrderStaysInTheStreamItStartsInQueuedFirstToLast() {
+    // A small file, then a large one whose digest needs its blocks in order, then another small one.
+    long[] sizes = {20, 200, 30};
+    boolean[] inOrder = {false, true, false};
+    long[] order = DownloadJob.fetchOrder(sizes, inOrder, 10, 4);
+
+    assertEveryBlockOnce(order, sizes, 10);
+    int previous = -1;
+    for (long block : order) {
+      if (file(block) == 1) {
+        assertThat(index(block)).as("blocks of the in-order file").isEqualTo(previous + 1);
+        previous = index(block);
+      }
+    }
+    // Unmarked, the same large file is cut across streams and so queued out of order.
+    long[] cut = DownloadJob.fetchOrder(sizes, 10, 4);
+    int[] cutIndexes = java.util.Arrays.stream(cut).filter(b -> file(b) == 1).mapToInt(FetchOrderTest::index).toArray();
+    int[] sorted = cutIndexes.clone();
+    java.util.Arrays.sort(sorted);
+    assertThat(cutIndexes).isNotEqualTo(sorted);
+  }
+
+  @Test
   void oneFileIsCutIntoStretchesToo() {
     long[] order = DownloadJob.fetchOrder(new long[] {100}, 10, 4);
 
