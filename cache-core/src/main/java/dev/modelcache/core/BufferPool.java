@@ -82,7 +82,7 @@ final class BufferPool {
       return ByteBuffer.allocateDirect(Math.addExact(rounded, DirectIo.ALIGNMENT))
           .alignedSlice(DirectIo.ALIGNMENT)
           .slice(0, bytes);
-    } catch (OutOfMemoryError | ArithmeticException e) {
+    } catch (OutOfMemoryError e) {
       return ByteBuffer.allocateDirect(bytes);
     }
   }

@@ -207,17 +207,7 @@ final class DownloadJob {
       journal.close();
       journal = null;
       awaitTails();
-      for (int i = 0; i < ordered.length; i++) {
-        if (ordered[i] != null) {
-          synchronized (ordered[i]) {
-            if (ordered[i].next != crcs[i].length) {
-              throw new IllegalStateException(String.format(Locale.ROOT,
-                  "%s: read back %d of %d blocks before the commit", objects.get(i).relativePath(), ordered[i].next,
-                  crcs[i].length));
-            }
-          }
-        }
-      }
+      checkReadBacksComplete();
       long t4 = System.nanoTime();
       CacheEntry entry = commit();
       long t5 = System.nanoTime();
@@ -445,7 +435,6 @@ final class DownloadJob {
     }
     int len = buf.remaining();
     int start = buf.position();
-    long pos = offset;
     FileChannel ch;
     try {
       ch = cache.directOpener().open(target(fi));
@@ -454,21 +443,31 @@ final class DownloadJob {
       return false;
     }
     try (ch) {
-      synchronized (writeLocks[fi]) {
-        while (buf.hasRemaining()) {
-          pos += ch.write(buf, pos);
-        }
-      }
+      writeLocked(fi, ch, buf, offset);
       bytesWrittenDirect.addAndGet(len);
       return true;
     } catch (IOException e) {
-      if (pos == offset && DirectIo.isRefusal(e)) {
+      if (buf.position() == start && DirectIo.isRefusal(e)) {
         // The file system opened the file for O_DIRECT but will not write this way (EINVAL).
-        buf.position(start).limit(start + len);
+        buf.limit(start + len);
         refuseDirect(e);
         return false;
       }
-      throw writeFailure(target(fi), pos, len - (pos - offset), e);
+      throw writeFailure(target(fi), offset + buf.position() - start, buf.remaining(), e);
+    }
+  }
+
+  /**
+   * Writes all of {@code buf} at {@code offset} of file {@code fi}. One writer per file at a time:
+   * the kernel serializes writes to one file anyway, and threads waiting here park instead of
+   * spinning on the inode lock for CPU the transfer needs.
+   */
+  private void writeLocked(int fi, FileChannel ch, ByteBuffer buf, long offset) throws IOException {
+    int start = buf.position();
+    synchronized (writeLocks[fi]) {
+      while (buf.hasRemaining()) {
+        ch.write(buf, offset + buf.position() - start);
+      }
     }
   }
 
@@ -528,10 +527,8 @@ final class DownloadJob {
     for (long block : fetchOrder(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
       int f = (int) (block >>> 32);
       int b = (int) block;
-      synchronized (done[f]) {
-        if (done[f].get(b)) {
-          continue;
-        }
+      if (isDone(f, b)) {
+        continue;
       }
       futures.add(submit(() -> {
         if (failure.get() == null) {
@@ -642,19 +639,11 @@ final class DownloadJob {
       CRC32C crc = new CRC32C();
       crc.update(buf.duplicate());
       int value = (int) crc.getValue();
-      Path file = target(fi);
       if (!writeDirect(fi, buf, offset)) {
-        long pos = offset;
         try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
-          // One writer per file at a time: the kernel serializes writes to one file anyway, and
-          // threads waiting here park instead of spinning on the inode lock for CPU the transfer needs.
-          synchronized (writeLocks[fi]) {
-            while (buf.hasRemaining()) {
-              pos += ch.write(buf, pos);
-            }
-          }
+          writeLocked(fi, ch, buf, offset);
         } catch (IOException e) {
-          throw writeFailure(file, pos, len - (pos - offset), e);
+          throw writeFailure(target(fi), offset + buf.position(), buf.remaining(), e);
         }
       }
       try {
@@ -761,6 +750,20 @@ final class DownloadJob {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new InterruptedIOException("interrupted waiting for the read-back of " + objects.get(fi).relativePath());
+        }
+      }
+    }
+  }
+
+  /** Fails if a file read back in order was not read back to its end: a bug, never a commit. */
+  private void checkReadBacksComplete() {
+    for (int i = 0; i < ordered.length; i++) {
+      if (ordered[i] != null) {
+        synchronized (ordered[i]) {
+          if (ordered[i].next != crcs[i].length) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "%s: read back %d of %d blocks before the commit",
+                objects.get(i).relativePath(), ordered[i].next, crcs[i].length));
+          }
         }
       }
     }

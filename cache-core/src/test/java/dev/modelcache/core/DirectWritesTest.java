@@ -26,16 +26,6 @@ class DirectWritesTest {
 
   @TempDir Path tmp;
 
-  /** Records the summary of the one download a test makes. */
-  private static final class Summary implements DownloadListener {
-    volatile DownloadSummary summary;
-
-    @Override
-    public void completed(CacheEntry entry, DownloadSummary summary) {
-      this.summary = summary;
-    }
-  }
-
   private ModelCache.Builder cache(TestBackend backend) throws IOException {
     return ModelCache.builder().root(Files.createDirectories(tmp.resolve("cache"))).backend(backend)
         .partSizeBytes(BLOCK).concurrency(4).maxAttempts(1).retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
@@ -69,7 +59,7 @@ class DirectWritesTest {
   void wholeAlignedBlocksGoToTheDiskDirectlyAndTheRestThroughThePageCache() throws Exception {
     Assumptions.assumeTrue(directIoWorksHere(), "the temporary directory's file system refuses O_DIRECT");
     ModelFixture m = model();
-    Summary listener = new Summary();
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
@@ -83,7 +73,7 @@ class DirectWritesTest {
   void turnedOffEverythingGoesThroughThePageCache() throws Exception {
     ModelFixture m = model();
     AtomicInteger opens = new AtomicInteger();
-    Summary listener = new Summary();
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).directWrites(false).directOpener(counting(opens)).build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
@@ -96,7 +86,7 @@ class DirectWritesTest {
   void aFileSystemThatRefusesODirectAtOpenGetsPageCacheWritesForTheRestOfTheDownload() throws Exception {
     ModelFixture m = model();
     AtomicInteger opens = new AtomicInteger();
-    Summary listener = new Summary();
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).concurrency(1).directOpener(file -> {
       opens.incrementAndGet();
       throw new IOException(file + ": Invalid argument");
@@ -112,7 +102,7 @@ class DirectWritesTest {
   void aFileSystemThatRefusesTheDirectWriteItselfGetsTheSameBytesThroughThePageCache() throws Exception {
     ModelFixture m = model();
     AtomicInteger refused = new AtomicInteger();
-    Summary listener = new Summary();
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).concurrency(1)
         .directOpener(InterceptedChannel.opener((file, real, src, position) -> {
           refused.incrementAndGet();
@@ -129,7 +119,7 @@ class DirectWritesTest {
   void aPartSizeThatIsNotAMultipleOfTheAlignmentWritesThroughThePageCache() throws Exception {
     ModelFixture m = model();
     AtomicInteger opens = new AtomicInteger();
-    Summary listener = new Summary();
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).partSizeBytes(10_000).directOpener(counting(opens)).build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
