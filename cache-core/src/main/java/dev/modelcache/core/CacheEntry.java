@@ -2,6 +2,7 @@ package dev.modelcache.core;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,7 +15,8 @@ import java.util.Objects;
  * @param manifest the files and their integrity data
  * @param lastUsed when the cache last handed the entry out (ensure or lease), recorded by the cache
  * @param pinned whether eviction skips it whatever its age
- * @param leaseCount how many live leases, from any process, hold it
+ * @param leases the live leases, from any process on the node, that hold it: each holder as it
+ *     describes itself (for people; its pid is in its own PID namespace)
  */
 public record CacheEntry(
     ModelSource source,
@@ -23,7 +25,7 @@ public record CacheEntry(
     Manifest manifest,
     Instant lastUsed,
     boolean pinned,
-    int leaseCount) {
+    List<Holder> leases) {
 
   public CacheEntry {
     Objects.requireNonNull(source, "source");
@@ -31,6 +33,12 @@ public record CacheEntry(
     Objects.requireNonNull(directory, "directory");
     Objects.requireNonNull(manifest, "manifest");
     Objects.requireNonNull(lastUsed, "lastUsed");
+    leases = List.copyOf(leases);
+  }
+
+  /** How many live leases hold the entry. */
+  public int leaseCount() {
+    return leases.size();
   }
 
   /** The sum of the files' sizes. */

@@ -1,6 +1,9 @@
 package dev.modelcache.core;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.UUID;
 
 /**
  * Where everything lives under the cache root. Entry names come from
@@ -14,11 +17,16 @@ import java.nio.file.Path;
  * staging/.init-WRITER/          a staging dir being set up, not yet visible under its name
  * locks/NAME.download            held while downloading (avoids duplicate work only)
  * locks/NAME.gate                held briefly by lease and evict
- * leases/NAME/PID-UUID           one per lease: the holder's pid and start time
+ * leases/NAME/PID-RANDOM-UUID    one per lease: a holder file (see HolderFiles), locked or renewed
+ *                                while the lease lives; the pid, host and uid inside are for people
  * meta/NAME.used                 last use, recorded by the cache (not atime)
  * pins/NAME                      present while pinned
  * trash/                         entries being deleted after eviction
+ * liveness                       how holders are judged on this root (see Liveness)
  * </pre>
+ *
+ * <p>Nothing stored under the root names the root's absolute path: pods mount one hostPath at
+ * different paths, and every process resolves these names against its own view of the root.
  */
 final class CacheLayout {
 
@@ -51,6 +59,42 @@ final class CacheLayout {
 
   Path[] directories() {
     return new Path[] {entries, staging, locks, leases, meta, pins, trash};
+  }
+
+  /** Directories every user of the cache writes in: mode 1777 (see {@link SharedAccess}). */
+  private Path[] shared() {
+    return new Path[] {locks, leases};
+  }
+
+  /** Whether every directory of the layout exists. */
+  boolean exists() {
+    for (Path d : directories()) {
+      if (!Files.isDirectory(d)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Creates what is missing of the layout, and checks the root is writable. */
+  void create() throws IOException {
+    for (Path d : directories()) {
+      if (java.util.List.of(shared()).contains(d)) {
+        SharedAccess.sharedDirectory(d);
+      } else {
+        Files.createDirectories(d);
+      }
+    }
+    Path probe = root.resolve(".probe-" + UUID.randomUUID());
+    Files.writeString(probe, "probe");
+    Files.delete(probe);
+  }
+
+  /** Gives the shared directories mode 1777 where this process owns them (roots made before it was). */
+  void widenShared() {
+    for (Path d : shared()) {
+      SharedAccess.widenDirectory(d);
+    }
   }
 
   Path entryDir(String name) {

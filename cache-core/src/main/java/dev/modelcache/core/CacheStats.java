@@ -14,6 +14,9 @@ package dev.modelcache.core;
  * @param misses ensure calls by this instance that downloaded or waited for a download
  * @param bytesFetched bytes this instance read from sources
  * @param evictions entries this instance evicted
+ * @param liveness how processes on this root judge whether a lease or download holder is alive
+ * @param heartbeatExpiry the heartbeat expiry when {@code liveness} is {@link Liveness#HEARTBEAT};
+ *     unused otherwise
  */
 public record CacheStats(
     int entryCount,
@@ -25,4 +28,6 @@ public record CacheStats(
     long hits,
     long misses,
     long bytesFetched,
-    long evictions) {}
+    long evictions,
+    Liveness liveness,
+    java.time.Duration heartbeatExpiry) {}

@@ -75,6 +75,7 @@ final class DownloadJob {
 
   private final ModelCache cache;
   private final CacheLayout layout;
+  private final HolderFiles holders;
   private final ModelSource source;
   private final String name;
   private final ListenerFanout fanout;
@@ -85,6 +86,8 @@ final class DownloadJob {
   private Manifest draft;
   private Path dir;
   private Path data;
+  /** This writer's holder file in its staging directory: alive while this download runs. */
+  private HolderFiles.Held owner;
   private int[][] crcs;
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
@@ -112,6 +115,7 @@ final class DownloadJob {
   DownloadJob(ModelCache cache, ModelSource source, ListenerFanout fanout) {
     this.cache = cache;
     this.layout = cache.layout();
+    this.holders = cache.holders();
     this.source = source;
     this.name = source.cacheName();
     this.fanout = fanout;
@@ -231,6 +235,7 @@ final class DownloadJob {
       if (dir != null && Files.exists(dir)) {
         cleanUp(discard);
       }
+      releaseOwner();
     }
   }
 
@@ -274,7 +279,7 @@ final class DownloadJob {
         if (!name.equals(CacheLayout.entryNameOfStaging(fileName))) {
           continue;
         }
-        if (ownerAlive(p)) {
+        if (holders.isAlive(p.resolve(CacheLayout.OWNER))) {
           continue; // a live writer elsewhere (locks are unreliable here): leave it alone
         }
         Manifest theirs;
@@ -308,16 +313,22 @@ final class DownloadJob {
     if (adopted != null) {
       dir = mine;
       data = dir.resolve(CacheLayout.DATA);
-      DurableFiles.writeAtomically(dir.resolve(CacheLayout.OWNER), ProcessIdentity.current().toLine());
+      try {
+        owner = holders.create(dir.resolve(CacheLayout.OWNER)); // replaces the dead writer's
+      } catch (IOException e) {
+        throw localWriteFailure("taking over staging directory " + mine, e);
+      }
       return adopted;
     }
     Path init = layout.staging.resolve(CacheLayout.INIT_PREFIX + writerId);
     try {
       Files.createDirectories(init.resolve(CacheLayout.DATA));
-      DurableFiles.writeAtomically(init.resolve(CacheLayout.OWNER), ProcessIdentity.current().toLine());
+      owner = holders.create(init.resolve(CacheLayout.OWNER));
       DurableFiles.writeAtomically(init.resolve(CacheLayout.DRAFT), draft.toJson());
       Files.move(init, mine, StandardCopyOption.ATOMIC_MOVE);
+      owner.relocate(mine.resolve(CacheLayout.OWNER));
     } catch (IOException e) {
+      releaseOwner();
       DurableFiles.deleteTree(init);
       throw localWriteFailure("creating staging directory " + mine, e);
     }
@@ -326,12 +337,11 @@ final class DownloadJob {
     return List.of();
   }
 
-  static boolean ownerAlive(Path stagingDir) {
-    try {
-      String text = Files.readString(stagingDir.resolve(CacheLayout.OWNER));
-      return ProcessIdentity.parse(text).isAlive();
-    } catch (IOException e) {
-      return false; // released by a writer that gave up, or never owned
+  /** Gives up this writer's ownership: its staging directory (if any is left) may be adopted. */
+  private void releaseOwner() {
+    if (owner != null) {
+      owner.close();
+      owner = null;
     }
   }
 
@@ -1018,7 +1028,6 @@ final class DownloadJob {
       }
       Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
       Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
-      Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
       Files.deleteIfExists(dir.resolve(MANIFEST_RESERVE));
       DurableFiles.makeReadOnly(data);
       manifest = new Manifest(source, blockBytes, Instant.now(), files);
@@ -1029,7 +1038,11 @@ final class DownloadJob {
     }
     Path entryDir = layout.entryDir(name);
     try {
+      // The owner file stays until the rename, so that no other writer takes this directory for
+      // an abandoned one while it is being committed; it leaves the entry just after.
       Files.move(dir, entryDir, StandardCopyOption.ATOMIC_MOVE);
+      owner.relocate(entryDir.resolve(CacheLayout.OWNER));
+      releaseOwner();
       DurableFiles.fsyncDirectory(layout.entries);
       LOG.log(Level.DEBUG, () -> "committed " + source + " as " + entryDir);
     } catch (IOException e) {
@@ -1039,6 +1052,7 @@ final class DownloadJob {
         throw localWriteFailure("committing " + dir + " as " + entryDir, e);
       }
       LOG.log(Level.DEBUG, () -> "another writer committed " + source + " first; discarding this copy");
+      releaseOwner();
       DurableFiles.deleteTree(dir);
     }
     dir = null;
@@ -1046,16 +1060,15 @@ final class DownloadJob {
     // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
     Optional<CacheEntry> committed = cache.committedEntry(name);
     return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
-        false, 0));
+        false, List.of()));
   }
 
   private void cleanUp(boolean discard) {
     try {
+      // Give up ownership: the next ensure, in any process, resumes from the journal.
+      releaseOwner();
       if (discard) {
         DurableFiles.deleteTree(dir);
-      } else {
-        // Give up ownership: the next ensure, in any process, resumes from the journal.
-        Files.deleteIfExists(dir.resolve(CacheLayout.OWNER));
       }
     } catch (IOException e) {
       LOG.log(Level.WARNING, "could not clean up staging directory " + dir + ": " + e);

@@ -8,9 +8,15 @@ package dev.modelcache.core;
  * @param name the entry name it will commit as
  * @param bytesDone bytes written and recorded in the download's journal
  * @param bytesTotal the model's size
- * @param writerPid the process writing it, or {@code -1} if none owns it (an abandoned download
- *     that the next {@code ensure} resumes)
- * @param writerAlive whether that process is running
+ * @param writer the process writing it, as it describes itself ({@link Holder#UNKNOWN} if none
+ *     owns it: an abandoned download that the next {@code ensure} resumes)
+ * @param writerAlive whether that process is alive, judged as {@link Liveness} says (never by pid)
  */
 public record DownloadStatus(
-    ModelSource source, String name, long bytesDone, long bytesTotal, long writerPid, boolean writerAlive) {}
+    ModelSource source, String name, long bytesDone, long bytesTotal, Holder writer, boolean writerAlive) {
+
+  /** The writer's pid in its own PID namespace, or {@code -1} if unknown. */
+  public long writerPid() {
+    return writer.pid();
+  }
+}

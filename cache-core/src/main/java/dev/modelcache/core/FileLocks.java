@@ -7,8 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
@@ -68,7 +66,8 @@ final class FileLocks {
 
   /**
    * Tries to take the lock without waiting and, on success, writes this process's identity into
-   * the file (so that others can tell a dead holder on filesystems whose locks are unreliable).
+   * the file, for people ({@code modelcache ls}); whether the holder lives is decided by
+   * {@link HolderFiles#lockHolderAlive}, never by what the file says.
    */
   static Optional<Held> tryLock(Path file) throws IOException {
     Path key = file.toAbsolutePath().normalize();
@@ -77,7 +76,8 @@ final class FileLocks {
     }
     FileChannel channel = null;
     try {
-      channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      SharedAccess.sharedFile(key);
+      channel = FileChannel.open(key, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -90,7 +90,7 @@ final class FileLocks {
         return Optional.empty();
       }
       channel.truncate(0);
-      channel.write(ByteBuffer.wrap(ProcessIdentity.current().toLine().getBytes(StandardCharsets.US_ASCII)), 0);
+      channel.write(ByteBuffer.wrap(Holder.current().toLine().getBytes(StandardCharsets.US_ASCII)), 0);
       Held held = new Held(key, channel, null);
       channel = null;
       return Optional.of(held);
@@ -110,7 +110,8 @@ final class FileLocks {
     FileChannel channel = null;
     boolean success = false;
     try {
-      channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      SharedAccess.sharedFile(key);
+      channel = FileChannel.open(key, StandardOpenOption.WRITE);
       channel.lock();
       success = true;
       return new Held(key, channel, jvmLock);
@@ -121,18 +122,6 @@ final class FileLocks {
         }
         jvmLock.unlock();
       }
-    }
-  }
-
-  /** The process recorded in a lock file, if the file exists and names one. */
-  static Optional<ProcessIdentity> recordedHolder(Path file) {
-    try {
-      String text = Files.readString(file, StandardCharsets.US_ASCII);
-      return text.isBlank() ? Optional.empty() : Optional.of(ProcessIdentity.parse(text));
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
     }
   }
 }

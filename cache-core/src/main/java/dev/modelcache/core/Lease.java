@@ -1,15 +1,14 @@
 package dev.modelcache.core;
 
-import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A claim that an entry is in use. While any process holds a lease on an entry, no process
- * evicts it. A lease is a small file under the cache root naming this process; a lease left
- * behind by a process that died is recognized as stale and ignored. A lease that is never closed
+ * A claim that an entry is in use. While any process holds a lease on an entry, no process on the
+ * node evicts it, whatever its PID namespace, user or path to the root. A lease is a holder file
+ * under the cache root, kept alive by this process as {@link Liveness} says (a kernel lock, or a
+ * renewed heartbeat); a lease of a process that died is recognized as such (at once under kernel
+ * locks, after the heartbeat expiry otherwise) and ignored. A lease that is never closed
  * holds its entry until this process exits: it is deliberately not released when the object
  * becomes unreachable, because code may still read from a {@link #directory()} it kept.
  *
@@ -17,13 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Lease implements AutoCloseable {
 
-  private static final System.Logger LOG = System.getLogger(Lease.class.getName());
-
   private final CacheEntry entry;
-  private final Path file;
+  private final HolderFiles.Held file;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  Lease(CacheEntry entry, Path file) {
+  Lease(CacheEntry entry, HolderFiles.Held file) {
     this.entry = entry;
     this.file = file;
   }
@@ -49,12 +46,7 @@ public final class Lease implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      // A lease file that cannot be removed names this process; once it exits the lease is stale.
-      LOG.log(Level.WARNING, "could not remove lease file " + file + ": " + e);
-    }
+    file.close();
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -71,13 +72,15 @@ public final class ModelCache implements AutoCloseable {
   public static final int DEFAULT_CONCURRENCY = 16;
   /** Default range size: 8 MiB. */
   public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
-  /** Polls for which a lock must keep naming a dead process before a waiter stops respecting it. */
-  private static final int STALE_LOCK_POLLS = 50;
+
+  /** How old a staging directory being set up, still without an owner file, must be to count as debris. */
+  private static final Duration INIT_SETTLE_TIME = Duration.ofMinutes(10);
 
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
   private final CacheLayout layout;
+  private final HolderFiles holders;
   private final long maxBytes;
   private final long minFreeBytes;
   private final int concurrency;
@@ -117,8 +120,9 @@ public final class ModelCache implements AutoCloseable {
 
   private record InFlight(CompletableFuture<CacheEntry> future, ListenerFanout fanout) {}
 
-  private ModelCache(Builder b, Path root, long minFreeBytes) {
+  private ModelCache(Builder b, Path root, long minFreeBytes, HolderFiles holders) {
     this.layout = new CacheLayout(root);
+    this.holders = holders;
     this.maxBytes = b.maxBytes;
     this.minFreeBytes = minFreeBytes;
     this.concurrency = b.concurrency;
@@ -140,8 +144,9 @@ public final class ModelCache implements AutoCloseable {
     });
     this.coordinator = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("modelcache-download-", 1).factory());
-    this.processTag = ProcessHandle.current().pid() + "-"
-        + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+    // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
+    // pod's entrypoint is pid 1.
+    this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -272,7 +277,6 @@ public final class ModelCache implements AutoCloseable {
     long deadline = System.nanoTime() + options.waitTimeout().toNanos();
     boolean verified = !options.verify();
     boolean counted = false;
-    long holderDeadSinceNanos = 0;
     while (true) {
       Optional<CacheEntry> entry;
       try {
@@ -308,9 +312,10 @@ public final class ModelCache implements AutoCloseable {
         misses.increment();
         counted = true;
       }
-      Optional<FileLocks.Held> lock = FileLocks.tryLock(layout.downloadLock(name));
+      Path lockFile = layout.downloadLock(name);
+      Optional<FileLocks.Held> lock = FileLocks.tryLock(lockFile);
       if (lock.isPresent()) {
-        try (FileLocks.Held held = lock.get()) {
+        try (FileLocks.Held held = lock.get(); HolderFiles.Renewal heartbeat = holders.keepAlive(lockFile)) {
           if (committedEntry(name).isPresent()) {
             continue;
           }
@@ -319,21 +324,14 @@ public final class ModelCache implements AutoCloseable {
         }
       }
       // Another process (or another cache in this JVM) is downloading: wait for its commit.
-      Optional<ProcessIdentity> holder = FileLocks.recordedHolder(layout.downloadLock(name));
-      long now = System.nanoTime();
-      if (holder.isPresent() && !holder.get().isAlive()) {
-        // The OS would have released a dead holder's lock; a filesystem whose locks outlive
-        // their holder must not block us forever.
-        if (holderDeadSinceNanos == 0) {
-          holderDeadSinceNanos = now;
-        } else if (now - holderDeadSinceNanos > pollInterval.toNanos() * STALE_LOCK_POLLS) {
-          LOG.log(Level.WARNING, "the download lock of " + source + " names dead process "
-              + holder.get().pid() + "; downloading without it");
-          return new DownloadJob(this, source, fanout).run();
-        }
-      } else {
-        holderDeadSinceNanos = 0;
+      if (!holders.lockHolderAlive(lockFile)) {
+        // A heartbeat root, whose lock outlived a holder that stopped renewing it: safe to
+        // download beside it, since each writer stages apart and the rename is the commit.
+        LOG.log(Level.WARNING, "the download lock of " + source + " was not renewed within "
+            + holders.expiry() + " (its holder is gone); downloading without it");
+        return new DownloadJob(this, source, fanout).run();
       }
+      long now = System.nanoTime();
       if (now - deadline >= 0) {
         if (options.downloadAfterWait()) {
           LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
@@ -390,28 +388,35 @@ public final class ModelCache implements AutoCloseable {
   // leases, pins, eviction
 
   /**
-   * Leases a committed entry: while the lease is open, no process evicts it.
+   * Leases a committed entry: while the lease is open, no process on the node evicts it. The lease
+   * lives as long as this process unless closed: its holder file is judged as {@link Liveness}
+   * says, so a lease of a process that died (in any PID namespace) stops counting at once under
+   * kernel locks, or after the heartbeat expiry.
    *
    * @throws EntryNotFoundException if the entry is no longer committed (it was evicted)
+   * @throws CacheAccessDeniedException if this process's user may not create a lease in the root
+   *     (nothing is left behind)
    */
   @SuppressWarnings("try") // the lock is held for the block, not used in it
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
     String name = entry.name();
-    Path leaseFile = layout.leaseDir(name).resolve(processTag + "-" + UUID.randomUUID());
+    Path leaseDir = layout.leaseDir(name);
+    HolderFiles.Held held;
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      Files.createDirectories(layout.leaseDir(name));
-      Files.writeString(leaseFile, ProcessIdentity.current().toLine(), StandardCharsets.US_ASCII,
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      SharedAccess.sharedDirectory(leaseDir);
+      held = holders.create(leaseDir.resolve(processTag + "-" + UUID.randomUUID()));
       if (!Files.exists(layout.manifest(name))) {
-        Files.deleteIfExists(leaseFile);
+        held.close();
         throw new EntryNotFoundException("cannot lease " + entry.source() + ": it is no longer in the cache"
             + " (evicted); ensure it again");
       }
+    } catch (AccessDeniedException e) {
+      throw CacheAccessDeniedException.of("lease " + entry.source(), e, layout.root);
     }
     touch(name);
     CacheEntry fresh = committedEntry(name).orElse(entry);
-    return new Lease(fresh, leaseFile);
+    return new Lease(fresh, held);
   }
 
   /** Ensures {@code source} (no listener) and leases it. */
@@ -521,13 +526,10 @@ public final class ModelCache implements AutoCloseable {
             done += Math.max(0, Math.min(draft.blockSizeBytes(), size - start));
           }
         }
-        ProcessIdentity owner;
-        try {
-          owner = ProcessIdentity.parse(Files.readString(p.resolve(CacheLayout.OWNER)));
-        } catch (IOException e) {
-          owner = new ProcessIdentity(-1, 0);
-        }
-        out.add(new DownloadStatus(draft.source(), name, done, draft.sizeBytes(), owner.pid(), owner.isAlive()));
+        Path owner = p.resolve(CacheLayout.OWNER);
+        boolean alive = holders.isAlive(owner);
+        out.add(new DownloadStatus(draft.source(), name, done, draft.sizeBytes(),
+            alive ? holders.holder(owner) : Holder.UNKNOWN, alive));
       }
     }
     return out;
@@ -595,7 +597,8 @@ public final class ModelCache implements AutoCloseable {
   public CacheStats stats() throws IOException {
     CacheListing l = list();
     return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), maxBytes, minFreeBytes,
-        usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum());
+        usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum(), holders.mode(),
+        holders.expiry());
   }
 
   /** Stops transfer threads and closes backends the cache created. Idempotent. */
@@ -629,6 +632,18 @@ public final class ModelCache implements AutoCloseable {
 
   CacheLayout layout() {
     return layout;
+  }
+
+  HolderFiles holders() {
+    return holders;
+  }
+
+  /**
+   * How the processes on this root judge whether a lease or download holder is alive: the root's
+   * recorded choice ({@link Liveness#LOCKS} or {@link Liveness#HEARTBEAT}), never {@code AUTO}.
+   */
+  public Liveness liveness() {
+    return holders.mode();
   }
 
   int partSizeBytes() {
@@ -733,7 +748,7 @@ public final class ModelCache implements AutoCloseable {
       manifests.put(key, manifest);
     }
     return Optional.of(new CacheEntry(manifest.source(), name, layout.data(name), manifest, lastUsed(name, manifest),
-        Files.exists(layout.pinFile(name)), liveLeaseCount(name)));
+        Files.exists(layout.pinFile(name)), liveLeases(name)));
   }
 
   private Optional<CacheEntry> lookupQuietly(ModelSource source) {
@@ -776,28 +791,36 @@ public final class ModelCache implements AutoCloseable {
     }
   }
 
-  /** Live leases of an entry; lease files of dead processes are removed on the way. */
-  int liveLeaseCount(String name) throws IOException {
+  /**
+   * The live leases of an entry. Lease files of dead holders (and hidden files of leases that were
+   * never finished) are removed on the way where this process may remove them.
+   */
+  private List<Holder> liveLeases(String name) throws IOException {
     Path dir = layout.leaseDir(name);
-    int live = 0;
+    List<Holder> live = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
-        ProcessIdentity holder;
-        try {
-          holder = ProcessIdentity.parse(Files.readString(p, StandardCharsets.US_ASCII));
-        } catch (NoSuchFileException e) {
+        boolean hidden = p.getFileName().toString().startsWith(".");
+        if (holders.isAlive(p)) {
+          if (!hidden) {
+            live.add(holders.holder(p));
+          }
           continue;
         }
-        if (holder.isAlive()) {
-          live++;
-        } else if (holder.pid() > 0) {
-          Files.deleteIfExists(p); // stale: its process is gone
+        try {
+          Files.deleteIfExists(p); // stale: its holder is gone
+        } catch (AccessDeniedException e) {
+          // another user's file in a sticky directory: it stays, and is judged dead again next time
         }
       }
     } catch (NoSuchFileException e) {
-      return 0;
+      return List.of();
     }
     return live;
+  }
+
+  private int liveLeaseCount(String name) throws IOException {
+    return liveLeases(name).size();
   }
 
   /**
@@ -933,7 +956,7 @@ public final class ModelCache implements AutoCloseable {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
       for (Path p : ds) {
         String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
-        if (name != null && !name.equals(exceptName) && !DownloadJob.ownerAlive(p)) {
+        if (name != null && !name.equals(exceptName) && !holders.isAlive(p.resolve(CacheLayout.OWNER))) {
           DurableFiles.deleteTree(p);
           removed++;
         }
@@ -1014,13 +1037,16 @@ public final class ModelCache implements AutoCloseable {
       LOG.log(Level.DEBUG, () -> "could not empty " + layout.trash + ": " + e);
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
+      Instant settled = Instant.now().minus(INIT_SETTLE_TIME);
       for (Path p : ds) {
-        String writer = p.getFileName().toString().substring(CacheLayout.INIT_PREFIX.length());
-        long pid = Long.parseLong(writer.substring(0, writer.indexOf('-')));
-        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-          continue;
+        // A writer creates the directory, then its owner file: one without an owner may be that young.
+        Path owner = p.resolve(CacheLayout.OWNER);
+        boolean abandoned = Files.exists(owner, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            ? !holders.isAlive(owner)
+            : Files.getLastModifiedTime(p).toInstant().isBefore(settled);
+        if (abandoned) {
+          DurableFiles.deleteTree(p);
         }
-        DurableFiles.deleteTree(p);
       }
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.DEBUG, () -> "could not clean " + layout.staging + ": " + e);
@@ -1045,6 +1071,10 @@ public final class ModelCache implements AutoCloseable {
     private Duration retryInitialDelay = Duration.ofMillis(200);
     private Duration retryMaxDelay = Duration.ofSeconds(10);
     private Duration pollInterval = Duration.ofMillis(100);
+    private Liveness liveness = Liveness.AUTO;
+    private Duration heartbeatExpiry = HolderFiles.DEFAULT_EXPIRY;
+    private boolean heartbeatExpirySet;
+    private java.time.InstantSource clock = java.time.InstantSource.system();
     private final Map<String, BackendOptions> backendOptions = new HashMap<>();
     private final Map<String, StorageBackend> backendInstances = new HashMap<>();
 
@@ -1160,6 +1190,39 @@ public final class ModelCache implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How the processes sharing the root judge whether a lease, a staging directory or a download
+     * lock still has a live holder (default {@link Liveness#AUTO}: kernel locks on local file
+     * systems, a heartbeat elsewhere). Only the first process to open a root decides; the root
+     * records it, and a later explicit setting that disagrees fails {@link #build()}.
+     */
+    public Builder liveness(Liveness liveness) {
+      this.liveness = Objects.requireNonNull(liveness, "liveness");
+      return this;
+    }
+
+    /**
+     * Under {@link Liveness#HEARTBEAT}: how long a holder file may go unrenewed before its holder is
+     * judged dead (default 30 s; each holder renews every third of it, one {@code utimensat} per
+     * holder). The expiry bounds how long a killed process's lease keeps its entry from eviction and
+     * how long a killed download delays the next; a process stopped for longer than it (SIGSTOP, a
+     * frozen cgroup) loses its leases. The root records the expiry with the liveness.
+     */
+    public Builder heartbeatExpiry(Duration expiry) {
+      if (expiry.compareTo(Duration.ofMillis(300)) < 0) {
+        throw new IllegalArgumentException("heartbeatExpiry must be at least 300 ms, was " + expiry);
+      }
+      this.heartbeatExpiry = expiry;
+      this.heartbeatExpirySet = true;
+      return this;
+    }
+
+    /** Replaces the wall clock heartbeats are renewed and judged with: tests. */
+    Builder clock(java.time.InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
     /** Settings for the backend of {@code scheme}, created through its {@link StorageBackendProvider}. */
     public Builder backendOptions(String scheme, BackendOptions options) {
       backendOptions.put(scheme.toLowerCase(Locale.ROOT), Objects.requireNonNull(options, "options"));
@@ -1206,22 +1269,28 @@ public final class ModelCache implements AutoCloseable {
         throw new CacheRootException(r, "it is not a directory", null);
       }
       CacheLayout layout = new CacheLayout(r);
-      try {
-        for (Path d : layout.directories()) {
-          Files.createDirectories(d);
+      if (!layout.exists()) {
+        try {
+          layout.create();
+        } catch (IOException e) {
+          throw new CacheRootException(r, "it is not writable by " + SharedAccess.currentUser() + " ("
+              + SharedAccess.describe(r) + "): " + e, e);
         }
-        Path probe = r.resolve(".probe-" + UUID.randomUUID());
-        Files.writeString(probe, "probe");
-        Files.delete(probe);
-      } catch (IOException e) {
-        throw new CacheRootException(r, "it is not writable: " + e, e);
+      } else if (!Files.isWritable(r)) {
+        // Another user's root (a serving pod's uid reading what a root prefetcher wrote): it may
+        // lease, load and await through the shared directories; writes fail naming the path.
+        LOG.log(Level.DEBUG, () -> "cache root " + r + " is not writable by " + SharedAccess.currentUser()
+            + "; opening it to read, lease and await");
+      } else {
+        layout.widenShared();
       }
       long watermark = minFreeBytes;
       if (watermark < 0) {
         long total = Files.getFileStore(r).getTotalSpace();
         watermark = Math.min(1L << 30, total / 20);
       }
-      ModelCache cache = new ModelCache(this, r, watermark);
+      HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, clock);
+      ModelCache cache = new ModelCache(this, r, watermark, holders);
       cache.cleanDebris();
       return cache;
     }

@@ -27,8 +27,18 @@ final class ChildJvm implements AutoCloseable {
 
   static ChildJvm start(Path log, List<String> jvmFlags, Map<String, String> properties, boolean nativeAccess,
       String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
+    return start(log, List.of(), System.getProperty("java.class.path"), jvmFlags, properties, nativeAccess, args);
+  }
+
+  /**
+   * Starts the child under {@code wrapper} (a command that runs the rest of its command line, such
+   * as {@code unshare --pid --fork --mount-proc}) with the given class path.
+   */
+  static ChildJvm start(Path log, List<String> wrapper, String classPath, List<String> jvmFlags,
+      Map<String, String> properties, boolean nativeAccess, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(ProcessHandle.current().info().command().orElseThrow());
+    cmd.add("-XX:-UsePerfData"); // JVMs in other PID namespaces would share /tmp/hsperfdata_root/1
     cmd.add("-Xmx128m");
     cmd.addAll(jvmFlags);
     cmd.add("-XX:TieredStopAtLevel=1");
@@ -38,7 +48,7 @@ final class ChildJvm implements AutoCloseable {
     }
     properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(classPath);
     cmd.add(CacheChild.class.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -74,10 +84,22 @@ final class ChildJvm implements AutoCloseable {
     return process.exitValue();
   }
 
+  /**
+   * SIGKILLs the JVM, then waits until it is reaped. Under a wrapper the JVM is the wrapper's child
+   * (pid 1 of its namespace): it is killed, and the wrapper, which waits for it, exits once it is gone.
+   */
   void kill() {
-    process.destroyForcibly();
+    List<ProcessHandle> wrapped = process.children().toList();
+    if (wrapped.isEmpty()) {
+      process.destroyForcibly();
+    } else {
+      wrapped.forEach(ProcessHandle::destroyForcibly);
+    }
     try {
-      process.waitFor();
+      if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -16,7 +16,8 @@ import java.util.List;
 
 /**
  * Test backend for {@code countingfile:///dir/}: the file backend, plus a line appended to the file
- * named by system property {@code modelcache.test.countFile} for every range read ("pid bytes"),
+ * named by system property {@code modelcache.test.countFile} for every range read ("pid bytes", or
+ * "TAG bytes" with {@code modelcache.test.tag}, since processes in PID namespaces share pid 1),
  * and an optional delay per read ({@code modelcache.test.readDelayMs}) so that other processes can
  * observe or kill a download midway. Registered through META-INF/services in the test resources.
  */
@@ -71,7 +72,8 @@ public final class CountingFileBackend implements StorageBackend {
       delegate.read(object, offsetBytes, dst);
     } finally {
       if (countFile != null) {
-        Files.writeString(countFile, ProcessHandle.current().pid() + " " + (dst.position() - before) + "\n",
+        String reader = System.getProperty("modelcache.test.tag", Long.toString(ProcessHandle.current().pid()));
+        Files.writeString(countFile, reader + " " + (dst.position() - before) + "\n",
             StandardCharsets.US_ASCII, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
       }
     }
@@ -93,6 +95,20 @@ public final class CountingFileBackend implements StorageBackend {
     } catch (IOException expected) {
       return written; // ENOSPC: the disk is full now
     }
+  }
+
+  /** Bytes recorded in a count file by each reader (pid or tag). */
+  static java.util.Map<String, Long> countedBytesByReader(Path countFile) throws IOException {
+    java.util.Map<String, Long> byReader = new java.util.TreeMap<>();
+    if (Files.exists(countFile)) {
+      for (String line : Files.readAllLines(countFile, StandardCharsets.US_ASCII)) {
+        String[] parts = line.trim().split(" ");
+        if (parts.length == 2) {
+          byReader.merge(parts[0], Long.parseLong(parts[1]), Long::sum);
+        }
+      }
+    }
+    return byReader;
   }
 
   /** Sum of the bytes recorded in a count file. */
