@@ -3,8 +3,11 @@ package dev.modelcache.cli;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.CacheListing;
 import dev.modelcache.core.DownloadStatus;
+import dev.modelcache.core.Holder;
+import dev.modelcache.core.Liveness;
 import dev.modelcache.core.ModelCache;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -20,7 +23,8 @@ import picocli.CommandLine.ParentCommand;
     description = {
       "List cached models and, apart from them, downloads in progress.",
       "Models show size, revision, last use, pinned and leases, least recently used first;",
-      "downloads show bytes done and whether their process still runs."
+      "downloads show bytes done and whether their process still runs.",
+      "Lease holders and writers are named by host (a pod's name) and pid in their own namespace."
     })
 final class LsCommand implements Callable<Integer> {
 
@@ -31,11 +35,15 @@ final class LsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, UsageException {
     CacheListing listing;
+    Liveness liveness;
+    Duration expiry;
     try (ModelCache cache = app.openCache(false, null, null)) {
       listing = cache.list();
+      liveness = cache.liveness();
+      expiry = cache.heartbeatExpiry();
     }
     List<Json> entries = new ArrayList<>();
-    var table = new TextTable("SOURCE", "REVISION", ">SIZE", "STATE", "LAST USE", "PINNED", ">LEASES");
+    var table = new TextTable("SOURCE", "REVISION", ">SIZE", "STATE", "LAST USE", "PINNED", ">LEASES", "HELD BY");
     for (CacheEntry e : listing.entries()) {
       entries.add(
           Json.object()
@@ -47,7 +55,8 @@ final class LsCommand implements Callable<Integer> {
               .put("state", "complete")
               .put("lastUsed", e.lastUsed().truncatedTo(ChronoUnit.MILLIS).toString())
               .put("pinned", e.pinned())
-              .put("leases", e.leaseCount()));
+              .put("leases", e.leaseCount())
+              .put("leaseHolders", e.leases().stream().map(LsCommand::holder).toList()));
       table.row(
           e.source().uri(),
           e.source().revisionLabel().orElse("-"),
@@ -55,10 +64,11 @@ final class LsCommand implements Callable<Integer> {
           "complete",
           WHEN.format(e.lastUsed()),
           e.pinned() ? "yes" : "no",
-          e.leaseCount());
+          e.leaseCount(),
+          e.leases().isEmpty() ? "-" : String.join(", ", e.leases().stream().map(LsCommand::who).toList()));
     }
     List<Json> downloads = new ArrayList<>();
-    var inProgress = new TextTable("SOURCE", "REVISION", ">DONE", ">SIZE", "STATE", ">PID");
+    var inProgress = new TextTable("SOURCE", "REVISION", ">DONE", ">SIZE", "STATE", "WRITER");
     for (DownloadStatus d : listing.downloads()) {
       String state = d.writerAlive() ? "downloading" : "interrupted";
       downloads.add(
@@ -69,14 +79,15 @@ final class LsCommand implements Callable<Integer> {
               .put("bytesDone", d.bytesDone())
               .put("sizeBytes", d.bytesTotal())
               .put("state", state)
-              .put("writerPid", d.writerPid() < 0 ? null : d.writerPid()));
+              .put("writerPid", d.writerPid() < 0 ? null : d.writerPid())
+              .put("writer", d.writerPid() < 0 ? null : holder(d.writer())));
       inProgress.row(
           d.source().uri(),
           d.source().revisionLabel().orElse("-"),
           ByteSize.format(d.bytesDone()),
           ByteSize.format(d.bytesTotal()),
           state,
-          d.writerPid() < 0 ? "-" : d.writerPid());
+          d.writerPid() < 0 ? "-" : who(d.writer()));
     }
     var text = new StringBuilder();
     text.append(listing.entries().isEmpty() ? "no cached models in " + app.root() : table.toString());
@@ -85,7 +96,9 @@ final class LsCommand implements Callable<Integer> {
         .append(listing.entries().size() == 1 ? " model, " : " models, ")
         .append(ByteSize.format(listing.entryBytes()))
         .append(" in ")
-        .append(app.root());
+        .append(app.root())
+        .append(System.lineSeparator())
+        .append(describe(liveness, expiry));
     if (!listing.downloads().isEmpty()) {
       text.append(System.lineSeparator()).append(System.lineSeparator()).append("downloads:").append(System.lineSeparator()).append(inProgress);
     }
@@ -93,9 +106,30 @@ final class LsCommand implements Callable<Integer> {
         Json.object()
             .put("root", app.root().toString())
             .put("totalBytes", listing.entryBytes())
+            .put("liveness", liveness)
+            .put("heartbeatExpirySeconds", liveness == Liveness.HEARTBEAT ? expiry.toMillis() / 1000.0 : null)
             .put("entries", entries)
             .put("downloads", downloads),
         text.toString());
     return ExitCode.OK.status();
+  }
+
+  /** "leases and downloads are alive while their holders keep a kernel lock", or the heartbeat's. */
+  static String describe(Liveness liveness, Duration expiry) {
+    return liveness == Liveness.LOCKS
+        ? "liveness: kernel locks (a lease or download ends the moment its process does)"
+        : "liveness: heartbeat (a lease or download ends " + TimeSpan.format(expiry) + " after its process stops renewing it)";
+  }
+
+  private static String who(Holder h) {
+    return (h.host().isEmpty() ? "?" : h.host()) + " (pid " + h.pid() + ")";
+  }
+
+  private static Json holder(Holder h) {
+    return Json.object()
+        .put("pid", h.pid())
+        .put("host", h.host().isEmpty() ? null : h.host())
+        .put("uid", h.uid() < 0 ? null : h.uid())
+        .put("since", h.since().truncatedTo(ChronoUnit.MILLIS).toString());
   }
 }

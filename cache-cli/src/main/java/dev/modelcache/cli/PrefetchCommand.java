@@ -91,7 +91,10 @@ final class PrefetchCommand implements Callable<Integer> {
     @Option(
         names = "--link",
         paramLabel = "PATH",
-        description = "Also point a symbolic link at the entry's directory (replaced atomically), so a runtime can use a fixed path.")
+        description = {
+          "Also point a symbolic link at the entry's directory (replaced atomically), so a runtime can use a fixed path.",
+          "The link's target is relative: a link inside the cache root resolves in every pod, wherever it mounts the root."
+        })
     Path link;
 
     /**
@@ -110,9 +113,11 @@ final class PrefetchCommand implements Callable<Integer> {
       }
       Files.createDirectories(absolute.getParent());
       // A new link beside the old one, renamed over it: a reader sees the old or the new entry, never none.
-      Path fresh = absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-      Files.deleteIfExists(fresh);
-      Files.createSymbolicLink(fresh, entry.directory());
+      Path fresh = absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + java.util.UUID.randomUUID());
+      // Relative to where the link lives, so that nothing depends on the path this process mounts
+      // the root at: pods mount one hostPath at different paths.
+      Path target = absolute.getParent().toRealPath().relativize(entry.directory().toRealPath());
+      Files.createSymbolicLink(fresh, target);
       Files.move(fresh, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return absolute;
     }

@@ -102,6 +102,7 @@ class CacheCommandsTest {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.json()).containsEntry("revision", "v1").containsEntry("pinned", true).containsEntry("link", link.toString());
     assertThat(link.toRealPath()).isEqualTo(Path.of((String) r.json().get("path")).toRealPath());
+    assertThat(Files.readSymbolicLink(link)).as("relative, whatever path the root is mounted at").isRelative();
 
     var v2 = cli.run("prefetch", source + "#v2", "--link", link.toString(), "--json");
     assertThat(v2.exitCode()).as(v2.toString()).isZero();
@@ -117,6 +118,7 @@ class CacheCommandsTest {
         .containsEntry("state", "complete").containsEntry("leases", 0L).containsKey("lastUsed"));
     assertThat(entries).extracting(e -> e.get("revision") + ":" + e.get("pinned")).containsExactlyInAnyOrder("v1:true", "v2:false");
     assertThat(ls.json()).containsEntry("totalBytes", 2 * modelBytes).containsEntry("downloads", List.of());
+    assertThat(ls.json()).containsEntry("liveness", "locks").containsEntry("heartbeatExpirySeconds", null);
 
     // Global options work after the command name too.
     var after = Cli.plain().run("ls", "--root", root.toString(), "--json");
@@ -124,6 +126,7 @@ class CacheCommandsTest {
 
     var human = cli.run("ls");
     assertThat(human.stdout()).contains("SOURCE").contains("v1").contains("yes").contains("2 models, 1.00 MiB in " + root);
+    assertThat(human.stdout()).contains("liveness: kernel locks");
 
     Path data = Files.writeString(tmp.resolve("models/notes.txt"), "keep me");
     var notALink = cli.run("prefetch", source + "#v2", "--link", data.toString());

@@ -646,6 +646,11 @@ public final class ModelCache implements AutoCloseable {
     return holders.mode();
   }
 
+  /** The root's heartbeat expiry: meaningful when {@link #liveness()} is {@link Liveness#HEARTBEAT}. */
+  public Duration heartbeatExpiry() {
+    return holders.expiry();
+  }
+
   int partSizeBytes() {
     return partSizeBytes;
   }
