@@ -12,14 +12,19 @@ import picocli.CommandLine;
  *
  * <p>Scripts and init containers branch on these numbers, so they are part of the interface:
  * 0 success; 1 a runtime failure (I/O, the remote store); 2 a usage error; 3 invalid or corrupt
- * data (validation, verification); 4 timed out.
+ * data (validation, verification); 4 timed out. {@code exec} exits with its command's status, and
+ * as shells do with 127 when the command is not found and 126 when it cannot be run.
  */
 enum ExitCode {
   OK(0),
   FAILURE(1),
   USAGE(2),
   INVALID_DATA(3),
-  TIMED_OUT(4);
+  TIMED_OUT(4),
+  /** {@code exec}: the command exists but cannot be run (not executable, a directory). */
+  CANNOT_EXECUTE(126),
+  /** {@code exec}: no such command. */
+  COMMAND_NOT_FOUND(127);
 
   private final int status;
 

@@ -41,8 +41,9 @@ public final class Main {
     cl.setParameterExceptionHandler(
         (ex, ignored) -> {
           String name = ex.getCommandLine().getCommandSpec().qualifiedName();
+          String hint = ExecCommand.hint(ex);
           context.err().println(
-              name + ": " + oneLine(ex.getMessage()) + " (see '" + name + " --help')");
+              name + ": " + oneLine(ex.getMessage()) + " (" + (hint != null ? hint : "see '" + name + " --help'") + ")");
           context.err().flush();
           return ExitCode.USAGE.status();
         });
@@ -80,6 +81,7 @@ public final class Main {
     var cl = new CommandLine(app);
     cl.addSubcommand(new PrefetchCommand());
     cl.addSubcommand(new AwaitCommand());
+    cl.addSubcommand(new ExecCommand());
     cl.addSubcommand(new LsCommand());
     cl.addSubcommand(new EvictCommand());
     cl.addSubcommand(new VerifyCommand());

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
       "A node-local cache and fast loader for large model weights.",
       "",
       "Exit status: 0 success, 1 runtime failure (I/O, remote store), 2 usage error,",
-      "3 invalid or corrupt data, 4 timed out. 'modelcache COMMAND --help' shows a command's options."
+      "3 invalid or corrupt data, 4 timed out; exec exits with its command's status.",
+      "'modelcache COMMAND --help' shows a command's options."
     })
 final class ModelcacheCommand implements Callable<Integer> {
 

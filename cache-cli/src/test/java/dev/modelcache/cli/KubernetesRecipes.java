@@ -46,6 +46,18 @@ final class KubernetesRecipes {
     String subcommand() {
       return args.stream().filter(a -> !a.startsWith("-")).findFirst().orElse("");
     }
+
+    /** modelcache's own arguments: for {@code exec}, those before the {@code --} that starts its command. */
+    List<String> ownArgs() {
+      int delimiter = args.indexOf("--");
+      return subcommand().equals("exec") && delimiter >= 0 ? args.subList(0, delimiter) : args;
+    }
+
+    /** The command {@code exec} runs: the words after its {@code --}; empty for other commands. */
+    List<String> childCommand() {
+      List<String> own = ownArgs();
+      return own.size() == args.size() ? List.of() : args.subList(own.size() + 1, args.size());
+    }
   }
 
   /** A container of a pod, as far as the checks need it. */
@@ -207,7 +219,8 @@ final class KubernetesRecipes {
   static List<String> problems(Invocation inv) {
     List<String> problems = new ArrayList<>();
     String line = "modelcache " + String.join(" ", inv.args());
-    for (String arg : inv.args()) {
+    // The command exec runs gets its arguments as they are: a shell it starts may expand them.
+    for (String arg : inv.ownArgs()) {
       if (arg.contains("$")) {
         problems.add(inv.where() + ": '" + line + "' uses a shell variable, which this check cannot follow");
         return problems;
@@ -234,6 +247,14 @@ final class KubernetesRecipes {
     }
     CommandLine.ParseResult sub = parsed.subcommand();
     String command = sub.commandSpec().name();
+    if (sub.commandSpec().userObject() instanceof ExecCommand exec) {
+      try {
+        exec.childCommand();
+      } catch (UsageException e) {
+        problems.add(inv.where() + ": '" + line + "': " + e.getMessage());
+        return problems;
+      }
+    }
     Path root =
         CacheRoot.resolve(
             Optional.ofNullable(sub.<Path>matchedOptionValue("--root", null))
@@ -250,8 +271,9 @@ final class KubernetesRecipes {
         problems.add(
             inv.where() + ": '" + line + "': the cache root " + root
                 + " is not on a hostPath volume, so pods on a node would not share it");
-      } else if (mount.get().readOnly() && List.of("prefetch", "await", "evict").contains(command)) {
-        problems.add(inv.where() + ": '" + line + "': the cache root " + root + " is mounted read-only");
+      } else if (mount.get().readOnly() && writesTheCache(command, sub)) {
+        problems.add(inv.where() + ": '" + line + "': the cache root " + root + " is mounted read-only"
+            + (List.of("prefetch", "await", "evict").contains(command) ? "" : ", but a lease is a file written under it"));
       }
     }
     Path link = sub.matchedOptionValue("--link", null);
@@ -265,6 +287,12 @@ final class KubernetesRecipes {
       }
     }
     return problems;
+  }
+
+  /** Whether a command writes under the cache root: downloads, evictions, and leases (exec, load and warm of a SOURCE). */
+  private static boolean writesTheCache(String command, CommandLine.ParseResult sub) {
+    return List.of("prefetch", "await", "evict", "exec").contains(command)
+        || (List.of("load", "warm").contains(command) && isSource(sub));
   }
 
   private static boolean isSource(CommandLine.ParseResult sub) {

@@ -61,6 +61,29 @@ class KubernetesRecipesTest {
       assertThat(inv.args()).contains("--fetch-after-timeout");
       assertThat(inv.args()).anyMatch(a -> a.startsWith("--timeout"));
     });
+    // A serving container that runs its server under exec, which leases the model while it runs.
+    assertThat(all).anySatisfy(inv -> {
+      assertThat(inv.kind()).isEqualTo("Deployment");
+      assertThat(inv.init()).isFalse();
+      assertThat(inv.subcommand()).isEqualTo("exec");
+      assertThat(inv.childCommand()).isNotEmpty();
+      assertThat(inv.childCommand()).anyMatch(word -> word.contains("llm-server"));
+    });
+    // Its two ways to the model's directory: a --link at a fixed path, or MODELCACHE_MODEL_DIR
+    // read by a shell (Kubernetes itself does not expand a variable that exec sets).
+    assertThat(all).anySatisfy(inv -> {
+      assertThat(inv.subcommand()).isEqualTo("exec");
+      assertThat(inv.ownArgs()).anyMatch(a -> a.startsWith("--link"));
+    });
+    assertThat(all).anySatisfy(inv -> {
+      assertThat(inv.subcommand()).isEqualTo("exec");
+      assertThat(inv.childCommand()).startsWith("/bin/sh", "-c");
+      assertThat(inv.childCommand().get(2)).contains("\"$" + ExecCommand.MODEL_DIR_VARIABLE + "\"");
+    });
+    // Only the DaemonSet pins: a serving pod's model is leased while served, and evictable after.
+    assertThat(all.stream().filter(inv -> inv.ownArgs().contains("--pin")))
+        .isNotEmpty()
+        .allSatisfy(inv -> assertThat(inv.kind()).isEqualTo("DaemonSet"));
     // The warm step, in an init container after the one that fetches.
     assertThat(all.stream().filter(inv -> inv.subcommand().equals("warm") && inv.init())).isNotEmpty();
     for (var warm : all.stream().filter(inv -> inv.subcommand().equals("warm")).toList()) {
@@ -103,24 +126,41 @@ class KubernetesRecipesTest {
               volumeMounts:
                 - {name: cache, mountPath: /var/cache/modelcache}
                 - {name: models, mountPath: /models}
+            - name: read-only-lease
+              image: registry.example.com/modelcache:0.1.0
+              args: ["warm", "s3://m/llama/"]
+              volumeMounts: [{name: cache, mountPath: /var/cache/modelcache, readOnly: true}]
           containers:
             - name: server
               image: registry.example.com/llm-server:1.0
               volumeMounts: [{name: models, mountPath: /models}]
+            - name: no-delimiter
+              image: registry.example.com/llm-server-modelcache:1.0
+              command: ["modelcache", "exec", "s3://m/llama/", "llm-server", "/models/llama"]
+              volumeMounts: [{name: cache, mountPath: /var/cache/modelcache}]
+            - name: exec-read-only
+              image: registry.example.com/llm-server-modelcache:1.0
+              command: ["modelcache", "exec", "s3://m/llama/", "--", "sh", "-c", 'exec llm-server --model "$MODELCACHE_MODEL_DIR"']
+              volumeMounts: [{name: cache, mountPath: /var/cache/modelcache, readOnly: true}]
           volumes:
             - {name: cache, hostPath: {path: /var/cache/modelcache}}
             - {name: scratch, emptyDir: {}}
             - {name: models, emptyDir: {}}
         """;
     var invocations = KubernetesRecipes.invocations("broken.yaml", broken);
-    assertThat(invocations).hasSize(4);
+    assertThat(invocations).hasSize(7);
     List<String> problems = new ArrayList<>();
     invocations.forEach(inv -> problems.addAll(KubernetesRecipes.problems(inv)));
     assertThat(problems).anySatisfy(p -> assertThat(p).contains("container typo").contains("--concurency"));
     assertThat(problems).anySatisfy(p -> assertThat(p).contains("container no-timeout").contains("--timeout"));
     assertThat(problems).anySatisfy(p -> assertThat(p).contains("container private-cache").contains("not on a hostPath volume"));
     assertThat(problems).anySatisfy(p -> assertThat(p).contains("container server").contains("dangles"));
-    assertThat(problems).hasSize(4);
+    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container read-only-lease").contains("mounted read-only"));
+    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container no-delimiter").contains("must follow '--'"));
+    // The $ of a command exec runs is its shell's business; the read-only cache is the problem.
+    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container exec-read-only").contains("mounted read-only")
+        .contains("a lease is a file"));
+    assertThat(problems).hasSize(7);
   }
 
   @Test
@@ -128,6 +168,25 @@ class KubernetesRecipesTest {
     assertThat(KubernetesRecipes.commandLines(List.of("/bin/sh", "-c",
             "set -e\nwhile true; do modelcache prefetch 's3://b/a b/' --pin && exec modelcache ls; sleep 5; done")))
         .containsExactly(List.of("prefetch", "s3://b/a b/", "--pin"), List.of("ls"));
+  }
+
+  @Test
+  void theServerImageCopiesWhatTheModelcacheImageHolds() throws IOException {
+    String serverImage = Files.readString(EXAMPLES.resolve("server-image.Dockerfile"));
+    String dockerfile = Files.readString(Path.of("..", "Dockerfile"));
+    String finalStage = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+    List<String> copies = serverImage.lines().filter(l -> l.startsWith("COPY --from=modelcache ")).toList();
+    assertThat(copies).hasSize(3);
+    for (String copy : copies) {
+      String[] words = copy.split("\\s+");
+      assertThat(words).hasSize(4);
+      assertThat(words[3]).as("copied to the same path: " + copy).isEqualTo(words[2]);
+      assertThat(finalStage).as("the modelcache image has " + words[2]).contains(words[2]);
+    }
+    assertThat(copies).anySatisfy(c -> assertThat(c).endsWith(" /usr/local/bin/modelcache"));
+    // The recipes that run exec say where their server's image comes from.
+    assertThat(Files.readString(EXAMPLES.resolve("prefetch-init-container.yaml"))).contains("server-image.Dockerfile");
+    assertThat(Files.readString(EXAMPLES.resolve("serving-with-await.yaml"))).contains("server-image.Dockerfile");
   }
 
   @Test
