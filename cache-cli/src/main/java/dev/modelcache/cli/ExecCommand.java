@@ -86,7 +86,8 @@ final class ExecCommand implements Callable<Integer> {
     long start = System.nanoTime();
     Lease lease;
     long downloaded;
-    // The lease outlives the cache: it is a file naming this process. Closing the cache before the
+    // The lease outlives the cache: it is a holder file this process keeps locked (or renews) until
+    // the lease is closed or the process dies. Closing the cache before the
     // command starts gives back its transfer threads, buffers and connections, which a process
     // that only waits for its child has no use for.
     try (ModelCache cache = app.openCache(true, download, model);
