@@ -17,12 +17,14 @@ import java.util.UUID;
  * staging/.init-WRITER/          a staging dir being set up, not yet visible under its name
  * locks/NAME.download            held while downloading (avoids duplicate work only)
  * locks/NAME.gate                held briefly by lease and evict
+ * locks/space                    held while a download checks the limits and reserves its space
  * leases/NAME/PID-RANDOM-UUID    one per lease: a holder file (see HolderFiles), locked or renewed
  *                                while the lease lives; the pid, host and uid inside are for people
  * meta/NAME.used                 last use, recorded by the cache (not atime)
  * pins/NAME                      present while pinned
  * trash/                         entries being deleted after eviction
  * liveness                       how holders are judged on this root (see Liveness)
+ * settings.json                  the limits every process applies (see CacheSettings)
  * </pre>
  *
  * <p>Nothing stored under the root names the root's absolute path: pods mount one hostPath at
@@ -35,6 +37,8 @@ final class CacheLayout {
   static final String OWNER = "owner";
   static final String DRAFT = "draft.json";
   static final String JOURNAL = "journal";
+  /** Present in a staging directory once its download has reserved its space (see ModelCache#makeRoom). */
+  static final String RESERVED = "reserved";
   static final String INIT_PREFIX = ".init-";
 
   final Path root;
@@ -115,6 +119,16 @@ final class CacheLayout {
 
   Path downloadLock(String name) {
     return locks.resolve(name + ".download");
+  }
+
+  /** Held while a download decides it fits and reserves its space: one process at a time. */
+  Path spaceLock() {
+    return locks.resolve("space");
+  }
+
+  /** Held while the root's settings are read, changed and written. */
+  Path settingsLock() {
+    return locks.resolve("settings");
   }
 
   Path gateLock(String name) {

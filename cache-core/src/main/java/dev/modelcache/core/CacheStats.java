@@ -17,6 +17,8 @@ package dev.modelcache.core;
  * @param liveness how processes on this root judge whether a lease or download holder is alive
  * @param heartbeatExpiry the heartbeat expiry when {@code liveness} is {@link Liveness#HEARTBEAT};
  *     unused otherwise
+ * @param limits the space limits in force and where each comes from
+ * @param evictableBytes what eviction could free now: entries neither leased nor pinned
  */
 public record CacheStats(
     int entryCount,
@@ -30,4 +32,6 @@ public record CacheStats(
     long bytesFetched,
     long evictions,
     Liveness liveness,
-    java.time.Duration heartbeatExpiry) {}
+    java.time.Duration heartbeatExpiry,
+    CacheLimits limits,
+    long evictableBytes) {}

@@ -187,9 +187,12 @@ final class DownloadJob {
         }
       }
       long t0 = System.nanoTime();
-      synchronized (cache.spaceLock()) {
+      try (FileLocks.Held space = cache.spaceLock()) {
         cache.makeRoom(bytesTotal - journaledBytes, name, source);
         preallocate();
+        // From here on every other download counts this one against the limits (an empty file:
+        // it needs no block of a disk the preallocation may have filled to its floor).
+        markReserved();
       }
       long t1 = System.nanoTime();
       if (!journaled.isEmpty()) {
@@ -335,6 +338,19 @@ final class DownloadJob {
     dir = mine;
     data = dir.resolve(CacheLayout.DATA);
     return List.of();
+  }
+
+  private void markReserved() throws IOException {
+    Path marker = dir.resolve(CacheLayout.RESERVED);
+    try {
+      if (!Files.exists(marker)) {
+        Files.createFile(marker);
+      }
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // an adopted directory's, from its first writer
+    } catch (IOException e) {
+      throw localWriteFailure("reserving space in " + dir, e);
+    }
   }
 
   /** Gives up this writer's ownership: its staging directory (if any is left) may be adopted. */
@@ -1043,6 +1059,7 @@ final class DownloadJob {
       Files.move(dir, entryDir, StandardCopyOption.ATOMIC_MOVE);
       owner.relocate(entryDir.resolve(CacheLayout.OWNER));
       releaseOwner();
+      Files.deleteIfExists(entryDir.resolve(CacheLayout.RESERVED)); // counted as an entry now
       DurableFiles.fsyncDirectory(layout.entries);
       LOG.log(Level.DEBUG, () -> "committed " + source + " as " + entryDir);
     } catch (IOException e) {

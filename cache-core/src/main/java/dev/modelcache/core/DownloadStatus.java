@@ -11,9 +11,12 @@ package dev.modelcache.core;
  * @param writer the process writing it, as it describes itself ({@link Holder#UNKNOWN} if none
  *     owns it: an abandoned download that the next {@code ensure} resumes)
  * @param writerAlive whether that process is alive, judged as {@link Liveness} says (never by pid)
+ * @param spaceReserved whether the download has reserved its space (passed the size cap and the
+ *     free-space floor); a live download that has counts against both for every other download
  */
 public record DownloadStatus(
-    ModelSource source, String name, long bytesDone, long bytesTotal, Holder writer, boolean writerAlive) {
+    ModelSource source, String name, long bytesDone, long bytesTotal, Holder writer, boolean writerAlive,
+    boolean spaceReserved) {
 
   /** The writer's pid in its own PID namespace, or {@code -1} if unknown. */
   public long writerPid() {

@@ -81,8 +81,7 @@ public final class ModelCache implements AutoCloseable {
 
   private final CacheLayout layout;
   private final HolderFiles holders;
-  private final long maxBytes;
-  private final long minFreeBytes;
+  private final SpaceLimits limits;
   private final int concurrency;
   private final int partSizeBytes;
   private final boolean directWrites;
@@ -109,7 +108,6 @@ public final class ModelCache implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, weight);
       })
       .build();
-  private final Object spaceLock = new Object();
   private final String processTag;
   private final AtomicInteger writerSeq = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -120,11 +118,10 @@ public final class ModelCache implements AutoCloseable {
 
   private record InFlight(CompletableFuture<CacheEntry> future, ListenerFanout fanout) {}
 
-  private ModelCache(Builder b, Path root, long minFreeBytes, HolderFiles holders) {
+  private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
     this.layout = new CacheLayout(root);
     this.holders = holders;
-    this.maxBytes = b.maxBytes;
-    this.minFreeBytes = minFreeBytes;
+    this.limits = limits;
     this.concurrency = b.concurrency;
     this.partSizeBytes = b.partSizeBytes;
     this.directWrites = b.directWrites;
@@ -412,7 +409,7 @@ public final class ModelCache implements AutoCloseable {
             + " (evicted); ensure it again");
       }
     } catch (AccessDeniedException e) {
-      throw CacheAccessDeniedException.of("lease " + entry.source(), e, layout.root);
+      throw CacheAccessDeniedException.lease("lease " + entry.source(), e, layout.root);
     }
     touch(name);
     CacheEntry fresh = committedEntry(name).orElse(entry);
@@ -484,6 +481,12 @@ public final class ModelCache implements AutoCloseable {
    */
   public CacheListing list() throws IOException {
     checkOpen();
+    List<CacheEntry> entries = entries();
+    return new CacheListing(entries, downloads());
+  }
+
+  /** Committed entries, least recently used first. */
+  private List<CacheEntry> entries() throws IOException {
     List<CacheEntry> entries = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.entries)) {
       for (Path p : ds) {
@@ -496,7 +499,7 @@ public final class ModelCache implements AutoCloseable {
       }
     }
     entries.sort(Comparator.comparing(CacheEntry::lastUsed).thenComparing(CacheEntry::name));
-    return new CacheListing(entries, downloads());
+    return entries;
   }
 
   private List<DownloadStatus> downloads() throws IOException {
@@ -529,7 +532,8 @@ public final class ModelCache implements AutoCloseable {
         Path owner = p.resolve(CacheLayout.OWNER);
         boolean alive = holders.isAlive(owner);
         out.add(new DownloadStatus(draft.source(), name, done, draft.sizeBytes(),
-            alive ? holders.holder(owner) : Holder.UNKNOWN, alive));
+            alive ? holders.holder(owner) : Holder.UNKNOWN, alive,
+            Files.exists(p.resolve(CacheLayout.RESERVED), java.nio.file.LinkOption.NOFOLLOW_LINKS)));
       }
     }
     return out;
@@ -596,9 +600,53 @@ public final class ModelCache implements AutoCloseable {
   /** A snapshot of disk state and this instance's counters. */
   public CacheStats stats() throws IOException {
     CacheListing l = list();
-    return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), maxBytes, minFreeBytes,
-        usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum(), holders.mode(),
-        holders.expiry());
+    CacheLimits now = limits();
+    long evictable = 0;
+    for (CacheEntry e : l.entries()) {
+      if (!e.pinned() && e.leaseCount() == 0) {
+        evictable += e.sizeBytes();
+      }
+    }
+    return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), now.maxBytes(),
+        now.minFreeBytes(), usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum(),
+        holders.mode(), holders.expiry(), now, evictable);
+  }
+
+  /** The root's settings as they are now (see {@link CacheSettings}). */
+  public CacheSettings settings() throws IOException {
+    checkOpen();
+    return limits.settings();
+  }
+
+  /**
+   * Changes the root's settings, which every process using the root applies from its next download
+   * on (unless its own configuration overrides them). Read, changed and written under a lock, so
+   * two processes changing different settings at once both take effect.
+   *
+   * @return the settings written
+   * @throws CacheAccessDeniedException if this process's user may not write the root
+   */
+  @SuppressWarnings("try") // the lock is held for the block, not used in it
+  public CacheSettings updateSettings(java.util.function.UnaryOperator<CacheSettings> change) throws IOException {
+    checkOpen();
+    try (FileLocks.Held lock = FileLocks.lock(layout.settingsLock())) {
+      CacheSettings updated = Objects.requireNonNull(change.apply(CacheSettings.read(layout.root)), "settings");
+      updated.write(layout.root);
+      return updated;
+    } catch (AccessDeniedException e) {
+      throw CacheAccessDeniedException.of("change the settings of " + layout.root, e, layout.root,
+          "The settings are changed by a user that may write the root, such as the node's prefetching DaemonSet");
+    }
+  }
+
+  /**
+   * The space limits in force now: this cache's builder settings where given, else the root's
+   * settings file (followed when it changes), else the defaults.
+   *
+   * @throws CacheRootException if the root's settings file has become invalid
+   */
+  public CacheLimits limits() throws IOException {
+    return limits.current();
   }
 
   /** Stops transfer threads and closes backends the cache created. Idempotent. */
@@ -683,8 +731,12 @@ public final class ModelCache implements AutoCloseable {
     return buffers;
   }
 
-  Object spaceLock() {
-    return spaceLock;
+  /**
+   * Takes the root's space lock, which serializes every process's decision "this download fits"
+   * with its reservation: the gate of {@link #makeRoom} and the preallocation after it.
+   */
+  FileLocks.Held spaceLock() throws IOException {
+    return FileLocks.lock(layout.spaceLock());
   }
 
   void countFetched(long bytes) {
@@ -906,24 +958,27 @@ public final class ModelCache implements AutoCloseable {
    * are neither leased nor pinned; fails at once, evicting nothing, if even that would not be enough.
    */
   void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-    CacheListing listing = list();
-    List<CacheEntry> entries = listing.entries();
+    CacheLimits now = limits();
+    // Downloads before entries: a download that commits in between is then counted twice (as a
+    // reservation and an entry), which is safe, and never missed.
+    List<DownloadStatus> downloads = downloads();
+    List<CacheEntry> entries = entries();
     long used = 0;
     for (CacheEntry e : entries) {
       used += e.sizeBytes();
     }
-    for (DownloadStatus d : listing.downloads()) {
-      if (d.writerAlive() && !d.name().equals(forName)) {
-        used += d.bytesTotal(); // another live download will commit this much
+    for (DownloadStatus d : downloads) {
+      if (d.spaceReserved() && d.writerAlive() && !d.name().equals(forName)) {
+        used += d.bytesTotal(); // another live download has reserved this much
       }
     }
     long usable = usableBytes();
-    if (fits(bytesNeeded, used, usable)) {
+    if (fits(now, bytesNeeded, used, usable)) {
       return;
     }
     if (removeAbandonedDownloads(forName) > 0) {
       usable = usableBytes();
-      if (fits(bytesNeeded, used, usable)) {
+      if (fits(now, bytesNeeded, used, usable)) {
         return;
       }
     }
@@ -935,11 +990,12 @@ public final class ModelCache implements AutoCloseable {
         freeable += e.sizeBytes();
       }
     }
-    if (!fits(bytesNeeded, used - freeable, usable + freeable)) {
-      throw insufficient(source, bytesNeeded, used - freeable, usable + freeable, entries.size() - candidates.size());
+    if (!fits(now, bytesNeeded, used - freeable, usable + freeable)) {
+      throw insufficient(now, source, bytesNeeded, used - freeable, usable + freeable,
+          entries.size() - candidates.size());
     }
     for (CacheEntry e : candidates) {
-      if (fits(bytesNeeded, used, usable)) {
+      if (fits(now, bytesNeeded, used, usable)) {
         break;
       }
       if (tryEvict(e.name(), false)) {
@@ -947,8 +1003,8 @@ public final class ModelCache implements AutoCloseable {
         usable = Math.max(usableBytes(), usable);
       }
     }
-    if (!fits(bytesNeeded, used, usable)) {
-      throw insufficient(source, bytesNeeded, used, usable, -1);
+    if (!fits(now, bytesNeeded, used, usable)) {
+      throw insufficient(now, source, bytesNeeded, used, usable, -1);
     }
   }
 
@@ -972,19 +1028,31 @@ public final class ModelCache implements AutoCloseable {
     return removed;
   }
 
-  private boolean fits(long need, long used, long usable) {
-    return (maxBytes == 0 || used + need <= maxBytes) && usable - need >= minFreeBytes;
+  private static boolean fits(CacheLimits limits, long need, long used, long usable) {
+    return (limits.maxBytes() == 0 || used + need <= limits.maxBytes()) && usable - need >= limits.minFreeBytes();
   }
 
-  private InsufficientSpaceException insufficient(ModelSource source, long need, long used, long usable, int kept) {
+  private static InsufficientSpaceException insufficient(CacheLimits limits, ModelSource source, long need,
+      long used, long usable, int kept) {
+    long maxBytes = limits.maxBytes();
+    long minFreeBytes = limits.minFreeBytes();
     long byLimit = maxBytes == 0 ? Long.MAX_VALUE : maxBytes - used;
     long available = Math.max(0, Math.min(byLimit, usable - minFreeBytes));
     return new InsufficientSpaceException(String.format(Locale.ROOT,
-        "%s needs %d bytes but the cache can make only %d available (maxBytes %d, %d bytes kept in entries%s; "
-            + "%d bytes free on disk, minFreeBytes %d)",
-        source, need, available, maxBytes, used,
-        kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "", usable, minFreeBytes),
+        "%s needs %d bytes but the cache can make only %d available (maxBytes %d%s, %d bytes kept in entries and"
+            + " other downloads%s; %d bytes free on disk, minFreeBytes %d%s)",
+        source, need, available, maxBytes, from(limits.maxBytesSource()), used,
+        kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "", usable, minFreeBytes,
+        from(limits.minFreeSource())),
         need, available);
+  }
+
+  private static String from(CacheLimits.Source source) {
+    return switch (source) {
+      case DEFAULT -> "";
+      case ROOT_SETTINGS -> " from the root's settings";
+      case OVERRIDE -> " set by this process";
+    };
   }
 
   private String progressNote(String name) {
@@ -1066,8 +1134,8 @@ public final class ModelCache implements AutoCloseable {
   public static final class Builder {
     private Path root;
     private boolean createRoot;
-    private long maxBytes;
-    private long minFreeBytes = -1;
+    private java.util.OptionalLong maxBytes = java.util.OptionalLong.empty();
+    private Optional<FreeSpace> minFree = Optional.empty();
     private int concurrency = DEFAULT_CONCURRENCY;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
     private boolean directWrites = true;
@@ -1100,24 +1168,35 @@ public final class ModelCache implements AutoCloseable {
       return this;
     }
 
-    /** The most bytes committed entries may take; {@code 0} (default) for no limit. */
+    /**
+     * The most bytes committed entries (and other live downloads) may take, for this process,
+     * overriding the root's settings ({@link CacheSettings}); {@code 0} for no limit. Unset (the
+     * default), the root's setting applies, or no limit.
+     */
     public Builder maxBytes(long maxBytes) {
       if (maxBytes < 0) {
         throw new IllegalArgumentException("maxBytes must be >= 0, was " + maxBytes);
       }
-      this.maxBytes = maxBytes;
+      this.maxBytes = java.util.OptionalLong.of(maxBytes);
       return this;
     }
 
     /**
-     * Free space the cache always leaves on its filesystem. Default: 5% of the filesystem's size,
-     * at most 1 GiB. {@code 0} lets the cache use the whole disk.
+     * Free space the cache always leaves on its filesystem, for this process, overriding the root's
+     * settings. Unset (the default), the root's setting applies, or 5% of the filesystem's size, at
+     * most 1 GiB. {@code 0} lets the cache use the whole disk.
      */
     public Builder minFreeBytes(long minFreeBytes) {
       if (minFreeBytes < 0) {
         throw new IllegalArgumentException("minFreeBytes must be >= 0, was " + minFreeBytes);
       }
-      this.minFreeBytes = minFreeBytes;
+      this.minFree = Optional.of(FreeSpace.ofBytes(minFreeBytes));
+      return this;
+    }
+
+    /** Like {@link #minFreeBytes}, as bytes or a percentage of the filesystem's size. */
+    public Builder minFree(FreeSpace minFree) {
+      this.minFree = Optional.of(Objects.requireNonNull(minFree, "minFree"));
       return this;
     }
 
@@ -1289,13 +1368,9 @@ public final class ModelCache implements AutoCloseable {
       } else {
         layout.widenShared();
       }
-      long watermark = minFreeBytes;
-      if (watermark < 0) {
-        long total = Files.getFileStore(r).getTotalSpace();
-        watermark = Math.min(1L << 30, total / 20);
-      }
+      SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
       HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, clock);
-      ModelCache cache = new ModelCache(this, r, watermark, holders);
+      ModelCache cache = new ModelCache(this, r, limits, holders);
       cache.cleanDebris();
       return cache;
     }
