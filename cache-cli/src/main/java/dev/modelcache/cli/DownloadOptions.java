@@ -1,6 +1,9 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.core.CacheSettings;
+import dev.modelcache.core.FreeSpace;
 import dev.modelcache.core.ModelCache;
+import java.io.IOException;
 import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.spi.BackendOptions;
 import java.net.URI;
@@ -37,6 +40,42 @@ final class DownloadOptions {
   @Option(names = "--region", paramLabel = "REGION", description = "S3 region (default: the SDK's usual lookup: $AWS_REGION, profile, instance metadata).")
   String region;
 
+  @Option(
+      names = "--max-size",
+      paramLabel = "SIZE",
+      description = "For this process only: the most the cache may hold, e.g. 1.5TiB (0: no limit), instead of the cache's "
+          + "setting ('modelcache config set max-size').")
+  ByteSize maxSize;
+
+  @Option(
+      names = "--min-free",
+      paramLabel = "SIZE|PCT",
+      converter = FreeSpaceArgument.Converter.class,
+      description = "For this process only: free space to leave on the disk, e.g. 50GiB or 5%, instead of the cache's "
+          + "setting ('modelcache config set min-free').")
+  FreeSpace minFree;
+
+  /**
+   * Says on stderr which of the cache's settings this process overrides, so that a pod whose flags
+   * disagree with the node's settings is not a mystery.
+   */
+  void noteOverrides(ModelcacheCommand app, ModelCache cache) throws IOException {
+    if (maxSize == null && minFree == null) {
+      return;
+    }
+    CacheSettings root = cache.settings();
+    if (maxSize != null) {
+      app.note("--max-size " + (maxSize.bytes() == 0 ? "0 (no limit)" : ByteSize.format(maxSize.bytes()))
+          + " applies to this process only; the cache's setting is "
+          + (root.maxBytes().isPresent() ? ByteSize.format(root.maxBytes().getAsLong()) : "no limit"));
+    }
+    if (minFree != null) {
+      app.note("--min-free " + FreeSpaceArgument.format(minFree)
+          + " applies to this process only; the cache's setting is "
+          + root.minFree().map(FreeSpaceArgument::format).orElse("the default (5% of the disk, at most 1 GiB)"));
+    }
+  }
+
   /**
    * Applies these options to a cache builder for downloads of {@code source}.
    *
@@ -60,6 +99,12 @@ final class DownloadOptions {
       } catch (IllegalArgumentException e) {
         throw new UsageException("--part-size " + partSize + ": " + e.getMessage());
       }
+    }
+    if (maxSize != null) {
+      builder.maxBytes(maxSize.bytes());
+    }
+    if (minFree != null) {
+      builder.minFree(minFree);
     }
     if (endpoint == null && region == null) {
       return;

@@ -48,6 +48,14 @@ final class DownloadProgress implements DownloadListener, AutoCloseable {
     }
   }
 
+  @Override
+  public void failed(Exception failure) {
+    Progress p = progress.get();
+    if (p != null && p.doneBytes() == 0) {
+      p.abandon(); // refused before the first byte (no room, no such source): the error says it all
+    }
+  }
+
   /** Bytes this process read from the source: 0 on a cache hit or when another process downloaded. */
   long downloadedBytes() {
     DownloadSummary s = summary.get();

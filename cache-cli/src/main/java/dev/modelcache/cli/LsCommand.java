@@ -1,7 +1,9 @@
 package dev.modelcache.cli;
 
 import dev.modelcache.core.CacheEntry;
+import dev.modelcache.core.CacheLimits;
 import dev.modelcache.core.CacheListing;
+import dev.modelcache.core.CacheStats;
 import dev.modelcache.core.DownloadStatus;
 import dev.modelcache.core.Holder;
 import dev.modelcache.core.Liveness;
@@ -35,10 +37,12 @@ final class LsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, UsageException {
     CacheListing listing;
+    CacheStats stats;
     Liveness liveness;
     Duration expiry;
     try (ModelCache cache = app.openCache(false, null, null)) {
       listing = cache.list();
+      stats = cache.stats();
       liveness = cache.liveness();
       expiry = cache.heartbeatExpiry();
     }
@@ -98,6 +102,16 @@ final class LsCommand implements Callable<Integer> {
         .append(" in ")
         .append(app.root())
         .append(System.lineSeparator())
+        .append("limits: max-size ")
+        .append(describeMax(stats.limits()))
+        .append(", min-free ")
+        .append(describeMinFree(stats.limits()))
+        .append(System.lineSeparator())
+        .append(ByteSize.format(stats.usableBytes()))
+        .append(" free on the disk; eviction could free ")
+        .append(ByteSize.format(stats.evictableBytes()))
+        .append(" now (models neither leased nor pinned)")
+        .append(System.lineSeparator())
         .append(describe(liveness, expiry));
     if (!listing.downloads().isEmpty()) {
       text.append(System.lineSeparator()).append(System.lineSeparator()).append("downloads:").append(System.lineSeparator()).append(inProgress);
@@ -106,6 +120,9 @@ final class LsCommand implements Callable<Integer> {
         Json.object()
             .put("root", app.root().toString())
             .put("totalBytes", listing.entryBytes())
+            .put("limits", limits(stats.limits()))
+            .put("usableBytes", stats.usableBytes())
+            .put("evictableBytes", stats.evictableBytes())
             .put("liveness", liveness)
             .put("heartbeatExpirySeconds", liveness == Liveness.HEARTBEAT ? expiry.toMillis() / 1000.0 : null)
             .put("entries", entries)
@@ -119,6 +136,37 @@ final class LsCommand implements Callable<Integer> {
     return liveness == Liveness.LOCKS
         ? "liveness: kernel locks (a lease or download ends the moment its process does)"
         : "liveness: heartbeat (a lease or download ends " + TimeSpan.format(expiry) + " after its process stops renewing it)";
+  }
+
+  /** The limits as JSON: each value in bytes and where it comes from. */
+  static Json limits(CacheLimits l) {
+    return Json.object()
+        .put("maxBytes", l.maxBytes() == 0 ? null : l.maxBytes())
+        .put("maxBytesSource", l.maxBytesSource())
+        .put("minFreeBytes", l.minFreeBytes())
+        .put("minFree", l.minFree().toString())
+        .put("minFreeSource", l.minFreeSource());
+  }
+
+  /** "1.50 TiB (the cache's setting)", "none (default)". */
+  static String describeMax(CacheLimits l) {
+    return (l.maxBytes() == 0 ? "none" : ByteSize.format(l.maxBytes())) + " (" + source(l.maxBytesSource()) + ")";
+  }
+
+  /** "5% = 23.4 GiB (the cache's setting)", "1.00 GiB (default: 5% of the disk, at most 1 GiB)". */
+  static String describeMinFree(CacheLimits l) {
+    String value = l.minFree().isPercent() && l.minFreeSource() != CacheLimits.Source.DEFAULT
+        ? l.minFree() + " = " + ByteSize.format(l.minFreeBytes()) : ByteSize.format(l.minFreeBytes());
+    return value + " (" + (l.minFreeSource() == CacheLimits.Source.DEFAULT
+        ? "default: 5% of the disk, at most 1 GiB" : source(l.minFreeSource())) + ")";
+  }
+
+  private static String source(CacheLimits.Source s) {
+    return switch (s) {
+      case DEFAULT -> "default";
+      case ROOT_SETTINGS -> "the cache's setting";
+      case OVERRIDE -> "this process's option";
+    };
   }
 
   private static String who(Holder h) {

@@ -84,6 +84,7 @@ public final class Main {
     cl.addSubcommand(new ExecCommand());
     cl.addSubcommand(new LsCommand());
     cl.addSubcommand(new EvictCommand());
+    cl.addSubcommand(new ConfigCommand());
     cl.addSubcommand(new VerifyCommand());
     cl.addSubcommand(new InspectCommand());
     cl.addSubcommand(new LoadCommand());

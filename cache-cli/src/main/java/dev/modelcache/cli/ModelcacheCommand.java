@@ -99,7 +99,19 @@ final class ModelcacheCommand implements Callable<Integer> {
     if (download != null) {
       download.applyTo(builder, source);
     }
-    return builder.build();
+    ModelCache cache = builder.build();
+    if (download != null) {
+      boolean success = false;
+      try {
+        download.noteOverrides(this, cache);
+        success = true;
+      } finally {
+        if (!success) {
+          cache.close();
+        }
+      }
+    }
+    return cache;
   }
 
   /** Prints a command's result: the JSON document with {@code --json}, else the text (if any). */

@@ -154,6 +154,22 @@ final class Progress implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops drawing and leaves no final state: for an operation that failed before it moved a byte,
+   * whose error then stands alone. A bar already drawn is erased.
+   */
+  void abandon() {
+    if (!stop()) {
+      return;
+    }
+    synchronized (this) {
+      if (style == Style.BAR && lastBarWidth > 0) {
+        err.print("\r" + " ".repeat(lastBarWidth) + "\r");
+        err.flush();
+      }
+    }
+  }
+
   /** Stops the ticker; returns false if already stopped (or never started). */
   private boolean stop() {
     if (!closed.compareAndSet(false, true) || ticker == null) {
