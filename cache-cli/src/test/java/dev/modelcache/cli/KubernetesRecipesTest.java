@@ -54,6 +54,10 @@ class KubernetesRecipesTest {
       assertThat(inv.subcommand()).isEqualTo("prefetch");
       assertThat(inv.args()).contains("--pin");
     });
+    // The node's limits set once, by the DaemonSet, for every process on the node.
+    assertThat(all).filteredOn(inv -> inv.subcommand().equals("config"))
+        .extracting(inv -> inv.kind() + " " + String.join(" ", inv.args()))
+        .containsExactly("DaemonSet config set max-size 1.5TiB", "DaemonSet config set min-free 5%");
     // A serving pod that awaits the DaemonSet's download instead of racing it, with a fallback.
     assertThat(all).anySatisfy(inv -> {
       assertThat(inv.init()).isTrue();
