@@ -160,16 +160,24 @@ class ExecCommandTest {
     }
   }
 
-  @Test
-  void asPidOneOfAPidNamespaceItsDeathTakesTheChildWithIt() throws Exception {
-    // A container's entrypoint: exec is pid 1 of its PID namespace.
+  /**
+   * Runs exec as pid 1 of a PID namespace of its own, as a container's entrypoint, with a shell
+   * running {@code script} as its command; returns once the script has created the file "running".
+   */
+  private Process execAsPidOne(String script) throws Exception {
     assumeTrue(canUnsharePidNamespace(), "needs unshare(1) with the rights to make a PID namespace");
     List<String> command = new ArrayList<>(List.of("unshare", "--fork", "--pid", "--mount-proc"));
     command.addAll(ProcessTest.modelcache("--root", root.toString(), "exec", source.toString(), "--",
-        "sh", "-c", "echo $PPID > parent; echo > running; exec sleep 600").command());
+        "sh", "-c", script).command());
     Process unshare = new ProcessBuilder(command).directory(tmp.toFile()).start();
     started.add(unshare);
     awaitFile(unshare, tmp.resolve("running"));
+    return unshare;
+  }
+
+  @Test
+  void asPidOneOfAPidNamespaceItsDeathTakesTheChildWithIt() throws Exception {
+    Process unshare = execAsPidOne("echo $PPID > parent; echo > running; exec sleep 600");
     assertThat(Files.readString(tmp.resolve("parent")).strip()).as("exec's pid in the namespace").isEqualTo("1");
     ProcessHandle exec = unshare.toHandle().children().findFirst().orElseThrow();
     ProcessHandle child = exec.children().findFirst().orElseThrow();
@@ -184,13 +192,7 @@ class ExecCommandTest {
 
   @Test
   void aLeaseTakenByExecAsPidOneHoldsAcrossPidNamespaces() throws Exception {
-    assumeTrue(canUnsharePidNamespace(), "needs unshare(1) with the rights to make a PID namespace");
-    List<String> command = new ArrayList<>(List.of("unshare", "--fork", "--pid", "--mount-proc"));
-    command.addAll(ProcessTest.modelcache("--root", root.toString(), "exec", source.toString(), "--",
-        "sh", "-c", "echo > running; exec sleep 600").command());
-    Process unshare = new ProcessBuilder(command).directory(tmp.toFile()).start();
-    started.add(unshare);
-    awaitFile(unshare, tmp.resolve("running"));
+    Process unshare = execAsPidOne("echo > running; exec sleep 600");
     ProcessHandle exec = unshare.toHandle().children().findFirst().orElseThrow();
     orphans.add(exec.children().findFirst().orElseThrow().pid());
     try (ModelCache cache = openCache()) {

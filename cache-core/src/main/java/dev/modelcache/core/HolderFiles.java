@@ -275,6 +275,9 @@ final class HolderFiles {
       }
       lock.release();
       return Liveness.LOCKS;
+    } catch (AccessDeniedException e) {
+      // A user that may not write the root cannot try a lock there; the file system's kind decides.
+      return Liveness.LOCKS;
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "file locks do not work in " + root + " (" + e + "): liveness by heartbeat");
       return Liveness.HEARTBEAT;
