@@ -300,6 +300,15 @@ class ExecCommandTest {
     assertThat(exec.entryOptions.link).isEqualTo(Path.of("/models/llama"));
   }
 
+  @Test
+  void aWordStartingWithAtIsNoFileOfArgumentsToExpand() throws Exception {
+    Path file = Files.writeString(tmp.resolve("body.json"), "--not-an-argument\n");
+    CommandLine cl = Main.commandLine(new ModelcacheCommand(CommandContext.system()));
+    var parsed = cl.parseArgs("exec", "s3://m/llama/", "--", "curl", "-d", "@" + file, "http://127.0.0.1:8000/");
+    var exec = (ExecCommand) parsed.subcommand().commandSpec().userObject();
+    assertThat(exec.childCommand()).containsExactly("curl", "-d", "@" + file, "http://127.0.0.1:8000/");
+  }
+
   private Process start(String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--root", root.toString()));
     all.addAll(List.of(args));
