@@ -328,11 +328,11 @@ class ExecCommandTest {
   }
 
   /** Waits until {@code file} exists, failing early if {@code process} exits first. */
-  private static void awaitFile(Process process, Path file) throws Exception {
+  static void awaitFile(Process process, Path file) throws Exception {
     awaitCondition(() -> Files.exists(file), process, "the child to create " + file);
   }
 
-  private static void awaitCondition(BooleanSupplier condition, Process process, String what) throws Exception {
+  static void awaitCondition(BooleanSupplier condition, Process process, String what) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
       if (!process.isAlive()) {
@@ -355,13 +355,13 @@ class ExecCommandTest {
     }
   }
 
-  private static void kill(String signal, long pid) throws Exception {
+  static void kill(String signal, long pid) throws Exception {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
     assertThat(kill.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
   }
 
-  private static String stderr(Process p) {
+  static String stderr(Process p) {
     if (p.isAlive()) {
       return "(still running)";
     }
