@@ -251,6 +251,21 @@ class ExecReadinessTest {
   }
 
   @Test
+  void theReportIsWrittenAlsoWhenTheCommandNeverRan() throws Exception {
+    var r = Cli.withRoot(root).run("exec", source.toString(), "--report-file", report.toString(),
+        "--ready-file", ready.toString(), "--", "no-such-command-here");
+    assertThat(r.exitCode()).isEqualTo(127);
+    assertThat(JsonReader.object(Files.readString(report).strip()))
+        .containsEntry("exitCode", 127L)
+        .containsEntry("childStatus", null)
+        .containsEntry("pid", null)
+        .containsEntry("ready", false)
+        .containsEntry("command", "no-such-command-here")
+        .containsEntry("error", "no-such-command-here: command not found");
+    assertThat(ready).doesNotExist();
+  }
+
+  @Test
   void optionsThatNeedAnotherOrCannotBeUsedAreUsageErrors() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("a-directory"));
     String health = url("/health");
