@@ -10,10 +10,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,7 +37,13 @@ import picocli.CommandLine.Spec;
       "COMMAND; exec waits for it, releases the lease and exits with its status",
       "(128+N if signal N killed it, 127 if it is not found, 126 if it cannot",
       "be run). Everything after '--' is COMMAND and its arguments, options",
-      "included. COMMAND owns stdout: --json does not apply."
+      "included. COMMAND owns stdout: --json does not apply (see --report-file).",
+      "",
+      "For a server: with --wait-http exec polls its health URL until it answers",
+      "2xx, then sends the --warmup-http requests, and only then creates",
+      "--ready-file (for a probe: test -f PATH). If the server is not ready",
+      "within --wait-timeout, exec stops it (SIGTERM, SIGKILL after --stop-grace)",
+      "and exits with status 4; a failed warmup request exits with 1."
     })
 final class ExecCommand implements Callable<Integer> {
 
@@ -57,6 +65,11 @@ final class ExecCommand implements Callable<Integer> {
 
   @Mixin PrefetchCommand.EntryOptions entryOptions;
 
+  @Mixin ReadinessOptions readinessOptions;
+
+  /** Held while the ready file is created or removed, so a signal never leaves one behind. */
+  private final Object readyLock = new Object();
+
   @Parameters(
       index = "1..*",
       arity = "0..*",
@@ -68,8 +81,31 @@ final class ExecCommand implements Callable<Integer> {
   public Integer call() throws IOException, UsageException {
     List<String> argv = childCommand();
     if (app.json()) {
-      throw new UsageException("--json does not apply to exec: stdout belongs to " + argv.get(0));
+      throw new UsageException("--json does not apply to exec: stdout belongs to " + argv.get(0)
+          + "; --report-file PATH writes exec's timings as JSON on exit");
     }
+    ReadinessOptions.Plan plan = readinessOptions.plan();
+    ExecReport report = new ExecReport(argv.get(0));
+    Ending end;
+    try {
+      prepare(plan.readyFile());
+      prepare(plan.reportFile());
+      end = execute(argv, plan, report);
+    } catch (IOException | UsageException | RuntimeException e) {
+      writeReport(plan, report.exitDocument(ExitCode.of(e).status(), null, Main.describe(ExitCode.unwrap(e))));
+      throw e;
+    } finally {
+      withdrawReady(plan);
+    }
+    writeReport(plan, report.exitDocument(end.status(), end.childStatus(), end.error()));
+    return end.status();
+  }
+
+  /** How exec ends: its exit status, COMMAND's (null if it never ran), and the error it printed (or null). */
+  private record Ending(int status, Integer childStatus, String error) {}
+
+  private Ending execute(List<String> argv, ReadinessOptions.Plan plan, ExecReport report)
+      throws IOException, UsageException {
     ModelSource model = source.model();
     var child = new ProcessBuilder().inheritIO();
     Map<String, String> env = child.environment();
@@ -97,6 +133,7 @@ final class ExecCommand implements Callable<Integer> {
     }
     try (lease) {
       Path link = entryOptions.link(lease.entry());
+      report.cached(lease.entry());
       app.note(PrefetchCommand.summary(lease.entry(), downloaded, System.nanoTime() - start, link)
           + "; running " + argv.get(0));
       env.put(MODEL_DIR_VARIABLE, lease.directory().toString());
@@ -106,7 +143,7 @@ final class ExecCommand implements Callable<Integer> {
         // 256 MiB download: 222 MB resident without this, 75 MB with it).
         System.gc();
       }
-      return run(argv.get(0), child);
+      return run(argv.get(0), child, plan, report);
     }
   }
 
@@ -166,11 +203,22 @@ final class ExecCommand implements Callable<Integer> {
     }
   }
 
-  /** Runs the command to its end, forwarding signals to it; its exit status. */
-  private int run(String name, ProcessBuilder builder) {
+  /**
+   * Runs the command to its end, forwarding signals to it, and in between brings it to readiness
+   * if asked to; how exec ends.
+   */
+  private Ending run(String name, ProcessBuilder builder, ReadinessOptions.Plan plan, ExecReport report) {
     app.context().out().flush();
     app.context().err().flush();
     try (SignalForwarder signals = SignalForwarder.install()) {
+      if (plan.readyFile() != null) {
+        // Withdrawn before the command hears of the signal: a probe never sees a stopping server ready.
+        signals.beforeForwarding(signal -> {
+          if (!signal.equals("HUP")) {
+            withdrawReady(plan);
+          }
+        });
+      }
       Process child;
       try {
         child = builder.start();
@@ -180,21 +228,136 @@ final class ExecCommand implements Callable<Integer> {
         return refuse(name, "cannot be run: " + why, ExitCode.CANNOT_EXECUTE);
       }
       signals.forwardTo(child);
-      while (true) {
-        try {
-          // On Linux a child killed by signal N exits with 128+N here, as in a shell.
-          return child.waitFor();
-        } catch (InterruptedException e) {
-          // Nothing interrupts this thread on purpose: keep waiting for the command.
+      report.childStarted(child);
+      Readiness.Outcome failure = plan.any() ? bringUp(name, child, signals, plan, report) : null;
+      String error = null;
+      switch (failure) {
+        case null -> {}
+        case Readiness.Outcome.Failed failed -> {
+          error = failed.message();
+          app.context().err().println(spec.qualifiedName() + ": " + error + "; stopping " + name);
+          app.context().err().flush();
+          stop(name, child, plan.stopGrace());
+          return new Ending(failed.code().status(), waitFor(child), error);
         }
+        case Readiness.Outcome.ChildExited exited -> {
+          error = exited.message();
+          app.context().err().println(spec.qualifiedName() + ": " + error);
+          app.context().err().flush();
+        }
+        case Readiness.Outcome.StopRequested _ ->
+            app.note("exec: asked to stop before " + name + " was ready; waiting for it to exit");
+        case Readiness.Outcome.Ready _ -> throw new IllegalStateException("ready is no failure");
+      }
+      int status = waitFor(child);
+      withdrawReady(plan);
+      return new Ending(status, status, error);
+    }
+  }
+
+  /**
+   * Brings a started command to readiness: healthy, warmed up, then the ready file and the ready
+   * line. Null once ready, else what went wrong.
+   */
+  private Readiness.Outcome bringUp(
+      String name, Process child, SignalForwarder signals, ReadinessOptions.Plan plan, ExecReport report) {
+    Readiness.Outcome outcome;
+    try (var readiness = new Readiness(app, plan, name, report)) {
+      outcome = readiness.bringUp(child, signals);
+    } catch (InterruptedException e) {
+      // Nothing interrupts this thread on purpose; treat it as a failure rather than hang on.
+      Thread.currentThread().interrupt();
+      return new Readiness.Outcome.Failed(ExitCode.FAILURE, "interrupted while waiting for " + name);
+    }
+    if (!(outcome instanceof Readiness.Outcome.Ready)) {
+      return outcome;
+    }
+    synchronized (readyLock) {
+      if (signals.stopRequested()) {
+        return new Readiness.Outcome.StopRequested();
+      }
+      report.ready();
+      if (plan.readyFile() != null) {
+        try {
+          ExecReport.writeAtomically(plan.readyFile(), report.readyDocument() + System.lineSeparator());
+        } catch (IOException e) {
+          report.notReady();
+          return new Readiness.Outcome.Failed(ExitCode.FAILURE, "--ready-file " + plan.readyFile() + ": " + Main.describe(e));
+        }
+      }
+    }
+    app.note("exec: " + report.readyLine() + (plan.readyFile() == null ? "" : "; created " + plan.readyFile()));
+    return null;
+  }
+
+  /** SIGTERM to the command, and SIGKILL if it is still there after {@code grace}. */
+  private void stop(String name, Process child, Duration grace) {
+    child.destroy(); // SIGTERM
+    boolean exited;
+    try {
+      exited = child.waitFor(grace.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      exited = false;
+    }
+    if (!exited) {
+      app.note("exec: " + name + " did not exit within " + TimeSpan.format(grace) + " of SIGTERM (--stop-grace): sending SIGKILL");
+      child.destroyForcibly();
+    }
+  }
+
+  /** Waits for the command to exit; its status (128+N if signal N killed it, as in a shell). */
+  private static int waitFor(Process child) {
+    while (true) {
+      try {
+        return child.waitFor();
+      } catch (InterruptedException e) {
+        // Nothing interrupts this thread on purpose: keep waiting for the command.
       }
     }
   }
 
-  private int refuse(String name, String why, ExitCode code) {
-    app.context().err().println(spec.qualifiedName() + ": " + name + ": " + why);
+  /** Makes room for a file exec writes later: its directory, and no file left by an earlier run. */
+  private static void prepare(Path file) throws IOException {
+    if (file != null) {
+      Files.createDirectories(file.getParent());
+      // A ready file left by an exec that was killed, on a volume that outlived its container.
+      Files.deleteIfExists(file);
+    }
+  }
+
+  /** Removes the ready file, if there is one: the command is stopping or gone. */
+  private void withdrawReady(ReadinessOptions.Plan plan) {
+    if (plan.readyFile() == null) {
+      return;
+    }
+    synchronized (readyLock) {
+      try {
+        Files.deleteIfExists(plan.readyFile());
+      } catch (IOException e) {
+        app.context().err().println(spec.qualifiedName() + ": --ready-file " + plan.readyFile() + ": cannot remove it: " + Main.describe(e));
+        app.context().err().flush();
+      }
+    }
+  }
+
+  private void writeReport(ReadinessOptions.Plan plan, Json document) {
+    if (plan.reportFile() == null) {
+      return;
+    }
+    try {
+      ExecReport.writeAtomically(plan.reportFile(), document + System.lineSeparator());
+    } catch (IOException e) {
+      app.context().err().println(spec.qualifiedName() + ": --report-file " + plan.reportFile() + ": " + Main.describe(e));
+      app.context().err().flush();
+    }
+  }
+
+  private Ending refuse(String name, String why, ExitCode code) {
+    String error = name + ": " + why;
+    app.context().err().println(spec.qualifiedName() + ": " + error);
     app.context().err().flush();
-    return code.status();
+    return new Ending(code.status(), null, error);
   }
 
   /** A command looked up as a shell does: the file, or why it cannot be run and with which status. */

@@ -95,6 +95,9 @@ public final class Main {
     cl.registerConverter(ByteSize.class, new ByteSize.Converter());
     cl.registerConverter(TimeSpan.class, new TimeSpan.Converter());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    // A word starting with @ is itself, never a file of arguments to read in its place: exec's
+    // COMMAND gets its arguments as given (curl -d @body.json), and an option its value.
+    cl.setExpandAtFiles(false);
     return cl;
   }
 

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
       "A node-local cache and fast loader for large model weights.",
       "",
       "Exit status: 0 success, 1 runtime failure (I/O, remote store), 2 usage error,",
-      "3 invalid or corrupt data, 4 timed out; exec exits with its command's status.",
+      "3 invalid or corrupt data, 4 timed out; exec exits with its command's status,",
+      "unless it stops the command itself (not ready in time: 4, a failed warmup: 1).",
       "'modelcache COMMAND --help' shows a command's options."
     })
 final class ModelcacheCommand implements Callable<Integer> {

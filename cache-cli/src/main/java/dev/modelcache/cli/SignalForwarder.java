@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
+import java.util.function.Consumer;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -21,6 +22,9 @@ import sun.misc.SignalHandler;
  * same signal. Where native access is not enabled, or the call fails, the child gets SIGTERM
  * through {@link Process#destroy()} instead. A signal that arrives before the child is known is
  * kept and sent as soon as it is. SIGQUIT stays the JVM's (a thread dump).
+ *
+ * <p>A SIGTERM or SIGINT also counts as a request to stop ({@link #stopRequested()}), and a
+ * listener ({@link #beforeForwarding}) sees every signal before the child does.
  */
 final class SignalForwarder implements AutoCloseable {
 
@@ -35,6 +39,8 @@ final class SignalForwarder implements AutoCloseable {
   private final Map<Signal, SignalHandler> previous = new LinkedHashMap<>();
   private final Queue<Signal> pending = new ArrayDeque<>();
   private Process child;
+  private Consumer<String> listener = name -> {};
+  private volatile boolean stopRequested;
 
   private SignalForwarder() {}
 
@@ -64,8 +70,31 @@ final class SignalForwarder implements AutoCloseable {
     }
   }
 
-  private void received(Signal signal) {
+  /**
+   * Runs {@code action} with a signal's name ({@code "TERM"}) when the signal arrives, before it is
+   * sent on: whatever it withdraws is gone before the child hears of the signal.
+   */
+  void beforeForwarding(Consumer<String> action) {
     synchronized (lock) {
+      listener = action;
+    }
+  }
+
+  /** Whether a SIGTERM or SIGINT has arrived: someone wants the child, and with it this process, to stop. */
+  boolean stopRequested() {
+    return stopRequested;
+  }
+
+  private void received(Signal signal) {
+    if (!signal.getName().equals("HUP")) {
+      stopRequested = true;
+    }
+    synchronized (lock) {
+      try {
+        listener.accept(signal.getName());
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "while handling SIG" + signal.getName() + ": " + e);
+      }
       if (child == null) {
         pending.add(signal);
       } else {

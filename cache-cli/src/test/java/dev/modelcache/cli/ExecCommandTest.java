@@ -302,6 +302,15 @@ class ExecCommandTest {
     assertThat(exec.entryOptions.link).isEqualTo(Path.of("/models/llama"));
   }
 
+  @Test
+  void aWordStartingWithAtIsNoFileOfArgumentsToExpand() throws Exception {
+    Path file = Files.writeString(tmp.resolve("body.json"), "--not-an-argument\n");
+    CommandLine cl = Main.commandLine(new ModelcacheCommand(CommandContext.system()));
+    var parsed = cl.parseArgs("exec", "s3://m/llama/", "--", "curl", "-d", "@" + file, "http://127.0.0.1:8000/");
+    var exec = (ExecCommand) parsed.subcommand().commandSpec().userObject();
+    assertThat(exec.childCommand()).containsExactly("curl", "-d", "@" + file, "http://127.0.0.1:8000/");
+  }
+
   private Process start(String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--root", root.toString()));
     all.addAll(List.of(args));
@@ -321,11 +330,11 @@ class ExecCommandTest {
   }
 
   /** Waits until {@code file} exists, failing early if {@code process} exits first. */
-  private static void awaitFile(Process process, Path file) throws Exception {
+  static void awaitFile(Process process, Path file) throws Exception {
     awaitCondition(() -> Files.exists(file), process, "the child to create " + file);
   }
 
-  private static void awaitCondition(BooleanSupplier condition, Process process, String what) throws Exception {
+  static void awaitCondition(BooleanSupplier condition, Process process, String what) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
       if (!process.isAlive()) {
@@ -348,13 +357,13 @@ class ExecCommandTest {
     }
   }
 
-  private static void kill(String signal, long pid) throws Exception {
+  static void kill(String signal, long pid) throws Exception {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
     assertThat(kill.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
   }
 
-  private static String stderr(Process p) {
+  static String stderr(Process p) {
     if (p.isAlive()) {
       return "(still running)";
     }

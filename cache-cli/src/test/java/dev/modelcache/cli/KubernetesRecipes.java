@@ -41,7 +41,8 @@ final class KubernetesRecipes {
       Map<String, String> env,
       List<Mount> mounts,
       Map<String, Map<String, Object>> volumes,
-      List<Container> podContainers) {
+      List<Container> podContainers,
+      Container container) {
 
     String subcommand() {
       return args.stream().filter(a -> !a.startsWith("-")).findFirst().orElse("");
@@ -60,8 +61,21 @@ final class KubernetesRecipes {
     }
   }
 
-  /** A container of a pod, as far as the checks need it. */
-  record Container(String name, boolean init, List<String> argv, List<Mount> mounts) {}
+  /** A container of a pod, as far as the checks need it; its probes by kind ({@code readinessProbe}). */
+  record Container(String name, boolean init, List<String> argv, List<Mount> mounts, Map<String, Probe> probes) {}
+
+  /**
+   * A probe of a container, with Kubernetes' defaults where the manifest gives none.
+   *
+   * @param exec the command of an {@code exec} probe, empty for other kinds
+   */
+  record Probe(List<String> exec, int initialDelaySeconds, int periodSeconds, int failureThreshold) {
+
+    /** How long the probe lets a container fail before it gives up on it. */
+    Duration budget() {
+      return Duration.ofSeconds(initialDelaySeconds + (long) periodSeconds * failureThreshold);
+    }
+  }
 
   /** Every {@code modelcache} invocation in the YAML documents of {@code manifest}. */
   static List<Invocation> invocations(Path manifest) throws IOException {
@@ -117,7 +131,8 @@ final class KubernetesRecipes {
                   String.valueOf(container.get("name")),
                   key.equals("initContainers"),
                   argv(container),
-                  mounts(container)));
+                  mounts(container),
+                  probes(container)));
         }
       }
       for (int i = 0; i < containers.size(); i++) {
@@ -126,14 +141,12 @@ final class KubernetesRecipes {
         String where = name + ": " + kind + " " + metaName + ", container " + c.name();
         Map<String, String> env = env(container);
         for (List<String> args : commandLines(c.argv())) {
-          found.add(new Invocation(where, kind, c.init(), args, env, c.mounts(), volumes, containers));
+          found.add(new Invocation(where, kind, c.init(), args, env, c.mounts(), volumes, containers, c));
         }
-        for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
-          if (container.get(probe) instanceof Map<?, ?> p && p.get("exec") instanceof Map<?, ?> exec) {
-            List<String> command = strings(exec.get("command"));
-            for (List<String> args : commandLines(command)) {
-              found.add(new Invocation(where + " " + probe, kind, c.init(), args, env, c.mounts(), volumes, containers));
-            }
+        for (var probe : c.probes().entrySet()) {
+          for (List<String> args : commandLines(probe.getValue().exec())) {
+            found.add(new Invocation(
+                where + " " + probe.getKey(), kind, c.init(), args, env, c.mounts(), volumes, containers, c));
           }
         }
       }
@@ -280,6 +293,9 @@ final class KubernetesRecipes {
     if (link != null) {
       problems.addAll(linkProblems(inv, line, link, root));
     }
+    if (command.equals("exec")) {
+      problems.addAll(readinessProblems(inv, line, sub));
+    }
     if (List.of("load", "warm", "inspect").contains(command) && !isSource(sub)) {
       String path = sub.matchedPositionalValue(0, "");
       if (mountHolding(inv.mounts(), path).isEmpty()) {
@@ -298,6 +314,50 @@ final class KubernetesRecipes {
   private static boolean isSource(CommandLine.ParseResult sub) {
     String target = sub.matchedPositionalValue(0, "");
     return new ModelArgument(target).isSource();
+  }
+
+  /**
+   * A ready file means something only if a probe tests it, and a startupProbe that gives up before
+   * {@code --wait-timeout} kills the server before exec can say why it is not ready.
+   */
+  private static List<String> readinessProblems(Invocation inv, String line, CommandLine.ParseResult sub) {
+    List<String> problems = new ArrayList<>();
+    Map<String, Probe> probes = inv.container().probes();
+    Path readyFile = sub.matchedOptionValue("--ready-file", null);
+    if (readyFile != null) {
+      boolean tested = probes.entrySet().stream()
+          .filter(p -> List.of("readinessProbe", "startupProbe").contains(p.getKey()))
+          .anyMatch(p -> testsFile(p.getValue().exec(), readyFile.toString()));
+      if (!tested) {
+        problems.add(inv.where() + ": '" + line + "': --ready-file " + readyFile
+            + ": no readinessProbe or startupProbe of the container tests it (exec: [test, -f, " + readyFile + "])");
+      }
+    }
+    Probe startup = probes.get("startupProbe");
+    if (startup != null && !sub.matchedOptionValue("--wait-http", List.of()).isEmpty()) {
+      TimeSpan timeout = sub.matchedOptionValue("--wait-timeout", null);
+      Duration wait = timeout == null ? ReadinessOptions.DEFAULT_WAIT_TIMEOUT : timeout.duration();
+      if (startup.budget().compareTo(wait) < 0) {
+        problems.add(inv.where() + ": '" + line + "': the startupProbe gives up after " + TimeSpan.format(startup.budget())
+            + ", before --wait-timeout " + TimeSpan.format(wait) + ": the kubelet would kill the server before exec says why");
+      }
+    }
+    return problems;
+  }
+
+  /** Whether a probe's command is {@code test -f PATH} (or -e, -s, or {@code [ -f PATH ]}), directly or in {@code sh -c}. */
+  static boolean testsFile(List<String> command, String path) {
+    List<String> words = command;
+    if (command.size() >= 3 && command.get(0).matches("(/bin/|/usr/bin/)?(ba)?sh") && command.get(1).equals("-c")) {
+      words = shellWords(command.get(2));
+    }
+    if (words.size() < 3) {
+      return false;
+    }
+    String test = words.get(0).replaceFirst("^(/usr)?/bin/", "");
+    return (test.equals("test") || test.equals("["))
+        && List.of("-f", "-e", "-s").contains(words.get(1))
+        && Path.of(words.get(2)).normalize().equals(Path.of(path).normalize());
   }
 
   /** A link must be on a writable volume, and every container that reads it must see the cache at the same path. */
@@ -356,6 +416,22 @@ final class KubernetesRecipes {
               Boolean.TRUE.equals(mount.get("readOnly"))));
     }
     return mounts;
+  }
+
+  private static Map<String, Probe> probes(Map<String, Object> container) {
+    Map<String, Probe> probes = new LinkedHashMap<>();
+    for (String kind : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+      if (container.get(kind) instanceof Map<?, ?> p) {
+        List<String> exec = p.get("exec") instanceof Map<?, ?> e ? strings(e.get("command")) : List.of();
+        probes.put(kind, new Probe(exec, number(p.get("initialDelaySeconds"), 0), number(p.get("periodSeconds"), 10),
+            number(p.get("failureThreshold"), 3)));
+      }
+    }
+    return probes;
+  }
+
+  private static int number(Object value, int orElse) {
+    return value instanceof Number n ? n.intValue() : orElse;
   }
 
   @SuppressWarnings("unchecked")

@@ -84,6 +84,17 @@ class KubernetesRecipesTest {
       assertThat(inv.childCommand()).startsWith("/bin/sh", "-c");
       assertThat(inv.childCommand().get(2)).contains("\"$" + ExecCommand.MODEL_DIR_VARIABLE + "\"");
     });
+    // A server that takes traffic only once healthy and warmed up: exec waits for its health URL,
+    // sends the warmup requests and creates the ready file that its probes test.
+    assertThat(all).anySatisfy(inv -> {
+      assertThat(inv.kind()).isEqualTo("Deployment");
+      assertThat(inv.subcommand()).isEqualTo("exec");
+      assertThat(inv.ownArgs()).anyMatch(a -> a.startsWith("--wait-http"))
+          .anyMatch(a -> a.startsWith("--warmup-http"))
+          .anyMatch(a -> a.startsWith("--warmup-body=@"))
+          .anyMatch(a -> a.startsWith("--ready-file"));
+      assertThat(inv.container().probes()).containsKeys("startupProbe", "readinessProbe");
+    });
     // Only the DaemonSet pins: a serving pod's model is leased while served, and evictable after.
     assertThat(all.stream().filter(inv -> inv.ownArgs().contains("--pin")))
         .isNotEmpty()
@@ -146,13 +157,30 @@ class KubernetesRecipesTest {
               image: registry.example.com/llm-server-modelcache:1.0
               command: ["modelcache", "exec", "s3://m/llama/", "--", "sh", "-c", 'exec llm-server --model "$MODELCACHE_MODEL_DIR"']
               volumeMounts: [{name: cache, mountPath: /var/cache/modelcache, readOnly: true}]
+            - name: ready-file-untested
+              image: registry.example.com/llm-server-modelcache:1.0
+              command: ["modelcache", "exec", "s3://m/llama/", "--ready-file=/tmp/ready", "--", "llm-server"]
+              readinessProbe: {exec: {command: [test, -f, /tmp/other]}}
+              volumeMounts: [{name: cache, mountPath: /var/cache/modelcache}]
+            - name: ready-file-tested
+              image: registry.example.com/llm-server-modelcache:1.0
+              command: ["modelcache", "exec", "s3://m/llama/", "--wait-http=http://127.0.0.1:8080/health",
+                        "--wait-timeout=2m", "--ready-file=/tmp/ready", "--", "llm-server"]
+              startupProbe: {exec: {command: [sh, -c, "test -f /tmp/ready"]}, periodSeconds: 5, failureThreshold: 30}
+              volumeMounts: [{name: cache, mountPath: /var/cache/modelcache}]
+            - name: startup-too-short
+              image: registry.example.com/llm-server-modelcache:1.0
+              command: ["modelcache", "exec", "s3://m/llama/", "--wait-http=http://127.0.0.1:8080/health",
+                        "--ready-file=/tmp/ready", "--", "llm-server"]
+              startupProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 10, failureThreshold: 30}
+              volumeMounts: [{name: cache, mountPath: /var/cache/modelcache}]
           volumes:
             - {name: cache, hostPath: {path: /var/cache/modelcache}}
             - {name: scratch, emptyDir: {}}
             - {name: models, emptyDir: {}}
         """;
     var invocations = KubernetesRecipes.invocations("broken.yaml", broken);
-    assertThat(invocations).hasSize(7);
+    assertThat(invocations).hasSize(10);
     List<String> problems = new ArrayList<>();
     invocations.forEach(inv -> problems.addAll(KubernetesRecipes.problems(inv)));
     assertThat(problems).anySatisfy(p -> assertThat(p).contains("container typo").contains("--concurency"));
@@ -164,7 +192,13 @@ class KubernetesRecipesTest {
     // The $ of a command exec runs is its shell's business; the read-only cache is the problem.
     assertThat(problems).anySatisfy(p -> assertThat(p).contains("container exec-read-only").contains("mounted read-only")
         .contains("a lease is a file"));
-    assertThat(problems).hasSize(7);
+    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container ready-file-untested")
+        .contains("--ready-file /tmp/ready: no readinessProbe or startupProbe of the container tests it"));
+    // 30 x 10 s is 5 minutes, less than the default --wait-timeout of 10 minutes.
+    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container startup-too-short")
+        .contains("the startupProbe gives up after 5m00s, before --wait-timeout 10m00s"));
+    assertThat(problems).noneSatisfy(p -> assertThat(p).contains("container ready-file-tested"));
+    assertThat(problems).hasSize(9);
   }
 
   @Test
@@ -191,6 +225,7 @@ class KubernetesRecipesTest {
     // The recipes that run exec say where their server's image comes from.
     assertThat(Files.readString(EXAMPLES.resolve("prefetch-init-container.yaml"))).contains("server-image.Dockerfile");
     assertThat(Files.readString(EXAMPLES.resolve("serving-with-await.yaml"))).contains("server-image.Dockerfile");
+    assertThat(Files.readString(EXAMPLES.resolve("serving-vllm-warmup.yaml"))).contains("server-image.Dockerfile");
   }
 
   @Test
