@@ -94,6 +94,16 @@ final class DownloadJob {
   private Object[] writeLocks;
   /** Per file whose source gave a whole-file checksum (and that has blocks): its in-order read-back. */
   private OrderedReadBack[] ordered;
+  /** Per file: the source checksum its bytes matched (null until then, or for ever if unverifiable). */
+  private SourceChecksum[] verified;
+  /** Per file: why it could not be verified against the source, once that is known; else null. */
+  private String[] unverifiedBecause;
+  /** Per file: how many times it was fetched (a file whose source checksum failed is fetched again). */
+  private int[] fetchAttempts;
+  /** Per file: what its last inconclusive check computed, to tell an untried part size from corruption. */
+  private String[] lastComputed;
+  /** Files whose source checksum failed and that are to be fetched again, after the tails of this round. */
+  private final java.util.Queue<Integer> refetch = new java.util.concurrent.ConcurrentLinkedQueue<>();
   /** Whether whole aligned blocks are written with O_DIRECT; off once the file system refuses. */
   private volatile boolean directWrites;
   private long bytesTotal;
@@ -163,6 +173,10 @@ final class DownloadJob {
       blocksLeft = new AtomicInteger[n];
       writeLocks = new Object[n];
       ordered = new OrderedReadBack[n];
+      verified = new SourceChecksum[n];
+      unverifiedBecause = new String[n];
+      fetchAttempts = new int[n];
+      lastComputed = new String[n];
       tailStarted = new java.util.concurrent.atomic.AtomicIntegerArray(n);
       tailPool = Executors.newFixedThreadPool(TAIL_THREADS, r -> {
         Thread t = new Thread(r, "modelcache-verify-" + name);
@@ -175,9 +189,10 @@ final class DownloadJob {
         done[i] = new BitSet(blocks);
         blocksLeft[i] = new AtomicInteger(blocks);
         writeLocks[i] = new Object();
-        SourceChecksum checksum = objects.get(i).checksum();
-        ordered[i] = checksum != null && blocks > 0 ? new OrderedReadBack(checksum) : null;
+        fetchAttempts[i] = 1;
+        ordered[i] = newReadBack(i);
       }
+      checkVerifiable();
       long journaledBytes = 0;
       Set<Long> seen = new HashSet<>();
       for (Journal.Entry e : journaled) {
@@ -209,12 +224,24 @@ final class DownloadJob {
       }
       journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
       long t2 = System.nanoTime();
-      fetchMissing(backend, journal);
-      long t3 = System.nanoTime();
+      long lastFetchEnd;
+      while (true) {
+        fetchMissing(backend, journal);
+        lastFetchEnd = System.nanoTime();
+        awaitTails();
+        if (refetch.isEmpty()) {
+          break;
+        }
+        // Files whose source checksum failed: fetched again, once every tail of this round is done.
+        for (Integer fi; (fi = refetch.poll()) != null; ) {
+          resetFile(fi);
+        }
+      }
       journal.close();
       journal = null;
-      awaitTails();
       checkReadBacksComplete();
+      reportUnverified();
+      long t3 = lastFetchEnd;
       long t4 = System.nanoTime();
       CacheEntry entry = commit();
       long t5 = System.nanoTime();
@@ -746,15 +773,143 @@ final class DownloadJob {
    * source's.
    */
   private static final class OrderedReadBack {
-    final FileVerifier.WholeFile digest;
+    final FileVerifier.SourceDigest digest;
     /** The next block to read back; guarded by this. */
     int next;
     /** Whether a tail task is reading blocks back; guarded by this. */
     boolean running;
 
-    OrderedReadBack(SourceChecksum checksum) {
-      this.digest = new FileVerifier.WholeFile(checksum);
+    OrderedReadBack(FileVerifier.SourceDigest digest) {
+      this.digest = digest;
     }
+  }
+
+  /**
+   * File {@code fi}'s in-order read-back, or null: a file without blocks, without a source
+   * checksum, or whose multipart ETag fits no part size (it stays unverified, and says why).
+   */
+  private OrderedReadBack newReadBack(int fi) {
+    RemoteObject o = objects.get(fi);
+    SourceChecksum checksum = o.checksum();
+    if (checksum == null || blockCounts[fi] == 0) {
+      return null;
+    }
+    if (checksum.isMultipart()
+        && MultipartEtag.partSizes(o.sizeBytes(), checksum.parts(), checksum.partSizeBytes()).isEmpty()) {
+      unverifiedBecause[fi] = "its multipart ETag " + o.etag() + " names " + checksum.parts()
+          + " parts, which no part size gives for " + o.sizeBytes() + " bytes";
+      return null;
+    }
+    return new OrderedReadBack(FileVerifier.SourceDigest.of(checksum, o.sizeBytes()));
+  }
+
+  /**
+   * Once all of file {@code fi} was fed to {@code digest}: records the checksum it matched; or, on
+   * a mismatch, has the file fetched again while attempts remain, and fails the download when
+   * they are spent. An inconclusive mismatch (a multipart ETag whose part size was inferred) that
+   * two fetches in a row computed alike means the bytes are what the store holds and the part
+   * size is one not tried: the file is recorded as unverified. One that changed between fetches
+   * is corruption on the way, fetched again like a conclusive one.
+   */
+  private void finishSourceCheck(int fi, FileVerifier.SourceDigest digest) throws IntegrityException {
+    RemoteObject o = objects.get(fi);
+    VerificationResult.Mismatch m = digest.mismatch(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(),
+        o.etag(), o.versionId(), o.checksum(), crcs[fi]));
+    if (m == null) {
+      verified[fi] = digest.verified();
+      return;
+    }
+    int attempt = fetchAttempts[fi];
+    String computed = digest.computed();
+    String previous = lastComputed[fi];
+    lastComputed[fi] = computed;
+    if (!digest.conclusive() && computed.equals(previous)) {
+      // Two fetches gave the same bytes: the upload's part size is one the cache did not try.
+      unverifiedBecause[fi] = m.reason() + ", the same in two fetches";
+      return;
+    }
+    if (attempt < cache.maxAttempts()) {
+      LOG.log(Level.WARNING, String.format(Locale.ROOT,
+          "%s of %s does not match the source (%s); fetching it again (fetch %d of at most %d)", o.relativePath(),
+          source, m.reason(), attempt + 1, cache.maxAttempts()));
+      refetch.add(fi);
+      return;
+    }
+    throw new IntegrityException(String.format(Locale.ROOT,
+        "%s of %s does not match the source after %d fetches%s: %s; nothing was committed", o.relativePath(), source,
+        attempt, digest.conclusive() ? "" : ", which disagreed with each other", m.reason()), o.relativePath(), -1);
+  }
+
+  /** Forgets what was fetched of file {@code fi}, so that the next round fetches all of it again. */
+  private void resetFile(int fi) {
+    fetchAttempts[fi]++;
+    synchronized (done[fi]) {
+      done[fi].clear();
+      Arrays.fill(crcs[fi], 0);
+    }
+    bytesDone.addAndGet(-objects.get(fi).sizeBytes());
+    blocksLeft[fi].set(blockCounts[fi]);
+    tailStarted.set(fi, 0);
+    verified[fi] = null;
+    ordered[fi] = newReadBack(fi);
+  }
+
+  /**
+   * Under {@link ModelCache.Builder#requireSourceVerification}, fails before anything is fetched if
+   * a file cannot be verified against the source: the store offers no checksum for it, or its
+   * multipart ETag fits no part size.
+   */
+  private void checkVerifiable() throws IntegrityException {
+    if (!cache.requireSourceVerification()) {
+      return;
+    }
+    List<String> refused = new ArrayList<>();
+    for (int i = 0; i < objects.size(); i++) {
+      if (ordered[i] == null && (objects.get(i).checksum() == null || unverifiedBecause[i] != null)) {
+        refused.add(unverifiable(i));
+      }
+    }
+    if (!refused.isEmpty()) {
+      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
+          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", refused)
+          + "; nothing was fetched", objects.get(0).relativePath(), -1);
+    }
+  }
+
+  /** "model.safetensors: the store offers no checksum for it (ETag 'abc')". */
+  private String unverifiable(int fi) {
+    RemoteObject o = objects.get(fi);
+    String why = unverifiedBecause[fi] != null ? unverifiedBecause[fi]
+        : "the store offers no checksum for it (" + (o.etag() == null ? "no ETag" : "ETag '" + o.etag() + "'") + ")";
+    return o.relativePath() + ": " + why;
+  }
+
+  /**
+   * After the fetch: fails under {@link ModelCache.Builder#requireSourceVerification} if a file
+   * could not be verified, else says once which files are committed unverified.
+   */
+  private void reportUnverified() throws IntegrityException {
+    List<String> unverifiedFiles = new ArrayList<>();
+    boolean anyOffered = false;
+    for (int i = 0; i < objects.size(); i++) {
+      anyOffered |= objects.get(i).checksum() != null;
+      if (verified[i] == null) {
+        unverifiedFiles.add(unverifiable(i));
+      }
+    }
+    if (unverifiedFiles.isEmpty()) {
+      return;
+    }
+    if (cache.requireSourceVerification()) {
+      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
+          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", unverifiedFiles)
+          + "; nothing was committed", unverifiedFiles.getFirst().substring(0, unverifiedFiles.getFirst().indexOf(':')), -1);
+    }
+    // A file: source offers no checksums at all: that is its nature, not news.
+    Level level = anyOffered || !"file".equals(source.scheme()) ? Level.WARNING : Level.DEBUG;
+    LOG.log(level, () -> unverifiedFiles.size() + " of " + objects.size() + " files of " + source
+        + " are committed without a check against the source (their bytes are checked only against what was"
+        + " received): " + String.join("; ", unverifiedFiles));
   }
 
   /**
@@ -839,9 +994,7 @@ final class DownloadJob {
         }
         readBackBlock(ch, fi, bi, rb.digest);
         if (bi == blocks - 1) {
-          RemoteObject o = objects.get(fi);
-          throwIfMismatch(FileVerifier.wholeFileMismatch(new ManifestFile(
-              o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]), rb.digest));
+          finishSourceCheck(fi, rb.digest);
         }
         synchronized (rb) {
           rb.next++;
@@ -894,6 +1047,7 @@ final class DownloadJob {
     } catch (InternalError e) {
       throw shrankWhileMapped(fi, 0, e);
     }
+    verified[fi] = o.checksum();
     tailVerifyNanos.addAndGet(System.nanoTime() - t0);
   }
 
@@ -917,7 +1071,7 @@ final class DownloadJob {
    * checksums read the page cache in place (filled from the disk when the block was written with
    * O_DIRECT), and the mapping is released before this returns, so it takes no transfer buffer.
    */
-  private void readBackBlock(FileChannel ch, int fi, int bi, FileVerifier.WholeFile digest) throws IOException {
+  private void readBackBlock(FileChannel ch, int fi, int bi, FileVerifier.SourceDigest digest) throws IOException {
     long offset = (long) bi * blockBytes;
     long len = blockLength(fi, bi);
     long size = ch.size();
@@ -1040,7 +1194,7 @@ final class DownloadJob {
         // Every file was verified and fsynced by its tail (awaitTails) before we got here.
         RemoteObject o = objects.get(i);
         files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
-            o.checksum(), crcs[i]));
+            verified[i], crcs[i]));
       }
       Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
       Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));

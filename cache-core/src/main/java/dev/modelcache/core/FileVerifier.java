@@ -40,7 +40,7 @@ final class FileVerifier {
     if (size != mf.sizeBytes()) {
       return lengthMismatch(mf, size);
     }
-    WholeFile whole = mf.checksum() == null ? null : new WholeFile(mf.checksum());
+    SourceDigest whole = SourceDigest.of(mf.checksum(), mf.sizeBytes());
     boolean checkBlocks = mf.blockCount() > 0;
     long pos = 0;
     for (int block = 0; pos < size; block++) {
@@ -80,7 +80,7 @@ final class FileVerifier {
     if (size != mf.sizeBytes()) {
       return lengthMismatch(mf, size);
     }
-    WholeFile whole = mf.checksum() == null ? null : new WholeFile(mf.checksum());
+    SourceDigest whole = SourceDigest.of(mf.checksum(), mf.sizeBytes());
     boolean checkBlocks = mf.blockCount() > 0;
     long pos = 0;
     for (int block = 0; pos < size; block++) {
@@ -102,23 +102,53 @@ final class FileVerifier {
   }
 
   /** The difference between {@code whole}'s digest and {@code mf}'s source checksum, or null. */
-  static VerificationResult.Mismatch wholeFileMismatch(ManifestFile mf, WholeFile whole) {
-    if (whole != null) {
-      String actual = whole.hex();
-      if (!actual.equals(mf.checksum().hex())) {
-        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-            "%s of the file is %s, the source says %s", mf.checksum().algorithm(), actual, mf.checksum().hex()));
+  static VerificationResult.Mismatch wholeFileMismatch(ManifestFile mf, SourceDigest whole) {
+    return whole == null ? null : whole.mismatch(mf);
+  }
+
+  /**
+   * A file's digest in the form its source vouches for, fed the file's bytes in order: a
+   * whole-file digest, or a multipart ETag. Not thread-safe.
+   */
+  interface SourceDigest {
+    /** A digest for {@code expected} of a file of {@code sizeBytes}; null for none. */
+    static SourceDigest of(SourceChecksum expected, long sizeBytes) {
+      if (expected == null) {
+        return null;
       }
+      return expected.isMultipart() ? new MultipartEtag.Digest(expected, sizeBytes) : new WholeFile(expected);
     }
-    return null;
+
+    /** Feeds the next bytes of the file. */
+    void update(ByteBuffer buf);
+
+    /** Once every byte was fed: the difference from the source's checksum, or null when it matches. */
+    VerificationResult.Mismatch mismatch(ManifestFile mf);
+
+    /**
+     * Once it matched: the checksum to record, which for a multipart ETag names the part size
+     * that matched.
+     */
+    SourceChecksum verified();
+
+    /**
+     * Whether a mismatch proves the bytes differ from the source's; false when it may only mean
+     * the upload used a part size that was not tried.
+     */
+    boolean conclusive();
+
+    /** Once every byte was fed: what was computed, to compare two fetches of the same file. */
+    String computed();
   }
 
   /** A whole-file digest in the source's algorithm, fed the file's bytes in order. Not thread-safe. */
-  static final class WholeFile {
+  static final class WholeFile implements SourceDigest {
+    private final SourceChecksum expected;
     private final MessageDigest digest;
     private final Checksum checksum;
 
     WholeFile(SourceChecksum expected) {
+      this.expected = expected;
       switch (expected.algorithm()) {
         case "CRC32" -> {
           digest = null;
@@ -139,7 +169,8 @@ final class FileVerifier {
       }
     }
 
-    void update(ByteBuffer buf) {
+    @Override
+    public void update(ByteBuffer buf) {
       if (digest != null) {
         digest.update(buf);
       } else {
@@ -147,11 +178,39 @@ final class FileVerifier {
       }
     }
 
-    String hex() {
-      if (digest != null) {
-        return HexFormat.of().formatHex(digest.digest());
+    private String hex;
+
+    private String hex() {
+      if (hex == null) {
+        hex = digest != null ? HexFormat.of().formatHex(digest.digest())
+            : String.format(Locale.ROOT, "%08x", checksum.getValue());
       }
-      return String.format(Locale.ROOT, "%08x", checksum.getValue());
+      return hex;
+    }
+
+    @Override
+    public VerificationResult.Mismatch mismatch(ManifestFile mf) {
+      String actual = hex();
+      if (!actual.equals(expected.hex())) {
+        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
+            "%s of the file is %s, the source says %s", expected.algorithm(), actual, expected.hex()));
+      }
+      return null;
+    }
+
+    @Override
+    public SourceChecksum verified() {
+      return hex().equals(expected.hex()) ? expected : null;
+    }
+
+    @Override
+    public boolean conclusive() {
+      return true;
+    }
+
+    @Override
+    public String computed() {
+      return hex();
     }
   }
 }

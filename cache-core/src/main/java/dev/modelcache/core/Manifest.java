@@ -75,8 +75,14 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
         out.append("null");
       } else {
         out.append("{\"algorithm\": ").append(Json.quote(f.checksum().algorithm()))
-            .append(", \"hex\": ").append(Json.quote(f.checksum().hex())).append('}');
+            .append(", \"hex\": ").append(Json.quote(f.checksum().hex()));
+        if (f.checksum().isMultipart()) {
+          out.append(", \"parts\": ").append(f.checksum().parts())
+              .append(", \"partSizeBytes\": ").append(f.checksum().partSizeBytes());
+        }
+        out.append('}');
       }
+      out.append(", \"integrity\": ").append(Json.quote(f.integrity().label()));
       out.append(", \"blockCrc32c\": \"");
       for (int b = 0; b < f.blockCount(); b++) {
         out.append(hex.toHexDigits(f.blockCrc32c(b)));
@@ -135,7 +141,11 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
         SourceChecksum checksum = null;
         if (f.get("checksum") != null) {
           Map<?, ?> c = object(f.get("checksum"), "a checksum");
-          checksum = new SourceChecksum(string(c, "algorithm", false), string(c, "hex", false));
+          String algorithm = string(c, "algorithm", false);
+          checksum = SourceChecksum.MULTIPART_MD5.equals(algorithm)
+              ? SourceChecksum.multipart(string(c, "hex", false), Math.toIntExact(number(c, "parts")),
+                  number(c, "partSizeBytes"))
+              : new SourceChecksum(algorithm, string(c, "hex", false));
         }
         String crcHex = string(f, "blockCrc32c", false);
         if (crcHex.length() % 8 != 0) {

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param sizeBytes the file's length
  * @param etag the source's entity tag, or {@code null}
  * @param versionId the source's version id, or {@code null}
- * @param checksum the source's whole-object checksum, or {@code null}
+ * @param checksum the source checksum the file's bytes matched when downloaded (for a multipart
+ *     ETag, with the part size that matched), or {@code null} if none could be checked
  * @param blockCrc32c the CRC32C of each block of {@link Manifest#blockSizeBytes()} bytes (the last
  *     may be shorter); empty for an empty file. Copied in and out.
  */
@@ -44,6 +45,18 @@ public record ManifestFile(
   /** The CRC32C of block {@code index}. */
   public int blockCrc32c(int index) {
     return blockCrc32c[index];
+  }
+
+  /** What the file's bytes were checked against when they were downloaded. */
+  public Integrity integrity() {
+    if (checksum == null) {
+      return Integrity.UNVERIFIED;
+    }
+    if (checksum.isMultipart()) {
+      return Integrity.ETAG_MULTIPART;
+    }
+    return checksum.algorithm().equals("MD5") && checksum.hex().equalsIgnoreCase(etag == null ? "" : etag)
+        ? Integrity.ETAG_MD5 : Integrity.SOURCE_CHECKSUM;
   }
 
   /** The number of blocks with a recorded checksum. */

@@ -85,6 +85,7 @@ public final class ModelCache implements AutoCloseable {
   private final int concurrency;
   private final int partSizeBytes;
   private final boolean directWrites;
+  private final boolean requireSourceVerification;
   private final DirectIo.Opener directOpener;
   private final int maxAttempts;
   private final Duration retryInitialDelay;
@@ -125,6 +126,7 @@ public final class ModelCache implements AutoCloseable {
     this.concurrency = b.concurrency;
     this.partSizeBytes = b.partSizeBytes;
     this.directWrites = b.directWrites;
+    this.requireSourceVerification = b.requireSourceVerification;
     this.directOpener = b.directOpener;
     this.maxAttempts = b.maxAttempts;
     this.retryInitialDelay = b.retryInitialDelay;
@@ -711,6 +713,10 @@ public final class ModelCache implements AutoCloseable {
     return directWrites;
   }
 
+  boolean requireSourceVerification() {
+    return requireSourceVerification;
+  }
+
   DirectIo.Opener directOpener() {
     return directOpener;
   }
@@ -1139,6 +1145,7 @@ public final class ModelCache implements AutoCloseable {
     private int concurrency = DEFAULT_CONCURRENCY;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
     private boolean directWrites = true;
+    private boolean requireSourceVerification;
     private DirectIo.Opener directOpener = DirectIo.KERNEL;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private Duration retryInitialDelay = Duration.ofMillis(200);
@@ -1234,6 +1241,18 @@ public final class ModelCache implements AutoCloseable {
      */
     public Builder directWrites(boolean directWrites) {
       this.directWrites = directWrites;
+      return this;
+    }
+
+    /**
+     * Whether a download fails when any of its files cannot be verified against the source
+     * (default false): the store offers no checksum for it (a {@code file:} source, an S3 object
+     * encrypted with SSE-KMS), or its multipart ETag fits none of the part sizes tried. The message
+     * names each file and what the store offered. Off, such a file is committed with its block
+     * checksums only, recorded as {@link Integrity#UNVERIFIED}, and a warning names it once.
+     */
+    public Builder requireSourceVerification(boolean require) {
+      this.requireSourceVerification = require;
       return this;
     }
 

@@ -6,6 +6,7 @@ import dev.modelcache.core.SourceNotFoundException;
 import dev.modelcache.core.StorageException;
 import dev.modelcache.core.spi.ObjectKeys;
 import dev.modelcache.core.spi.RemoteObject;
+import dev.modelcache.core.spi.SourceChecksum;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +46,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -120,7 +122,11 @@ public final class S3StorageBackend implements StorageBackend {
       "the default credential chain (environment, profile, web identity, instance metadata)";
 
   private final SdkHttpClient http;
+  private static final System.Logger SOURCE_LOG = System.getLogger(S3StorageBackend.class.getName());
   private final S3Client control;
+  /** Set once the store answered {@code HEAD ?partNumber=} other than as S3 does: it is not asked again. */
+  private final java.util.concurrent.atomic.AtomicBoolean partHeadUnsupported =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final S3Client data;
   private final DefaultCredentialsProvider ownedCredentials;
   private final String credentialsSource;
@@ -363,13 +369,46 @@ public final class S3StorageBackend implements StorageBackend {
       versionId = null; // an unversioned bucket
     }
     long sizeBytes = head.contentLength() == null ? 0 : head.contentLength();
+    SourceChecksum checksum = SourceChecksums.strongest(head);
+    if (checksum != null && checksum.isMultipart()) {
+      checksum = withPartSize(location, checksum, sizeBytes, head.eTag());
+    }
     return new RemoteObject(
         location.objectName(),
         relativePath,
         sizeBytes,
         SourceChecksums.unquote(head.eTag()),
         versionId,
-        SourceChecksums.strongest(head));
+        checksum);
+  }
+
+  /**
+   * Learns a multipart object's part size from {@code HEAD ?partNumber=1} (part 1's length and the
+   * part count), where the store answers it as S3 does; otherwise the cache infers the part size.
+   * A store that does not (S3Proxy answers 501; others send the whole object) is not asked again.
+   */
+  private SourceChecksum withPartSize(S3Location location, SourceChecksum checksum, long sizeBytes, String etag) {
+    if (partHeadUnsupported.get() || checksum.parts() == 1) {
+      return checksum;
+    }
+    try {
+      HeadObjectResponse part = control.headObject(HeadObjectRequest.builder()
+          .bucket(location.bucket()).key(location.key()).partNumber(1).ifMatch(etag).build());
+      Long partLength = part.contentLength();
+      if (part.partsCount() != null && part.partsCount() == checksum.parts() && partLength != null
+          && partLength > 0 && partLength < sizeBytes) {
+        return SourceChecksum.multipart(checksum.hex(), checksum.parts(), partLength);
+      }
+      partHeadUnsupported.set(true); // answered, but not as S3 does: the whole object, no part count
+    } catch (S3Exception e) {
+      if (e.statusCode() == 501 || e.statusCode() == 400 || e.statusCode() == 405) {
+        partHeadUnsupported.set(true);
+      }
+      SOURCE_LOG.log(System.Logger.Level.DEBUG, () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
+    } catch (SdkException e) {
+      SOURCE_LOG.log(System.Logger.Level.DEBUG, () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
+    }
+    return checksum;
   }
 
   /**

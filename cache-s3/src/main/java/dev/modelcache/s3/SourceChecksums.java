@@ -13,14 +13,16 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  *
  * <p>Order: the additional checksums SHA-256, SHA-1, CRC32C, CRC32, MD5 when they cover the whole
  * object (checksum type {@code FULL_OBJECT}, or no type and no {@code -N} part-count suffix);
- * then the ETag as an MD5, only for an object uploaded in one part (32 hex digits, no {@code -N})
- * and not encrypted with SSE-KMS or SSE-C, where S3's ETag is not the MD5 of the data. Composite
- * (per-part) checksums are not whole-object digests and are skipped; the cache then records the
- * digest it computes itself.
+ * then the ETag as an MD5, for an object uploaded in one part (32 hex digits, no {@code -N}); then
+ * the ETag of a multipart upload ({@code HEX-N}: the MD5 of its parts' MD5s), which the cache checks
+ * by the part size {@link S3StorageBackend} learns or by the sizes uploaders use. ETags are used
+ * only for objects not encrypted with SSE-KMS or SSE-C, whose ETag is not an MD5 of the data.
+ * Composite (per-part) additional checksums are not whole-object digests and are skipped.
  */
 final class SourceChecksums {
 
   private static final Pattern MD5_ETAG = Pattern.compile("[0-9a-fA-F]{32}");
+  private static final Pattern MULTIPART_ETAG = Pattern.compile("([0-9a-fA-F]{32})-([1-9][0-9]{0,4})");
 
   private SourceChecksums() {}
 
@@ -40,16 +42,33 @@ final class SourceChecksums {
         }
       }
     }
-    return md5FromEtag(unquote(head.eTag()), head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
+    String etag = unquote(head.eTag());
+    SourceChecksum md5 = md5FromEtag(etag, head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
+    return md5 != null ? md5
+        : multipartFromEtag(etag, head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
+  }
+
+  /** The multipart ETag {@code HEX-N} as a checksum of N parts of a size not yet known; else null. */
+  static SourceChecksum multipartFromEtag(String etag, String serverSideEncryption, String sseCustomerAlgorithm) {
+    if (etag == null || encryptedWithoutMd5(serverSideEncryption, sseCustomerAlgorithm)) {
+      return null;
+    }
+    var m = MULTIPART_ETAG.matcher(etag);
+    if (!m.matches()) {
+      return null;
+    }
+    int parts = Integer.parseInt(m.group(2));
+    return parts > 10_000 ? null : SourceChecksum.multipart(m.group(1), parts, 0);
+  }
+
+  private static boolean encryptedWithoutMd5(String serverSideEncryption, String sseCustomerAlgorithm) {
+    return sseCustomerAlgorithm != null
+        || (serverSideEncryption != null && serverSideEncryption.toLowerCase(Locale.ROOT).startsWith("aws:kms"));
   }
 
   static SourceChecksum md5FromEtag(String etag, String serverSideEncryption, String sseCustomerAlgorithm) {
-    if (etag == null || !MD5_ETAG.matcher(etag).matches()) {
-      return null;
-    }
-    if (sseCustomerAlgorithm != null
-        || (serverSideEncryption != null
-            && serverSideEncryption.toLowerCase(Locale.ROOT).startsWith("aws:kms"))) {
+    if (etag == null || !MD5_ETAG.matcher(etag).matches()
+        || encryptedWithoutMd5(serverSideEncryption, sseCustomerAlgorithm)) {
       return null;
     }
     return new SourceChecksum("MD5", etag);

@@ -92,6 +92,11 @@ final class FaultInjectingProxy implements AutoCloseable {
     return faults.size();
   }
 
+  /** Drops faults not applied yet. */
+  void clearFaults() {
+    faults.clear();
+  }
+
   private void acceptLoop() {
     while (!closed) {
       try {

@@ -35,14 +35,15 @@ class SourceChecksumsTest {
   }
 
   @Test
-  void compositeChecksumsAreNotWholeObjectDigests() {
+  void compositeChecksumsAreNotWholeObjectDigestsSoTheMultipartEtagIsUsed() {
     var head =
         HeadObjectResponse.builder()
             .eTag("\"0123456789abcdef0123456789abcdef-4\"")
             .checksumType(ChecksumType.COMPOSITE)
             .checksumSHA256("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-4")
             .build();
-    assertThat(SourceChecksums.strongest(head)).isNull();
+    assertThat(SourceChecksums.strongest(head))
+        .isEqualTo(SourceChecksum.multipart("0123456789abcdef0123456789abcdef", 4, 0));
   }
 
   @Test
@@ -67,8 +68,14 @@ class SourceChecksumsTest {
   }
 
   @Test
-  void multipartAndMalformedEtagsAreNoChecksum() {
+  void multipartEtagsAreMultipartChecksumsUnlessEncryptedAndMalformedOnesAreNone() {
     assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("\"9e107d9d372bb6826bd81d3542a419d6-2\"").build()))
+        .isEqualTo(SourceChecksum.multipart("9e107d9d372bb6826bd81d3542a419d6", 2, 0));
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("\"9e107d9d372bb6826bd81d3542a419d6-2\"")
+        .serverSideEncryption(ServerSideEncryption.AWS_KMS).build())).isNull();
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("\"9e107d9d372bb6826bd81d3542a419d6-0\"").build()))
+        .isNull();
+    assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("\"9e107d9d372bb6826bd81d3542a419d6-x\"").build()))
         .isNull();
     assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().eTag("W/\"xyz\"").build())).isNull();
     assertThat(SourceChecksums.strongest(HeadObjectResponse.builder().build())).isNull();

@@ -5,15 +5,34 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A whole-object digest offered by a store, which the cache checks against the bytes it wrote.
+ * A digest of an object offered by a store, which the cache checks against the bytes it wrote:
+ * a whole-object digest, or a multipart ETag ({@value #MULTIPART_MD5}: the MD5 of the MD5s of the
+ * object's upload parts, which S3 gives a multipart upload as its ETag {@code HEX-N}).
  *
  * @param algorithm one of {@link #ALGORITHMS}
- * @param hex the expected digest, lower-case hexadecimal
+ * @param hex the expected digest, lower-case hexadecimal (for {@value #MULTIPART_MD5}, the part
+ *     before {@code -N})
+ * @param parts for {@value #MULTIPART_MD5}, the number of parts {@code N} (at least 1); 0 otherwise
+ * @param partSizeBytes for {@value #MULTIPART_MD5}, the size of every part but the last when the
+ *     store said it (or a verification found it); 0 when unknown, and always 0 otherwise
  */
-public record SourceChecksum(String algorithm, String hex) {
+public record SourceChecksum(String algorithm, String hex, int parts, long partSizeBytes) {
 
-  /** Algorithms the cache can verify: {@code MD5, SHA-1, SHA-256, CRC32, CRC32C}. */
-  public static final Set<String> ALGORITHMS = Set.of("MD5", "SHA-1", "SHA-256", "CRC32", "CRC32C");
+  /** The multipart ETag: MD5 over the concatenated MD5s of the upload's parts. */
+  public static final String MULTIPART_MD5 = "MD5-PARTS";
+
+  /** Algorithms the cache can verify: {@code MD5, SHA-1, SHA-256, CRC32, CRC32C, MD5-PARTS}. */
+  public static final Set<String> ALGORITHMS = Set.of("MD5", "SHA-1", "SHA-256", "CRC32", "CRC32C", MULTIPART_MD5);
+
+  /** A whole-object digest. */
+  public SourceChecksum(String algorithm, String hex) {
+    this(algorithm, hex, 0, 0);
+  }
+
+  /** A multipart ETag of {@code parts} parts, {@code partSizeBytes} each but the last (0: unknown). */
+  public static SourceChecksum multipart(String hex, int parts, long partSizeBytes) {
+    return new SourceChecksum(MULTIPART_MD5, hex, parts, partSizeBytes);
+  }
 
   public SourceChecksum {
     Objects.requireNonNull(algorithm, "algorithm");
@@ -26,5 +45,22 @@ public record SourceChecksum(String algorithm, String hex) {
     if (hex.isEmpty() || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
       throw new IllegalArgumentException("checksum is not hexadecimal: '" + hex + "'");
     }
+    boolean multipart = algorithm.equals(MULTIPART_MD5);
+    if (multipart ? parts < 1 || partSizeBytes < 0 : parts != 0 || partSizeBytes != 0) {
+      throw new IllegalArgumentException(multipart
+          ? "a multipart ETag needs at least 1 part and a part size >= 0, was " + parts + " and " + partSizeBytes
+          : "only a multipart ETag has parts, not " + algorithm);
+    }
+  }
+
+  /** Whether this is a multipart ETag. */
+  public boolean isMultipart() {
+    return algorithm.equals(MULTIPART_MD5);
+  }
+
+  /** As S3 writes it: {@code hex} or, for a multipart ETag, {@code hex-N}. */
+  @Override
+  public String toString() {
+    return algorithm + ":" + hex + (isMultipart() ? "-" + parts + (partSizeBytes > 0 ? " (parts of " + partSizeBytes + " bytes)" : "") : "");
   }
 }

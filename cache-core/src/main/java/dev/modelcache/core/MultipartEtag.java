@@ -1,0 +1,199 @@
+package dev.modelcache.core;
+
+import dev.modelcache.core.spi.SourceChecksum;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A file checked against a multipart ETag {@code H-N}: {@code H} is the MD5 of the concatenated
+ * MD5s of the upload's {@code N} parts, every part but the last of one size. Where the store does
+ * not say the part size, it is one of the sizes {@code p} with {@code ceil(size / p) == N}; the
+ * sizes uploaders use are tried, a few at once in the same pass over the bytes (each costs an MD5
+ * of the file), and the first that gives {@code H} is the one recorded.
+ */
+final class MultipartEtag {
+
+  /** Part sizes tried in one pass at most: each is a whole MD5 of the file. */
+  static final int MAX_CANDIDATES = 4;
+
+  private static final long MIB = 1L << 20;
+  /**
+   * Part sizes of common uploaders, most likely first: 8 MiB (AWS CLI, boto3, the SDKs' transfer
+   * managers), 5 MiB (S3's minimum, rclone), 16 MiB, 64 MiB, 100 MiB, powers of two, decimal megabytes.
+   */
+  private static final long[] COMMON = {8 * MIB, 5 * MIB, 16 * MIB, 64 * MIB, 100 * MIB, 32 * MIB, 128 * MIB,
+      10 * MIB, 50 * MIB, 256 * MIB, 512 * MIB, 1024 * MIB, 15 * MIB, 25 * MIB, 8_000_000, 5_000_000, 10_000_000,
+      16_000_000, 50_000_000, 100_000_000};
+
+  private MultipartEtag() {}
+
+  /**
+   * The part sizes to try for a file of {@code sizeBytes} in {@code parts} parts: the known one,
+   * else the common sizes consistent with both, then other MiB multiples from the smallest
+   * consistent one up, at most {@link #MAX_CANDIDATES}. Empty if no size is consistent (a
+   * malformed ETag).
+   */
+  static List<Long> partSizes(long sizeBytes, int parts, long knownPartSize) {
+    if (knownPartSize > 0) {
+      return consistent(sizeBytes, parts, knownPartSize) ? List.of(knownPartSize) : List.of();
+    }
+    if (parts == 1) {
+      return sizeBytes > 0 ? List.of(sizeBytes) : List.of(1L);
+    }
+    Set<Long> out = new LinkedHashSet<>();
+    for (long p : COMMON) {
+      if (out.size() < MAX_CANDIDATES && consistent(sizeBytes, parts, p)) {
+        out.add(p);
+      }
+    }
+    // The consistent sizes are [ceil(size / N), floor((size - 1) / (N - 1))].
+    long lo = (sizeBytes + parts - 1) / parts;
+    long hi = (sizeBytes - 1) / (parts - 1);
+    for (long p = (lo + MIB - 1) / MIB * MIB; p <= hi && out.size() < MAX_CANDIDATES; p += MIB) {
+      out.add(p);
+    }
+    return new ArrayList<>(out);
+  }
+
+  private static boolean consistent(long sizeBytes, int parts, long partSize) {
+    if (partSize <= 0) {
+      return false;
+    }
+    long n = sizeBytes == 0 ? 1 : (sizeBytes + partSize - 1) / partSize;
+    return n == parts;
+  }
+
+  /** The MD5 of the parts' MD5s for one part size, fed the file's bytes in order. Not thread-safe. */
+  private static final class OnePartSize {
+    final long partSize;
+    final MessageDigest part = md5();
+    final MessageDigest outer = md5();
+    long inPart;
+    int parts;
+
+    OnePartSize(long partSize) {
+      this.partSize = partSize;
+    }
+
+    void update(ByteBuffer buf) {
+      while (buf.hasRemaining()) {
+        int n = (int) Math.min(buf.remaining(), partSize - inPart);
+        ByteBuffer slice = buf.slice(buf.position(), n);
+        part.update(slice);
+        buf.position(buf.position() + n);
+        inPart += n;
+        if (inPart == partSize) {
+          endPart();
+        }
+      }
+    }
+
+    private void endPart() {
+      outer.update(part.digest());
+      parts++;
+      inPart = 0;
+    }
+
+    String hex() {
+      if (inPart > 0 || parts == 0) {
+        endPart();
+      }
+      return HexFormat.of().formatHex(outer.digest());
+    }
+  }
+
+  /** The digest of a file against {@code H-N}, for each part size tried. */
+  static final class Digest implements FileVerifier.SourceDigest {
+    private final SourceChecksum expected;
+    private final List<OnePartSize> candidates = new ArrayList<>();
+    private final List<String> results = new ArrayList<>();
+    private SourceChecksum matched;
+    private boolean finished;
+
+    Digest(SourceChecksum expected, long sizeBytes) {
+      this.expected = expected;
+      for (long p : partSizes(sizeBytes, expected.parts(), expected.partSizeBytes())) {
+        candidates.add(new OnePartSize(p));
+      }
+    }
+
+    @Override
+    public void update(ByteBuffer buf) {
+      for (OnePartSize c : candidates) {
+        c.update(buf.duplicate());
+      }
+    }
+
+    private void finish() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      for (OnePartSize c : candidates) {
+        String hex = c.hex();
+        results.add(hex);
+        if (matched == null && hex.equals(expected.hex()) && c.parts == expected.parts()) {
+          matched = SourceChecksum.multipart(expected.hex(), expected.parts(), c.partSize);
+        }
+      }
+    }
+
+    @Override
+    public VerificationResult.Mismatch mismatch(ManifestFile mf) {
+      finish();
+      if (matched != null) {
+        return null;
+      }
+      String etag = expected.hex() + "-" + expected.parts();
+      if (candidates.isEmpty()) {
+        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
+            "no part size gives %d parts for %d bytes, so the multipart ETag %s cannot be checked", expected.parts(),
+            mf.sizeBytes(), etag));
+      }
+      if (candidates.size() == 1) {
+        OnePartSize c = candidates.getFirst();
+        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
+            "the MD5 of its %d parts' MD5s (parts of %d bytes) is %s-%d, the source's multipart ETag is %s",
+            c.parts, c.partSize, results.getFirst(), c.parts, etag));
+      }
+      StringBuilder tried = new StringBuilder();
+      for (int i = 0; i < candidates.size(); i++) {
+        tried.append(i == 0 ? "" : ", ").append(candidates.get(i).partSize).append(" bytes: ").append(results.get(i));
+      }
+      return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
+          "no part size tried gives the source's multipart ETag %s (%s)", etag, tried));
+    }
+
+    @Override
+    public SourceChecksum verified() {
+      finish();
+      return matched;
+    }
+
+    @Override
+    public boolean conclusive() {
+      return candidates.size() == 1;
+    }
+
+    @Override
+    public String computed() {
+      finish();
+      return String.join(",", results);
+    }
+  }
+
+  private static MessageDigest md5() {
+    try {
+      return MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("MD5 is required of every JDK", e);
+    }
+  }
+}
