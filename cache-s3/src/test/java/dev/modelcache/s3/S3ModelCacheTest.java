@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.DownloadListener;
-import dev.modelcache.core.IntegrityException;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.ObjectChangedException;
