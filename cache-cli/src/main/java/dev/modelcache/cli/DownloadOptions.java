@@ -41,6 +41,12 @@ final class DownloadOptions {
   String region;
 
   @Option(
+      names = "--require-verified",
+      description = "Fail the download if any file cannot be verified against the source (no checksum offered, or a "
+          + "multipart ETag no part size tried matches), naming each; by default such a file is committed as unverified.")
+  boolean requireVerified;
+
+  @Option(
       names = "--max-size",
       paramLabel = "SIZE",
       description = "For this process only: the most the cache may hold, e.g. 1.5TiB (0: no limit), instead of the cache's "
@@ -102,6 +108,9 @@ final class DownloadOptions {
     }
     if (maxSize != null) {
       builder.maxBytes(maxSize.bytes());
+    }
+    if (requireVerified) {
+      builder.requireSourceVerification(true);
     }
     if (minFree != null) {
       builder.minFree(minFree);

@@ -60,7 +60,8 @@ final class LsCommand implements Callable<Integer> {
               .put("lastUsed", e.lastUsed().truncatedTo(ChronoUnit.MILLIS).toString())
               .put("pinned", e.pinned())
               .put("leases", e.leaseCount())
-              .put("leaseHolders", e.leases().stream().map(LsCommand::holder).toList()));
+              .put("leaseHolders", e.leases().stream().map(LsCommand::holder).toList())
+              .put("integrity", PrefetchCommand.integritySummary(e)));
       table.row(
           e.source().uri(),
           e.source().revisionLabel().orElse("-"),

@@ -2,6 +2,8 @@ package dev.modelcache.cli;
 
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.EnsureOptions;
+import dev.modelcache.core.Integrity;
+import dev.modelcache.core.ManifestFile;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
 import java.io.IOException;
@@ -9,7 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,8 +75,44 @@ final class PrefetchCommand implements Callable<Integer> {
             .put("downloadedBytes", downloadedBytes)
             .put("writtenDirectBytes", writtenDirectBytes)
             .put("pinned", entry.pinned())
-            .put("link", link == null ? null : link.toString()),
+            .put("link", link == null ? null : link.toString())
+            .put("integrity", integritySummary(entry))
+            .put("files", files(entry)),
         entry.directory().toString());
+  }
+
+  /**
+   * Each file with what its bytes were checked against: {@code path}, {@code sizeBytes},
+   * {@code integrity} (source-checksum, etag-md5, etag-multipart or unverified), {@code checksum}.
+   */
+  static List<Json> files(CacheEntry entry) {
+    List<Json> files = new ArrayList<>();
+    for (ManifestFile f : entry.manifest().files()) {
+      files.add(Json.object()
+          .put("path", f.path())
+          .put("sizeBytes", f.sizeBytes())
+          .put("integrity", f.integrity().label())
+          .put("checksum", f.checksum() == null ? null : f.checksum().toString()));
+    }
+    return files;
+  }
+
+  /** How many of the entry's files passed each kind of check: {"etag-multipart": 2, "unverified": 1}. */
+  static Json integritySummary(CacheEntry entry) {
+    Map<Integrity, Integer> counts = new EnumMap<>(Integrity.class);
+    for (ManifestFile f : entry.manifest().files()) {
+      counts.merge(f.integrity(), 1, Integer::sum);
+    }
+    Json summary = Json.object();
+    counts.forEach((level, n) -> summary.put(level.label(), n));
+    return summary;
+  }
+
+  /** ", 2 of 5 files not verified against the source" when some are not; else nothing. */
+  static String unverifiedNote(CacheEntry entry) {
+    long unverified = entry.manifest().files().stream().filter(f -> f.integrity() == Integrity.UNVERIFIED).count();
+    return unverified == 0 ? "" : String.format(Locale.ROOT, ", %d of %d files not verified against the source",
+        unverified, entry.manifest().files().size());
   }
 
   /** The note on stderr about how an entry got here: "SOURCE: downloaded 1.2 GiB in 3.40 s, linked at PATH". */
@@ -84,8 +126,8 @@ final class PrefetchCommand implements Callable<Integer> {
     } else {
       what = "downloaded " + ByteSize.format(downloadedBytes);
     }
-    return String.format(
-        Locale.ROOT, "%s: %s in %.2f s%s", entry.source(), what, nanos / 1e9, link == null ? "" : ", linked at " + link);
+    return String.format(Locale.ROOT, "%s: %s in %.2f s%s%s", entry.source(), what, nanos / 1e9,
+        downloadedBytes == 0 ? "" : unverifiedNote(entry), link == null ? "" : ", linked at " + link);
   }
 
   /** What to do with the entry once it is there: {@code --pin} and {@code --link}. */

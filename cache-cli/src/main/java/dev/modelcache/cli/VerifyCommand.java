@@ -31,8 +31,10 @@ final class VerifyCommand implements Callable<Integer> {
     ModelSource model = source.model();
     long start = System.nanoTime();
     VerificationResult result;
+    dev.modelcache.core.CacheEntry entry;
     try (ModelCache cache = app.openCache(false, null, null)) {
       result = cache.verify(model);
+      entry = cache.getIfPresent(model).orElse(null);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     List<Json> mismatches = new ArrayList<>();
@@ -54,7 +56,9 @@ final class VerifyCommand implements Callable<Integer> {
             .put("ok", result.ok())
             .put("bytesChecked", result.bytesChecked())
             .put("seconds", seconds)
-            .put("mismatches", mismatches),
+            .put("mismatches", mismatches)
+            .put("integrity", entry == null ? null : PrefetchCommand.integritySummary(entry))
+            .put("files", entry == null ? null : PrefetchCommand.files(entry)),
         text);
     if (result.ok()) {
       return ExitCode.OK.status();

@@ -141,6 +141,25 @@ class CacheCommandsTest {
   }
 
   @Test
+  void aFileSourceIsUnverifiedAndRefusedUnderRequireVerified() throws Exception {
+    var strict = cli.run("prefetch", source, "--require-verified");
+    assertThat(strict.exitCode()).as(strict.toString()).isEqualTo(3);
+    assertThat(strict.stderrLines()).singleElement().asString()
+        .contains("cannot verify every file of " + source)
+        .contains("model-00001-of-00002.safetensors: the store offers no checksum for it")
+        .contains("nothing was fetched");
+    assertThat(cli.run("ls", "--json").json().get("entries")).isEqualTo(List.of());
+
+    var lenient = cli.run("prefetch", source, "--json");
+    assertThat(lenient.exitCode()).isZero();
+    assertThat(lenient.json()).containsEntry("integrity", Map.of("unverified", 3L));
+    var ls = cli.run("ls", "--json");
+    @SuppressWarnings("unchecked")
+    var entries = (List<Map<String, Object>>) ls.json().get("entries");
+    assertThat(entries).singleElement().satisfies(e -> assertThat(e).containsEntry("integrity", Map.of("unverified", 3L)));
+  }
+
+  @Test
   void evictHonoursPinsAndLeasesAndSizes() throws Exception {
     assertThat(cli.run("prefetch", source, "--revision", "a", "--pin").exitCode()).isZero();
     assertThat(cli.run("prefetch", source, "--revision", "b").exitCode()).isZero();

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
@@ -79,7 +80,13 @@ class S3CommandsTest {
     String source = "s3://models/llama%203/";
     var r = cli.run("prefetch", source, "--endpoint", endpoint, "--concurrency", "4", "--part-size", "128KiB", "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.json()).containsEntry("bytes", modelBytes).containsEntry("downloadedBytes", modelBytes);
+    assertThat(r.json()).containsEntry("bytes", modelBytes).containsEntry("downloadedBytes", modelBytes)
+        .containsEntry("integrity", Map.of("etag-md5", 3L));
+    @SuppressWarnings("unchecked")
+    var files = (List<Map<String, Object>>) r.json().get("files");
+    assertThat(files).hasSize(3).allSatisfy(f -> assertThat(f).containsEntry("integrity", "etag-md5"));
+    var verify = cli.run("verify", source, "--json");
+    assertThat(verify.json()).containsEntry("ok", true).containsEntry("integrity", Map.of("etag-md5", 3L));
     Path dir = Path.of((String) r.json().get("path"));
     for (String name : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json")) {
       assertThat(Files.mismatch(dir.resolve(name), model.resolve(name))).as(name).isEqualTo(-1);
