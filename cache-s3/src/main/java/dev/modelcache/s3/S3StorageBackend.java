@@ -418,7 +418,8 @@ public final class S3StorageBackend implements StorageBackend {
    * a retry.
    *
    * @throws ObjectChangedException if the object no longer has the listed ETag, version or size
-   *     (HTTP 412, or a different ETag or total length in the answer)
+   *     (HTTP 412, HTTP 416 for a range inside the listed size, or a different ETag or total length
+   *     in the answer)
    * @throws SourceNotFoundException if the bucket or object is gone (naming them)
    * @throws dev.modelcache.core.SourceAccessDeniedException on HTTP 403
    * @throws StorageException retryable for throttling, 5xx, resets, timeouts and short bodies
@@ -475,6 +476,21 @@ public final class S3StorageBackend implements StorageBackend {
                 location,
                 object.etag(),
                 object.versionId() == null ? "" : " and version " + object.versionId(),
+                FailureMapping.errorCode(e),
+                action),
+            e);
+      }
+      if (e.statusCode() == 416) {
+        // The range lies inside the listed size (checked above): the object is shorter now, or
+        // is being rewritten in place by a store that ignores If-Match.
+        throw new ObjectChangedException(
+            String.format(
+                Locale.ROOT,
+                "%s changed since it was listed: bytes %d-%d of its listed %d are not there (HTTP 416 %s while %s)",
+                location,
+                offsetBytes,
+                lastByte,
+                object.sizeBytes(),
                 FailureMapping.errorCode(e),
                 action),
             e);

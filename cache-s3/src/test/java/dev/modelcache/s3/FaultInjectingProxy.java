@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small HTTP/1.1 proxy on loopback, between a client and an S3 server, that breaks ranged GETs
- * on request. Each connection carries one request ({@code Connection: close} both ways), so the
- * proxy never has to parse body framing: it relays until the server closes.
+ * on request and records the head of every exchange ({@link #exchanges()}). Each connection
+ * carries one request ({@code Connection: close} both ways), so the proxy never has to parse body
+ * framing: it relays until the server closes.
  *
  * <p>Faults queued with {@link #inject} apply, in order, to the next GETs that carry a
  * {@code Range} header; everything else passes through unchanged. Requests stay byte-for-byte
@@ -48,6 +49,7 @@ final class FaultInjectingProxy implements AutoCloseable {
   private final Queue<Fault> faults = new ConcurrentLinkedQueue<>();
   private final AtomicInteger rangedGets = new AtomicInteger();
   private final AtomicInteger injected = new AtomicInteger();
+  private final Queue<Exchange> exchanges = new ConcurrentLinkedQueue<>();
   private volatile int hookAtRangedGet = -1;
   private volatile Runnable hook;
   private final Thread acceptor;
@@ -97,6 +99,60 @@ final class FaultInjectingProxy implements AutoCloseable {
     faults.clear();
   }
 
+  /**
+   * The head of a request as the client sent it and of the response as the client received it
+   * (status line and headers; {@code Connection} as this proxy rewrote it). Recorded before the
+   * response reaches the client, so a caller that has its answer finds the exchange here.
+   */
+  record Exchange(List<String> request, List<String> response) {
+    String requestLine() {
+      return request.get(0);
+    }
+
+    int status() {
+      return Integer.parseInt(response.get(0).split(" ")[1]);
+    }
+
+    /** The value of a request header, or null. */
+    String requestHeader(String name) {
+      return header(request, name.toLowerCase(Locale.ROOT));
+    }
+
+    /** The value of a response header, or null. */
+    String responseHeader(String name) {
+      return header(response, name.toLowerCase(Locale.ROOT));
+    }
+
+    /** The exchange without the headers that only sign or describe the client. */
+    @Override
+    public String toString() {
+      List<String> shown = new ArrayList<>();
+      for (String line : request) {
+        String lower = line.toLowerCase(Locale.ROOT);
+        if (!(lower.startsWith("authorization:") || lower.startsWith("x-amz-date:")
+            || lower.startsWith("amz-sdk-") || lower.startsWith("user-agent:")
+            || lower.startsWith("connection:") || lower.startsWith("host:"))) {
+          shown.add(line);
+        }
+      }
+      return String.join("\n", shown) + "\n-> " + String.join("\n   ", response);
+    }
+  }
+
+  /** Every exchange so far, oldest first. */
+  List<Exchange> exchanges() {
+    return List.copyOf(exchanges);
+  }
+
+  /** The last exchange, for probes that send one request at a time. */
+  Exchange lastExchange() {
+    List<Exchange> all = exchanges();
+    if (all.isEmpty()) {
+      throw new IllegalStateException("no exchange yet");
+    }
+    return all.get(all.size() - 1);
+  }
+
   private void acceptLoop() {
     while (!closed) {
       try {
@@ -120,6 +176,12 @@ final class FaultInjectingProxy implements AutoCloseable {
       List<String> lines = headLines(head);
       String requestLine = lines.get(0);
       long requestBodyBytes = contentLength(lines);
+      String expect = header(lines, "expect");
+      if (expect != null && expect.equalsIgnoreCase("100-continue")) {
+        // Let the client send its body now; the server's own 100 is dropped below.
+        client.getOutputStream().write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        client.getOutputStream().flush();
+      }
       byte[] requestBody = fromClient.readNBytes((int) Math.max(0, requestBodyBytes));
       boolean rangedGet =
           requestLine.startsWith("GET ") && header(lines, "range") != null;
@@ -151,6 +213,7 @@ final class FaultInjectingProxy implements AutoCloseable {
                 + "\r\nContent-Type: application/xml\r\nContent-Length: "
                 + body.length
                 + "\r\nConnection: close\r\n\r\n";
+        exchanges.add(new Exchange(lines, headLines(response.getBytes(StandardCharsets.ISO_8859_1))));
         toClient.write(response.getBytes(StandardCharsets.ISO_8859_1));
         toClient.write(body);
         toClient.flush();
@@ -163,13 +226,18 @@ final class FaultInjectingProxy implements AutoCloseable {
         toServer.write(requestBody);
         toServer.flush();
         InputStream fromServer = server.getInputStream();
-        byte[] responseHead = readHead(fromServer);
-        if (responseHead == null) {
-          return;
-        }
-        List<String> responseLines = headLines(responseHead);
+        List<String> responseLines;
+        do {
+          byte[] responseHead = readHead(fromServer);
+          if (responseHead == null) {
+            return;
+          }
+          responseLines = headLines(responseHead);
+        } while (responseLines.get(0).matches("HTTP/1\\.1 1\\d\\d.*")); // interim (100 Continue)
         long bodyBytes = contentLength(responseLines);
-        toClient.write(withConnectionClose(responseLines));
+        byte[] relayedHead = withConnectionClose(responseLines);
+        exchanges.add(new Exchange(lines, headLines(relayedHead)));
+        toClient.write(relayedHead);
         if (fault == null || bodyBytes <= 1) {
           fromServer.transferTo(toClient);
           toClient.flush();

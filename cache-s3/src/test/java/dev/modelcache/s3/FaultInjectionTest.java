@@ -13,35 +13,41 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Real HTTP faults between the backend and a real S3 server. */
+/** Real HTTP faults between the backend and each real S3 server. */
+@ParameterizedClass(name = "on {0}")
+@EnumSource(S3Server.Kind.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultInjectionTest {
 
   private static final int SIZE_BYTES = 3 * 1024 * 1024 + 17;
 
-  private S3TestServer server;
+  @Parameter private S3Server.Kind kind;
+  private S3Server server;
   private FaultInjectingProxy proxy;
   private S3StorageBackend backend;
   private byte[] data;
   private RemoteObject object;
 
-  @BeforeAll
+  @BeforeParameterizedClassInvocation
   void start() throws Exception {
-    server = new S3TestServer();
+    if (kind.unavailable() != null) {
+      return; // every test skips itself with the reason
+    }
+    server = kind.start();
     proxy = new FaultInjectingProxy(server.endpoint());
     backend =
-        S3StorageBackend.builder()
-            .endpoint(proxy.endpoint())
-            .region("us-east-1")
-            .credentialsProvider(S3TestServer.credentials())
+        server
+            .backendThrough(proxy.endpoint())
             .readTimeout(Duration.ofSeconds(1))
             .build();
     server.createBucket("faults");
@@ -51,15 +57,26 @@ class FaultInjectionTest {
   }
 
   @BeforeEach
-  void noFaultsLeft() {
+  void serverRunningAndNoFaultsLeft() {
+    kind.assumeAvailable();
     assertThat(proxy.pendingFaults()).isZero();
   }
 
-  @AfterAll
+  // One instance serves every server kind in turn (PER_CLASS), so each run leaves nothing behind.
+  @AfterParameterizedClassInvocation
   void stop() throws Exception {
-    backend.close();
-    proxy.close();
-    server.close();
+    if (backend != null) {
+      backend.close();
+      backend = null;
+    }
+    if (proxy != null) {
+      proxy.close();
+      proxy = null;
+    }
+    if (server != null) {
+      server.close();
+      server = null;
+    }
   }
 
   @ParameterizedTest
@@ -131,10 +148,8 @@ class FaultInjectionTest {
   @Test
   void closingTheBackendFailsAReadThatIsInFlightInsteadOfHangingIt() throws Exception {
     S3StorageBackend closing =
-        S3StorageBackend.builder()
-            .endpoint(proxy.endpoint())
-            .region("us-east-1")
-            .credentialsProvider(S3TestServer.credentials())
+        server
+            .backendThrough(proxy.endpoint())
             .readTimeout(Duration.ofSeconds(30))
             .build();
     RemoteObject listed = closing.list(URI.create("s3://faults/model/")).get(0);

@@ -40,18 +40,18 @@ class MultipartIntegrityTest {
   private static final int MIB = 1 << 20;
   private static final AtomicInteger MODELS = new AtomicInteger();
 
-  private S3TestServer server;
+  private S3ProxyServer server;
   private FaultInjectingProxy proxy;
   private S3StorageBackend backend;
 
   @BeforeAll
   void start() throws Exception {
-    server = new S3TestServer();
+    server = new S3ProxyServer();
     proxy = new FaultInjectingProxy(server.endpoint());
     backend = S3StorageBackend.builder()
         .endpoint(proxy.endpoint())
         .region("us-east-1")
-        .credentialsProvider(S3TestServer.credentials())
+        .credentialsProvider(server.credentials())
         .readTimeout(Duration.ofSeconds(5))
         .build();
     server.createBucket("models");

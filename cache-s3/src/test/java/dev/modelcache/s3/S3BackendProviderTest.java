@@ -49,9 +49,9 @@ class S3BackendProviderTest {
   @Test
   void optionsConfigureABackendThatUsesTheDefaultCredentialChain() throws Exception {
     // System properties are the first link of the SDK's default chain.
-    System.setProperty("aws.accessKeyId", S3TestServer.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3TestServer.SECRET_KEY);
-    try (var server = new S3TestServer()) {
+    System.setProperty("aws.accessKeyId", S3ProxyServer.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3ProxyServer.SECRET_KEY);
+    try (var server = new S3ProxyServer()) {
       server.createBucket("provided");
       server.put("provided", "m/a.bin", new byte[] {1, 2, 3});
       server.put("provided", "m/b.bin", new byte[] {4});
@@ -71,8 +71,8 @@ class S3BackendProviderTest {
         assertThat(backend.toString())
             .contains(server.endpoint().toString())
             .contains("default credential chain")
-            .doesNotContain(S3TestServer.SECRET_KEY)
-            .doesNotContain(S3TestServer.ACCESS_KEY);
+            .doesNotContain(S3ProxyServer.SECRET_KEY)
+            .doesNotContain(S3ProxyServer.ACCESS_KEY);
       }
     } finally {
       System.clearProperty("aws.accessKeyId");

@@ -18,42 +18,65 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Whole downloads through ModelCache and its engine, from a real S3 server, with real faults. */
+/** Whole downloads through ModelCache and its engine, from each real S3 server, with real faults. */
+@ParameterizedClass(name = "on {0}")
+@EnumSource(S3Server.Kind.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class S3ModelCacheTest {
 
   private static final int PART_BYTES = 256 * 1024;
   private static final AtomicInteger MODELS = new AtomicInteger();
 
-  private S3TestServer server;
+  @Parameter private S3Server.Kind kind;
+  private S3Server server;
   private FaultInjectingProxy proxy;
   private S3StorageBackend backend;
 
-  @BeforeAll
+  @BeforeParameterizedClassInvocation
   void start() throws Exception {
-    server = new S3TestServer();
+    if (kind.unavailable() != null) {
+      return; // every test skips itself with the reason
+    }
+    server = kind.start();
     proxy = new FaultInjectingProxy(server.endpoint());
     backend =
-        S3StorageBackend.builder()
-            .endpoint(proxy.endpoint())
-            .region("us-east-1")
-            .credentialsProvider(S3TestServer.credentials())
+        server
+            .backendThrough(proxy.endpoint())
             .readTimeout(Duration.ofSeconds(2))
             .build();
     server.createBucket("models");
   }
 
-  @AfterAll
+  // One instance serves every server kind in turn (PER_CLASS), so each run leaves nothing behind.
+  @AfterParameterizedClassInvocation
   void stop() throws Exception {
-    backend.close();
-    proxy.close();
-    server.close();
+    if (backend != null) {
+      backend.close();
+      backend = null;
+    }
+    if (proxy != null) {
+      proxy.close();
+      proxy = null;
+    }
+    if (server != null) {
+      server.close();
+      server = null;
+    }
+  }
+
+  @BeforeEach
+  void serverRunning() {
+    kind.assumeAvailable();
   }
 
   private ModelCache cache(Path root) throws Exception {

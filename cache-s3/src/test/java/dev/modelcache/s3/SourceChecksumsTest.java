@@ -8,7 +8,7 @@ import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
-/** The choice of whole-object digest from what HEAD reports (S3Proxy offers no additional checksums). */
+/** The choice of whole-object digest from what HEAD reports, including answers no test server gives (SSE-KMS, SSE-C). */
 class SourceChecksumsTest {
 
   private static final String MD5_ETAG = "\"9e107d9d372bb6826bd81d3542a419d6\"";
