@@ -158,6 +158,10 @@ final class FileVerifier {
           digest = null;
           checksum = new CRC32C();
         }
+        case "CRC64NVME" -> {
+          digest = null;
+          checksum = new Crc64Nvme();
+        }
         default -> {
           try {
             digest = MessageDigest.getInstance(expected.algorithm());
@@ -183,6 +187,7 @@ final class FileVerifier {
     private String hex() {
       if (hex == null) {
         hex = digest != null ? HexFormat.of().formatHex(digest.digest())
+            : checksum instanceof Crc64Nvme ? String.format(Locale.ROOT, "%016x", checksum.getValue())
             : String.format(Locale.ROOT, "%08x", checksum.getValue());
       }
       return hex;

@@ -11,7 +11,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 /**
  * Picks the strongest whole-object digest S3 vouches for.
  *
- * <p>Order: the additional checksums SHA-256, SHA-1, CRC32C, CRC32, MD5 when they cover the whole
+ * <p>Order: the additional checksums SHA-512, SHA-256, SHA-1, CRC64NVME (S3's default for new
+ * objects), CRC32C, CRC32, MD5 when they cover the whole
  * object (checksum type {@code FULL_OBJECT}, or no type and no {@code -N} part-count suffix);
  * then the ETag as an MD5, for an object uploaded in one part (32 hex digits, no {@code -N}); then
  * the ETag of a multipart upload ({@code HEX-N}: the MD5 of its parts' MD5s), which the cache checks
@@ -29,8 +30,10 @@ final class SourceChecksums {
   static SourceChecksum strongest(HeadObjectResponse head) {
     if (head.checksumType() != ChecksumType.COMPOSITE) {
       String[][] candidates = {
+        {"SHA-512", head.checksumSHA512()},
         {"SHA-256", head.checksumSHA256()},
         {"SHA-1", head.checksumSHA1()},
+        {"CRC64NVME", head.checksumCRC64NVME()},
         {"CRC32C", head.checksumCRC32C()},
         {"CRC32", head.checksumCRC32()},
         {"MD5", head.checksumMD5()},

@@ -29,6 +29,14 @@ class SourceChecksumsTest {
   }
 
   @Test
+  void s3sDefaultCrc64NvmeOfAMultipartObjectBeatsItsEtag() {
+    // S3 gives objects uploaded since 2025 a full-object CRC64NVME, multipart ones included.
+    var head = HeadObjectResponse.builder().eTag("\"0123456789abcdef0123456789abcdef-40\"")
+        .checksumType(ChecksumType.FULL_OBJECT).checksumCRC64NVME("rosUhgp5mIg=").build();
+    assertThat(SourceChecksums.strongest(head)).isEqualTo(new SourceChecksum("CRC64NVME", "ae8b14860a799888"));
+  }
+
+  @Test
   void crc32IsUsedWhenItIsTheOnlyFullObjectChecksum() {
     var head = HeadObjectResponse.builder().eTag("\"abc-3\"").checksumCRC32("NSRBwg==").build();
     assertThat(SourceChecksums.strongest(head)).isEqualTo(new SourceChecksum("CRC32", "352441c2"));

@@ -21,8 +21,12 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
   /** The multipart ETag: MD5 over the concatenated MD5s of the upload's parts. */
   public static final String MULTIPART_MD5 = "MD5-PARTS";
 
-  /** Algorithms the cache can verify: {@code MD5, SHA-1, SHA-256, CRC32, CRC32C, MD5-PARTS}. */
-  public static final Set<String> ALGORITHMS = Set.of("MD5", "SHA-1", "SHA-256", "CRC32", "CRC32C", MULTIPART_MD5);
+  /**
+   * Algorithms the cache can verify: {@code MD5, SHA-1, SHA-256, SHA-512, CRC32, CRC32C,
+   * CRC64NVME, MD5-PARTS}.
+   */
+  public static final Set<String> ALGORITHMS =
+      Set.of("MD5", "SHA-1", "SHA-256", "SHA-512", "CRC32", "CRC32C", "CRC64NVME", MULTIPART_MD5);
 
   /** A whole-object digest. */
   public SourceChecksum(String algorithm, String hex) {
