@@ -796,7 +796,7 @@ final class DownloadJob {
     }
     if (checksum.isMultipart()
         && MultipartEtag.partSizes(o.sizeBytes(), checksum.parts(), checksum.partSizeBytes()).isEmpty()) {
-      unverifiedBecause[fi] = "its multipart ETag " + o.etag() + " names " + checksum.parts()
+      unverifiedBecause[fi] = "its " + checksum + " names " + checksum.parts()
           + " parts, which no part size gives for " + o.sizeBytes() + " bytes";
       return null;
     }

@@ -142,8 +142,8 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
         if (f.get("checksum") != null) {
           Map<?, ?> c = object(f.get("checksum"), "a checksum");
           String algorithm = string(c, "algorithm", false);
-          checksum = SourceChecksum.MULTIPART_MD5.equals(algorithm)
-              ? SourceChecksum.multipart(string(c, "hex", false), Math.toIntExact(number(c, "parts")),
+          checksum = algorithm.endsWith("-PARTS")
+              ? new SourceChecksum(algorithm, string(c, "hex", false), Math.toIntExact(number(c, "parts")),
                   number(c, "partSizeBytes"))
               : new SourceChecksum(algorithm, string(c, "hex", false));
         }

@@ -12,11 +12,13 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * A file checked against a multipart ETag {@code H-N}: {@code H} is the MD5 of the concatenated
- * MD5s of the upload's {@code N} parts, every part but the last of one size. Where the store does
- * not say the part size, it is one of the sizes {@code p} with {@code ceil(size / p) == N}; the
- * sizes uploaders use are tried, a few at once in the same pass over the bytes (each costs an MD5
- * of the file), and the first that gives {@code H} is the one recorded.
+ * A file checked against a per-part digest {@code H-N}: {@code H} is ALG of the concatenated ALGs
+ * of the upload's {@code N} parts, every part but the last of one size; ALG is MD5 for a multipart
+ * ETag, or the algorithm of a composite checksum (SHA-256, CRC32C, ...; a CRC counts as its four
+ * big-endian bytes). Where the store does not say the part size, it is one of the sizes {@code p}
+ * with {@code ceil(size / p) == N}; the sizes uploaders use are tried, a few at once in the same
+ * pass over the bytes (each costs a digest of the file), and the first that gives {@code H} is the
+ * one recorded.
  */
 final class MultipartEtag {
 
@@ -70,16 +72,18 @@ final class MultipartEtag {
     return n == parts;
   }
 
-  /** The MD5 of the parts' MD5s for one part size, fed the file's bytes in order. Not thread-safe. */
+  /** A digest of the parts' digests for one part size, fed the file's bytes in order. Not thread-safe. */
   private static final class OnePartSize {
     final long partSize;
-    final MessageDigest part = md5();
-    final MessageDigest outer = md5();
+    final PartHash part;
+    final PartHash outer;
     long inPart;
     int parts;
 
-    OnePartSize(long partSize) {
+    OnePartSize(long partSize, String algorithm) {
       this.partSize = partSize;
+      this.part = PartHash.of(algorithm);
+      this.outer = PartHash.of(algorithm);
     }
 
     void update(ByteBuffer buf) {
@@ -96,7 +100,7 @@ final class MultipartEtag {
     }
 
     private void endPart() {
-      outer.update(part.digest());
+      outer.update(ByteBuffer.wrap(part.finish()));
       parts++;
       inPart = 0;
     }
@@ -105,7 +109,49 @@ final class MultipartEtag {
       if (inPart > 0 || parts == 0) {
         endPart();
       }
-      return HexFormat.of().formatHex(outer.digest());
+      return HexFormat.of().formatHex(outer.finish());
+    }
+  }
+
+  /** One hash of a part or of the parts' hashes: a message digest, or a CRC as four big-endian bytes. */
+  private interface PartHash {
+    void update(ByteBuffer buf);
+
+    /** The value so far, and a fresh start. */
+    byte[] finish();
+
+    static PartHash of(String algorithm) {
+      return switch (algorithm) {
+        case "CRC32", "CRC32C" -> new PartHash() {
+          private final java.util.zip.Checksum crc =
+              algorithm.equals("CRC32") ? new java.util.zip.CRC32() : new java.util.zip.CRC32C();
+
+          @Override
+          public void update(ByteBuffer buf) {
+            crc.update(buf);
+          }
+
+          @Override
+          public byte[] finish() {
+            int v = (int) crc.getValue();
+            crc.reset();
+            return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
+          }
+        };
+        default -> new PartHash() {
+          private final MessageDigest digest = messageDigest(algorithm);
+
+          @Override
+          public void update(ByteBuffer buf) {
+            digest.update(buf);
+          }
+
+          @Override
+          public byte[] finish() {
+            return digest.digest();
+          }
+        };
+      };
     }
   }
 
@@ -120,7 +166,7 @@ final class MultipartEtag {
     Digest(SourceChecksum expected, long sizeBytes) {
       this.expected = expected;
       for (long p : partSizes(sizeBytes, expected.parts(), expected.partSizeBytes())) {
-        candidates.add(new OnePartSize(p));
+        candidates.add(new OnePartSize(p, expected.partAlgorithm()));
       }
     }
 
@@ -140,7 +186,7 @@ final class MultipartEtag {
         String hex = c.hex();
         results.add(hex);
         if (matched == null && hex.equals(expected.hex()) && c.parts == expected.parts()) {
-          matched = SourceChecksum.multipart(expected.hex(), expected.parts(), c.partSize);
+          matched = new SourceChecksum(expected.algorithm(), expected.hex(), expected.parts(), c.partSize);
         }
       }
     }
@@ -152,23 +198,26 @@ final class MultipartEtag {
         return null;
       }
       String etag = expected.hex() + "-" + expected.parts();
+      String alg = expected.partAlgorithm();
+      String what = expected.algorithm().equals(SourceChecksum.MULTIPART_MD5) ? "multipart ETag"
+          : "composite " + alg + " checksum";
       if (candidates.isEmpty()) {
         return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-            "no part size gives %d parts for %d bytes, so the multipart ETag %s cannot be checked", expected.parts(),
-            mf.sizeBytes(), etag));
+            "no part size gives %d parts for %d bytes, so the %s %s cannot be checked", expected.parts(),
+            mf.sizeBytes(), what, etag));
       }
       if (candidates.size() == 1) {
         OnePartSize c = candidates.getFirst();
         return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-            "the MD5 of its %d parts' MD5s (parts of %d bytes) is %s-%d, the source's multipart ETag is %s",
-            c.parts, c.partSize, results.getFirst(), c.parts, etag));
+            "the %s of its %d parts' %ss (parts of %d bytes) is %s-%d, the source's %s is %s",
+            alg, c.parts, alg, c.partSize, results.getFirst(), c.parts, what, etag));
       }
       StringBuilder tried = new StringBuilder();
       for (int i = 0; i < candidates.size(); i++) {
         tried.append(i == 0 ? "" : ", ").append(candidates.get(i).partSize).append(" bytes: ").append(results.get(i));
       }
       return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-          "no part size tried gives the source's multipart ETag %s (%s)", etag, tried));
+          "no part size tried gives the source's %s %s (%s)", what, etag, tried));
     }
 
     @Override
@@ -189,11 +238,11 @@ final class MultipartEtag {
     }
   }
 
-  private static MessageDigest md5() {
+  private static MessageDigest messageDigest(String algorithm) {
     try {
-      return MessageDigest.getInstance("MD5");
+      return MessageDigest.getInstance(algorithm);
     } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("MD5 is required of every JDK", e);
+      throw new AssertionError(algorithm + " is required of every JDK", e);
     }
   }
 }

@@ -18,7 +18,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * the ETag of a multipart upload ({@code HEX-N}: the MD5 of its parts' MD5s), which the cache checks
  * by the part size {@link S3StorageBackend} learns or by the sizes uploaders use. ETags are used
  * only for objects not encrypted with SSE-KMS or SSE-C, whose ETag is not an MD5 of the data.
- * Composite (per-part) additional checksums are not whole-object digests and are skipped.
+ * Composite (per-part) additional checksums ({@code BASE64-N}: ALG of the parts' ALGs) come
+ * before the ETag, CRC32C and CRC32 first, checked like a multipart ETag with their own algorithm.
  */
 final class SourceChecksums {
 
@@ -40,6 +41,21 @@ final class SourceChecksums {
       };
       for (String[] candidate : candidates) {
         SourceChecksum checksum = fromBase64(candidate[0], candidate[1]);
+        if (checksum != null) {
+          return checksum;
+        }
+      }
+    }
+    if (head.checksumType() == ChecksumType.COMPOSITE) {
+      // Per-part additional checksums, cheapest first: each is ALG of the parts' ALGs, "-N".
+      String[][] composites = {
+        {"CRC32C", head.checksumCRC32C()},
+        {"CRC32", head.checksumCRC32()},
+        {"SHA-256", head.checksumSHA256()},
+        {"SHA-1", head.checksumSHA1()},
+      };
+      for (String[] candidate : composites) {
+        SourceChecksum checksum = compositeFromBase64(candidate[0], candidate[1]);
         if (checksum != null) {
           return checksum;
         }
@@ -75,6 +91,26 @@ final class SourceChecksums {
       return null;
     }
     return new SourceChecksum("MD5", etag);
+  }
+
+  /** A composite checksum {@code BASE64-N} as ALG of N parts' ALGs, of a part size not yet known; else null. */
+  static SourceChecksum compositeFromBase64(String algorithm, String value) {
+    if (value == null) {
+      return null;
+    }
+    int dash = value.lastIndexOf('-');
+    if (dash <= 0) {
+      return null;
+    }
+    int parts;
+    try {
+      parts = Integer.parseInt(value.substring(dash + 1));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    SourceChecksum whole = fromBase64(algorithm, value.substring(0, dash));
+    return whole == null || parts < 1 || parts > 10_000 ? null
+        : SourceChecksum.composite(algorithm, whole.hex(), parts, 0);
   }
 
   static SourceChecksum fromBase64(String algorithm, String base64) {

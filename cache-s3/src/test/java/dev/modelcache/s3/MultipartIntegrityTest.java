@@ -27,6 +27,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.ChecksumType;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
  * A byte flipped on the wire is never committed: multipart objects (checked against their ETag, the
@@ -174,5 +178,39 @@ class MultipartIntegrityTest {
       assertThat(file.checksum()).isNull();
       assertThat(file.etag()).endsWith("-3");
     }
+  }
+
+  @Test
+  void aCompositeSha256ChecksumIsPreferredToTheEtagAndCatchesAFlippedByte(@TempDir Path root) throws Exception {
+    String prefix = "composite" + MODELS.incrementAndGet() + "/";
+    int partBytes = 5 * MIB;
+    byte[] data = random(2 * partBytes + 4321, 10);
+    String key = prefix + "model.safetensors";
+    var client = server.client();
+    String uploadId = client.createMultipartUpload(b -> b.bucket("models").key(key)
+        .checksumAlgorithm(ChecksumAlgorithm.SHA256).checksumType(ChecksumType.COMPOSITE)).uploadId();
+    java.util.List<CompletedPart> parts = new java.util.ArrayList<>();
+    var outer = java.security.MessageDigest.getInstance("SHA-256");
+    for (int offset = 0, number = 1; offset < data.length; offset += partBytes, number++) {
+      byte[] part = java.util.Arrays.copyOfRange(data, offset, Math.min(data.length, offset + partBytes));
+      outer.update(java.security.MessageDigest.getInstance("SHA-256").digest(part));
+      int n = number;
+      var uploaded = client.uploadPart(b -> b.bucket("models").key(key).uploadId(uploadId).partNumber(n)
+          .checksumAlgorithm(ChecksumAlgorithm.SHA256), RequestBody.fromBytes(part));
+      parts.add(CompletedPart.builder().partNumber(n).eTag(uploaded.eTag()).checksumSHA256(uploaded.checksumSHA256()).build());
+    }
+    client.completeMultipartUpload(b -> b.bucket("models").key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+    String expected = java.util.HexFormat.of().formatHex(outer.digest());
+
+    proxy.clearFaults();
+    proxy.inject(Fault.FLIP_BYTE);
+    try (ModelCache cache = cache(root).build()) {
+      CacheEntry entry = cache.ensure(source(prefix), DownloadListener.NONE);
+      assertThat(Files.readAllBytes(entry.file("model.safetensors"))).isEqualTo(data);
+      ManifestFile file = entry.manifest().file("model.safetensors").orElseThrow();
+      assertThat(file.checksum()).isEqualTo(SourceChecksum.composite("SHA-256", expected, 3, partBytes));
+      assertThat(file.integrity()).isEqualTo(Integrity.SOURCE_CHECKSUM);
+    }
+    assertThat(proxy.pendingFaults()).isZero();
   }
 }

@@ -43,14 +43,22 @@ class SourceChecksumsTest {
   }
 
   @Test
-  void compositeChecksumsAreNotWholeObjectDigestsSoTheMultipartEtagIsUsed() {
+  void compositeChecksumsArePerPartDigestsPreferredToTheMultipartEtag() {
     var head =
         HeadObjectResponse.builder()
             .eTag("\"0123456789abcdef0123456789abcdef-4\"")
             .checksumType(ChecksumType.COMPOSITE)
             .checksumSHA256("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-4")
             .build();
-    assertThat(SourceChecksums.strongest(head))
+    assertThat(SourceChecksums.strongest(head)).as("a composite checksum, which is SHA-256 of the parts' SHA-256s")
+        .isEqualTo(SourceChecksum.composite("SHA-256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 4, 0));
+    var crc = HeadObjectResponse.builder().eTag("\"0123456789abcdef0123456789abcdef-4\"")
+        .checksumType(ChecksumType.COMPOSITE).checksumCRC32C("NSRBwg==-4").checksumSHA256("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-4")
+        .build();
+    assertThat(SourceChecksums.strongest(crc)).as("the cheapest first").isEqualTo(SourceChecksum.composite("CRC32C", "352441c2", 4, 0));
+    var malformed = HeadObjectResponse.builder().eTag("\"0123456789abcdef0123456789abcdef-4\"")
+        .checksumType(ChecksumType.COMPOSITE).checksumSHA256("not base64-4").build();
+    assertThat(SourceChecksums.strongest(malformed)).as("then the multipart ETag")
         .isEqualTo(SourceChecksum.multipart("0123456789abcdef0123456789abcdef", 4, 0));
   }
 

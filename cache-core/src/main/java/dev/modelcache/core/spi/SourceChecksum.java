@@ -6,15 +6,17 @@ import java.util.Set;
 
 /**
  * A digest of an object offered by a store, which the cache checks against the bytes it wrote:
- * a whole-object digest, or a multipart ETag ({@value #MULTIPART_MD5}: the MD5 of the MD5s of the
- * object's upload parts, which S3 gives a multipart upload as its ETag {@code HEX-N}).
+ * a whole-object digest, or a per-part one ({@code ALG-PARTS}: ALG of the concatenated ALGs of
+ * the object's upload parts), which is what S3 gives a multipart upload as its ETag ({@value
+ * #MULTIPART_MD5}, written {@code HEX-N}) and as a composite additional checksum
+ * ({@code SHA-256-PARTS}, {@code CRC32C-PARTS}, ...).
  *
  * @param algorithm one of {@link #ALGORITHMS}
  * @param hex the expected digest, lower-case hexadecimal (for {@value #MULTIPART_MD5}, the part
  *     before {@code -N})
- * @param parts for {@value #MULTIPART_MD5}, the number of parts {@code N} (at least 1); 0 otherwise
- * @param partSizeBytes for {@value #MULTIPART_MD5}, the size of every part but the last when the
- *     store said it (or a verification found it); 0 when unknown, and always 0 otherwise
+ * @param parts for a per-part digest, the number of parts {@code N} (at least 1); 0 otherwise
+ * @param partSizeBytes for a per-part digest, the size of every part but the last when the store
+ *     said it (or a verification found it); 0 when unknown, and always 0 otherwise
  */
 public record SourceChecksum(String algorithm, String hex, int parts, long partSizeBytes) {
 
@@ -25,8 +27,10 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
    * Algorithms the cache can verify: {@code MD5, SHA-1, SHA-256, SHA-512, CRC32, CRC32C,
    * CRC64NVME, MD5-PARTS}.
    */
-  public static final Set<String> ALGORITHMS =
-      Set.of("MD5", "SHA-1", "SHA-256", "SHA-512", "CRC32", "CRC32C", "CRC64NVME", MULTIPART_MD5);
+  public static final Set<String> ALGORITHMS = Set.of("MD5", "SHA-1", "SHA-256", "SHA-512", "CRC32", "CRC32C",
+      "CRC64NVME", MULTIPART_MD5, "SHA-1-PARTS", "SHA-256-PARTS", "SHA-512-PARTS", "CRC32-PARTS", "CRC32C-PARTS");
+
+  private static final String PARTS = "-PARTS";
 
   /** A whole-object digest. */
   public SourceChecksum(String algorithm, String hex) {
@@ -36,6 +40,14 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
   /** A multipart ETag of {@code parts} parts, {@code partSizeBytes} each but the last (0: unknown). */
   public static SourceChecksum multipart(String hex, int parts, long partSizeBytes) {
     return new SourceChecksum(MULTIPART_MD5, hex, parts, partSizeBytes);
+  }
+
+  /**
+   * A composite checksum: {@code partAlgorithm} (SHA-256, CRC32C, ...) of the concatenated
+   * {@code partAlgorithm}s of {@code parts} parts, {@code partSizeBytes} each but the last (0: unknown).
+   */
+  public static SourceChecksum composite(String partAlgorithm, String hex, int parts, long partSizeBytes) {
+    return new SourceChecksum(partAlgorithm + PARTS, hex, parts, partSizeBytes);
   }
 
   public SourceChecksum {
@@ -49,7 +61,7 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
     if (hex.isEmpty() || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
       throw new IllegalArgumentException("checksum is not hexadecimal: '" + hex + "'");
     }
-    boolean multipart = algorithm.equals(MULTIPART_MD5);
+    boolean multipart = algorithm.endsWith(PARTS);
     if (multipart ? parts < 1 || partSizeBytes < 0 : parts != 0 || partSizeBytes != 0) {
       throw new IllegalArgumentException(multipart
           ? "a multipart ETag needs at least 1 part and a part size >= 0, was " + parts + " and " + partSizeBytes
@@ -57,9 +69,14 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
     }
   }
 
-  /** Whether this is a multipart ETag. */
+  /** Whether this is a per-part digest: a multipart ETag or a composite checksum. */
   public boolean isMultipart() {
-    return algorithm.equals(MULTIPART_MD5);
+    return algorithm.endsWith(PARTS);
+  }
+
+  /** For a per-part digest, the algorithm of each part and of the whole: MD5 for a multipart ETag. */
+  public String partAlgorithm() {
+    return isMultipart() ? algorithm.substring(0, algorithm.length() - PARTS.length()) : algorithm;
   }
 
   /** As S3 writes it: {@code hex} or, for a multipart ETag, {@code hex-N}. */
