@@ -79,12 +79,19 @@ final class FileLocks {
       SharedAccess.sharedFile(key);
       channel = FileChannel.open(key, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock lock;
+      boolean unlockable = false;
       try {
         lock = channel.tryLock();
       } catch (OverlappingFileLockException e) {
         lock = null;
+      } catch (IOException e) {
+        // A file system that does not lock (ENOLCK, ENOSYS): go on as holder; the lock only ever
+        // avoided duplicate work.
+        logUnlockable(key, e);
+        lock = null;
+        unlockable = true;
       }
-      if (lock == null) {
+      if (lock == null && !unlockable) {
         channel.close();
         HELD.remove(key);
         return Optional.empty();
@@ -102,6 +109,16 @@ final class FileLocks {
     }
   }
 
+  private static final java.util.concurrent.atomic.AtomicBoolean UNLOCKABLE_LOGGED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  private static void logUnlockable(Path file, IOException e) {
+    if (UNLOCKABLE_LOGGED.compareAndSet(false, true)) {
+      System.getLogger(FileLocks.class.getName()).log(System.Logger.Level.INFO,
+          "file locks do not work on " + file + " (" + e + "); processes may duplicate downloads there, which is safe");
+    }
+  }
+
   /** Takes a short-lived lock, waiting for it. */
   static Held lock(Path file) throws IOException {
     Path key = file.toAbsolutePath().normalize();
@@ -112,7 +129,11 @@ final class FileLocks {
     try {
       SharedAccess.sharedFile(key);
       channel = FileChannel.open(key, StandardOpenOption.WRITE);
-      channel.lock();
+      try {
+        channel.lock();
+      } catch (IOException e) {
+        logUnlockable(key, e); // the in-JVM part still holds; across processes the recheck decides
+      }
       success = true;
       return new Held(key, channel, jvmLock);
     } finally {
