@@ -130,6 +130,7 @@ final class CudaRuntime implements DeviceRuntime {
                         + "); install the CUDA runtime or add its directory to LD_LIBRARY_PATH", null);
     }
 
+    @SuppressWarnings("restricted") // only reached from bind(), after the native-access check
     private static MethodHandle bind(Linker linker, SymbolLookup lib, String library, String name,
             FunctionDescriptor fd) throws CudaUnavailableException {
         MemorySegment symbol = lib.find(name).orElseThrow(() -> new CudaUnavailableException(
