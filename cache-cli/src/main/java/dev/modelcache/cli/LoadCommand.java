@@ -1,5 +1,7 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.cuda.CudaException;
+import dev.modelcache.cuda.CudaTensorSink;
 import dev.modelcache.loader.DigestTensorSink;
 import dev.modelcache.loader.DiscardTensorSink;
 import dev.modelcache.loader.LoadResult;
@@ -9,10 +11,12 @@ import dev.modelcache.loader.PageCache;
 import dev.modelcache.loader.ReadStrategy;
 import dev.modelcache.loader.SafetensorsFile;
 import dev.modelcache.loader.SafetensorsModel;
+import dev.modelcache.loader.TensorSinkException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +39,46 @@ final class LoadCommand implements Callable<Integer> {
     /** Copy each tensor into its own off-heap segment (needs memory for the whole model). */
     offheap,
     /** Compute a SHA-256 of every tensor. */
-    digest
+    digest,
+    /** Copy every tensor into the memory of a CUDA device, through pinned read buffers. */
+    cuda
+  }
+
+  /** A {@code --sink} value: the kind, and for {@code cuda[:DEVICE]} the device (0 by default). */
+  record SinkChoice(SinkKind kind, int device) {
+    @Override
+    public String toString() {
+      return kind == SinkKind.cuda ? "cuda:" + device : kind.name();
+    }
+
+    static final class Converter implements CommandLine.ITypeConverter<SinkChoice> {
+      @Override
+      public SinkChoice convert(String value) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        String kind = v;
+        int device = 0;
+        int colon = v.indexOf(':');
+        if (colon >= 0) {
+          kind = v.substring(0, colon);
+          try {
+            device = Integer.parseInt(v.substring(colon + 1));
+          } catch (NumberFormatException e) {
+            device = -1;
+          }
+          if (!kind.equals("cuda") || device < 0) {
+            throw new CommandLine.TypeConversionException(
+                "'" + value + "': only cuda takes a device, as cuda:N with N a device number from 0");
+          }
+        }
+        for (SinkKind k : SinkKind.values()) {
+          if (k.name().equals(kind)) {
+            return new SinkChoice(k, device);
+          }
+        }
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' is not a sink: expected discard, offheap, digest or cuda[:DEVICE]");
+      }
+    }
   }
 
   @ParentCommand ModelcacheCommand app;
@@ -45,8 +88,9 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--strategy", paramLabel = "STRATEGY", description = "How files are read: mmap, direct (O_DIRECT) or buffered (default: the loader's default).")
   ReadStrategy strategy;
 
-  @Option(names = "--sink", paramLabel = "SINK", defaultValue = "discard", description = "Where tensors go: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-  SinkKind sink;
+  @Option(names = "--sink", paramLabel = "SINK", defaultValue = "discard", converter = SinkChoice.Converter.class,
+      description = "Where tensors go: discard, offheap, digest or cuda[:DEVICE] (CUDA device memory, device 0 by default) (default: ${DEFAULT-VALUE}).")
+  SinkChoice sink;
 
   @Option(names = "--block-size", paramLabel = "SIZE", description = "Read block size of the direct and buffered strategies, e.g. 8MiB.")
   ByteSize blockSize;
@@ -63,6 +107,14 @@ final class LoadCommand implements Callable<Integer> {
 
   private int load(Path path) throws IOException {
     SafetensorsModel opened = SafetensorsModel.open(path);
+    // Before anything is read: without a usable GPU this fails at once, in one line.
+    CudaTensorSink cudaSink = sink.kind() == SinkKind.cuda ? CudaTensorSink.open(sink.device()) : null;
+    try (cudaSink) {
+      return load(path, opened, cudaSink);
+    }
+  }
+
+  private int load(Path path, SafetensorsModel opened, CudaTensorSink cudaSink) throws IOException {
     if (cold) {
       boolean dropped = true;
       for (SafetensorsFile file : opened.files()) {
@@ -82,7 +134,7 @@ final class LoadCommand implements Callable<Integer> {
     Loader loader = builder.build();
     LoadResult result;
     try (Progress progress = app.progress("load", opened.dataSizeBytes())) {
-      result = switch (sink) {
+      result = switch (sink.kind()) {
         case discard -> loader.load(opened, new CountingSink(new DiscardTensorSink(), progress));
         case digest ->
             loader.load(opened, new CountingSink(DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256), progress));
@@ -91,6 +143,7 @@ final class LoadCommand implements Callable<Integer> {
             yield loader.load(opened, new CountingSink(offHeap, progress));
           }
         }
+        case cuda -> loadToDevice(loader, opened, cudaSink, progress);
       };
     }
     double seconds = result.elapsed().toNanos() / 1e9;
@@ -104,24 +157,45 @@ final class LoadCommand implements Callable<Integer> {
             .put("strategy", used)
             .put("requestedStrategy", result.requestedStrategy().name().toLowerCase(Locale.ROOT))
             .put("fallbackReason", result.fallbackReason().orElse(null))
-            .put("sink", sink.name())
+            .put("sink", sink.kind().name())
             .put("tensors", result.tensorCount())
             .put("files", result.fileCount());
+    if (cudaSink != null) {
+      json.put("cudaDevice", cudaSink.device()).put("cudaRuntime", cudaSink.runtimeDescription());
+    }
     String text =
         String.format(
             Locale.ROOT,
-            "loaded %s (%d tensors, %d files) in %.3f s: %.2f GiB/s (%s, %s sink)",
+            "loaded %s (%d tensors, %d files) in %.3f s: %.2f GiB/s (%s, %s)",
             ByteSize.format(result.bytesLoaded()),
             result.tensorCount(),
             result.fileCount(),
             seconds,
             result.bytesPerSecond() / (1L << 30),
             used,
-            sink);
+            cudaSink != null ? "cuda sink, into the memory of device " + cudaSink.device() : sink + " sink");
     result.fallbackReason().ifPresent(reason ->
         app.note("note: read with buffered I/O instead of "
             + result.requestedStrategy().name().toLowerCase(Locale.ROOT) + ": " + reason));
     app.result(json, text);
     return ExitCode.OK.status();
+  }
+
+  /** One device allocation for the model, then the load; CUDA's failure is reported as itself. */
+  private static LoadResult loadToDevice(
+      Loader loader, SafetensorsModel model, CudaTensorSink cudaSink, Progress progress) throws IOException {
+    cudaSink.reserve(model);
+    try {
+      LoadResult result = loader.load(model, new CountingSink(cudaSink, progress));
+      cudaSink.synchronizeAll();
+      return result;
+    } catch (TensorSinkException e) {
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof CudaException cuda) {
+          throw cuda;
+        }
+      }
+      throw e;
+    }
   }
 }

@@ -183,6 +183,47 @@ class LoaderCommandsTest {
   }
 
   @Test
+  void loadIntoCudaWithoutAGpuExitsOneWithOneLineSayingWhy() throws Exception {
+    Path dir = TestModels.sharded(tmp.resolve("model"), 64);
+    boolean gpu;
+    try (var sink = dev.modelcache.cuda.CudaTensorSink.open(0)) {
+      gpu = true;
+    } catch (dev.modelcache.cuda.CudaUnavailableException e) {
+      gpu = false;
+    }
+    var r = Cli.plain().run("load", dir.toString(), "--sink", "cuda");
+    if (gpu) {
+      assertThat(r.exitCode()).as(r.toString()).isZero();
+      assertThat(r.stdout()).contains("GiB/s").contains("into the memory of device 0");
+      return;
+    }
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+    assertThat(r.stdout()).isEmpty();
+    assertThat(r.stderrLines()).as(r.toString()).hasSize(1);
+    assertThat(r.stderr())
+        .startsWith("modelcache load: no ")
+        .containsPattern("no usable NVIDIA driver|no CUDA device|no CUDA runtime library found")
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception");
+
+    var json = Cli.plain().run("load", dir.toString(), "--sink", "cuda:0", "--json");
+    assertThat(json.exitCode()).isEqualTo(1);
+    assertThat(json.stderrLines()).hasSize(1);
+    assertThat((String) json.json().get("error")).isEqualTo(r.stderr().strip().substring("modelcache load: ".length()));
+  }
+
+  @Test
+  void aBadSinkIsAUsageError() throws Exception {
+    Path dir = TestModels.sharded(tmp.resolve("model"), 4);
+    for (String bad : List.of("teleport", "cuda:x", "cuda:-1", "digest:0")) {
+      var r = Cli.plain().run("load", dir.toString(), "--sink", bad);
+      assertThat(r.exitCode()).as(bad).isEqualTo(2);
+      assertThat(r.stderrLines()).as(bad).hasSize(1);
+      assertThat(r.stderr()).contains("--sink").contains(bad);
+    }
+  }
+
+  @Test
   void badStrategyIsAUsageError() throws Exception {
     Path dir = TestModels.sharded(tmp.resolve("model"), 4);
     var r = Cli.plain().run("load", dir.toString(), "--strategy", "teleport");
