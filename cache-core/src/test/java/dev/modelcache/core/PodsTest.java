@@ -113,20 +113,21 @@ class PodsTest {
     long total = model.sizeBytes();
     Path counts = tmp.resolve("counts.txt");
     String uri = model.uri("countingfile").toString();
-    // 256 KiB ranges, 2 at a time, 150 ms each: about 2 s, past the 1 s after which a pid-based
-    // judgement (20 ms polls here) would call a lock holder "stale" and download again. Even pods
+    // 256 KiB ranges, 2 at a time, 300 ms each: about 3.6 s, and the pods start 0.7 s apart, the
+    // last one past the 1 s after which a pid-based judgement (50 polls of 20 ms here) would call
+    // the lock holder "stale" and download again. Even pods
     // run the JVM as pid 1, odd ones as pid 2 under a shell, so that each sees a pid 1 that is not
     // the writer.
     List<ChildJvm> pods = new ArrayList<>();
     try {
       for (int i = 0; i < 4; i++) {
         Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(),
-            "modelcache.test.readDelayMs", "150", "modelcache.test.tag", "pod-" + i);
+            "modelcache.test.readDelayMs", "300", "modelcache.test.tag", "pod-" + i);
         List<String> wrapper = i % 2 == 0 ? Pods.pidNamespace() : Pods.pidNamespaceUnderAShell();
         pods.add(ChildJvm.start(tmp.resolve("pod-" + i + ".log"), wrapper, System.getProperty("java.class.path"),
             List.of(), props, true, "ensure", root.toString(), uri, Integer.toString(256 << 10), "2"));
         // The next pod starts once this download has visibly progressed: pods started apart.
-        long threshold = Math.min(total / 2, (long) (i + 1) * (total / 8));
+        long threshold = (long) (i + 1) * (total / 5);
         long deadline = System.nanoTime() + START.toNanos();
         while (CountingFileBackend.countedBytes(counts) < threshold && System.nanoTime() < deadline) {
           Thread.sleep(5);
