@@ -59,6 +59,11 @@ import java.util.zip.CRC32C;
  * and the rename are left after the last byte arrives. The commit waits for every tail to succeed,
  * and a tail failure stops the fetch and fails the download like any other integrity or write
  * failure.
+ *
+ * <p>A file whose bytes do not match what the source vouches for (see {@link #finishSourceCheck})
+ * is not a failure at once: its tail asks for it to be fetched again, and {@link #download} runs
+ * another round of the fetch for such files once every tail of the round is done, up to the
+ * cache's {@code maxAttempts} fetches of a file.
  */
 final class DownloadJob {
 
