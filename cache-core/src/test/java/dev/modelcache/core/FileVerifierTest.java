@@ -123,6 +123,118 @@ class FileVerifierTest {
     assertThat(FileVerifier.wholeFileMismatch(mf(10, null, new int[0]), null)).isNull();
   }
 
+  /** Reads at most three bytes a call, and claims {@code claimedSize} bytes. */
+  private static final class ShortReads extends FileChannel {
+    private final byte[] content;
+    private final long claimedSize;
+
+    ShortReads(byte[] content, long claimedSize) {
+      this.content = content;
+      this.claimedSize = claimedSize;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) {
+      if (position >= content.length) {
+        return -1;
+      }
+      int n = (int) Math.min(Math.min(3, dst.remaining()), content.length - position);
+      dst.put(content, (int) position, n);
+      return n;
+    }
+
+    @Override
+    public long size() {
+      return claimedSize;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public int write(ByteBuffer src) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long position() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public FileChannel position(long newPosition) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public FileChannel truncate(long size) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void force(boolean metaData) {}
+
+    @Override
+    public long transferTo(long position, long count, java.nio.channels.WritableByteChannel target) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long transferFrom(java.nio.channels.ReadableByteChannel src, long position, long count) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.nio.MappedByteBuffer map(MapMode mode, long position, long size) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.nio.channels.FileLock lock(long position, long size, boolean shared) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.nio.channels.FileLock tryLock(long position, long size, boolean shared) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    protected void implCloseChannel() {}
+  }
+
+  @Test
+  void shortReadsAreContinuedWhereTheyStopped() throws Exception {
+    assertThat(FileVerifier.check(new ShortReads(DATA, 10), mf(10, null, blocks(DATA, 4)), 4, ByteBuffer.allocate(8)))
+        .isNull();
+    assertThat(FileVerifier.check(new ShortReads(DATA, 10), mf(10, null, blocks(DATA, 8)), 8, ByteBuffer.allocate(64)))
+        .isNull();
+  }
+
+  @Test
+  void fileThatEndsBeforeItsSizeEndsEarly() throws Exception {
+    byte[] longer = java.util.Arrays.copyOf(DATA, 12);
+    assertThat(FileVerifier.check(new ShortReads(DATA, 12), mf(12, null, blocks(longer, 4)), 4, ByteBuffer.allocate(8)))
+        .isEqualTo(new VerificationResult.Mismatch("f.bin", 10, "file ends early"));
+  }
+
   @Test
   void blockMismatchIsReportedBeforeAWholeFileMismatch() throws Exception {
     byte[] bad = DATA.clone();

@@ -31,7 +31,8 @@ class FreeSpaceTest {
     assertThat(FreeSpace.ofPercent(0)).hasToString("0%");
     assertThatThrownBy(() -> FreeSpace.ofPercent(100)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("free space must be at least 0% and below 100% of the disk, was 100.0%");
-    assertThatThrownBy(() -> FreeSpace.ofPercent(-0.1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> FreeSpace.ofPercent(-0.1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("free space must be at least 0% and below 100% of the disk, was -0.1%");
     assertThatThrownBy(() -> FreeSpace.ofPercent(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -83,7 +83,7 @@ class ManifestParseTest {
   }
 
   @Test
-  void fileRules() {
+  void fileRules() throws Exception {
     corrupt(doc(file("").replace("\"a.bin\"", "\"/etc/passwd\"")),
         "unsafe object key '/etc/passwd': it is an absolute path");
     corrupt(doc(file("").replace("\"sizeBytes\": 9", "\"sizeBytes\": -9")),
@@ -99,6 +99,17 @@ class ManifestParseTest {
     corrupt(doc(file("").replace("\"checksum\": null",
         "\"checksum\": {\"algorithm\": \"MD5-PARTS\", \"hex\": \"ab\", \"parts\": 2147483648, \"partSizeBytes\": 1}")),
         "field 'parts' is larger than 2147483647: 2147483648");
+    assertThat(Manifest.parse(FILE, doc(file("").replace("\"checksum\": null",
+        "\"checksum\": {\"algorithm\": \"MD5-PARTS\", \"hex\": \"ab\", \"parts\": 2147483647, \"partSizeBytes\": 1}"))))
+        .extracting(m -> m.files().getFirst().checksum().parts()).isEqualTo(Integer.MAX_VALUE);
+  }
+
+  @Test
+  void singleChecksumIsWrittenWithoutParts() throws Exception {
+    Manifest m = Manifest.parse(FILE, doc(file("").replace("\"checksum\": null",
+        "\"checksum\": {\"algorithm\": \"SHA-256\", \"hex\": \"ab\"}")));
+    assertThat(m.toJson()).contains("\"checksum\": {\"algorithm\": \"SHA-256\", \"hex\": \"ab\"}, \"integrity\"");
+    assertThat(Manifest.parse(FILE, m.toJson())).isEqualTo(m);
   }
 
   @Test
