@@ -123,6 +123,30 @@ class FileVerifierTest {
     assertThat(FileVerifier.wholeFileMismatch(mf(10, null, new int[0]), null)).isNull();
   }
 
+  @Test
+  void crc64IsWrittenWithSixteenDigitsLeadingZerosIncluded() throws Exception {
+    // Find a short content whose CRC64NVME has a zero top nibble.
+    byte[] content = null;
+    long value = 0;
+    for (int i = 0; content == null; i++) {
+      byte[] candidate = java.nio.ByteBuffer.allocate(4).putInt(i).array();
+      Crc64Nvme c = new Crc64Nvme();
+      c.update(candidate, 0, 4);
+      if (c.getValue() >>> 60 == 0) {
+        content = candidate;
+        value = c.getValue();
+      }
+    }
+    String hex = String.format("%016x", value);
+    assertThat(hex).startsWith("0");
+    SourceChecksum ok = new SourceChecksum("CRC64NVME", hex);
+    FileVerifier.SourceDigest d = FileVerifier.SourceDigest.of(ok, 4);
+    d.update(ByteBuffer.wrap(content));
+    assertThat(d.computed()).isEqualTo(hex);
+    assertThat(d.verified()).isEqualTo(ok);
+    assertThat(both(content, mf(4, ok, new int[0]), 4, 4)).containsOnlyNulls();
+  }
+
   /** Reads at most three bytes a call, and claims {@code claimedSize} bytes. */
   private static final class ShortReads extends FileChannel {
     private final byte[] content;
