@@ -143,8 +143,7 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
           Map<?, ?> c = object(f.get("checksum"), "a checksum");
           String algorithm = string(c, "algorithm", false);
           checksum = algorithm.endsWith("-PARTS")
-              ? new SourceChecksum(algorithm, string(c, "hex", false), Math.toIntExact(number(c, "parts")),
-                  number(c, "partSizeBytes"))
+              ? new SourceChecksum(algorithm, string(c, "hex", false), partCount(c), number(c, "partSizeBytes"))
               : new SourceChecksum(algorithm, string(c, "hex", false));
         }
         String crcHex = string(f, "blockCrc32c", false);
@@ -176,6 +175,14 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
       return map;
     }
     throw new IllegalArgumentException(what + " is not a JSON object");
+  }
+
+  private static int partCount(Map<?, ?> checksum) {
+    long parts = number(checksum, "parts");
+    if (parts > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("field 'parts' is larger than " + Integer.MAX_VALUE + ": " + parts);
+    }
+    return (int) parts;
   }
 
   private static String string(Map<?, ?> m, String field, boolean nullable) {
