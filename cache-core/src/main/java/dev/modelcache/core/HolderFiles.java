@@ -57,6 +57,9 @@ final class HolderFiles {
   /** The file in the root that records the root's liveness, shared by every process using it. */
   static final String RECORD = "liveness";
 
+  /** How old a hidden holder file being created must be before a prober judges it. */
+  private static final Duration SETTLE_TIME = Duration.ofMinutes(10);
+
   /** Default heartbeat expiry. */
   static final Duration DEFAULT_EXPIRY = Duration.ofSeconds(30);
 
@@ -296,6 +299,11 @@ final class HolderFiles {
     Held held = null;
     boolean success = false;
     try {
+      // Known to this JVM before it is locked: a probe from another thread here must never open
+      // it, since closing that probe's descriptor would drop this process's lock.
+      Object key = fileKey(Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), tmp);
+      held = new Held(tmp, file, channel, key);
+      HERE.put(key, held);
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -313,9 +321,6 @@ final class HolderFiles {
         channel.write(line);
       }
       SharedAccess.readableByAll(tmp);
-      Object key = fileKey(Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), tmp);
-      held = new Held(tmp, file, channel, key);
-      HERE.put(key, held);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       held.relocate(file);
       if (mode == Liveness.HEARTBEAT) {
@@ -377,6 +382,20 @@ final class HolderFiles {
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "could not probe holder file " + file + " (" + e + "); judging it alive");
       return true;
+    }
+  }
+
+  /**
+   * Whether a hidden holder file ({@code .NAME.UUID.tmp}, one being created) is old enough to be
+   * judged at all: a younger one may be a holder file of any process in its first microseconds,
+   * not yet locked, and is left alone.
+   */
+  boolean settled(Path hidden) {
+    try {
+      return Files.getLastModifiedTime(hidden, LinkOption.NOFOLLOW_LINKS).toInstant()
+          .isBefore(clock.instant().minus(SETTLE_TIME));
+    } catch (IOException e) {
+      return false;
     }
   }
 

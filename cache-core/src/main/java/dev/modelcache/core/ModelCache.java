@@ -864,6 +864,9 @@ public final class ModelCache implements AutoCloseable {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
         boolean hidden = p.getFileName().toString().startsWith(".");
+        if (hidden && !holders.settled(p)) {
+          continue; // a lease being created, perhaps not locked yet: never probed, never removed
+        }
         if (holders.isAlive(p)) {
           if (!hidden) {
             live.add(holders.holder(p));
