@@ -63,9 +63,7 @@ class MultipartIntegrityTest {
 
   @AfterAll
   void stop() throws Exception {
-    backend.close();
-    proxy.close();
-    server.close();
+    S3Server.closeAll(backend, proxy, server);
   }
 
   private ModelCache.Builder cache(Path root) {

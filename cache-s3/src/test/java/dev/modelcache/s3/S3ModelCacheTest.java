@@ -60,18 +60,10 @@ class S3ModelCacheTest {
   // One instance serves every server kind in turn (PER_CLASS), so each run leaves nothing behind.
   @AfterParameterizedClassInvocation
   void stop() throws Exception {
-    if (backend != null) {
-      backend.close();
-      backend = null;
-    }
-    if (proxy != null) {
-      proxy.close();
-      proxy = null;
-    }
-    if (server != null) {
-      server.close();
-      server = null;
-    }
+    S3Server.closeAll(backend, proxy, server);
+    backend = null;
+    proxy = null;
+    server = null;
   }
 
   @BeforeEach

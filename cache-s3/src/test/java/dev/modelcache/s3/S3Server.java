@@ -68,6 +68,31 @@ interface S3Server extends AutoCloseable {
     }
   }
 
+  /**
+   * Closes {@code resources} in the order given, skipping nulls; every one is closed even when an
+   * earlier one fails, and the first failure is thrown at the end.
+   */
+  static void closeAll(AutoCloseable... resources) throws Exception {
+    Exception first = null;
+    for (AutoCloseable r : resources) {
+      if (r == null) {
+        continue;
+      }
+      try {
+        r.close();
+      } catch (Exception e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
   Kind kind();
 
   URI endpoint();

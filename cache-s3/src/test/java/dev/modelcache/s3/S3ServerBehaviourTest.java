@@ -78,18 +78,10 @@ class S3ServerBehaviourTest {
   // One instance serves every server kind in turn (PER_CLASS), so each run leaves nothing behind.
   @AfterParameterizedClassInvocation
   void stop() throws Exception {
-    if (client != null) {
-      client.close();
-      client = null;
-    }
-    if (proxy != null) {
-      proxy.close();
-      proxy = null;
-    }
-    if (server != null) {
-      server.close();
-      server = null;
-    }
+    S3Server.closeAll(client, proxy, server);
+    client = null;
+    proxy = null;
+    server = null;
   }
 
   @BeforeEach

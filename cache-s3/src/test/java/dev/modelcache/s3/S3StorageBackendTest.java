@@ -62,14 +62,9 @@ class S3StorageBackendTest {
   // One instance serves every server kind in turn (PER_CLASS), so each run leaves nothing behind.
   @AfterParameterizedClassInvocation
   void stop() throws Exception {
-    if (backend != null) {
-      backend.close();
-      backend = null;
-    }
-    if (server != null) {
-      server.close();
-      server = null;
-    }
+    S3Server.closeAll(backend, server);
+    backend = null;
+    server = null;
   }
 
   @BeforeEach
