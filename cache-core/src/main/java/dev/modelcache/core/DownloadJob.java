@@ -78,7 +78,8 @@ final class DownloadJob {
   /** Files written at once; see {@link #fetchOrder}. */
   static final int WRITE_STREAMS = 4;
 
-  private final ModelCache cache;
+  private final DownloadHost cache;
+  private final DownloadSettings settings;
   private final CacheLayout layout;
   private final HolderFiles holders;
   private final ModelSource source;
@@ -127,16 +128,17 @@ final class DownloadJob {
   private final AtomicLong tailVerifyNanos = new AtomicLong();
   private final AtomicLong tailSyncNanos = new AtomicLong();
 
-  DownloadJob(ModelCache cache, ModelSource source, ListenerFanout fanout) {
+  DownloadJob(DownloadHost cache, ModelSource source, ListenerFanout fanout) {
     this.cache = cache;
+    this.settings = cache.settings();
     this.layout = cache.layout();
     this.holders = cache.holders();
     this.source = source;
     this.name = source.cacheName();
     this.fanout = fanout;
     this.writerId = cache.newWriterId();
-    this.blockBytes = cache.partSizeBytes();
-    this.directWrites = cache.directWrites();
+    this.blockBytes = settings.partSizeBytes();
+    this.directWrites = settings.directWrites();
   }
 
   CacheEntry run() throws IOException {
@@ -495,7 +497,7 @@ final class DownloadJob {
     int start = buf.position();
     FileChannel ch;
     try {
-      ch = cache.directOpener().open(target(fi));
+      ch = settings.directOpener().open(target(fi));
     } catch (UnsupportedOperationException | IOException e) {
       refuseDirect(e);
       return false;
@@ -682,7 +684,7 @@ final class DownloadJob {
           if (e instanceof InterruptedIOException) {
             throw e;
           }
-          if (attempt >= cache.maxAttempts()) {
+          if (attempt >= settings.maxAttempts()) {
             throw new StorageException(String.format(Locale.ROOT,
                 "reading %s of %s, %d bytes at offset %d, failed %d times; last error: %s",
                 object.key(), source, len, offset, attempt, e.getMessage()), true, e);
@@ -690,7 +692,7 @@ final class DownloadJob {
           if (failure.get() != null) {
             return;
           }
-          sleep(cache.backoffMillis(attempt));
+          sleep(settings.backoffMillis(attempt));
         }
       }
       buf.flip();
@@ -833,10 +835,10 @@ final class DownloadJob {
       unverifiedBecause[fi] = m.reason() + ", the same in two fetches";
       return;
     }
-    if (attempt < cache.maxAttempts()) {
+    if (attempt < settings.maxAttempts()) {
       LOG.log(Level.WARNING, String.format(Locale.ROOT,
           "%s of %s does not match the source (%s); fetching it again (fetch %d of at most %d)", o.relativePath(),
-          source, m.reason(), attempt + 1, cache.maxAttempts()));
+          source, m.reason(), attempt + 1, settings.maxAttempts()));
       refetch.add(fi);
       return;
     }
@@ -865,7 +867,7 @@ final class DownloadJob {
    * multipart ETag fits no part size.
    */
   private void checkVerifiable() throws IntegrityException {
-    if (!cache.requireSourceVerification()) {
+    if (!settings.requireSourceVerification()) {
       return;
     }
     List<String> refused = new ArrayList<>();
@@ -905,7 +907,7 @@ final class DownloadJob {
     if (unverifiedFiles.isEmpty()) {
       return;
     }
-    if (cache.requireSourceVerification()) {
+    if (settings.requireSourceVerification()) {
       throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
           + " requireSourceVerification (--require-verified) demands: " + String.join("; ", unverifiedFiles)
           + "; nothing was committed", unverifiedFiles.getFirst().substring(0, unverifiedFiles.getFirst().indexOf(':')), -1);
@@ -928,7 +930,7 @@ final class DownloadJob {
     if (rb == null) {
       return;
     }
-    int lag = 2 * cache.concurrency();
+    int lag = 2 * settings.concurrency();
     synchronized (rb) {
       while (bi - rb.next > lag && rb.running && failure.get() == null) {
         try {

@@ -82,14 +82,8 @@ public final class ModelCache implements AutoCloseable {
   private final CacheLayout layout;
   private final HolderFiles holders;
   private final SpaceLimits limits;
-  private final int concurrency;
-  private final int partSizeBytes;
-  private final boolean directWrites;
-  private final boolean requireSourceVerification;
-  private final DirectIo.Opener directOpener;
-  private final int maxAttempts;
-  private final Duration retryInitialDelay;
-  private final Duration retryMaxDelay;
+  private final DownloadSettings downloadSettings;
+  private final DownloadHost host = new Host();
   private final Duration pollInterval;
   private final Map<String, StorageBackend> backends = new ConcurrentHashMap<>();
   private final Set<StorageBackend> ownedBackends = ConcurrentHashMap.newKeySet();
@@ -123,20 +117,14 @@ public final class ModelCache implements AutoCloseable {
     this.layout = new CacheLayout(root);
     this.holders = holders;
     this.limits = limits;
-    this.concurrency = b.concurrency;
-    this.partSizeBytes = b.partSizeBytes;
-    this.directWrites = b.directWrites;
-    this.requireSourceVerification = b.requireSourceVerification;
-    this.directOpener = b.directOpener;
-    this.maxAttempts = b.maxAttempts;
-    this.retryInitialDelay = b.retryInitialDelay;
-    this.retryMaxDelay = b.retryMaxDelay;
+    this.downloadSettings = new DownloadSettings(b.partSizeBytes, b.concurrency, b.directWrites,
+        b.requireSourceVerification, b.directOpener, b.maxAttempts, b.retryInitialDelay, b.retryMaxDelay);
     this.pollInterval = b.pollInterval;
     this.backendOptions = Map.copyOf(b.backendOptions);
     this.backends.putAll(b.backendInstances);
-    this.buffers = new BufferPool(concurrency, partSizeBytes);
+    this.buffers = new BufferPool(b.concurrency, b.partSizeBytes);
     AtomicInteger threadSeq = new AtomicInteger();
-    this.rangePool = Executors.newFixedThreadPool(concurrency, r -> {
+    this.rangePool = Executors.newFixedThreadPool(b.concurrency, r -> {
       Thread t = new Thread(r, "modelcache-transfer-" + threadSeq.incrementAndGet());
       t.setDaemon(true);
       return t;
@@ -319,7 +307,7 @@ public final class ModelCache implements AutoCloseable {
             continue;
           }
           verified = true; // what we download now is verified while writing
-          return new DownloadJob(this, source, fanout).run();
+          return new DownloadJob(host, source, fanout).run();
         }
       }
       // Another process (or another cache in this JVM) is downloading: wait for its commit.
@@ -328,14 +316,14 @@ public final class ModelCache implements AutoCloseable {
         // download beside it, since each writer stages apart and the rename is the commit.
         LOG.log(Level.WARNING, "the download lock of " + source + " was not renewed within "
             + holders.expiry() + " (its holder is gone); downloading without it");
-        return new DownloadJob(this, source, fanout).run();
+        return new DownloadJob(host, source, fanout).run();
       }
       long now = System.nanoTime();
       if (now - deadline >= 0) {
         if (options.downloadAfterWait()) {
           LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
               + "; downloading in parallel");
-          return new DownloadJob(this, source, fanout).run();
+          return new DownloadJob(host, source, fanout).run();
         }
         throw new CacheTimeoutException("another process did not finish downloading " + source
             + " within " + options.waitTimeout() + progressNote(name), options.waitTimeout());
@@ -701,59 +689,79 @@ public final class ModelCache implements AutoCloseable {
     return holders.expiry();
   }
 
-  int partSizeBytes() {
-    return partSizeBytes;
+  /** What this cache's downloads use of it. */
+  DownloadHost host() {
+    return host;
   }
 
-  int concurrency() {
-    return concurrency;
+  private final class Host implements DownloadHost {
+    @Override
+    public CacheLayout layout() {
+      return layout;
+    }
+
+    @Override
+    public HolderFiles holders() {
+      return holders;
+    }
+
+    @Override
+    public DownloadSettings settings() {
+      return downloadSettings;
+    }
+
+    @Override
+    public ExecutorService rangePool() {
+      return rangePool;
+    }
+
+    @Override
+    public BufferPool buffers() {
+      return buffers;
+    }
+
+    @Override
+    public StorageBackend backendFor(ModelSource source) throws IOException {
+      return ModelCache.this.backendFor(source);
+    }
+
+    @Override
+    public Optional<CacheEntry> committedEntry(String name) throws IOException {
+      return ModelCache.this.committedEntry(name);
+    }
+
+    @Override
+    public void touch(String name) {
+      ModelCache.this.touch(name);
+    }
+
+    @Override
+    public FileLocks.Held spaceLock() throws IOException {
+      return FileLocks.lock(layout.spaceLock());
+    }
+
+    @Override
+    public void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
+      ModelCache.this.makeRoom(bytesNeeded, forName, source);
+    }
+
+    @Override
+    public long usableBytes() {
+      return ModelCache.this.usableBytes();
+    }
+
+    @Override
+    public void countFetched(long bytes) {
+      bytesFetched.add(bytes);
+    }
+
+    @Override
+    public String newWriterId() {
+      return processTag + "-" + writerSeq.incrementAndGet();
+    }
   }
 
-  boolean directWrites() {
-    return directWrites;
-  }
-
-  boolean requireSourceVerification() {
-    return requireSourceVerification;
-  }
-
-  DirectIo.Opener directOpener() {
-    return directOpener;
-  }
-
-  int maxAttempts() {
-    return maxAttempts;
-  }
-
-  long backoffMillis(int attempt) {
-    return DownloadJob.backoffMillis(attempt, retryInitialDelay, retryMaxDelay);
-  }
-
-  ExecutorService rangePool() {
-    return rangePool;
-  }
-
-  BufferPool buffers() {
-    return buffers;
-  }
-
-  /**
-   * Takes the root's space lock, which serializes every process's decision "this download fits"
-   * with its reservation: the gate of {@link #makeRoom} and the preallocation after it.
-   */
-  FileLocks.Held spaceLock() throws IOException {
-    return FileLocks.lock(layout.spaceLock());
-  }
-
-  void countFetched(long bytes) {
-    bytesFetched.add(bytes);
-  }
-
-  String newWriterId() {
-    return processTag + "-" + writerSeq.incrementAndGet();
-  }
-
-  long usableBytes() {
+  private long usableBytes() {
     try {
       return Files.getFileStore(layout.root).getUsableSpace();
     } catch (IOException e) {

@@ -284,8 +284,8 @@ class EngineBehaviourTest {
       assertThat(b.matches(fb.get().directory())).isTrue();
       assertThat(backend.reads.get()).isEqualTo(96);
       assertThat(backend.maxInFlight.get()).as("reads in flight across both downloads").isBetween(2, 3);
-      assertThat(cache.buffers().allocatedCount()).as("buffers ever allocated").isBetween(1, 3);
-      assertThat(cache.buffers().bufferBytes()).isEqualTo(64 << 10);
+      assertThat(cache.host().buffers().allocatedCount()).as("buffers ever allocated").isBetween(1, 3);
+      assertThat(cache.host().buffers().bufferBytes()).isEqualTo(64 << 10);
     }
   }
 

@@ -1,0 +1,31 @@
+package dev.modelcache.core;
+
+import java.time.Duration;
+
+/**
+ * The settings every download of one cache shares, fixed when the cache is built.
+ *
+ * @param partSizeBytes the range and block size
+ * @param concurrency how many ranges are in flight at once
+ * @param directWrites whether blocks are written with {@code O_DIRECT} where the file system allows
+ * @param requireSourceVerification whether a file the source's checksum cannot confirm fails the download
+ * @param directOpener opens a staging file for direct writes (tests inject refusals)
+ * @param maxAttempts attempts per range before the download fails
+ * @param retryInitialDelay the first backoff between attempts
+ * @param retryMaxDelay the longest backoff between attempts
+ */
+record DownloadSettings(
+    int partSizeBytes,
+    int concurrency,
+    boolean directWrites,
+    boolean requireSourceVerification,
+    DirectIo.Opener directOpener,
+    int maxAttempts,
+    Duration retryInitialDelay,
+    Duration retryMaxDelay) {
+
+  /** The backoff before attempt {@code attempt + 1}, in milliseconds. */
+  long backoffMillis(int attempt) {
+    return DownloadJob.backoffMillis(attempt, retryInitialDelay, retryMaxDelay);
+  }
+}
