@@ -15,6 +15,9 @@ import java.util.Set;
  * {@code long}s (or kept as text by {@link #readValue()}). It allocates nothing beyond the
  * strings and collections it returns, so callers can bound memory by bounding what they ask for.
  * Not thread-safe.
+ *
+ * <p>Every {@link JsonException} names the character offset of the problem, and text taken from
+ * the input is shortened by {@link #abbreviate} before it goes into a message.
  */
 public final class JsonReader {
   /** What the next value is, judged from its first character. */
@@ -37,6 +40,20 @@ public final class JsonReader {
     this.text = text;
     this.maxDepth = maxDepth;
     this.hasElement = new boolean[maxDepth + 1];
+  }
+
+  /**
+   * Reads a whole text that must hold exactly one value, as {@link #readValue()} returns it.
+   *
+   * @param text the JSON text
+   * @param maxDepth the deepest nesting of objects and arrays accepted
+   * @throws JsonException if the text is not one well-formed value within the limits
+   */
+  public static Object parse(String text, int maxDepth) throws JsonException {
+    JsonReader reader = new JsonReader(text, maxDepth);
+    Object value = reader.readValue();
+    reader.endOfText();
+    return value;
   }
 
   /** Current character offset, for messages. */

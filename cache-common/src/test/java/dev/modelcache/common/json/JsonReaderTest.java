@@ -300,4 +300,14 @@ class JsonReaderTest {
     }).isInstanceOfSatisfying(JsonException.class, e -> assertError(e, Kind.SYNTAX, 3,
         "unexpected content after the top-level value"));
   }
+
+  @Test
+  void parseReadsExactlyOneValue() throws JsonException {
+    assertThat(JsonReader.parse(" {\"a\": [1, \"x\", null]}\n", 4))
+        .isEqualTo(Map.of("a", java.util.Arrays.asList(new JsonNumber("1"), "x", null)));
+    assertError(fails("{} {}", 4, r -> JsonReader.parse("{} {}", 4)), Kind.SYNTAX, 3,
+        "unexpected content after the top-level value");
+    assertThatThrownBy(() -> JsonReader.parse("[[[1]]]", 2)).isInstanceOfSatisfying(JsonException.class,
+        e -> assertError(e, Kind.SYNTAX, 2, "nesting deeper than 2"));
+  }
 }
