@@ -446,8 +446,13 @@ public final class JsonReader {
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 
-  /** A JSON number kept as its exact text. */
+  /** A JSON number kept as its exact text, which is also what {@link #toString()} returns. */
   public record JsonNumber(String text) {
+    @Override
+    public String toString() {
+      return text;
+    }
+
     /** The value as a non-negative long, or -1 when it is not an exact one. */
     public long asNonNegativeLong() {
       if (text.isEmpty() || text.length() > 19) {

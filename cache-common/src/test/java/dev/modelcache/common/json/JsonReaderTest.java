@@ -289,6 +289,7 @@ class JsonReaderTest {
   void readValueKeepsNumbersAsTheirText() throws JsonException {
     Object v = new JsonReader("[-0.0,1E+2,12]", 8).readValue();
     assertThat(v).isEqualTo(List.of(new JsonNumber("-0.0"), new JsonNumber("1E+2"), new JsonNumber("12")));
+    assertThat(v).hasToString("[-0.0, 1E+2, 12]");
   }
 
   @Test
