@@ -145,22 +145,8 @@ public final class NativeIo {
       throw new IllegalArgumentException(
           "fallocate needs offsetBytes >= 0 and lengthBytes > 0, got " + offsetBytes + " and " + lengthBytes);
     }
-    String target = lengthBytes + " bytes at offset " + offsetBytes + " of " + file;
-    try (Arena arena = Arena.ofConfined()) {
-      int fd = open(arena, file, O_WRONLY | O_CLOEXEC);
-      try {
-        int rc = (int) fallocate.invokeExact(fd, offsetBytes, lengthBytes);
-        if (rc != 0) {
-          throw new NativeIoException("posix_fallocate", target, rc);
-        }
-      } finally {
-        closeQuietly(arena, fd);
-      }
-    } catch (NativeIoException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError("a native call threw a checked exception", t);
-    }
+    onFile(file, O_WRONLY | O_CLOEXEC, "posix_fallocate", lengthBytes + " bytes at offset " + offsetBytes + " of " + file,
+        fd -> (int) fallocate.invokeExact(fd, offsetBytes, lengthBytes));
   }
 
   /**
@@ -170,21 +156,8 @@ public final class NativeIo {
    * @throws NativeIoException if the file cannot be opened or the call fails
    */
   public void fadvise(Path file, FileAdvice advice) throws NativeIoException {
-    try (Arena arena = Arena.ofConfined()) {
-      int fd = open(arena, file, O_RDONLY | O_CLOEXEC);
-      try {
-        int rc = (int) fadvise.invokeExact(fd, 0L, 0L, advice.linuxValue());
-        if (rc != 0) {
-          throw new NativeIoException("posix_fadvise(" + advice + ")", file.toString(), rc);
-        }
-      } finally {
-        closeQuietly(arena, fd);
-      }
-    } catch (NativeIoException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError("a native call threw a checked exception", t);
-    }
+    onFile(file, O_RDONLY | O_CLOEXEC, "posix_fadvise(" + advice + ")", file.toString(),
+        fd -> (int) fadvise.invokeExact(fd, 0L, 0L, advice.linuxValue()));
   }
 
   /**
@@ -210,7 +183,7 @@ public final class NativeIo {
     } catch (NativeIoException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
-      throw new AssertionError("a native call threw a checked exception", t);
+      throw unexpected(t);
     }
   }
 
@@ -247,21 +220,42 @@ public final class NativeIo {
     } catch (NativeIoException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
-      throw new AssertionError("a native call threw a checked exception", t);
+      throw unexpected(t);
     }
   }
 
-  private int open(Arena arena, Path file, int flags) throws Throwable {
-    MemorySegment state = arena.allocate(callState);
-    int fd = (int) open.invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), flags);
-    if (fd < 0) {
-      throw new NativeIoException("open", file.toString(), (int) errno.get(state, 0L));
-    }
-    return fd;
+  /** A call on an open file descriptor that returns 0 or an error number. */
+  @FunctionalInterface
+  private interface FdCall {
+    int apply(int fd) throws Throwable;
   }
 
-  private void closeQuietly(Arena arena, int fd) throws Throwable {
-    // A close error after a read-only or reserve-only use loses nothing: no data was written.
-    int ignored = (int) close.invokeExact(arena.allocate(callState), fd);
+  /** Opens {@code file}, makes {@code fdCall} on it and closes it; a nonzero result is the error. */
+  private void onFile(Path file, int flags, String call, String target, FdCall fdCall) throws NativeIoException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(callState);
+      int fd = (int) open.invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), flags);
+      if (fd < 0) {
+        throw new NativeIoException("open", file.toString(), (int) errno.get(state, 0L));
+      }
+      int rc;
+      try {
+        rc = fdCall.apply(fd);
+      } finally {
+        // A close error after a read-only or reserve-only use loses nothing: no data was written.
+        int ignored = (int) close.invokeExact(state, fd);
+      }
+      if (rc != 0) {
+        throw new NativeIoException(call, target, rc);
+      }
+    } catch (NativeIoException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw unexpected(t);
+    }
+  }
+
+  private static AssertionError unexpected(Throwable t) {
+    return new AssertionError("a native call threw a checked exception", t);
   }
 }
