@@ -21,8 +21,8 @@ import java.util.OptionalLong;
  * <p>{@link #warm} works everywhere. {@link #drop} and {@link #residentBytes} use Linux calls
  * ({@code posix_fadvise}, {@code mincore}) through {@code java.lang.foreign} and need native
  * access ({@code --enable-native-access=dev.modelcache.common}, the module that binds them, or
- * {@code =ALL-UNNAMED} on the class path); without it they report that they did nothing, and a hint with the flag is logged
- * once. All methods are thread-safe.
+ * {@code =ALL-UNNAMED} on the class path); without it they report that they did nothing, and a
+ * hint with the flag is logged once. All methods are thread-safe.
  */
 public final class PageCache {
     private static final int WARM_BLOCK_BYTES = 8 << 20;
