@@ -48,7 +48,7 @@ import java.util.zip.CRC32C;
  * point a crash hits, {@code entries/} holds only complete entries.
  *
  * <p>Ranges are queued in {@value #WRITE_STREAMS} streams over the files laid end to end (see
- * {@link #fetchOrder}), so the transfer threads write into several files at once while within each
+ * {@link FetchOrder}), so the transfer threads write into several files at once while within each
  * stream files complete one after another. Whole, aligned blocks are written with O_DIRECT when
  * the cache allows it and the file system does (see {@link #writeDirect}), the rest through the
  * page cache. Verification and fsync run on this download's two tail threads while later ranges
@@ -75,7 +75,7 @@ final class DownloadJob {
    * checksum while the other waits for the disk in fsync.
    */
   private static final int TAIL_THREADS = 2;
-  /** Files written at once; see {@link #fetchOrder}. */
+  /** Files written at once; see {@link FetchOrder}. */
   static final int WRITE_STREAMS = 4;
 
   private final DownloadHost cache;
@@ -584,9 +584,9 @@ final class DownloadJob {
       sizes[i] = objects.get(i).sizeBytes();
       inOrder[i] = ordered[i] != null;
     }
-    for (long block : fetchOrder(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
-      int f = (int) (block >>> 32);
-      int b = (int) block;
+    for (long block : FetchOrder.of(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
+      int f = FetchOrder.fileOf(block);
+      int b = FetchOrder.blockOf(block);
       if (isDone(f, b)) {
         continue;
       }
@@ -598,63 +598,6 @@ final class DownloadJob {
       }));
     }
     awaitAll(futures);
-  }
-
-  /** {@link #fetchOrder(long[], boolean[], long, int)} with no file kept in one stream. */
-  static long[] fetchOrder(long[] sizes, long blockBytes, int streams) {
-    return fetchOrder(sizes, new boolean[sizes.length], blockBytes, streams);
-  }
-
-  /**
-   * The order in which blocks are queued, each as {@code fileIndex << 32 | blockIndex}. The files,
-   * laid end to end, are cut into {@code streams} equal stretches, and the queue takes the stretches'
-   * blocks in turn, nearest their start first. So the transfer threads write into {@code streams}
-   * different files at once instead of all into one (writes to one file serialize on its inode
-   * lock), while within each stretch files complete one after another and their verify and fsync
-   * overlap the fetch. Stretch {@code k} starts {@code k/streams} of a file (of the largest file,
-   * at most of a stretch) behind stretch 0, so that equal shards, one per stretch, complete one
-   * after another rather than all with the last byte. A file larger than a stretch is written by
-   * more than one stream, unless {@code inOrder} marks it: such a file (one whose whole-file
-   * digest is computed as its blocks arrive, which needs them in order) stays in the stream where
-   * it starts, its blocks queued first to last.
-   */
-  static long[] fetchOrder(long[] sizes, boolean[] inOrder, long blockBytes, int streams) {
-    if (blockBytes <= 0 || streams < 1) {
-      throw new IllegalArgumentException("blockBytes and streams must be positive: " + blockBytes + ", " + streams);
-    }
-    if (inOrder.length != sizes.length) {
-      throw new IllegalArgumentException("one inOrder flag per file: " + inOrder.length + " for " + sizes.length);
-    }
-    long total = 0;
-    long largest = 0;
-    int blocks = 0;
-    for (long size : sizes) {
-      total += size;
-      largest = Math.max(largest, size);
-      blocks = Math.addExact(blocks, Math.toIntExact((size + blockBytes - 1) / blockBytes));
-    }
-    long stretch = Math.max(1, (total + streams - 1) / streams);
-    long stagger = Math.min(stretch, largest) / streams;
-    record Key(long block, long position, int stream) {}
-    Key[] keys = new Key[blocks];
-    int n = 0;
-    long start = 0;
-    for (int fi = 0; fi < sizes.length; fi++) {
-      int first = (int) Math.min(streams - 1, start / stretch);
-      for (long offset = 0; offset < sizes[fi]; offset += blockBytes) {
-        long global = start + offset;
-        int stream = inOrder[fi] ? first : (int) Math.min(streams - 1, global / stretch);
-        keys[n++] = new Key(((long) fi << 32) | (offset / blockBytes), global - stream * stretch + stream * stagger,
-            stream);
-      }
-      start += sizes[fi];
-    }
-    Arrays.sort(keys, Comparator.comparingLong(Key::position).thenComparingInt(Key::stream));
-    long[] order = new long[blocks];
-    for (int i = 0; i < blocks; i++) {
-      order[i] = keys[i].block();
-    }
-    return order;
   }
 
   private void fetchBlock(StorageBackend backend, Journal journal, int fi, int bi) throws IOException {
