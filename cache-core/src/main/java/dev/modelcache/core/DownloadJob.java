@@ -11,11 +11,8 @@ import java.lang.foreign.Arena;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,7 +65,6 @@ import java.util.zip.CRC32C;
 final class DownloadJob {
 
   private static final System.Logger LOG = System.getLogger(DownloadJob.class.getName());
-  private static final String MANIFEST_RESERVE = "manifest.reserve";
   private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   /**
    * Threads that verify and fsync completed files beside the fetch: one can read back and
@@ -90,10 +86,8 @@ final class DownloadJob {
 
   private List<RemoteObject> objects;
   private Manifest draft;
-  private Path dir;
-  private Path data;
-  /** This writer's holder file in its staging directory: alive while this download runs. */
-  private HolderFiles.Held owner;
+  private Staging staging;
+  private LocalWriteFailures failures;
   private int[][] crcs;
   private BitSet[] done;
   private AtomicInteger[] blocksLeft;
@@ -170,7 +164,9 @@ final class DownloadJob {
   }
 
   private CacheEntry download(StorageBackend backend) throws IOException {
-    List<Journal.Entry> journaled = stage();
+    failures = new LocalWriteFailures(source, cache::usableBytes, bytesTotal, () -> bytesTotal - bytesDone.get());
+    staging = Staging.open(layout, holders, writerId, draft, blockCounts, failures);
+    List<Journal.Entry> journaled = staging.journaled();
     boolean discard = true;
     Journal journal = null;
     try {
@@ -211,10 +207,10 @@ final class DownloadJob {
       long t0 = System.nanoTime();
       try (FileLocks.Held space = cache.spaceLock()) {
         cache.makeRoom(bytesTotal - journaledBytes, name, source);
-        preallocate();
+        staging.preallocate(objects);
         // From here on every other download counts this one against the limits (an empty file:
         // it needs no block of a disk the preallocation may have filled to its floor).
-        markReserved();
+        staging.markReserved();
       }
       long t1 = System.nanoTime();
       if (!journaled.isEmpty()) {
@@ -229,7 +225,7 @@ final class DownloadJob {
           startTail(i);
         }
       }
-      journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
+      journal = staging.openJournal();
       long t2 = System.nanoTime();
       long lastFetchEnd;
       while (true) {
@@ -269,10 +265,7 @@ final class DownloadJob {
         closeQuietly(journal);
       }
       stopTails();
-      if (dir != null && Files.exists(dir)) {
-        cleanUp(discard);
-      }
-      releaseOwner();
+      staging.close(discard);
     }
   }
 
@@ -302,173 +295,8 @@ final class DownloadJob {
     return sorted;
   }
 
-  /**
-   * Creates this writer's staging directory, or adopts the most advanced one left by a dead
-   * writer of the same listing, and removes dead writers' debris. Returns the adopted journal.
-   */
-  private List<Journal.Entry> stage() throws IOException {
-    Path mine = layout.stagingDir(name, writerId);
-    record Candidate(Path dir, List<Journal.Entry> journal) {}
-    List<Candidate> candidates = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
-      for (Path p : ds) {
-        String fileName = p.getFileName().toString();
-        if (!name.equals(CacheLayout.entryNameOfStaging(fileName))) {
-          continue;
-        }
-        if (holders.isAlive(p.resolve(CacheLayout.OWNER))) {
-          continue; // a live writer elsewhere (locks are unreliable here): leave it alone
-        }
-        Manifest theirs;
-        try {
-          theirs = Manifest.read(p.resolve(CacheLayout.DRAFT));
-        } catch (IOException e) {
-          removeDebris(p, "it has no readable draft");
-          continue;
-        }
-        if (!sameListing(theirs, draft)) {
-          removeDebris(p, "its source listing differs (the model changed)");
-          continue;
-        }
-        candidates.add(new Candidate(p, Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)));
-      }
-    }
-    candidates.sort(Comparator.comparingInt((Candidate c) -> c.journal().size()).reversed());
-    List<Journal.Entry> adopted = null;
-    for (Candidate c : candidates) {
-      if (adopted == null) {
-        try {
-          Files.move(c.dir(), mine, StandardCopyOption.ATOMIC_MOVE);
-          adopted = c.journal();
-          continue;
-        } catch (NoSuchFileException e) {
-          continue; // another writer adopted it first
-        }
-      }
-      removeDebris(c.dir(), "a more advanced interrupted download was resumed instead");
-    }
-    if (adopted != null) {
-      dir = mine;
-      data = dir.resolve(CacheLayout.DATA);
-      try {
-        owner = holders.create(dir.resolve(CacheLayout.OWNER)); // replaces the dead writer's
-      } catch (IOException e) {
-        throw localWriteFailure("taking over staging directory " + mine, e);
-      }
-      return adopted;
-    }
-    Path init = layout.staging.resolve(CacheLayout.INIT_PREFIX + writerId);
-    try {
-      Files.createDirectories(init.resolve(CacheLayout.DATA));
-      owner = holders.create(init.resolve(CacheLayout.OWNER));
-      DurableFiles.writeAtomically(init.resolve(CacheLayout.DRAFT), draft.toJson());
-      Files.move(init, mine, StandardCopyOption.ATOMIC_MOVE);
-      owner.relocate(mine.resolve(CacheLayout.OWNER));
-    } catch (IOException e) {
-      releaseOwner();
-      DurableFiles.deleteTree(init);
-      throw localWriteFailure("creating staging directory " + mine, e);
-    }
-    dir = mine;
-    data = dir.resolve(CacheLayout.DATA);
-    return List.of();
-  }
-
-  private void markReserved() throws IOException {
-    Path marker = dir.resolve(CacheLayout.RESERVED);
-    try {
-      if (!Files.exists(marker)) {
-        Files.createFile(marker);
-      }
-    } catch (java.nio.file.FileAlreadyExistsException e) {
-      // an adopted directory's, from its first writer
-    } catch (IOException e) {
-      throw localWriteFailure("reserving space in " + dir, e);
-    }
-  }
-
-  /** Gives up this writer's ownership: its staging directory (if any is left) may be adopted. */
-  private void releaseOwner() {
-    if (owner != null) {
-      owner.close();
-      owner = null;
-    }
-  }
-
-  private void removeDebris(Path p, String why) {
-    LOG.log(Level.DEBUG, () -> "removing staging directory " + p + ": " + why);
-    try {
-      DurableFiles.deleteTree(p);
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "could not remove staging debris " + p + ": " + e);
-    }
-  }
-
-  private static boolean sameListing(Manifest a, Manifest b) {
-    if (a.blockSizeBytes() != b.blockSizeBytes() || a.files().size() != b.files().size()
-        || !a.source().equals(b.source())) {
-      return false;
-    }
-    for (int i = 0; i < a.files().size(); i++) {
-      ManifestFile x = a.files().get(i);
-      ManifestFile y = b.files().get(i);
-      if (!x.path().equals(y.path()) || !x.key().equals(y.key()) || x.sizeBytes() != y.sizeBytes()
-          || !java.util.Objects.equals(x.etag(), y.etag())
-          || !java.util.Objects.equals(x.versionId(), y.versionId())
-          || !java.util.Objects.equals(x.checksum(), y.checksum())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private Path target(int fileIndex) throws IOException {
-    RemoteObject o = objects.get(fileIndex);
-    Path p = data.resolve(o.relativePath()).normalize();
-    if (!p.startsWith(data) || p.equals(data)) {
-      throw new InvalidObjectKeyException(o.key(), "it resolves outside the entry directory");
-    }
-    return p;
-  }
-
-  /**
-   * Gives every file of the staging directory its final size: the data files, the journal, and a
-   * placeholder as large as the manifest will be, released just before the manifest is written.
-   * With posix_fallocate this reserves all the space the download needs before it starts.
-   */
-  private void preallocate() throws IOException {
-    int n = objects.size();
-    long totalBlocks = 0;
-    for (int c : blockCounts) {
-      totalBlocks += c;
-    }
-    for (int i = 0; i < n + 2; i++) {
-      Path p;
-      long size;
-      if (i < n) {
-        p = target(i);
-        size = objects.get(i).sizeBytes();
-      } else if (i == n) {
-        p = dir.resolve(CacheLayout.JOURNAL);
-        size = Journal.sizeBytes(blockCounts);
-      } else {
-        p = dir.resolve(MANIFEST_RESERVE);
-        size = 4096 + 2L * draft.toJson().length() + 8 * totalBlocks;
-      }
-      try {
-        Files.createDirectories(p.getParent());
-        if (!Files.exists(p)) {
-          Files.createFile(p);
-        }
-        if (Files.size(p) != size) {
-          Preallocator.preallocate(p, size, cache.usableBytes());
-        }
-      } catch (InsufficientSpaceException e) {
-        throw e;
-      } catch (IOException e) {
-        throw localWriteFailure("preallocating " + size + " bytes for " + p, e);
-      }
-    }
+    return staging.target(objects.get(fileIndex));
   }
 
   /**
@@ -513,7 +341,7 @@ final class DownloadJob {
         refuseDirect(e);
         return false;
       }
-      throw writeFailure(target(fi), offset + buf.position() - start, buf.remaining(), e);
+      throw failures.writeFailure(target(fi), offset + buf.position() - start, buf.remaining(), e);
     }
   }
 
@@ -646,13 +474,13 @@ final class DownloadJob {
         try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
           writeLocked(fi, ch, buf, offset);
         } catch (IOException e) {
-          throw writeFailure(target(fi), offset + buf.position(), buf.remaining(), e);
+          throw failures.writeFailure(target(fi), offset + buf.position(), buf.remaining(), e);
         }
       }
       try {
         journal.record(fi, bi, value);
       } catch (IOException e) {
-        throw writeFailure(dir.resolve(CacheLayout.JOURNAL), -1, Journal.SLOT_BYTES, e);
+        throw failures.writeFailure(staging.journalFile(), -1, Journal.SLOT_BYTES, e);
       }
       markDone(fi, bi, value, len);
       if (verifiedPerBlock(fi)) {
@@ -1076,7 +904,7 @@ final class DownloadJob {
       stopped.initCause(e);
       throw stopped;
     } catch (IOException e) {
-      throw localWriteFailure("flushing " + target(fi) + " to disk", e);
+      throw failures.localWriteFailure("flushing " + target(fi) + " to disk", e);
     }
     tailSyncNanos.addAndGet(System.nanoTime() - t0);
   }
@@ -1138,62 +966,19 @@ final class DownloadJob {
 
   private CacheEntry commit() throws IOException {
     List<ManifestFile> files = new ArrayList<>(objects.size());
-    Manifest manifest;
-    try {
-      for (int i = 0; i < objects.size(); i++) {
-        // Every file was verified and fsynced by its tail (awaitTails) before we got here.
-        RemoteObject o = objects.get(i);
-        files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
-            verified[i], crcs[i]));
-      }
-      Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
-      Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
-      Files.deleteIfExists(dir.resolve(MANIFEST_RESERVE));
-      DurableFiles.makeReadOnly(data);
-      manifest = new Manifest(source, blockBytes, Instant.now(), files);
-      DurableFiles.writeAtomically(dir.resolve(CacheLayout.MANIFEST), manifest.toJson());
-      DurableFiles.fsyncDirectory(dir);
-    } catch (IOException e) {
-      throw localWriteFailure("finishing staging directory " + dir, e);
+    for (int i = 0; i < objects.size(); i++) {
+      // Every file was verified and fsynced by its tail (awaitTails) before we got here.
+      RemoteObject o = objects.get(i);
+      files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
+          verified[i], crcs[i]));
     }
-    Path entryDir = layout.entryDir(name);
-    try {
-      // The owner file stays until the rename, so that no other writer takes this directory for
-      // an abandoned one while it is being committed; it leaves the entry just after.
-      Files.move(dir, entryDir, StandardCopyOption.ATOMIC_MOVE);
-      owner.relocate(entryDir.resolve(CacheLayout.OWNER));
-      releaseOwner();
-      Files.deleteIfExists(entryDir.resolve(CacheLayout.RESERVED)); // counted as an entry now
-      DurableFiles.fsyncDirectory(layout.entries);
-      LOG.log(Level.DEBUG, () -> "committed " + source + " as " + entryDir);
-    } catch (IOException e) {
-      // rename(2) onto a non-empty directory fails (ENOTEMPTY, EEXIST): another writer committed
-      // first, and its copy is as good as ours. Anything else is our own failure.
-      if (!Files.exists(layout.manifest(name))) {
-        throw localWriteFailure("committing " + dir + " as " + entryDir, e);
-      }
-      LOG.log(Level.DEBUG, () -> "another writer committed " + source + " first; discarding this copy");
-      releaseOwner();
-      DurableFiles.deleteTree(dir);
-    }
-    dir = null;
+    Manifest manifest = new Manifest(source, blockBytes, Instant.now(), files);
+    staging.commit(manifest);
     cache.touch(name);
     // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
     Optional<CacheEntry> committed = cache.committedEntry(name);
     return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
         false, List.of()));
-  }
-
-  private void cleanUp(boolean discard) {
-    try {
-      // Give up ownership: the next ensure, in any process, resumes from the journal.
-      releaseOwner();
-      if (discard) {
-        DurableFiles.deleteTree(dir);
-      }
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "could not clean up staging directory " + dir + ": " + e);
-    }
   }
 
   private void awaitAll(List<Future<?>> futures) throws IOException {
@@ -1265,43 +1050,6 @@ final class DownloadJob {
       }
       pos += n;
     }
-  }
-
-  private IOException writeFailure(Path file, long offset, long bytes, IOException cause) {
-    if (cause instanceof java.nio.channels.ClosedChannelException || Thread.currentThread().isInterrupted()) {
-      // An interrupt (the cache closing) closes a FileChannel under every thread using it; that
-      // stops the download but says nothing about the disk, so the staging stays for a resume.
-      InterruptedIOException stopped = new InterruptedIOException(
-          "download of " + source + " stopped while writing " + file + " (the cache was closed or the thread interrupted)");
-      stopped.initCause(cause);
-      return stopped;
-    }
-    long usable = cache.usableBytes();
-    String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
-        bytes, file, offset, cause.getMessage() == null ? cause.toString() : cause.getMessage());
-    if (isNoSpace(cause) || usable < bytes) {
-      long left = bytesTotal - bytesDone.get();
-      return new InsufficientSpaceException("the disk filled during the download of " + source + ": "
-          + what + "; " + left + " bytes still needed, " + usable + " available", left, usable, cause);
-    }
-    return new CacheWriteException("download of " + source + " failed: " + what, cause);
-  }
-
-  private IOException localWriteFailure(String what, IOException cause) {
-    if (cause instanceof InsufficientSpaceException || cause instanceof CacheWriteException) {
-      return cause;
-    }
-    if (isNoSpace(cause)) {
-      long usable = cache.usableBytes();
-      return new InsufficientSpaceException(what + " failed, the disk is full: " + cause.getMessage(),
-          bytesTotal, usable, cause);
-    }
-    return new CacheWriteException(what + " failed: " + cause, cause);
-  }
-
-  private static boolean isNoSpace(IOException e) {
-    String m = e.getMessage();
-    return m != null && (m.contains("No space left") || m.contains("ENOSPC") || m.contains("Disk quota"));
   }
 
   private int blockCount(long sizeBytes) {
