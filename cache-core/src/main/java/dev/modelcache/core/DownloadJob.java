@@ -1,6 +1,5 @@
 package dev.modelcache.core;
 
-import com.google.common.util.concurrent.Uninterruptibles;
 import dev.modelcache.core.spi.ObjectKeys;
 import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.core.spi.SourceChecksum;
@@ -25,14 +24,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32C;
 
 /**
@@ -109,10 +105,10 @@ final class DownloadJob {
   private long bytesTotal;
   private int[] blockCounts;
   private final AtomicLong bytesDone = new AtomicLong();
-  private final AtomicLong bytesFetched = new AtomicLong();
   private final AtomicLong bytesWrittenDirect = new AtomicLong();
   private long bytesResumed;
-  private final AtomicReference<IOException> failure = new AtomicReference<>();
+  private final DownloadFailure failure;
+  private RangeFetcher fetcher;
   private final AtomicLong lastProgressNanos = new AtomicLong();
   private long startNanos;
   /** Runs verify + fsync of completed files beside the fetch. */
@@ -133,10 +129,12 @@ final class DownloadJob {
     this.writerId = cache.newWriterId();
     this.blockBytes = settings.partSizeBytes();
     this.directWrites = settings.directWrites();
+    this.failure = new DownloadFailure(source);
   }
 
   CacheEntry run() throws IOException {
     StorageBackend backend = cache.backendFor(source);
+    fetcher = new RangeFetcher(source, backend, cache, failure);
     objects = checkListing(backend.list(source.uri()));
     List<ManifestFile> files = new ArrayList<>(objects.size());
     for (RemoteObject o : objects) {
@@ -154,7 +152,7 @@ final class DownloadJob {
     try {
       CacheEntry entry = download(backend);
       fanout.progress(bytesTotal, bytesTotal, rate());
-      fanout.completed(entry, new DownloadSummary(source, bytesTotal, bytesFetched.get(), bytesResumed,
+      fanout.completed(entry, new DownloadSummary(source, bytesTotal, fetcher.bytesFetched(), bytesResumed,
           bytesWrittenDirect.get(), Duration.ofNanos(System.nanoTime() - startNanos)));
       return entry;
     } catch (IOException | RuntimeException | Error e) {
@@ -419,7 +417,7 @@ final class DownloadJob {
         continue;
       }
       futures.add(submit(() -> {
-        if (failure.get() == null) {
+        if (!failure.isSet()) {
           fetchBlock(backend, journal, f, b);
         }
         return null;
@@ -435,36 +433,9 @@ final class DownloadJob {
     long len = blockLength(fi, bi);
     ByteBuffer buf = takeBuffer();
     try {
-      for (int attempt = 1; ; attempt++) {
-        buf.clear().limit((int) len);
-        try {
-          backend.read(object, offset, buf);
-          if (buf.hasRemaining()) {
-            throw new StorageException(String.format(Locale.ROOT,
-                "short read of %s at offset %d: %d of %d bytes", object.key(), offset, buf.position(), len), true);
-          }
-          bytesFetched.addAndGet(len);
-          cache.countFetched(len);
-          break;
-        } catch (IOException e) {
-          bytesFetched.addAndGet(buf.position());
-          cache.countFetched(buf.position());
-          if (e instanceof StorageException se && !se.retryable()) {
-            throw se;
-          }
-          if (e instanceof InterruptedIOException) {
-            throw e;
-          }
-          if (attempt >= settings.maxAttempts()) {
-            throw new StorageException(String.format(Locale.ROOT,
-                "reading %s of %s, %d bytes at offset %d, failed %d times; last error: %s",
-                object.key(), source, len, offset, attempt, e.getMessage()), true, e);
-          }
-          if (failure.get() != null) {
-            return;
-          }
-          sleep(settings.backoffMillis(attempt));
-        }
+      buf.clear().limit((int) len);
+      if (!fetcher.read(object, offset, buf)) {
+        return;
       }
       buf.flip();
       CRC32C crc = new CRC32C();
@@ -703,7 +674,7 @@ final class DownloadJob {
     }
     int lag = 2 * settings.concurrency();
     synchronized (rb) {
-      while (bi - rb.next > lag && rb.running && failure.get() == null) {
+      while (bi - rb.next > lag && rb.running && !failure.isSet()) {
         try {
           rb.wait(100);
         } catch (InterruptedException e) {
@@ -793,20 +764,22 @@ final class DownloadJob {
   private void tailTask(TailStep step) {
     try {
       tails.add(tailPool.submit(() -> {
-        if (failure.get() == null) {
+        if (!failure.isSet()) {
           try {
             step.run();
-          } catch (IOException | RuntimeException e) {
+          } catch (IOException e) {
             // Stop the fetch of the other files at once: the download cannot commit.
-            failure.compareAndSet(null, e instanceof IOException io ? io
-                : new IOException("download of " + source + " failed unexpectedly", e));
+            failure.record(e);
+            throw e;
+          } catch (RuntimeException e) {
+            failure.recordUnexpected(e);
             throw e;
           }
         }
         return null;
       }));
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped"));
+      failure.recordStopped("");
     }
   }
 
@@ -912,7 +885,7 @@ final class DownloadJob {
   /** Waits for every file's tail work; throws the download's first failure. */
   private void awaitTails() throws IOException {
     for (int i = 0; i < objects.size(); i++) {
-      if (tailStarted.get(i) == 0 && failure.get() == null) {
+      if (tailStarted.get(i) == 0 && !failure.isSet()) {
         throw new IllegalStateException("file " + i + " of " + source + " was never completed");
       }
     }
@@ -982,35 +955,7 @@ final class DownloadJob {
   }
 
   private void awaitAll(List<Future<?>> futures) throws IOException {
-    boolean interrupted = false;
-    for (Future<?> f : futures) {
-      if (Thread.currentThread().isInterrupted() && !interrupted) {
-        interrupted = true;
-        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " was interrupted"));
-        cancelQueuedTails();
-      }
-      try {
-        Uninterruptibles.getUninterruptibly(f);
-      } catch (java.util.concurrent.CancellationException e) {
-        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
-      } catch (ExecutionException e) {
-        Throwable c = e.getCause();
-        if (c instanceof IOException io) {
-          failure.compareAndSet(null, io);
-        } else if (c instanceof RuntimeException re) {
-          failure.compareAndSet(null, new IOException("download of " + source + " failed unexpectedly", re));
-        } else if (c instanceof Error err) {
-          throw err;
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    IOException e = failure.get();
-    if (e != null) {
-      throw e;
-    }
+    failure.awaitAll(futures, this::cancelQueuedTails);
   }
 
   /** Runs a task on the transfer pool; once the cache is closed, records the failure instead. */
@@ -1018,7 +963,7 @@ final class DownloadJob {
     try {
       return cache.rangePool().submit(task);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
+      failure.recordStopped(": the cache was closed");
       return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
   }
@@ -1029,15 +974,6 @@ final class DownloadJob {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted waiting for a transfer buffer");
-    }
-  }
-
-  private void sleep(long millis) throws InterruptedIOException {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while backing off before a retry");
     }
   }
 
@@ -1072,12 +1008,5 @@ final class DownloadJob {
     } catch (Exception ignored) {
       // closing after a failure: the first error is the one reported
     }
-  }
-
-  /** Full-jitter exponential backoff: a random delay in [0, min(max, initial * 2^(attempt-1))]. */
-  static long backoffMillis(int attempt, Duration initial, Duration max) {
-    long cap = initial.toMillis() << Math.min(attempt - 1, 20);
-    cap = Math.min(Math.max(cap, 1), max.toMillis());
-    return ThreadLocalRandom.current().nextLong(cap + 1);
   }
 }

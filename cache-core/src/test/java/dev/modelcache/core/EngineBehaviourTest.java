@@ -261,7 +261,7 @@ class EngineBehaviourTest {
       long seenMax = 0;
       long seenMin = Long.MAX_VALUE;
       for (int i = 0; i < 300; i++) {
-        long d = DownloadJob.backoffMillis(attempt, initial, max);
+        long d = RangeFetcher.backoffMillis(attempt, initial, max);
         assertThat(d).isBetween(0L, cap);
         seenMax = Math.max(seenMax, d);
         seenMin = Math.min(seenMin, d);
