@@ -5,6 +5,7 @@
 module dev.modelcache.core {
   requires com.github.benmanes.caffeine;
   requires com.google.common;
+  requires static com.google.errorprone.annotations;
   requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT
 
   exports dev.modelcache.core;
