@@ -19,8 +19,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * bytes holding {@link #writeLock}; tail threads read the CRCs back and record the outcome of the
  * source check; the download thread {@link #reset}s the file between fetch rounds, when no other
  * thread uses it (its tasks of the round were all awaited, which also publishes what they wrote).
- * The written blocks and their CRCs are guarded by {@code blocksLock}; the outcome fields are
- * volatile, each written by one thread at a time. Lock order: the file's {@link OrderedReadBack}
+ * The written blocks and their CRCs are guarded by {@code blocksLock}; the counters are atomic;
+ * the outcome fields are volatile, each written by one thread at a time. Lock order: the file's {@link OrderedReadBack}
  * lock, then {@code blocksLock}; {@link #writeLock} is never held with either.
  */
 final class StagedFile {
@@ -62,7 +62,7 @@ final class StagedFile {
   /** Why the file could not be verified against the source, once that is known; else null. */
   private volatile String unverifiedBecause;
   /** How many times the file was fetched (a file whose source checksum failed is fetched again). */
-  private volatile int fetchAttempts = 1;
+  private final AtomicInteger fetchAttempts = new AtomicInteger(1);
   /** What the last inconclusive source check computed, to tell an untried part size from corruption. */
   private volatile String lastComputed;
 
@@ -221,7 +221,7 @@ final class StagedFile {
   }
 
   int fetchAttempts() {
-    return fetchAttempts;
+    return fetchAttempts.get();
   }
 
   /** Records what an inconclusive source check computed; returns what the previous one did, or null. */
@@ -236,7 +236,7 @@ final class StagedFile {
    * between rounds: no other thread may use the file meanwhile.
    */
   void reset() {
-    fetchAttempts++;
+    fetchAttempts.incrementAndGet();
     blocksLock.lock();
     try {
       done.clear();
