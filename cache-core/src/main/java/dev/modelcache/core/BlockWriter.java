@@ -90,9 +90,10 @@ final class BlockWriter {
    * without the kernel's copy into the page cache (the largest single CPU cost of a download) and
    * without dirty pages for fsync to wait on. Returns false, leaving {@code buf} untouched, when
    * the block is not aligned (a file's last, partial block; a part size that is not a multiple of
-   * 4 KiB), when direct writes are off, or when the file system refuses them; a refusal turns
-   * them off for the rest of this download, which then writes through the page cache. Other
-   * failures (a full disk, an I/O error) are the write's failures.
+   * 4 KiB), when direct writes are off, or when the file system refuses them (the open fails, or
+   * a write fails before writing anything); a refusal turns them off for the rest of this
+   * download, which then writes through the page cache. A write that fails part-way is the
+   * write's failure (a full disk, an I/O error).
    */
   private boolean writeDirect(StagedFile file, ByteBuffer buf, long offset) throws IOException {
     if (!directWrites || !DirectIo.aligned(buf, offset)) {
@@ -112,8 +113,11 @@ final class BlockWriter {
       bytesWrittenDirect.addAndGet(len);
       return true;
     } catch (IOException e) {
-      if (buf.position() == start && DirectIo.isRefusal(e)) {
-        // The file system opened the file for O_DIRECT but will not write this way (EINVAL).
+      if (buf.position() == start) {
+        // Nothing was written: the file system may have opened the file for O_DIRECT and refused
+        // the write itself (EINVAL), which the JDK reports without an errno. The caller writes the
+        // same bytes through the page cache; if that fails too, its failure is the write's, and if
+        // it succeeds, the read-back still checks the block on disk.
         buf.limit(start + len);
         refuseDirect(e);
         return false;

@@ -15,6 +15,9 @@ import java.util.function.LongSupplier;
  */
 final class LocalWriteFailures {
 
+  /** Below this many usable bytes a file store counts as full: less than one block of any download. */
+  static final long FULL_BYTES = 1 << 20;
+
   private final ModelSource source;
   private final LongSupplier usableBytes;
   private final long bytesTotal;
@@ -51,7 +54,7 @@ final class LocalWriteFailures {
     long usable = usableBytes.getAsLong();
     String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
         bytes, file, offset, cause.getMessage() == null ? cause.toString() : cause.getMessage());
-    if (isNoSpace(cause) || usable < bytes) {
+    if (isFull(usable, bytes)) {
       long left = bytesLeft.getAsLong();
       return new InsufficientSpaceException("the disk filled during the download of " + source + ": "
           + what + "; " + left + " bytes still needed, " + usable + " available", left, usable, cause);
@@ -64,15 +67,21 @@ final class LocalWriteFailures {
     if (cause instanceof InsufficientSpaceException || cause instanceof CacheWriteException) {
       return cause;
     }
-    if (isNoSpace(cause)) {
-      return new InsufficientSpaceException(what + " failed, the disk is full: " + cause.getMessage(),
-          bytesTotal, usableBytes.getAsLong(), cause);
+    long usable = usableBytes.getAsLong();
+    if (isFull(usable, 0)) {
+      return new InsufficientSpaceException(what + " failed, the disk is full (" + usable + " bytes usable): "
+          + cause.getMessage(), bytesTotal, usable, cause);
     }
     return new CacheWriteException(what + " failed: " + cause, cause);
   }
 
-  private static boolean isNoSpace(IOException e) {
-    String m = e.getMessage();
-    return m != null && (m.contains("No space left") || m.contains("ENOSPC") || m.contains("Disk quota"));
+  /**
+   * Whether a failed local write is the file store running out of room: judged from the store's
+   * usable bytes after the failure (less than the write needed, or under {@link #FULL_BYTES}),
+   * not from the exception's text, which the JDK takes from {@code strerror} in the process's
+   * locale.
+   */
+  static boolean isFull(long usableBytes, long neededBytes) {
+    return usableBytes < Math.max(neededBytes, FULL_BYTES);
   }
 }
