@@ -85,6 +85,7 @@ public final class ModelCache implements AutoCloseable {
   private final DownloadSettings downloadSettings;
   private final DownloadHost host = new Host();
   private final Duration pollInterval;
+  private final Ticker ticker;
   private final Map<String, StorageBackend> backends = new ConcurrentHashMap<>();
   private final Set<StorageBackend> ownedBackends = ConcurrentHashMap.newKeySet();
   private final Map<String, BackendOptions> backendOptions;
@@ -120,6 +121,7 @@ public final class ModelCache implements AutoCloseable {
     this.downloadSettings = new DownloadSettings(b.partSizeBytes, b.concurrency, b.directWrites,
         b.requireSourceVerification, b.directOpener, b.maxAttempts, b.retryInitialDelay, b.retryMaxDelay);
     this.pollInterval = b.pollInterval;
+    this.ticker = b.ticker;
     this.backendOptions = Map.copyOf(b.backendOptions);
     this.backends.putAll(b.backendInstances);
     this.buffers = new BufferPool(b.concurrency, b.partSizeBytes);
@@ -261,7 +263,7 @@ public final class ModelCache implements AutoCloseable {
     if (options.pin()) {
       pin(source);
     }
-    long deadline = System.nanoTime() + options.waitTimeout().toNanos();
+    long deadline = ticker.nanos() + options.waitTimeout().toNanos();
     boolean verified = !options.verify();
     boolean counted = false;
     while (true) {
@@ -318,8 +320,7 @@ public final class ModelCache implements AutoCloseable {
             + holders.expiry() + " (its holder is gone); downloading without it");
         return new DownloadJob(host, source, fanout).run();
       }
-      long now = System.nanoTime();
-      if (now - deadline >= 0) {
+      if (ticker.nanos() - deadline >= 0) {
         if (options.downloadAfterWait()) {
           LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
               + "; downloading in parallel");
@@ -355,7 +356,7 @@ public final class ModelCache implements AutoCloseable {
   public CacheEntry await(ModelSource source, Duration timeout) throws IOException {
     Objects.requireNonNull(timeout, "timeout");
     checkOpen();
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long deadline = ticker.nanos() + timeout.toNanos();
     String name = source.cacheName();
     while (true) {
       Optional<CacheEntry> e = getIfPresent(source);
@@ -363,7 +364,7 @@ public final class ModelCache implements AutoCloseable {
         touch(name);
         return e.get();
       }
-      if (System.nanoTime() - deadline >= 0) {
+      if (ticker.nanos() - deadline >= 0) {
         throw new CacheTimeoutException(
             "no process committed " + source + " within " + timeout + progressNote(name), timeout);
       }
@@ -842,7 +843,7 @@ public final class ModelCache implements AutoCloseable {
     Path used = layout.usedFile(name);
     Path tmp = used.resolveSibling("." + name + "." + UUID.randomUUID() + ".tmp");
     try {
-      Files.writeString(tmp, Long.toString(System.currentTimeMillis()), StandardCharsets.US_ASCII);
+      Files.writeString(tmp, Long.toString(ticker.millis()), StandardCharsets.US_ASCII);
       Files.move(tmp, used, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "could not record the use of " + name + ": " + e);
@@ -1088,7 +1089,7 @@ public final class ModelCache implements AutoCloseable {
 
   private void sleepPoll(ModelSource source) throws InterruptedIOException {
     try {
-      Thread.sleep(pollInterval);
+      ticker.sleep(pollInterval);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for " + source);
@@ -1127,7 +1128,7 @@ public final class ModelCache implements AutoCloseable {
       LOG.log(Level.DEBUG, () -> "could not empty " + layout.trash + ": " + e);
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
-      Instant settled = Instant.now().minus(INIT_SETTLE_TIME);
+      Instant settled = ticker.instant().minus(INIT_SETTLE_TIME);
       for (Path p : ds) {
         // A writer creates the directory, then its owner file: one without an owner may be that young.
         Path owner = p.resolve(CacheLayout.OWNER);
@@ -1165,7 +1166,7 @@ public final class ModelCache implements AutoCloseable {
     private Liveness liveness = Liveness.AUTO;
     private Duration heartbeatExpiry = HolderFiles.DEFAULT_EXPIRY;
     private boolean heartbeatExpirySet;
-    private java.time.InstantSource clock = java.time.InstantSource.system();
+    private Ticker ticker = Ticker.SYSTEM;
     private final Map<String, BackendOptions> backendOptions = new HashMap<>();
     private final Map<String, StorageBackend> backendInstances = new HashMap<>();
 
@@ -1331,9 +1332,14 @@ public final class ModelCache implements AutoCloseable {
       return this;
     }
 
-    /** Replaces the wall clock heartbeats are renewed and judged with: tests. */
+    /**
+     * Replaces the clock that heartbeats are renewed and judged with, that waits for another
+     * process's download and {@link #await} measure their timeouts on, and that last uses (the
+     * eviction order) are stamped with: tests. A {@link Ticker} also replaces the pause between
+     * polls, so that a test of a wait advances time instead of sleeping.
+     */
     Builder clock(java.time.InstantSource clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+      this.ticker = Ticker.of(Objects.requireNonNull(clock, "clock"));
       return this;
     }
 
@@ -1399,7 +1405,7 @@ public final class ModelCache implements AutoCloseable {
         layout.widenShared();
       }
       SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
-      HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, clock);
+      HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);
       ModelCache cache = new ModelCache(this, r, limits, holders);
       cache.cleanDebris();
       return cache;
