@@ -86,9 +86,7 @@ public final class ModelCache implements AutoCloseable {
   private final DownloadHost host = new Host();
   private final Duration pollInterval;
   private final Ticker ticker;
-  private final Map<String, StorageBackend> backends = new ConcurrentHashMap<>();
-  private final Set<StorageBackend> ownedBackends = ConcurrentHashMap.newKeySet();
-  private final Map<String, BackendOptions> backendOptions;
+  private final BackendRegistry backends;
   private final ExecutorService rangePool;
   private final ExecutorService coordinator;
   private final BufferPool buffers;
@@ -122,8 +120,7 @@ public final class ModelCache implements AutoCloseable {
         b.requireSourceVerification, b.directOpener, b.maxAttempts, b.retryInitialDelay, b.retryMaxDelay);
     this.pollInterval = b.pollInterval;
     this.ticker = b.ticker;
-    this.backendOptions = Map.copyOf(b.backendOptions);
-    this.backends.putAll(b.backendInstances);
+    this.backends = new BackendRegistry(b.backendOptions, b.backendInstances);
     this.buffers = new BufferPool(b.concurrency, b.partSizeBytes);
     AtomicInteger threadSeq = new AtomicInteger();
     this.rangePool = Executors.newFixedThreadPool(b.concurrency, r -> {
@@ -652,13 +649,7 @@ public final class ModelCache implements AutoCloseable {
         f.cancel(false); // wakes the download waiting on it; its staging stays for a resume
       }
     }
-    for (StorageBackend b : ownedBackends) {
-      try {
-        b.close();
-      } catch (IOException e) {
-        LOG.log(Level.WARNING, "closing the " + b.scheme() + ": backend failed: " + e);
-      }
-    }
+    backends.closeOwned();
   }
 
   @Override
@@ -723,7 +714,7 @@ public final class ModelCache implements AutoCloseable {
 
     @Override
     public StorageBackend backendFor(ModelSource source) throws IOException {
-      return ModelCache.this.backendFor(source);
+      return backends.backendFor(source);
     }
 
     @Override
@@ -767,32 +758,6 @@ public final class ModelCache implements AutoCloseable {
       return Files.getFileStore(layout.root).getUsableSpace();
     } catch (IOException e) {
       return 0;
-    }
-  }
-
-  StorageBackend backendFor(ModelSource source) throws IOException {
-    String scheme = source.scheme();
-    StorageBackend existing = backends.get(scheme);
-    if (existing != null) {
-      return existing;
-    }
-    synchronized (backends) {
-      existing = backends.get(scheme);
-      if (existing != null) {
-        return existing;
-      }
-      List<String> known = new ArrayList<>(backends.keySet());
-      for (StorageBackendProvider p : ServiceLoader.load(StorageBackendProvider.class, ModelCache.class.getClassLoader())) {
-        known.add(p.scheme());
-        if (p.scheme().equals(scheme)) {
-          StorageBackend created = p.create(backendOptions.getOrDefault(scheme, BackendOptions.NONE));
-          ownedBackends.add(created);
-          backends.put(scheme, created);
-          return created;
-        }
-      }
-      throw new InvalidModelSourceException("no storage backend for scheme '" + scheme + "' of " + source
-          + "; available: " + new TreeSet<>(known) + " (add the module that provides it)");
     }
   }
 
