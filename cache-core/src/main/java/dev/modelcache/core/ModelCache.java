@@ -90,7 +90,7 @@ public final class ModelCache implements AutoCloseable {
   private final ExecutorService rangePool;
   private final ExecutorService coordinator;
   private final BufferPool buffers;
-  private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
+  private final SingleFlight flights;
   /** Parsed manifests by path, time, size and inode, weighed by their block checksums (about 32 MiB at most). */
   private final Cache<String, Manifest> manifests = Caffeine.newBuilder()
       .maximumWeight(32L << 20)
@@ -110,8 +110,6 @@ public final class ModelCache implements AutoCloseable {
   private final LongAdder bytesFetched = new LongAdder();
   private final LongAdder evictions = new LongAdder();
 
-  private record InFlight(CompletableFuture<CacheEntry> future, ListenerFanout fanout) {}
-
   private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
     this.layout = new CacheLayout(root);
     this.holders = holders;
@@ -130,6 +128,7 @@ public final class ModelCache implements AutoCloseable {
     });
     this.coordinator = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("modelcache-download-", 1).factory());
+    this.flights = new SingleFlight(coordinator);
     // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
     // pod's entrypoint is pid 1.
     this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -217,40 +216,8 @@ public final class ModelCache implements AutoCloseable {
   }
 
   private CompletableFuture<CacheEntry> start(ModelSource source, EnsureOptions options, DownloadListener listener) {
-    String name = source.cacheName();
-    while (true) {
-      InFlight created = new InFlight(new CompletableFuture<>(), new ListenerFanout());
-      InFlight existing = inFlight.putIfAbsent(name, created);
-      if (existing != null) {
-        existing.fanout().add(listener);
-        return existing.future();
-      }
-      created.fanout().add(listener);
-      try {
-        coordinator.execute(() -> {
-          // Leave the single-flight map before completing, so that a caller that sees the
-          // outcome and asks again starts afresh instead of joining a finished attempt.
-          CacheEntry result = null;
-          Throwable failure = null;
-          try {
-            result = obtain(source, options, created.fanout());
-          } catch (Throwable t) {
-            failure = t;
-          } finally {
-            inFlight.remove(name, created);
-          }
-          if (failure == null) {
-            created.future().complete(result);
-          } else {
-            created.future().completeExceptionally(failure);
-          }
-        });
-      } catch (RuntimeException e) {
-        inFlight.remove(name, created);
-        created.future().completeExceptionally(new IllegalStateException("cache " + root() + " is closed", e));
-      }
-      return created.future();
-    }
+    return flights.join(source.cacheName(), listener, fanout -> obtain(source, options, fanout),
+        e -> new IllegalStateException("cache " + root() + " is closed", e));
   }
 
   /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
