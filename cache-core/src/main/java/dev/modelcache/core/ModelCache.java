@@ -91,18 +91,8 @@ public final class ModelCache implements AutoCloseable {
   private final ExecutorService coordinator;
   private final BufferPool buffers;
   private final SingleFlight flights;
-  /** Parsed manifests by path, time, size and inode, weighed by their block checksums (about 32 MiB at most). */
-  private final Cache<String, Manifest> manifests = Caffeine.newBuilder()
-      .maximumWeight(32L << 20)
-      .weigher((String key, Manifest m) -> {
-        long weight = 256;
-        for (ManifestFile f : m.files()) {
-          weight += 128 + f.path().length() * 2L + f.blockCount() * 4L;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, weight);
-      })
-      .build();
   private final String processTag;
+  private final EntryStore store;
   private final AtomicInteger writerSeq = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final LongAdder hits = new LongAdder();
@@ -132,6 +122,7 @@ public final class ModelCache implements AutoCloseable {
     // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
     // pod's entrypoint is pid 1.
     this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    this.store = new EntryStore(layout, holders, ticker, processTag);
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -176,14 +167,14 @@ public final class ModelCache implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     checkOpen();
     if (!options.verify()) {
-      Optional<CacheEntry> hit = lookupQuietly(source);
+      Optional<CacheEntry> hit = store.lookupQuietly(source);
       if (hit.isPresent()) {
         hits.increment();
         if (options.pin()) {
           pin(source);
         }
-        touch(hit.get().name());
-        return committedEntry(hit.get().name()).orElse(hit.get());
+        store.touch(hit.get().name());
+        return store.committedEntry(hit.get().name()).orElse(hit.get());
       }
     }
     CompletableFuture<CacheEntry> future = start(source, options, listener);
@@ -233,10 +224,7 @@ public final class ModelCache implements AutoCloseable {
     while (true) {
       Optional<CacheEntry> entry;
       try {
-        entry = committedEntry(name);
-        if (entry.isPresent()) {
-          checkSameSource(entry.get(), source);
-        }
+        entry = store.entryOf(source);
       } catch (ManifestCorruptException e) {
         LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
         replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
@@ -258,8 +246,8 @@ public final class ModelCache implements AutoCloseable {
         if (!counted) {
           hits.increment();
         }
-        touch(name);
-        return committedEntry(name).orElse(entry.get());
+        store.touch(name);
+        return store.committedEntry(name).orElse(entry.get());
       }
       if (!counted) {
         misses.increment();
@@ -269,7 +257,7 @@ public final class ModelCache implements AutoCloseable {
       Optional<FileLocks.Held> lock = FileLocks.tryLock(lockFile);
       if (lock.isPresent()) {
         try (FileLocks.Held held = lock.get(); HolderFiles.Renewal heartbeat = holders.keepAlive(lockFile)) {
-          if (committedEntry(name).isPresent()) {
+          if (store.committedEntry(name).isPresent()) {
             continue;
           }
           verified = true; // what we download now is verified while writing
@@ -305,11 +293,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public Optional<CacheEntry> getIfPresent(ModelSource source) throws IOException {
     checkOpen();
-    Optional<CacheEntry> e = committedEntry(source.cacheName());
-    if (e.isPresent()) {
-      checkSameSource(e.get(), source);
-    }
-    return e;
+    return store.entryOf(source);
   }
 
   /**
@@ -325,7 +309,7 @@ public final class ModelCache implements AutoCloseable {
     while (true) {
       Optional<CacheEntry> e = getIfPresent(source);
       if (e.isPresent()) {
-        touch(name);
+        store.touch(name);
         return e.get();
       }
       if (ticker.nanos() - deadline >= 0) {
@@ -349,26 +333,9 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheAccessDeniedException if this process's user may not create a lease in the root
    *     (nothing is left behind)
    */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
-    String name = entry.name();
-    Path leaseDir = layout.leaseDir(name);
-    HolderFiles.Held held;
-    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      SharedAccess.sharedDirectory(leaseDir);
-      held = holders.create(leaseDir.resolve(processTag + "-" + UUID.randomUUID()));
-      if (!Files.exists(layout.manifest(name))) {
-        held.close();
-        throw new EntryNotFoundException("cannot lease " + entry.source() + ": it is no longer in the cache"
-            + " (evicted); ensure it again");
-      }
-    } catch (AccessDeniedException e) {
-      throw CacheAccessDeniedException.lease("lease " + entry.source(), e, layout.root);
-    }
-    touch(name);
-    CacheEntry fresh = committedEntry(name).orElse(entry);
-    return new Lease(fresh, held);
+    return store.lease(entry);
   }
 
   /** Ensures {@code source} (no listener) and leases it. */
@@ -379,13 +346,13 @@ public final class ModelCache implements AutoCloseable {
   /** Pins {@code source}: eviction never removes it, now or after it is downloaded. */
   public void pin(ModelSource source) throws IOException {
     checkOpen();
-    DurableFiles.writeAtomically(layout.pinFile(source.cacheName()), source + "\n");
+    store.pin(source);
   }
 
   /** Removes a pin; returns whether there was one. */
   public boolean unpin(ModelSource source) throws IOException {
     checkOpen();
-    return Files.deleteIfExists(layout.pinFile(source.cacheName()));
+    return store.unpin(source);
   }
 
   /**
@@ -436,25 +403,8 @@ public final class ModelCache implements AutoCloseable {
    */
   public CacheListing list() throws IOException {
     checkOpen();
-    List<CacheEntry> entries = entries();
+    List<CacheEntry> entries = store.entries();
     return new CacheListing(entries, downloads());
-  }
-
-  /** Committed entries, least recently used first. */
-  private List<CacheEntry> entries() throws IOException {
-    List<CacheEntry> entries = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.entries)) {
-      for (Path p : ds) {
-        String name = p.getFileName().toString();
-        try {
-          committedEntry(name).ifPresent(entries::add);
-        } catch (IOException e) {
-          LOG.log(Level.WARNING, "skipping damaged entry " + p + ": " + e.getMessage());
-        }
-      }
-    }
-    entries.sort(Comparator.comparing(CacheEntry::lastUsed).thenComparing(CacheEntry::name));
-    return entries;
   }
 
   private List<DownloadStatus> downloads() throws IOException {
@@ -686,12 +636,12 @@ public final class ModelCache implements AutoCloseable {
 
     @Override
     public Optional<CacheEntry> committedEntry(String name) throws IOException {
-      return ModelCache.this.committedEntry(name);
+      return store.committedEntry(name);
     }
 
     @Override
     public void touch(String name) {
-      ModelCache.this.touch(name);
+      store.touch(name);
     }
 
     @Override
@@ -728,108 +678,6 @@ public final class ModelCache implements AutoCloseable {
     }
   }
 
-  /** The committed entry named {@code name}, read from disk (manifests are cached while unchanged). */
-  Optional<CacheEntry> committedEntry(String name) throws IOException {
-    Path manifestFile = layout.manifest(name);
-    java.nio.file.attribute.BasicFileAttributes attrs;
-    try {
-      attrs = Files.readAttributes(manifestFile, java.nio.file.attribute.BasicFileAttributes.class);
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
-    }
-    String key = manifestFile + "|" + attrs.lastModifiedTime().toMillis() + "|" + attrs.size() + "|" + attrs.fileKey();
-    Manifest manifest = manifests.getIfPresent(key);
-    if (manifest == null) {
-      try {
-        manifest = Manifest.read(manifestFile);
-      } catch (NoSuchFileException e) {
-        return Optional.empty(); // evicted between the two calls
-      }
-      if (!manifest.source().cacheName().equals(name)) {
-        throw new ManifestCorruptException(manifestFile,
-            "it describes " + manifest.source() + ", which is not the model of entry " + name);
-      }
-      manifests.put(key, manifest);
-    }
-    return Optional.of(new CacheEntry(manifest.source(), name, layout.data(name), manifest, lastUsed(name, manifest),
-        Files.exists(layout.pinFile(name)), liveLeases(name)));
-  }
-
-  private Optional<CacheEntry> lookupQuietly(ModelSource source) {
-    try {
-      Optional<CacheEntry> e = committedEntry(source.cacheName());
-      return e.filter(x -> x.source().equals(source));
-    } catch (IOException e) {
-      return Optional.empty(); // the slow path reports or repairs it
-    }
-  }
-
-  private static void checkSameSource(CacheEntry e, ModelSource source) throws ManifestCorruptException {
-    if (!e.source().equals(source)) {
-      throw new ManifestCorruptException(e.directory().resolveSibling(CacheLayout.MANIFEST),
-          "it describes " + e.source() + ", not " + source);
-    }
-  }
-
-  void touch(String name) {
-    Path used = layout.usedFile(name);
-    Path tmp = used.resolveSibling("." + name + "." + UUID.randomUUID() + ".tmp");
-    try {
-      Files.writeString(tmp, Long.toString(ticker.millis()), StandardCharsets.US_ASCII);
-      Files.move(tmp, used, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not record the use of " + name + ": " + e);
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // best effort: last use is a hint for eviction order
-      }
-    }
-  }
-
-  private Instant lastUsed(String name, Manifest manifest) {
-    try {
-      return Instant.ofEpochMilli(Long.parseLong(Files.readString(layout.usedFile(name)).trim()));
-    } catch (IOException | NumberFormatException e) {
-      return manifest.createdAt();
-    }
-  }
-
-  /**
-   * The live leases of an entry. Lease files of dead holders (and hidden files of leases that were
-   * never finished) are removed on the way where this process may remove them.
-   */
-  private List<Holder> liveLeases(String name) throws IOException {
-    Path dir = layout.leaseDir(name);
-    List<Holder> live = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path p : ds) {
-        boolean hidden = p.getFileName().toString().startsWith(".");
-        if (hidden && !holders.settled(p)) {
-          continue; // a lease being created, perhaps not locked yet: never probed, never removed
-        }
-        if (holders.isAlive(p)) {
-          if (!hidden) {
-            live.add(holders.holder(p));
-          }
-          continue;
-        }
-        try {
-          Files.deleteIfExists(p); // stale: its holder is gone
-        } catch (AccessDeniedException e) {
-          // another user's file in a sticky directory: it stays, and is judged dead again next time
-        }
-      }
-    } catch (NoSuchFileException e) {
-      return List.of();
-    }
-    return live;
-  }
-
-  private int liveLeaseCount(String name) throws IOException {
-    return liveLeases(name).size();
-  }
-
   /**
    * Evicts one entry unless it is pinned or leased. Leasing and evicting both hold the entry's
    * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
@@ -848,7 +696,7 @@ public final class ModelCache implements AutoCloseable {
         }
         return false;
       }
-      int leases = liveLeaseCount(name);
+      int leases = store.liveLeases(name).size();
       if (leases > 0) {
         if (explicit) {
           throw new EntryInUseException("cannot evict entry " + name + ": " + leases + " live lease(s) hold it");
@@ -860,7 +708,7 @@ public final class ModelCache implements AutoCloseable {
       } catch (NoSuchFileException e) {
         return false;
       }
-      if (liveLeaseCount(name) > 0) {
+      if (store.liveLeases(name).size() > 0) {
         try {
           Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
           return false;
@@ -886,12 +734,12 @@ public final class ModelCache implements AutoCloseable {
       throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      if (liveLeaseCount(name) > 0) {
+      if (store.liveLeases(name).size() > 0) {
         throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
             + ") but leased, so it cannot be replaced now", path, offset);
       }
       Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
-      if (liveLeaseCount(name) > 0) {
+      if (store.liveLeases(name).size() > 0) {
         // A lease slipped in past a lock that is a no-op here: put the entry back for it.
         Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
         throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
@@ -912,7 +760,7 @@ public final class ModelCache implements AutoCloseable {
     // Downloads before entries: a download that commits in between is then counted twice (as a
     // reservation and an entry), which is safe, and never missed.
     List<DownloadStatus> downloads = downloads();
-    List<CacheEntry> entries = entries();
+    List<CacheEntry> entries = store.entries();
     long used = 0;
     for (CacheEntry e : entries) {
       used += e.sizeBytes();
