@@ -73,9 +73,6 @@ public final class ModelCache implements AutoCloseable {
   /** Default range size: 8 MiB. */
   public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
 
-  /** How old a staging directory being set up, still without an owner file, must be to count as debris. */
-  private static final Duration INIT_SETTLE_TIME = Duration.ofMinutes(10);
-
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -93,6 +90,8 @@ public final class ModelCache implements AutoCloseable {
   private final SingleFlight flights;
   private final String processTag;
   private final EntryStore store;
+  private final DownloadListing downloads;
+  private final Janitor janitor;
   private final AtomicInteger writerSeq = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final LongAdder hits = new LongAdder();
@@ -123,6 +122,8 @@ public final class ModelCache implements AutoCloseable {
     // pod's entrypoint is pid 1.
     this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
     this.store = new EntryStore(layout, holders, ticker, processTag);
+    this.downloads = new DownloadListing(layout, holders);
+    this.janitor = new Janitor(layout, holders, ticker);
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -279,7 +280,7 @@ public final class ModelCache implements AutoCloseable {
           return new DownloadJob(host, source, fanout).run();
         }
         throw new CacheTimeoutException("another process did not finish downloading " + source
-            + " within " + options.waitTimeout() + progressNote(name), options.waitTimeout());
+            + " within " + options.waitTimeout() + downloads.progressNote(name), options.waitTimeout());
       }
       sleepPoll(source);
     }
@@ -314,7 +315,7 @@ public final class ModelCache implements AutoCloseable {
       }
       if (ticker.nanos() - deadline >= 0) {
         throw new CacheTimeoutException(
-            "no process committed " + source + " within " + timeout + progressNote(name), timeout);
+            "no process committed " + source + " within " + timeout + downloads.progressNote(name), timeout);
       }
       sleepPoll(source);
     }
@@ -404,44 +405,7 @@ public final class ModelCache implements AutoCloseable {
   public CacheListing list() throws IOException {
     checkOpen();
     List<CacheEntry> entries = store.entries();
-    return new CacheListing(entries, downloads());
-  }
-
-  private List<DownloadStatus> downloads() throws IOException {
-    List<DownloadStatus> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
-      for (Path p : ds) {
-        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
-        if (name == null) {
-          continue;
-        }
-        Manifest draft;
-        try {
-          draft = Manifest.read(p.resolve(CacheLayout.DRAFT));
-        } catch (IOException e) {
-          continue; // being set up, committed a moment ago, or debris
-        }
-        long done = 0;
-        Set<Long> seen = new HashSet<>();
-        int[] blockCounts = new int[draft.files().size()];
-        for (int i = 0; i < blockCounts.length; i++) {
-          blockCounts[i] = (int) ((draft.files().get(i).sizeBytes() + draft.blockSizeBytes() - 1) / draft.blockSizeBytes());
-        }
-        for (Journal.Entry j : Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)) {
-          if (j.fileIndex() < draft.files().size() && seen.add(((long) j.fileIndex() << 32) | j.blockIndex())) {
-            long size = draft.files().get(j.fileIndex()).sizeBytes();
-            long start = j.blockIndex() * draft.blockSizeBytes();
-            done += Math.max(0, Math.min(draft.blockSizeBytes(), size - start));
-          }
-        }
-        Path owner = p.resolve(CacheLayout.OWNER);
-        boolean alive = holders.isAlive(owner);
-        out.add(new DownloadStatus(draft.source(), name, done, draft.sizeBytes(),
-            alive ? holders.holder(owner) : Holder.UNKNOWN, alive,
-            Files.exists(p.resolve(CacheLayout.RESERVED), java.nio.file.LinkOption.NOFOLLOW_LINKS)));
-      }
-    }
-    return out;
+    return new CacheListing(entries, downloads.downloads());
   }
 
   /**
@@ -759,13 +723,13 @@ public final class ModelCache implements AutoCloseable {
     CacheLimits now = limits();
     // Downloads before entries: a download that commits in between is then counted twice (as a
     // reservation and an entry), which is safe, and never missed.
-    List<DownloadStatus> downloads = downloads();
+    List<DownloadStatus> inProgress = downloads.downloads();
     List<CacheEntry> entries = store.entries();
     long used = 0;
     for (CacheEntry e : entries) {
       used += e.sizeBytes();
     }
-    for (DownloadStatus d : downloads) {
+    for (DownloadStatus d : inProgress) {
       if (d.spaceReserved() && d.writerAlive() && !d.name().equals(forName)) {
         used += d.bytesTotal(); // another live download has reserved this much
       }
@@ -774,7 +738,7 @@ public final class ModelCache implements AutoCloseable {
     if (fits(now, bytesNeeded, used, usable)) {
       return;
     }
-    if (removeAbandonedDownloads(forName) > 0) {
+    if (janitor.removeAbandonedDownloads(forName) > 0) {
       usable = usableBytes();
       if (fits(now, bytesNeeded, used, usable)) {
         return;
@@ -806,26 +770,6 @@ public final class ModelCache implements AutoCloseable {
     }
   }
 
-  /**
-   * Deletes interrupted downloads of other models whose writer is gone: their space is worth more
-   * than their progress when the disk is short.
-   */
-  private int removeAbandonedDownloads(String exceptName) {
-    int removed = 0;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
-      for (Path p : ds) {
-        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
-        if (name != null && !name.equals(exceptName) && !holders.isAlive(p.resolve(CacheLayout.OWNER))) {
-          DurableFiles.deleteTree(p);
-          removed++;
-        }
-      }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not remove abandoned downloads: " + e);
-    }
-    return removed;
-  }
-
   private static boolean fits(CacheLimits limits, long need, long used, long usable) {
     return (limits.maxBytes() == 0 || used + need <= limits.maxBytes()) && usable - need >= limits.minFreeBytes();
   }
@@ -851,20 +795,6 @@ public final class ModelCache implements AutoCloseable {
       case ROOT_SETTINGS -> " from the root's settings";
       case OVERRIDE -> " set by this process";
     };
-  }
-
-  private String progressNote(String name) {
-    try {
-      for (DownloadStatus d : downloads()) {
-        if (d.name().equals(name)) {
-          return String.format(Locale.ROOT, " (its download by pid %d is at %d of %d bytes)", d.writerPid(),
-              d.bytesDone(), d.bytesTotal());
-        }
-      }
-    } catch (IOException ignored) {
-      // only decorates a message
-    }
-    return "";
   }
 
   private void sleepPoll(ModelSource source) throws InterruptedIOException {
@@ -896,32 +826,6 @@ public final class ModelCache implements AutoCloseable {
       throw err;
     }
     return new IOException("ensuring " + source + " failed", t);
-  }
-
-  /** Removes what dead processes left: trash, half-created staging directories, stale leases. */
-  private void cleanDebris() {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.trash)) {
-      for (Path p : ds) {
-        DurableFiles.deleteTree(p);
-      }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not empty " + layout.trash + ": " + e);
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
-      Instant settled = ticker.instant().minus(INIT_SETTLE_TIME);
-      for (Path p : ds) {
-        // A writer creates the directory, then its owner file: one without an owner may be that young.
-        Path owner = p.resolve(CacheLayout.OWNER);
-        boolean abandoned = Files.exists(owner, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-            ? !holders.isAlive(owner)
-            : Files.getLastModifiedTime(p).toInstant().isBefore(settled);
-        if (abandoned) {
-          DurableFiles.deleteTree(p);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.log(Level.DEBUG, () -> "could not clean " + layout.staging + ": " + e);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1187,7 +1091,7 @@ public final class ModelCache implements AutoCloseable {
       SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
       HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);
       ModelCache cache = new ModelCache(this, r, limits, holders);
-      cache.cleanDebris();
+      cache.janitor.cleanDebris();
       return cache;
     }
   }
