@@ -94,10 +94,8 @@ public final class ModelCache implements AutoCloseable {
   private final Janitor janitor;
   private final AtomicInteger writerSeq = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final LongAdder hits = new LongAdder();
-  private final LongAdder misses = new LongAdder();
-  private final LongAdder bytesFetched = new LongAdder();
-  private final LongAdder evictions = new LongAdder();
+  private final StatsCounter stats = new StatsCounter();
+  private final Eviction eviction;
 
   private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
     this.layout = new CacheLayout(root);
@@ -124,6 +122,7 @@ public final class ModelCache implements AutoCloseable {
     this.store = new EntryStore(layout, holders, ticker, processTag);
     this.downloads = new DownloadListing(layout, holders);
     this.janitor = new Janitor(layout, holders, ticker);
+    this.eviction = new Eviction(layout, store, stats);
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -170,7 +169,7 @@ public final class ModelCache implements AutoCloseable {
     if (!options.verify()) {
       Optional<CacheEntry> hit = store.lookupQuietly(source);
       if (hit.isPresent()) {
-        hits.increment();
+        stats.hits.increment();
         if (options.pin()) {
           pin(source);
         }
@@ -228,7 +227,7 @@ public final class ModelCache implements AutoCloseable {
         entry = store.entryOf(source);
       } catch (ManifestCorruptException e) {
         LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
-        replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
+        eviction.replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
         continue;
       }
       if (entry.isPresent()) {
@@ -239,19 +238,19 @@ public final class ModelCache implements AutoCloseable {
             LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
                 + "; replacing it unless it is leased");
             VerificationResult.Mismatch first = result.mismatches().getFirst();
-            replaceDamaged(source, name, first.path(), first.offsetBytes(),
+            eviction.replaceDamaged(source, name, first.path(), first.offsetBytes(),
                 first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
             continue;
           }
         }
         if (!counted) {
-          hits.increment();
+          stats.hits.increment();
         }
         store.touch(name);
         return store.committedEntry(name).orElse(entry.get());
       }
       if (!counted) {
-        misses.increment();
+        stats.misses.increment();
         counted = true;
       }
       Path lockFile = layout.downloadLock(name);
@@ -364,7 +363,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public boolean evict(ModelSource source) throws IOException {
     checkOpen();
-    return tryEvict(source.cacheName(), true);
+    return eviction.evict(source.cacheName(), true);
   }
 
   /** Evicts every entry that is neither leased nor pinned; returns those evicted. */
@@ -380,19 +379,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public List<CacheEntry> evictToBytes(long targetBytes) throws IOException {
     checkOpen();
-    List<CacheEntry> evicted = new ArrayList<>();
-    List<CacheEntry> entries = new ArrayList<>(list().entries());
-    long total = entries.stream().mapToLong(CacheEntry::sizeBytes).sum();
-    for (CacheEntry e : entries) {
-      if (total <= targetBytes) {
-        break;
-      }
-      if (!e.pinned() && e.leaseCount() == 0 && tryEvict(e.name(), false)) {
-        evicted.add(e);
-        total -= e.sizeBytes();
-      }
-    }
-    return evicted;
+    return eviction.evictToBytes(targetBytes);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -477,7 +464,7 @@ public final class ModelCache implements AutoCloseable {
       }
     }
     return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), now.maxBytes(),
-        now.minFreeBytes(), usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum(),
+        now.minFreeBytes(), usableBytes(), stats.hits.sum(), stats.misses.sum(), stats.bytesFetched.sum(), stats.evictions.sum(),
         holders.mode(), holders.expiry(), now, evictable);
   }
 
@@ -625,7 +612,7 @@ public final class ModelCache implements AutoCloseable {
 
     @Override
     public void countFetched(long bytes) {
-      bytesFetched.add(bytes);
+      stats.bytesFetched.add(bytes);
     }
 
     @Override
@@ -640,79 +627,6 @@ public final class ModelCache implements AutoCloseable {
     } catch (IOException e) {
       return 0;
     }
-  }
-
-  /**
-   * Evicts one entry unless it is pinned or leased. Leasing and evicting both hold the entry's
-   * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
-   * entry away first and then checks the leases again, putting it back if one appeared.
-   */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private boolean tryEvict(String name, boolean explicit) throws IOException {
-    Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
-    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      if (!Files.exists(layout.entryDir(name))) {
-        return false;
-      }
-      if (Files.exists(layout.pinFile(name))) {
-        if (explicit) {
-          throw new EntryInUseException("cannot evict entry " + name + ": it is pinned (unpin it first)");
-        }
-        return false;
-      }
-      int leases = store.liveLeases(name).size();
-      if (leases > 0) {
-        if (explicit) {
-          throw new EntryInUseException("cannot evict entry " + name + ": " + leases + " live lease(s) hold it");
-        }
-        return false;
-      }
-      try {
-        Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
-      } catch (NoSuchFileException e) {
-        return false;
-      }
-      if (store.liveLeases(name).size() > 0) {
-        try {
-          Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
-          return false;
-        } catch (IOException e) {
-          if (!Files.exists(layout.manifest(name))) {
-            throw e;
-          }
-          // A new copy was committed meanwhile (rename fails on a non-empty target); the lease
-          // holder sees that one.
-        }
-      }
-    }
-    Files.deleteIfExists(layout.usedFile(name));
-    evictions.increment();
-    LOG.log(Level.DEBUG, () -> "evicted " + name);
-    DurableFiles.deleteTree(trash);
-    return true;
-  }
-
-  /** Moves a damaged entry out of the way so that it is downloaded again, unless it is leased. */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private void replaceDamaged(ModelSource source, String name, String path, long offset, String why)
-      throws IOException {
-    Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
-    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      if (store.liveLeases(name).size() > 0) {
-        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-            + ") but leased, so it cannot be replaced now", path, offset);
-      }
-      Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
-      if (store.liveLeases(name).size() > 0) {
-        // A lease slipped in past a lock that is a no-op here: put the entry back for it.
-        Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
-        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-            + ") but leased, so it cannot be replaced now", path, offset);
-      }
-    } catch (NoSuchFileException e) {
-      return; // already gone
-    }
-    DurableFiles.deleteTree(trash);
   }
 
   /**
@@ -760,7 +674,7 @@ public final class ModelCache implements AutoCloseable {
       if (fits(now, bytesNeeded, used, usable)) {
         break;
       }
-      if (tryEvict(e.name(), false)) {
+      if (eviction.evict(e.name(), false)) {
         used -= e.sizeBytes();
         usable = Math.max(usableBytes(), usable);
       }
