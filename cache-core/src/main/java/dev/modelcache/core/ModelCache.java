@@ -96,6 +96,8 @@ public final class ModelCache implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final StatsCounter stats = new StatsCounter();
   private final Eviction eviction;
+  private final SpaceAccounting space;
+  private final EntryVerifier verifier;
 
   private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
     this.layout = new CacheLayout(root);
@@ -123,6 +125,8 @@ public final class ModelCache implements AutoCloseable {
     this.downloads = new DownloadListing(layout, holders);
     this.janitor = new Janitor(layout, holders, ticker);
     this.eviction = new Eviction(layout, store, stats);
+    this.space = new SpaceAccounting(layout, limits, store, downloads, janitor, eviction);
+    this.verifier = new EntryVerifier(rangePool, buffers);
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -232,7 +236,7 @@ public final class ModelCache implements AutoCloseable {
       }
       if (entry.isPresent()) {
         if (!verified) {
-          VerificationResult result = verify(entry.get());
+          VerificationResult result = verifier.verify(entry.get());
           verified = true;
           if (!result.ok()) {
             LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
@@ -404,53 +408,7 @@ public final class ModelCache implements AutoCloseable {
     checkOpen();
     CacheEntry entry = getIfPresent(source).orElseThrow(
         () -> new EntryNotFoundException("cannot verify " + source + ": it is not in the cache"));
-    return verify(entry);
-  }
-
-  /** Checks every file of the entry, files in parallel on the transfer pool with its buffers. */
-  private VerificationResult verify(CacheEntry entry) throws IOException {
-    List<java.util.concurrent.Future<VerificationResult.Mismatch>> futures = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicLong checked = new java.util.concurrent.atomic.AtomicLong();
-    for (ManifestFile f : entry.manifest().files()) {
-      Path p = entry.directory().resolve(f.path());
-      try {
-        futures.add(rangePool.submit(() -> {
-          if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file");
-          }
-          java.nio.ByteBuffer buf = buffers.take();
-          try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
-            checked.addAndGet(Math.min(ch.size(), f.sizeBytes()));
-            return FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
-          } finally {
-            buffers.give(buf);
-          }
-        }));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
-      }
-    }
-    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
-    for (var f : futures) {
-      try {
-        VerificationResult.Mismatch m = f.get();
-        if (m != null) {
-          mismatches.add(m);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        futures.forEach(x -> x.cancel(true));
-        throw new InterruptedIOException("interrupted while verifying " + entry.source());
-      } catch (java.util.concurrent.CancellationException e) {
-        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof IOException io) {
-          throw io;
-        }
-        throw new IOException("verifying " + entry.source() + " failed", e.getCause());
-      }
-    }
-    return new VerificationResult(entry.source(), checked.get(), mismatches);
+    return verifier.verify(entry);
   }
 
   /** A snapshot of disk state and this instance's counters. */
@@ -464,7 +422,7 @@ public final class ModelCache implements AutoCloseable {
       }
     }
     return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), now.maxBytes(),
-        now.minFreeBytes(), usableBytes(), stats.hits.sum(), stats.misses.sum(), stats.bytesFetched.sum(), stats.evictions.sum(),
+        now.minFreeBytes(), space.usableBytes(), stats.hits.sum(), stats.misses.sum(), stats.bytesFetched.sum(), stats.evictions.sum(),
         holders.mode(), holders.expiry(), now, evictable);
   }
 
@@ -602,12 +560,12 @@ public final class ModelCache implements AutoCloseable {
 
     @Override
     public void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-      ModelCache.this.makeRoom(bytesNeeded, forName, source);
+      space.makeRoom(bytesNeeded, forName, source);
     }
 
     @Override
     public long usableBytes() {
-      return ModelCache.this.usableBytes();
+      return space.usableBytes();
     }
 
     @Override
@@ -619,96 +577,6 @@ public final class ModelCache implements AutoCloseable {
     public String newWriterId() {
       return processTag + "-" + writerSeq.incrementAndGet();
     }
-  }
-
-  private long usableBytes() {
-    try {
-      return Files.getFileStore(layout.root).getUsableSpace();
-    } catch (IOException e) {
-      return 0;
-    }
-  }
-
-  /**
-   * Makes room for {@code bytesNeeded} more bytes by evicting least recently used entries that
-   * are neither leased nor pinned; fails at once, evicting nothing, if even that would not be enough.
-   */
-  void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-    CacheLimits now = limits();
-    // Downloads before entries: a download that commits in between is then counted twice (as a
-    // reservation and an entry), which is safe, and never missed.
-    List<DownloadStatus> inProgress = downloads.downloads();
-    List<CacheEntry> entries = store.entries();
-    long used = 0;
-    for (CacheEntry e : entries) {
-      used += e.sizeBytes();
-    }
-    for (DownloadStatus d : inProgress) {
-      if (d.spaceReserved() && d.writerAlive() && !d.name().equals(forName)) {
-        used += d.bytesTotal(); // another live download has reserved this much
-      }
-    }
-    long usable = usableBytes();
-    if (fits(now, bytesNeeded, used, usable)) {
-      return;
-    }
-    if (janitor.removeAbandonedDownloads(forName) > 0) {
-      usable = usableBytes();
-      if (fits(now, bytesNeeded, used, usable)) {
-        return;
-      }
-    }
-    List<CacheEntry> candidates = new ArrayList<>();
-    long freeable = 0;
-    for (CacheEntry e : entries) {
-      if (!e.pinned() && e.leaseCount() == 0 && !e.name().equals(forName)) {
-        candidates.add(e);
-        freeable += e.sizeBytes();
-      }
-    }
-    if (!fits(now, bytesNeeded, used - freeable, usable + freeable)) {
-      throw insufficient(now, source, bytesNeeded, used - freeable, usable + freeable,
-          entries.size() - candidates.size());
-    }
-    for (CacheEntry e : candidates) {
-      if (fits(now, bytesNeeded, used, usable)) {
-        break;
-      }
-      if (eviction.evict(e.name(), false)) {
-        used -= e.sizeBytes();
-        usable = Math.max(usableBytes(), usable);
-      }
-    }
-    if (!fits(now, bytesNeeded, used, usable)) {
-      throw insufficient(now, source, bytesNeeded, used, usable, -1);
-    }
-  }
-
-  private static boolean fits(CacheLimits limits, long need, long used, long usable) {
-    return (limits.maxBytes() == 0 || used + need <= limits.maxBytes()) && usable - need >= limits.minFreeBytes();
-  }
-
-  private static InsufficientSpaceException insufficient(CacheLimits limits, ModelSource source, long need,
-      long used, long usable, int kept) {
-    long maxBytes = limits.maxBytes();
-    long minFreeBytes = limits.minFreeBytes();
-    long byLimit = maxBytes == 0 ? Long.MAX_VALUE : maxBytes - used;
-    long available = Math.max(0, Math.min(byLimit, usable - minFreeBytes));
-    return new InsufficientSpaceException(String.format(Locale.ROOT,
-        "%s needs %d bytes but the cache can make only %d available (maxBytes %d%s, %d bytes kept in entries and"
-            + " other downloads%s; %d bytes free on disk, minFreeBytes %d%s)",
-        source, need, available, maxBytes, from(limits.maxBytesSource()), used,
-        kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "", usable, minFreeBytes,
-        from(limits.minFreeSource())),
-        need, available);
-  }
-
-  private static String from(CacheLimits.Source source) {
-    return switch (source) {
-      case DEFAULT -> "";
-      case ROOT_SETTINGS -> " from the root's settings";
-      case OVERRIDE -> " set by this process";
-    };
   }
 
   private void sleepPoll(ModelSource source) throws InterruptedIOException {
