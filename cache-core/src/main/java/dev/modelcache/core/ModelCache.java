@@ -98,6 +98,7 @@ public final class ModelCache implements AutoCloseable {
   private final Eviction eviction;
   private final SpaceAccounting space;
   private final EntryVerifier verifier;
+  private final DownloadCoordinator downloadCoordinator;
 
   private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
     this.layout = new CacheLayout(root);
@@ -127,6 +128,8 @@ public final class ModelCache implements AutoCloseable {
     this.eviction = new Eviction(layout, store, stats);
     this.space = new SpaceAccounting(layout, limits, store, downloads, janitor, eviction);
     this.verifier = new EntryVerifier(rangePool, buffers);
+    this.downloadCoordinator = new DownloadCoordinator(host, store, eviction, verifier, downloads, stats, ticker,
+        pollInterval);
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -211,82 +214,8 @@ public final class ModelCache implements AutoCloseable {
   }
 
   private CompletableFuture<CacheEntry> start(ModelSource source, EnsureOptions options, DownloadListener listener) {
-    return flights.join(source.cacheName(), listener, fanout -> obtain(source, options, fanout),
+    return flights.join(source.cacheName(), listener, fanout -> downloadCoordinator.obtain(source, options, fanout),
         e -> new IllegalStateException("cache " + root() + " is closed", e));
-  }
-
-  /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
-    String name = source.cacheName();
-    if (options.pin()) {
-      pin(source);
-    }
-    long deadline = ticker.nanos() + options.waitTimeout().toNanos();
-    boolean verified = !options.verify();
-    boolean counted = false;
-    while (true) {
-      Optional<CacheEntry> entry;
-      try {
-        entry = store.entryOf(source);
-      } catch (ManifestCorruptException e) {
-        LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
-        eviction.replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
-        continue;
-      }
-      if (entry.isPresent()) {
-        if (!verified) {
-          VerificationResult result = verifier.verify(entry.get());
-          verified = true;
-          if (!result.ok()) {
-            LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
-                + "; replacing it unless it is leased");
-            VerificationResult.Mismatch first = result.mismatches().getFirst();
-            eviction.replaceDamaged(source, name, first.path(), first.offsetBytes(),
-                first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
-            continue;
-          }
-        }
-        if (!counted) {
-          stats.hits.increment();
-        }
-        store.touch(name);
-        return store.committedEntry(name).orElse(entry.get());
-      }
-      if (!counted) {
-        stats.misses.increment();
-        counted = true;
-      }
-      Path lockFile = layout.downloadLock(name);
-      Optional<FileLocks.Held> lock = FileLocks.tryLock(lockFile);
-      if (lock.isPresent()) {
-        try (FileLocks.Held held = lock.get(); HolderFiles.Renewal heartbeat = holders.keepAlive(lockFile)) {
-          if (store.committedEntry(name).isPresent()) {
-            continue;
-          }
-          verified = true; // what we download now is verified while writing
-          return new DownloadJob(host, source, fanout).run();
-        }
-      }
-      // Another process (or another cache in this JVM) is downloading: wait for its commit.
-      if (!holders.lockHolderAlive(lockFile)) {
-        // A heartbeat root, whose lock outlived a holder that stopped renewing it: safe to
-        // download beside it, since each writer stages apart and the rename is the commit.
-        LOG.log(Level.WARNING, "the download lock of " + source + " was not renewed within "
-            + holders.expiry() + " (its holder is gone); downloading without it");
-        return new DownloadJob(host, source, fanout).run();
-      }
-      if (ticker.nanos() - deadline >= 0) {
-        if (options.downloadAfterWait()) {
-          LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
-              + "; downloading in parallel");
-          return new DownloadJob(host, source, fanout).run();
-        }
-        throw new CacheTimeoutException("another process did not finish downloading " + source
-            + " within " + options.waitTimeout() + downloads.progressNote(name), options.waitTimeout());
-      }
-      sleepPoll(source);
-    }
   }
 
   /**
@@ -308,20 +237,7 @@ public final class ModelCache implements AutoCloseable {
   public CacheEntry await(ModelSource source, Duration timeout) throws IOException {
     Objects.requireNonNull(timeout, "timeout");
     checkOpen();
-    long deadline = ticker.nanos() + timeout.toNanos();
-    String name = source.cacheName();
-    while (true) {
-      Optional<CacheEntry> e = getIfPresent(source);
-      if (e.isPresent()) {
-        store.touch(name);
-        return e.get();
-      }
-      if (ticker.nanos() - deadline >= 0) {
-        throw new CacheTimeoutException(
-            "no process committed " + source + " within " + timeout + downloads.progressNote(name), timeout);
-      }
-      sleepPoll(source);
-    }
+    return downloadCoordinator.await(source, timeout);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -576,15 +492,6 @@ public final class ModelCache implements AutoCloseable {
     @Override
     public String newWriterId() {
       return processTag + "-" + writerSeq.incrementAndGet();
-    }
-  }
-
-  private void sleepPoll(ModelSource source) throws InterruptedIOException {
-    try {
-      ticker.sleep(pollInterval);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for " + source);
     }
   }
 
