@@ -1,46 +1,26 @@
 package dev.modelcache.core;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.modelcache.core.spi.BackendOptions;
 import dev.modelcache.core.spi.StorageBackend;
 import dev.modelcache.core.spi.StorageBackendProvider;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
+import java.time.InstantSource;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.ServiceLoader;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
 
 /**
  * A node-local cache of models, shared by every process that opens the same root.
@@ -63,6 +43,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Thread-safe. {@link #close()} stops the transfer threads (an interrupted download is resumed by
  * the next {@code ensure}, in any process) and closes the backends the cache created; it is
  * idempotent. Calls after {@code close} throw {@link IllegalStateException}.
+ *
+ * <p>This class checks arguments and the open state; the work is done by package-private parts
+ * (see {@code Engine}), one rule each.
  */
 public final class ModelCache implements AutoCloseable {
 
@@ -76,60 +59,11 @@ public final class ModelCache implements AutoCloseable {
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
-  private final CacheLayout layout;
-  private final HolderFiles holders;
-  private final SpaceLimits limits;
-  private final DownloadSettings downloadSettings;
-  private final DownloadHost host = new Host();
-  private final Duration pollInterval;
-  private final Ticker ticker;
-  private final BackendRegistry backends;
-  private final ExecutorService rangePool;
-  private final ExecutorService coordinator;
-  private final BufferPool buffers;
-  private final SingleFlight flights;
-  private final String processTag;
-  private final EntryStore store;
-  private final DownloadListing downloads;
-  private final Janitor janitor;
-  private final AtomicInteger writerSeq = new AtomicInteger();
+  private final Engine engine;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final StatsCounter stats = new StatsCounter();
-  private final Eviction eviction;
-  private final SpaceAccounting space;
-  private final EntryVerifier verifier;
-  private final DownloadCoordinator downloadCoordinator;
 
-  private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
-    this.layout = new CacheLayout(root);
-    this.holders = holders;
-    this.limits = limits;
-    this.downloadSettings = new DownloadSettings(b.partSizeBytes, b.concurrency, b.directWrites,
-        b.requireSourceVerification, b.directOpener, b.maxAttempts, b.retryInitialDelay, b.retryMaxDelay);
-    this.pollInterval = b.pollInterval;
-    this.ticker = b.ticker;
-    this.backends = new BackendRegistry(b.backendOptions, b.backendInstances);
-    this.buffers = new BufferPool(b.concurrency, b.partSizeBytes);
-    AtomicInteger threadSeq = new AtomicInteger();
-    this.rangePool = Executors.newFixedThreadPool(b.concurrency, r -> {
-      Thread t = new Thread(r, "modelcache-transfer-" + threadSeq.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    this.coordinator = Executors.newThreadPerTaskExecutor(
-        Thread.ofVirtual().name("modelcache-download-", 1).factory());
-    this.flights = new SingleFlight(coordinator);
-    // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
-    // pod's entrypoint is pid 1.
-    this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-    this.store = new EntryStore(layout, holders, ticker, processTag);
-    this.downloads = new DownloadListing(layout, holders);
-    this.janitor = new Janitor(layout, holders, ticker);
-    this.eviction = new Eviction(layout, store, stats);
-    this.space = new SpaceAccounting(layout, limits, store, downloads, janitor, eviction);
-    this.verifier = new EntryVerifier(rangePool, buffers);
-    this.downloadCoordinator = new DownloadCoordinator(host, store, eviction, verifier, downloads, stats, ticker,
-        pollInterval);
+  private ModelCache(Engine engine) {
+    this.engine = engine;
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -139,7 +73,7 @@ public final class ModelCache implements AutoCloseable {
 
   /** The cache root. */
   public Path root() {
-    return layout.root;
+    return engine.root();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -173,26 +107,7 @@ public final class ModelCache implements AutoCloseable {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(options, "options");
     checkOpen();
-    if (!options.verify()) {
-      Optional<CacheEntry> hit = store.lookupQuietly(source);
-      if (hit.isPresent()) {
-        stats.hits.increment();
-        if (options.pin()) {
-          pin(source);
-        }
-        store.touch(hit.get().name());
-        return store.committedEntry(hit.get().name()).orElse(hit.get());
-      }
-    }
-    CompletableFuture<CacheEntry> future = start(source, options, listener);
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while ensuring " + source);
-    } catch (ExecutionException e) {
-      throw unwrap(e.getCause(), source);
-    }
+    return engine.ensure(source, options, listener);
   }
 
   /**
@@ -210,12 +125,7 @@ public final class ModelCache implements AutoCloseable {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(options, "options");
     checkOpen();
-    return start(source, options, listener).copy();
-  }
-
-  private CompletableFuture<CacheEntry> start(ModelSource source, EnsureOptions options, DownloadListener listener) {
-    return flights.join(source.cacheName(), listener, fanout -> downloadCoordinator.obtain(source, options, fanout),
-        e -> new IllegalStateException("cache " + root() + " is closed", e));
+    return engine.start(source, options, listener).copy();
   }
 
   /**
@@ -226,7 +136,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public Optional<CacheEntry> getIfPresent(ModelSource source) throws IOException {
     checkOpen();
-    return store.entryOf(source);
+    return engine.getIfPresent(source);
   }
 
   /**
@@ -237,7 +147,7 @@ public final class ModelCache implements AutoCloseable {
   public CacheEntry await(ModelSource source, Duration timeout) throws IOException {
     Objects.requireNonNull(timeout, "timeout");
     checkOpen();
-    return downloadCoordinator.await(source, timeout);
+    return engine.await(source, timeout);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -255,7 +165,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
-    return store.lease(entry);
+    return engine.lease(entry);
   }
 
   /** Ensures {@code source} (no listener) and leases it. */
@@ -266,13 +176,13 @@ public final class ModelCache implements AutoCloseable {
   /** Pins {@code source}: eviction never removes it, now or after it is downloaded. */
   public void pin(ModelSource source) throws IOException {
     checkOpen();
-    store.pin(source);
+    engine.pin(source);
   }
 
   /** Removes a pin; returns whether there was one. */
   public boolean unpin(ModelSource source) throws IOException {
     checkOpen();
-    return store.unpin(source);
+    return engine.unpin(source);
   }
 
   /**
@@ -283,7 +193,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public boolean evict(ModelSource source) throws IOException {
     checkOpen();
-    return eviction.evict(source.cacheName(), true);
+    return engine.evict(source);
   }
 
   /** Evicts every entry that is neither leased nor pinned; returns those evicted. */
@@ -299,11 +209,11 @@ public final class ModelCache implements AutoCloseable {
    */
   public List<CacheEntry> evictToBytes(long targetBytes) throws IOException {
     checkOpen();
-    return eviction.evictToBytes(targetBytes);
+    return engine.evictToBytes(targetBytes);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // list, verify, stats
+  // list, verify, stats, settings
 
   /**
    * Lists committed entries (least recently used first) and, apart, downloads in progress or
@@ -311,8 +221,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public CacheListing list() throws IOException {
     checkOpen();
-    List<CacheEntry> entries = store.entries();
-    return new CacheListing(entries, downloads.downloads());
+    return engine.list();
   }
 
   /**
@@ -324,28 +233,19 @@ public final class ModelCache implements AutoCloseable {
     checkOpen();
     CacheEntry entry = getIfPresent(source).orElseThrow(
         () -> new EntryNotFoundException("cannot verify " + source + ": it is not in the cache"));
-    return verifier.verify(entry);
+    return engine.verify(entry);
   }
 
   /** A snapshot of disk state and this instance's counters. */
   public CacheStats stats() throws IOException {
-    CacheListing l = list();
-    CacheLimits now = limits();
-    long evictable = 0;
-    for (CacheEntry e : l.entries()) {
-      if (!e.pinned() && e.leaseCount() == 0) {
-        evictable += e.sizeBytes();
-      }
-    }
-    return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), now.maxBytes(),
-        now.minFreeBytes(), space.usableBytes(), stats.hits.sum(), stats.misses.sum(), stats.bytesFetched.sum(), stats.evictions.sum(),
-        holders.mode(), holders.expiry(), now, evictable);
+    checkOpen();
+    return engine.stats();
   }
 
   /** The root's settings as they are now (see {@link CacheSettings}). */
   public CacheSettings settings() throws IOException {
     checkOpen();
-    return limits.settings();
+    return engine.limits().settings();
   }
 
   /**
@@ -356,17 +256,9 @@ public final class ModelCache implements AutoCloseable {
    * @return the settings written
    * @throws CacheAccessDeniedException if this process's user may not write the root
    */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  public CacheSettings updateSettings(java.util.function.UnaryOperator<CacheSettings> change) throws IOException {
+  public CacheSettings updateSettings(UnaryOperator<CacheSettings> change) throws IOException {
     checkOpen();
-    try (FileLocks.Held lock = FileLocks.lock(layout.settingsLock())) {
-      CacheSettings updated = Objects.requireNonNull(change.apply(CacheSettings.read(layout.root)), "settings");
-      updated.write(layout.root);
-      return updated;
-    } catch (AccessDeniedException e) {
-      throw CacheAccessDeniedException.of("change the settings of " + layout.root, e, layout.root,
-          "The settings are changed by a user that may write the root, such as the node's prefetching DaemonSet");
-    }
+    return engine.updateSettings(change);
   }
 
   /**
@@ -376,38 +268,7 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheRootException if the root's settings file has become invalid
    */
   public CacheLimits limits() throws IOException {
-    return limits.current();
-  }
-
-  /** Stops transfer threads and closes backends the cache created. Idempotent. */
-  @Override
-  public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    coordinator.shutdownNow();
-    for (Runnable queued : rangePool.shutdownNow()) {
-      if (queued instanceof java.util.concurrent.Future<?> f) {
-        f.cancel(false); // wakes the download waiting on it; its staging stays for a resume
-      }
-    }
-    backends.closeOwned();
-  }
-
-  @Override
-  public String toString() {
-    return "ModelCache[" + root() + "]";
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // engine internals, used by DownloadJob
-
-  CacheLayout layout() {
-    return layout;
-  }
-
-  HolderFiles holders() {
-    return holders;
+    return engine.limits().current();
   }
 
   /**
@@ -415,106 +276,36 @@ public final class ModelCache implements AutoCloseable {
    * recorded choice ({@link Liveness#LOCKS} or {@link Liveness#HEARTBEAT}), never {@code AUTO}.
    */
   public Liveness liveness() {
-    return holders.mode();
+    return engine.holders().mode();
   }
 
   /** The root's heartbeat expiry: meaningful when {@link #liveness()} is {@link Liveness#HEARTBEAT}. */
   public Duration heartbeatExpiry() {
-    return holders.expiry();
+    return engine.holders().expiry();
+  }
+
+  /** Stops transfer threads and closes backends the cache created. Idempotent. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      engine.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ModelCache[" + root() + "]";
   }
 
   /** What this cache's downloads use of it. */
   DownloadHost host() {
-    return host;
-  }
-
-  private final class Host implements DownloadHost {
-    @Override
-    public CacheLayout layout() {
-      return layout;
-    }
-
-    @Override
-    public HolderFiles holders() {
-      return holders;
-    }
-
-    @Override
-    public DownloadSettings settings() {
-      return downloadSettings;
-    }
-
-    @Override
-    public ExecutorService rangePool() {
-      return rangePool;
-    }
-
-    @Override
-    public BufferPool buffers() {
-      return buffers;
-    }
-
-    @Override
-    public StorageBackend backendFor(ModelSource source) throws IOException {
-      return backends.backendFor(source);
-    }
-
-    @Override
-    public Optional<CacheEntry> committedEntry(String name) throws IOException {
-      return store.committedEntry(name);
-    }
-
-    @Override
-    public void touch(String name) {
-      store.touch(name);
-    }
-
-    @Override
-    public FileLocks.Held spaceLock() throws IOException {
-      return FileLocks.lock(layout.spaceLock());
-    }
-
-    @Override
-    public void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-      space.makeRoom(bytesNeeded, forName, source);
-    }
-
-    @Override
-    public long usableBytes() {
-      return space.usableBytes();
-    }
-
-    @Override
-    public void countFetched(long bytes) {
-      stats.bytesFetched.add(bytes);
-    }
-
-    @Override
-    public String newWriterId() {
-      return processTag + "-" + writerSeq.incrementAndGet();
-    }
+    return engine;
   }
 
   private void checkOpen() {
     if (closed.get()) {
       throw new IllegalStateException("cache " + root() + " is closed");
     }
-  }
-
-  private static IOException unwrap(Throwable t, ModelSource source) {
-    if (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof IOException io) {
-      return io;
-    }
-    if (t instanceof RuntimeException re) {
-      throw re;
-    }
-    if (t instanceof Error err) {
-      throw err;
-    }
-    return new IOException("ensuring " + source + " failed", t);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -525,7 +316,7 @@ public final class ModelCache implements AutoCloseable {
   public static final class Builder {
     private Path root;
     private boolean createRoot;
-    private java.util.OptionalLong maxBytes = java.util.OptionalLong.empty();
+    private OptionalLong maxBytes = OptionalLong.empty();
     private Optional<FreeSpace> minFree = Optional.empty();
     private int concurrency = DEFAULT_CONCURRENCY;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
@@ -569,7 +360,7 @@ public final class ModelCache implements AutoCloseable {
       if (maxBytes < 0) {
         throw new IllegalArgumentException("maxBytes must be >= 0, was " + maxBytes);
       }
-      this.maxBytes = java.util.OptionalLong.of(maxBytes);
+      this.maxBytes = OptionalLong.of(maxBytes);
       return this;
     }
 
@@ -711,7 +502,7 @@ public final class ModelCache implements AutoCloseable {
      * eviction order) are stamped with: tests. A {@link Ticker} also replaces the pause between
      * polls, so that a test of a wait advances time instead of sleeping.
      */
-    Builder clock(java.time.InstantSource clock) {
+    Builder clock(InstantSource clock) {
       this.ticker = Ticker.of(Objects.requireNonNull(clock, "clock"));
       return this;
     }
@@ -779,9 +570,12 @@ public final class ModelCache implements AutoCloseable {
       }
       SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
       HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);
-      ModelCache cache = new ModelCache(this, r, limits, holders);
-      cache.janitor.cleanDebris();
-      return cache;
+      DownloadSettings downloads = new DownloadSettings(partSizeBytes, concurrency, directWrites,
+          requireSourceVerification, directOpener, maxAttempts, retryInitialDelay, retryMaxDelay);
+      Engine engine = new Engine(layout, holders, limits, downloads, pollInterval, backendOptions, backendInstances,
+          ticker);
+      engine.cleanDebris();
+      return new ModelCache(engine);
     }
   }
 }
