@@ -498,9 +498,9 @@ public final class ModelCache implements AutoCloseable {
 
     /**
      * Replaces the clock that heartbeats are renewed and judged with, that waits for another
-     * process's download and {@link #await} measure their timeouts on, and that last uses (the
-     * eviction order) are stamped with: tests. A {@link Ticker} also replaces the pause between
-     * polls, so that a test of a wait advances time instead of sleeping.
+     * process's download and {@link ModelCache#await} measure their timeouts on, and that last
+     * uses (the eviction order) are stamped with: tests. A {@link Ticker} also replaces the pause
+     * between polls, so that a test of a wait advances time instead of sleeping.
      */
     Builder clock(InstantSource clock) {
       this.ticker = Ticker.of(Objects.requireNonNull(clock, "clock"));

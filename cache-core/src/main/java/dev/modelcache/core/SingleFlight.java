@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * Joins the callers of one cache that ensure the same model at once into one piece of work: the
@@ -34,12 +35,13 @@ final class SingleFlight {
 
   /**
    * The future of the flight named {@code key}, started with {@code work} if none is in the air.
-   * Never throws: if the executor refuses the work (it was shut down), the future fails with {@code refused}'s exception.
+   * Never throws: if the executor refuses the work (it was shut down), the future fails with
+   * {@code refused}'s exception.
    *
    * @param refused makes the failure for a refused start
    */
   CompletableFuture<CacheEntry> join(String key, DownloadListener listener, Work work,
-      java.util.function.Function<RuntimeException, Throwable> refused) {
+      Function<RuntimeException, Throwable> refused) {
     Flight created = new Flight(new CompletableFuture<>(), new ListenerFanout());
     Flight existing = flights.putIfAbsent(key, created);
     if (existing != null) {

@@ -24,6 +24,11 @@ class InjectedClockTest {
         .partSizeBytes(64 << 10).concurrency(2).build();
   }
 
+  /** Takes the model's download lock, as another process downloading it would hold it. */
+  private static FileLocks.Held downloadLockOf(Path root, ModelFixture m) throws Exception {
+    return FileLocks.tryLock(new CacheLayout(root).downloadLock(m.source().cacheName())).orElseThrow();
+  }
+
   @Test
   void awaitTimesOutWhenItsTickerSaysSoPollingOncePerInterval() throws Exception {
     ManualTicker ticker = new ManualTicker();
@@ -44,9 +49,7 @@ class InjectedClockTest {
     ManualTicker ticker = new ManualTicker();
     Path root = Files.createDirectories(tmp.resolve("cache"));
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 71, 100_000);
-    try (ModelCache cache = open(root, ticker);
-        FileLocks.Held other = FileLocks.tryLock(new CacheLayout(root).downloadLock(m.source().cacheName()))
-            .orElseThrow()) {
+    try (ModelCache cache = open(root, ticker); FileLocks.Held other = downloadLockOf(root, m)) {
       assertThatThrownBy(() -> cache.ensure(m.source(), EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ofMinutes(5)),
           DownloadListener.NONE))
           .isInstanceOfSatisfying(CacheTimeoutException.class,
@@ -68,9 +71,7 @@ class InjectedClockTest {
     ManualTicker ticker = new ManualTicker();
     Path root = Files.createDirectories(tmp.resolve("cache"));
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 72, 100_000);
-    try (ModelCache cache = open(root, ticker);
-        FileLocks.Held other = FileLocks.tryLock(new CacheLayout(root).downloadLock(m.source().cacheName()))
-            .orElseThrow()) {
+    try (ModelCache cache = open(root, ticker); FileLocks.Held other = downloadLockOf(root, m)) {
       ticker.afterPause = n -> {
         if (n == 3) {
           other.close();
