@@ -27,18 +27,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
-import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
-import software.amazon.awssdk.http.SdkHttpClient;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
-import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -117,108 +109,23 @@ public final class S3StorageBackend implements StorageBackend {
 
   private static final ThreadLocal<byte[]> COPY_CHUNK =
       ThreadLocal.withInitial(() -> new byte[COPY_CHUNK_BYTES]);
-  private static final String STANDARD_CHAIN =
-      "the default credential chain (environment, profile, web identity, instance metadata)";
-
-  private final SdkHttpClient http;
+  private final S3Clients clients;
   private static final System.Logger SOURCE_LOG = System.getLogger(S3StorageBackend.class.getName());
   private final S3Client control;
   /** Set once the store answered {@code HEAD ?partNumber=} other than as S3 does: it is not asked again. */
   private final java.util.concurrent.atomic.AtomicBoolean partHeadUnsupported =
       new java.util.concurrent.atomic.AtomicBoolean();
   private final S3Client data;
-  private final DefaultCredentialsProvider ownedCredentials;
   private final String credentialsSource;
-  private final String description;
   private final int listPageSize;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private S3StorageBackend(Builder b, ResolvedSettings settings) {
-    AwsCredentialsProvider credentials;
-    if (b.credentialsProvider != null) {
-      credentials = b.credentialsProvider;
-      ownedCredentials = null;
-      credentialsSource = b.credentialsProvider.getClass().getSimpleName();
-    } else if (b.anonymous) {
-      credentials = AnonymousCredentialsProvider.create();
-      ownedCredentials = null;
-      credentialsSource = "anonymous access";
-    } else {
-      var chain = DefaultCredentialsProvider.builder();
-      if (b.profile != null) {
-        chain.profileName(b.profile);
-      }
-      DefaultCredentialsProvider provider = chain.build();
-      credentials = provider;
-      ownedCredentials = provider;
-      credentialsSource =
-          b.profile == null ? STANDARD_CHAIN : STANDARD_CHAIN + " with profile '" + b.profile + "'";
-    }
-    this.listPageSize = b.listPageSize;
-    boolean success = false;
-    SdkHttpClient httpClient = null;
-    S3Client controlClient = null;
-    try {
-      httpClient =
-          Apache5HttpClient.builder()
-              .maxConnections(b.maxConnections)
-              .connectionTimeout(b.connectTimeout)
-              .socketTimeout(b.readTimeout)
-              // Waiting for a pooled connection is queueing, not failure: allow a long wait.
-              .connectionAcquisitionTimeout(b.readTimeout.multipliedBy(4))
-              .tcpKeepAlive(true)
-              .build();
-      controlClient = client(httpClient, credentials, settings, AwsRetryStrategy.standardRetryStrategy());
-      this.data = client(httpClient, credentials, settings, AwsRetryStrategy.doNotRetry());
-      this.control = controlClient;
-      this.http = httpClient;
-      success = true;
-    } finally {
-      if (!success) {
-        if (controlClient != null) {
-          controlClient.close();
-        }
-        if (httpClient != null) {
-          httpClient.close();
-        }
-        if (ownedCredentials != null) {
-          ownedCredentials.close();
-        }
-      }
-    }
-    this.description =
-        String.format(
-            Locale.ROOT,
-            "S3StorageBackend[endpoint=%s, region=%s, pathStyle=%s, credentials=%s,"
-                + " maxConnections=%d, connectTimeout=%s, readTimeout=%s]",
-            settings.endpoint == null ? "AWS" : settings.endpoint,
-            settings.region,
-            settings.pathStyle,
-            credentialsSource,
-            b.maxConnections,
-            b.connectTimeout,
-            b.readTimeout);
-  }
-
-  private static S3Client client(
-      SdkHttpClient http,
-      AwsCredentialsProvider credentials,
-      ResolvedSettings settings,
-      RetryStrategy retries) {
-    var builder =
-        S3Client.builder()
-            .httpClient(http)
-            .credentialsProvider(credentials)
-            .region(Region.of(settings.region))
-            .forcePathStyle(settings.pathStyle)
-            .overrideConfiguration(o -> o.retryStrategy(retries));
-    if (settings.endpoint != null) {
-      builder.endpointOverride(settings.endpoint);
-    } else {
-      // On AWS itself, follow a bucket to its region instead of failing with a redirect.
-      builder.crossRegionAccessEnabled(true);
-    }
-    return builder.build();
+  private S3StorageBackend(S3Clients clients, int listPageSize) {
+    this.clients = clients;
+    this.control = clients.control();
+    this.data = clients.data();
+    this.credentialsSource = clients.credentialsSource();
+    this.listPageSize = listPageSize;
   }
 
   /** A builder with every setting at its default. */
@@ -638,24 +545,15 @@ public final class S3StorageBackend implements StorageBackend {
   /** Closes the connection pool and any credential provider this backend created. Idempotent. */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    try {
-      data.close();
-      control.close();
-    } finally {
-      http.close();
-      if (ownedCredentials != null) {
-        ownedCredentials.close();
-      }
+    if (closed.compareAndSet(false, true)) {
+      clients.close();
     }
   }
 
   /** The endpoint, region, addressing, where credentials come from and pool settings; never secrets. */
   @Override
   public String toString() {
-    return description;
+    return "S3StorageBackend[" + clients + "]";
   }
 
   /** A parsed {@code Content-Range: bytes a-b/total} ({@code total} -1 when {@code *}). */
@@ -681,59 +579,23 @@ public final class S3StorageBackend implements StorageBackend {
     }
   }
 
-  /** Settings after defaults and the environment were applied. */
-  record ResolvedSettings(URI endpoint, String region, boolean pathStyle) {
-
-    static ResolvedSettings resolve(Builder b, Map<String, String> environment) {
-      URI endpoint = b.endpoint;
-      if (endpoint == null && !"true".equalsIgnoreCase(environment.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
-        for (String variable : List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")) {
-          String value = environment.get(variable);
-          if (value != null && !value.isBlank()) {
-            try {
-              endpoint = URI.create(value.strip());
-            } catch (IllegalArgumentException e) {
-              throw new IllegalArgumentException(variable + " is not a URI: '" + value + "'", e);
-            }
-            break;
-          }
-        }
-      }
-      String region = b.region;
-      if (region == null) {
-        try {
-          var chain = DefaultAwsRegionProviderChain.builder();
-          if (b.profile != null) {
-            chain.profileName(b.profile);
-          }
-          region = chain.build().getRegion().id();
-        } catch (SdkException none) {
-          // The SDK reads AWS_REGION only; the AWS CLI's AWS_DEFAULT_REGION is honoured too.
-          String cliRegion = environment.get("AWS_DEFAULT_REGION");
-          region = cliRegion != null && !cliRegion.isBlank() ? cliRegion.strip() : FALLBACK_REGION;
-        }
-      }
-      boolean pathStyle = b.pathStyle != null ? b.pathStyle : endpoint != null;
-      return new ResolvedSettings(endpoint, region, pathStyle);
-    }
-  }
-
   /**
    * Configures an {@link S3StorageBackend}. Not thread-safe; {@link #build()} may be called more
    * than once.
    */
   public static final class Builder {
-    private URI endpoint;
-    private String region;
-    private Boolean pathStyle;
-    private AwsCredentialsProvider credentialsProvider;
-    private String profile;
-    private boolean anonymous;
-    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
-    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
-    private int listPageSize = DEFAULT_LIST_PAGE_SIZE;
-    private Map<String, String> environment = System.getenv();
+    // Package-private: S3Clients reads them once, while build() runs.
+    URI endpoint;
+    String region;
+    Boolean pathStyle;
+    AwsCredentialsProvider credentialsProvider;
+    String profile;
+    boolean anonymous;
+    int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    int listPageSize = DEFAULT_LIST_PAGE_SIZE;
+    Map<String, String> environment = System.getenv();
 
     private Builder() {}
 
@@ -853,7 +715,7 @@ public final class S3StorageBackend implements StorageBackend {
         throw new IllegalStateException(
             "profile was set together with " + (anonymous ? "anonymous" : "credentialsProvider") + "; choose one");
       }
-      return new S3StorageBackend(this, ResolvedSettings.resolve(this, environment));
+      return new S3StorageBackend(S3Clients.open(this), listPageSize);
     }
 
     private static Duration positive(String name, Duration value) {

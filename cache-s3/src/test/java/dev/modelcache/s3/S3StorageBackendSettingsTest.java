@@ -31,23 +31,23 @@ class S3StorageBackendSettingsTest {
     var both =
         Map.of("AWS_ENDPOINT_URL_S3", "http://s3-specific:9000", "AWS_ENDPOINT_URL", "http://general:9000");
     var resolved =
-        S3StorageBackend.ResolvedSettings.resolve(
+        S3Clients.ResolvedSettings.resolve(
             S3StorageBackend.builder().region("eu-west-1").environment(both), both);
     assertThat(resolved.endpoint()).isEqualTo(URI.create("http://s3-specific:9000"));
     assertThat(resolved.pathStyle()).isTrue();
     assertThat(resolved.region()).isEqualTo("eu-west-1");
 
     var general = Map.of("AWS_ENDPOINT_URL", "http://general:9000");
-    assertThat(S3StorageBackend.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), general).endpoint())
+    assertThat(S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), general).endpoint())
         .isEqualTo(URI.create("http://general:9000"));
 
     var ignored = Map.of("AWS_ENDPOINT_URL", "http://general:9000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
-    var aws = S3StorageBackend.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), ignored);
+    var aws = S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), ignored);
     assertThat(aws.endpoint()).isNull();
     assertThat(aws.pathStyle()).isFalse();
 
     var explicit =
-        S3StorageBackend.ResolvedSettings.resolve(
+        S3Clients.ResolvedSettings.resolve(
             S3StorageBackend.builder().region("x").endpoint(URI.create("http://explicit:1")).pathStyle(false),
             both);
     assertThat(explicit.endpoint()).isEqualTo(URI.create("http://explicit:1"));
@@ -62,9 +62,9 @@ class S3StorageBackendSettingsTest {
             && System.getProperty("aws.region") == null
             && !java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".aws", "config")),
         "a region is configured on this machine");
-    var resolved = S3StorageBackend.ResolvedSettings.resolve(S3StorageBackend.builder(), Map.of());
+    var resolved = S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder(), Map.of());
     assertThat(resolved.region()).isEqualTo("us-east-1");
-    var cli = S3StorageBackend.ResolvedSettings.resolve(
+    var cli = S3Clients.ResolvedSettings.resolve(
         S3StorageBackend.builder(), Map.of("AWS_DEFAULT_REGION", "ap-south-1"));
     assertThat(cli.region()).isEqualTo("ap-south-1");
   }
