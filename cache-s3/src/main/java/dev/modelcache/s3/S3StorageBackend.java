@@ -4,43 +4,25 @@ import dev.modelcache.core.InvalidObjectKeyException;
 import dev.modelcache.core.ObjectChangedException;
 import dev.modelcache.core.SourceNotFoundException;
 import dev.modelcache.core.StorageException;
-import dev.modelcache.core.spi.ObjectKeys;
 import dev.modelcache.core.spi.RemoteObject;
-import dev.modelcache.core.spi.SourceChecksum;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.S3Exception;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The {@code s3:} storage backend: lists {@code s3://bucket/prefix/} and reads explicit byte ranges
@@ -97,9 +79,6 @@ public final class S3StorageBackend implements StorageBackend {
   /** Default number of keys asked for per {@code ListObjectsV2} page (the S3 maximum). */
   public static final int DEFAULT_LIST_PAGE_SIZE = 1000;
 
-  /** How many {@code HEAD}s run at once while listing. */
-  static final int HEAD_CONCURRENCY = 16;
-
   /**
    * Bytes per read from the response when the caller's buffer is direct. Larger reads mean fewer
    * system calls and wake-ups per range (measured: 1 MiB reads cut system time about 12% against
@@ -110,22 +89,16 @@ public final class S3StorageBackend implements StorageBackend {
   private static final ThreadLocal<byte[]> COPY_CHUNK =
       ThreadLocal.withInitial(() -> new byte[COPY_CHUNK_BYTES]);
   private final S3Clients clients;
-  private static final System.Logger SOURCE_LOG = System.getLogger(S3StorageBackend.class.getName());
-  private final S3Client control;
-  /** Set once the store answered {@code HEAD ?partNumber=} other than as S3 does: it is not asked again. */
-  private final java.util.concurrent.atomic.AtomicBoolean partHeadUnsupported =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final S3Listing listing;
   private final S3Client data;
   private final String credentialsSource;
-  private final int listPageSize;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private S3StorageBackend(S3Clients clients, int listPageSize) {
     this.clients = clients;
-    this.control = clients.control();
+    this.listing = new S3Listing(clients.control(), clients.credentialsSource(), listPageSize);
     this.data = clients.data();
     this.credentialsSource = clients.credentialsSource();
-    this.listPageSize = listPageSize;
   }
 
   /** A builder with every setting at its default. */
@@ -154,167 +127,7 @@ public final class S3StorageBackend implements StorageBackend {
   @Override
   public List<RemoteObject> list(URI source) throws IOException {
     ensureOpen();
-    S3Location location = S3Location.ofSource(source);
-    String action = "listing " + location;
-    List<S3Object> found = new ArrayList<>();
-    String token = null;
-    do {
-      var request =
-          ListObjectsV2Request.builder()
-              .bucket(location.bucket())
-              .prefix(location.key())
-              .maxKeys(listPageSize)
-              .continuationToken(token)
-              .build();
-      ListObjectsV2Response page;
-      try {
-        page = control.listObjectsV2(request);
-      } catch (SdkException e) {
-        throw FailureMapping.map(e, action, location, credentialsSource);
-      }
-      for (S3Object object : page.contents()) {
-        if (object.key().endsWith("/") && object.size() != null && object.size() == 0) {
-          continue; // a directory marker
-        }
-        found.add(object);
-      }
-      token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-    } while (token != null);
-    if (found.isEmpty()) {
-      throw new SourceNotFoundException(
-          String.format(
-              Locale.ROOT,
-              "no objects under prefix '%s' in bucket '%s' (%s)",
-              location.key(),
-              location.bucket(),
-              location));
-    }
-    List<String> paths = new ArrayList<>(found.size());
-    for (S3Object object : found) {
-      paths.add(ObjectKeys.relativePath(location.key(), object.key()));
-    }
-    checkNoFileIsADirectory(found.stream().map(S3Object::key).toList(), paths);
-    List<RemoteObject> objects = headAll(location, found, paths);
-    objects.sort(Comparator.comparing(RemoteObject::relativePath));
-    return List.copyOf(objects);
-  }
-
-  static void checkNoFileIsADirectory(List<String> keys, List<String> paths)
-      throws InvalidObjectKeyException {
-    Set<String> directories = new HashSet<>();
-    for (String path : paths) {
-      for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
-        directories.add(path.substring(0, slash));
-      }
-    }
-    for (int i = 0; i < paths.size(); i++) {
-      if (directories.contains(paths.get(i))) {
-        throw new InvalidObjectKeyException(
-            keys.get(i), "it is a file and also the directory of other keys");
-      }
-    }
-  }
-
-  private List<RemoteObject> headAll(S3Location location, List<S3Object> objects, List<String> paths)
-      throws IOException {
-    if (objects.size() == 1) {
-      return new ArrayList<>(List.of(head(location.bucket(), objects.get(0).key(), paths.get(0))));
-    }
-    Semaphore permits = new Semaphore(HEAD_CONCURRENCY);
-    List<Future<RemoteObject>> results = new ArrayList<>(objects.size());
-    try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int i = 0; i < objects.size(); i++) {
-        String key = objects.get(i).key();
-        String path = paths.get(i);
-        results.add(
-            executor.submit(
-                () -> {
-                  permits.acquire();
-                  try {
-                    return head(location.bucket(), key, path);
-                  } finally {
-                    permits.release();
-                  }
-                }));
-      }
-      List<RemoteObject> heads = new ArrayList<>(objects.size());
-      for (Future<RemoteObject> result : results) {
-        heads.add(result.get());
-      }
-      return heads;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      var interrupted = new java.io.InterruptedIOException("interrupted while listing " + location);
-      interrupted.initCause(e);
-      throw interrupted;
-    } catch (ExecutionException e) {
-      results.forEach(r -> r.cancel(true));
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new StorageException("listing " + location + " failed: " + e.getCause(), false, e.getCause());
-    }
-  }
-
-  private RemoteObject head(String bucket, String key, String relativePath) throws IOException {
-    S3Location location = new S3Location(bucket, key);
-    HeadObjectResponse head;
-    try {
-      head =
-          control.headObject(
-              HeadObjectRequest.builder()
-                  .bucket(bucket)
-                  .key(key)
-                  .checksumMode(ChecksumMode.ENABLED)
-                  .build());
-    } catch (SdkException e) {
-      throw FailureMapping.map(e, "reading the metadata of " + location, location, credentialsSource);
-    }
-    String versionId = head.versionId();
-    if (versionId != null && (versionId.isEmpty() || versionId.equals("null"))) {
-      versionId = null; // an unversioned bucket
-    }
-    long sizeBytes = head.contentLength() == null ? 0 : head.contentLength();
-    SourceChecksum checksum = SourceChecksums.strongest(head);
-    if (checksum != null && checksum.isMultipart()) {
-      checksum = withPartSize(location, checksum, sizeBytes, head.eTag());
-    }
-    return new RemoteObject(
-        location.objectName(),
-        relativePath,
-        sizeBytes,
-        SourceChecksums.unquote(head.eTag()),
-        versionId,
-        checksum);
-  }
-
-  /**
-   * Learns a multipart object's part size from {@code HEAD ?partNumber=1} (part 1's length and the
-   * part count), where the store answers it as S3 does; otherwise the cache infers the part size.
-   * A store that does not (S3Proxy answers 501; others send the whole object) is not asked again.
-   */
-  private SourceChecksum withPartSize(S3Location location, SourceChecksum checksum, long sizeBytes, String etag) {
-    if (partHeadUnsupported.get() || checksum.parts() == 1) {
-      return checksum;
-    }
-    try {
-      HeadObjectResponse part = control.headObject(HeadObjectRequest.builder()
-          .bucket(location.bucket()).key(location.key()).partNumber(1).ifMatch(etag).build());
-      Long partLength = part.contentLength();
-      if (part.partsCount() != null && part.partsCount() == checksum.parts() && partLength != null
-          && partLength > 0 && partLength < sizeBytes) {
-        return SourceChecksum.multipart(checksum.hex(), checksum.parts(), partLength);
-      }
-      partHeadUnsupported.set(true); // answered, but not as S3 does: the whole object, no part count
-    } catch (S3Exception e) {
-      if (e.statusCode() == 501 || e.statusCode() == 400 || e.statusCode() == 405) {
-        partHeadUnsupported.set(true);
-      }
-      SOURCE_LOG.log(System.Logger.Level.DEBUG, () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
-    } catch (SdkException e) {
-      SOURCE_LOG.log(System.Logger.Level.DEBUG, () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
-    }
-    return checksum;
+    return listing.list(S3Location.ofSource(source));
   }
 
   /**

@@ -348,12 +348,12 @@ class S3StorageBackendTest {
       }
     }
     assertThatThrownBy(
-            () -> S3StorageBackend.checkNoFileIsADirectory(List.of("m/f", "m/f-2", "m/f/g"), List.of("f", "f-2", "f/g")))
+            () -> S3Listing.checkNoFileIsADirectory(List.of("m/f", "m/f-2", "m/f/g"), List.of("f", "f-2", "f/g")))
         .isInstanceOf(InvalidObjectKeyException.class)
         .hasMessageContaining("'m/f'")
         .hasMessageContaining("directory");
     org.assertj.core.api.Assertions.assertThatCode(
-            () -> S3StorageBackend.checkNoFileIsADirectory(List.of("m/f-2", "m/f/g"), List.of("f-2", "f/g")))
+            () -> S3Listing.checkNoFileIsADirectory(List.of("m/f-2", "m/f/g"), List.of("f-2", "f/g")))
         .doesNotThrowAnyException();
   }
 
