@@ -6,8 +6,6 @@ import dev.modelcache.agent.kserve.ModelStatus;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.util.HashSet;
@@ -20,8 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * Writes the models' states into the LocalModelNode's status ({@code status.modelStatus}, KServe's
- * values), with a JSON merge patch of the status subresource so that it never races the
- * controller's writes of the spec. KServe's status has no field for a reason, so each error's
+ * values), through the status subresource, replacing the whole map so that a model dropped from the
+ * spec leaves the status too; the controller's writes of the spec are not touched. KServe's status has no field for a reason, so each error's
  * reason goes into the annotation {@value #REASONS_ANNOTATION} (a JSON object by status key),
  * which {@code kubectl describe localmodelnode NODE} shows. Optionally labels the Node with the
  * models it holds, {@value #NODE_LABEL_PREFIX}NAME=true, for scheduling.
@@ -68,9 +66,17 @@ final class LocalModelNodeStatusWriter implements StatusSink {
       String had = seen == null || seen.getMetadata().getAnnotations() == null ? null
           : seen.getMetadata().getAnnotations().get(REASONS_ANNOTATION);
       if (!java.util.Objects.equals(had, reasonsJson) || seen == null) {
-        Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put(REASONS_ANNOTATION, reasonsJson);
-        resource.patch(PatchContext.of(PatchType.JSON_MERGE), MergePatch.at(annotations, "metadata", "annotations"));
+        resource.edit(node -> {
+          Map<String, String> annotations = node.getMetadata().getAnnotations() == null
+              ? new LinkedHashMap<>() : new LinkedHashMap<>(node.getMetadata().getAnnotations());
+          if (reasonsJson == null) {
+            annotations.remove(REASONS_ANNOTATION);
+          } else {
+            annotations.put(REASONS_ANNOTATION, reasonsJson);
+          }
+          node.getMetadata().setAnnotations(annotations);
+          return node;
+        });
       }
       // The whole map, replaced: a model dropped from the spec leaves the status too.
       resource.editStatus(node -> {
@@ -95,7 +101,6 @@ final class LocalModelNodeStatusWriter implements StatusSink {
             .forEach(labelled::add);
       }
     }
-    Map<String, String> labels = new LinkedHashMap<>();
     Set<String> now = new HashSet<>();
     states.forEach((key, s) -> {
       String name = key.substring(key.lastIndexOf('/') + 1);
@@ -103,13 +108,18 @@ final class LocalModelNodeStatusWriter implements StatusSink {
         now.add(NODE_LABEL_PREFIX + name);
       }
     });
-    labelled.stream().filter(k -> !now.contains(k)).forEach(k -> labels.put(k, null));
-    now.stream().filter(k -> !labelled.contains(k)).forEach(k -> labels.put(k, "true"));
-    if (labels.isEmpty()) {
+    if (now.equals(labelled)) {
       return;
     }
-    client.nodes().withName(nodeName)
-        .patch(PatchContext.of(PatchType.JSON_MERGE), MergePatch.at(labels, "metadata", "labels"));
+    Set<String> previous = labelled;
+    client.nodes().withName(nodeName).edit(node -> {
+      Map<String, String> labels = node.getMetadata().getLabels() == null
+          ? new LinkedHashMap<>() : new LinkedHashMap<>(node.getMetadata().getLabels());
+      previous.forEach(labels::remove);
+      now.forEach(k -> labels.put(k, "true"));
+      node.getMetadata().setLabels(labels);
+      return node;
+    });
     labelled = now;
     log.info("node_labelled", "node", nodeName, "models", now.size());
   }

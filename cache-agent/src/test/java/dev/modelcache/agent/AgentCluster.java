@@ -157,11 +157,20 @@ abstract class AgentCluster {
   }
 
   NodeAgent startAgent(boolean labelNode) throws IOException {
-    agent = NodeAgent.builder().cache(cache).kubernetes(client, NODE).labelNode(labelNode)
+    return startAgent(agentBuilder().kubernetes(client, NODE).labelNode(labelNode));
+  }
+
+  NodeAgent startAgent(NodeAgent.Builder builder) throws IOException {
+    agent = builder.start();
+    return agent;
+  }
+
+  /** The agent as the tests run it: quick resyncs and retries, no scheduled verification, its log in agent.log. */
+  NodeAgent.Builder agentBuilder() throws IOException {
+    return NodeAgent.builder().cache(cache)
         .resyncInterval(Duration.ofMillis(300)).retryBackoff(Duration.ofMillis(100), Duration.ofMillis(400))
         .verifyInterval(Duration.ZERO).httpPort(0)
-        .log(new PrintStream(Files.newOutputStream(tmp.resolve("agent.log")), true)).start();
-    return agent;
+        .log(new PrintStream(Files.newOutputStream(tmp.resolve("agent.log")), true));
   }
 
   void spec(LocalModelInfo... models) {

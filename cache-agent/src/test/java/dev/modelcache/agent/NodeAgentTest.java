@@ -194,4 +194,83 @@ class NodeAgentTest extends AgentCluster {
     awaitNode(state("mistral", ModelStatus.DOWNLOADED));
     assertThat(Files.size(root.resolve("models/mistral/shard-0.safetensors"))).isEqualTo(200_000);
   }
+
+  @Test
+  void anUnreachableStoreIsAnErrorWithItsReasonThenRecoversWhenItComesBack() throws Exception {
+    int port;
+    try (var socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort(); // nothing listens there once closed
+    }
+    cache.close();
+    cache = ModelCache.builder().root(root).minFreeBytes(0).partSizeBytes(64 << 10).maxAttempts(2)
+        .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+        .backendOptions("s3", BackendOptions.NONE.with("endpoint", "http://127.0.0.1:" + port).with("pathStyle", "true")
+            .with("region", "us-east-1"))
+        .build();
+    startAgent(false);
+    spec(LocalModelInfo.of("s3://models/mistral/", "mistral"));
+    LocalModelNode node = awaitNode(state("mistral", ModelStatus.DOWNLOAD_ERROR));
+    assertThat(node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION))
+        .contains("mistral").contains("127.0.0.1:" + port);
+
+    S3Proxy back = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:" + port))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    back.start();
+    try {
+      node = awaitNode(state("mistral", ModelStatus.DOWNLOADED));
+      assertThat(node.getMetadata().getAnnotations()).doesNotContainKey(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
+      assertThat(Files.size(root.resolve("models/mistral/shard-0.safetensors"))).isEqualTo(200_000);
+    } finally {
+      back.stop();
+    }
+  }
+
+  @Test
+  void aScheduledVerificationFindsADamagedFileAndRepairsIt() throws Exception {
+    startAgent(agentBuilder().kubernetes(client, NODE).verifyInterval(Duration.ofMillis(200)));
+    spec(LocalModelInfo.of("s3://models/llama/", "llama"));
+    awaitNode(state("llama", ModelStatus.DOWNLOADED));
+    Path file = root.resolve("models/llama/shard-1.safetensors").toRealPath();
+    byte[] good = Files.readAllBytes(file);
+    byte[] bad = good.clone();
+    bad[1234] ^= 0x5a;
+    file.toFile().setWritable(true); // committed files are 0444; this test runs as their owner
+    Files.write(file, bad);
+
+    eventually("the damage is found", () -> get("/metrics").contains("modelcache_agent_verification_failures_total 1.0"));
+    // While the damaged entry is replaced, the link has nothing to point at for a moment.
+    eventually("the model is downloaded again", () -> {
+      try {
+        return java.util.Arrays.equals(Files.readAllBytes(root.resolve("models/llama/shard-1.safetensors")), good);
+      } catch (java.nio.file.NoSuchFileException replacing) {
+        return false;
+      }
+    });
+    awaitNode(state("llama", ModelStatus.DOWNLOADED));
+    assertThat(cache.verify(ModelSource.parse("s3://models/llama/")).ok()).isTrue();
+  }
+
+  @Test
+  void withoutKServeAModelsFileListsWhatToKeep() throws Exception {
+    Path models = tmp.resolve("models.yaml");
+    Files.writeString(models, """
+        models:
+          - name: llama-small
+            source: s3://models/llama/
+          - s3://models/mistral/
+        """);
+    startAgent(agentBuilder().modelsFile(models));
+    eventually("both models are linked", () -> Files.exists(root.resolve("models/llama-small/shard-1.safetensors"))
+        && Files.exists(root.resolve("models/mistral/shard-0.safetensors")));
+    eventually("the agent is ready", () -> get("/readyz").startsWith("200"));
+    assertThat(Files.readString(tmp.resolve("agent.log")))
+        .contains("event=model_state model=llama-small state=ModelDownloaded");
+
+    Files.writeString(models, "[\"s3://models/mistral/\"]\n"); // JSON too
+    Files.setLastModifiedTime(models, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+    eventually("the model dropped from the file is evicted",
+        () -> cache.getIfPresent(ModelSource.parse("s3://models/llama/")).isEmpty());
+    assertThat(Files.exists(root.resolve("models/llama-small"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(cache.getIfPresent(ModelSource.parse("s3://models/mistral/"))).isPresent();
+  }
 }
