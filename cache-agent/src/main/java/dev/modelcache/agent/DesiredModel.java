@@ -19,6 +19,15 @@ record DesiredModel(String statusKey, String modelName, String sourceUri, String
     Objects.requireNonNull(sourceUri, "sourceUri");
   }
 
+  /**
+   * The folder {@code models/NAME} this model gets besides KServe's hashed one: its name, for a
+   * cluster-scoped model (older KServe releases mount that folder). A namespaced model gets only
+   * the hashed folder: the same name may be used in several namespaces.
+   */
+  java.util.Optional<String> folderName() {
+    return statusKey.equals(modelName) ? java.util.Optional.of(modelName) : java.util.Optional.empty();
+  }
+
   static DesiredModel of(LocalModelInfo info) {
     String name = info.modelName() == null ? "" : info.modelName();
     return new DesiredModel(info.statusKey() == null ? name : info.statusKey(), name,

@@ -10,7 +10,6 @@ import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -274,6 +273,6 @@ public final class NodeAgent implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "NodeAgent" + Map.of("port", httpPort());
+    return "NodeAgent[httpPort=" + httpPort() + ", ready=" + ready() + "]";
   }
 }

@@ -179,7 +179,7 @@ final class Reconciler {
     // Links no model of the spec claims any more: retire them (their entries are released below).
     Set<String> claimed = new HashSet<>();
     for (Tracked t : tracked.values()) {
-      claimed.add(t.model.modelName());
+      t.model.folderName().ifPresent(claimed::add);
       if (t.state.status() == ModelStatus.DOWNLOADED) {
         claimed.add(ModelLinks.storageKey(t.model.sourceUri()));
       }
@@ -328,11 +328,12 @@ final class Reconciler {
   }
 
   private void link(Tracked t, Path directory) throws IOException {
-    if (links.point(t.model.modelName(), directory)) {
-      log.info("linked", "model", t.model.statusKey(), "link", links.modelsDirectory().resolve(t.model.modelName()),
-          "entry", directory);
+    String key = ModelLinks.storageKey(t.model.sourceUri());
+    String name = t.model.folderName().orElse(key);
+    if (links.point(name, directory)) {
+      log.info("linked", "model", t.model.statusKey(), "link", links.modelsDirectory().resolve(name), "entry", directory);
     }
-    links.point(ModelLinks.storageKey(t.model.sourceUri()), directory);
+    links.point(key, directory);
   }
 
   private void failedFromWorker(Tracked t, Exception e) {

@@ -1,27 +1,20 @@
 package dev.modelcache.agent;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.modelcache.agent.kserve.LocalModelInfo;
 import dev.modelcache.agent.kserve.LocalModelNode;
 import dev.modelcache.agent.kserve.LocalModelNodeGroup;
-import dev.modelcache.agent.kserve.LocalModelNodeGroupSpec;
 import dev.modelcache.agent.kserve.LocalModelNodeSpec;
 import dev.modelcache.agent.kserve.ModelStatus;
-import dev.modelcache.core.CacheEntry;
-import dev.modelcache.core.Lease;
 import dev.modelcache.core.ModelCache;
-import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.spi.BackendOptions;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,16 +26,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.BlobStores;
@@ -52,7 +41,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
@@ -68,6 +56,13 @@ abstract class AgentCluster {
   static final String SECRET_KEY = "agent-test-secret";
   static final Duration WAIT = Duration.ofSeconds(60);
 
+  /** The mock server logs every request at INFO through java.util.logging; held so the level sticks. */
+  static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  static {
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
   static S3Proxy proxy;
   static BlobStore store;
   static String endpoint;
@@ -79,7 +74,6 @@ abstract class AgentCluster {
   ModelCache cache;
   NodeAgent agent;
   Path root;
-  final List<RecordedRequest> requests = new ArrayList<>();
 
   @BeforeAll
   static void startStore() throws Exception {

@@ -6,7 +6,6 @@ import dev.modelcache.agent.kserve.LocalModelInfo;
 import dev.modelcache.agent.kserve.LocalModelNode;
 import dev.modelcache.agent.kserve.LocalModelNodeGroup;
 import dev.modelcache.agent.kserve.LocalModelNodeGroupSpec;
-import dev.modelcache.agent.kserve.LocalModelNodeSpec;
 import dev.modelcache.agent.kserve.ModelStatus;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.Lease;
@@ -15,46 +14,16 @@ import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.spi.BackendOptions;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.http.RecordedRequest;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Random;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.blobstore.BlobStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /**
  * The agent against a real HTTP API server (fabric8's mock server in CRUD mode) and a real S3
@@ -272,5 +241,16 @@ class NodeAgentTest extends AgentCluster {
         () -> cache.getIfPresent(ModelSource.parse("s3://models/llama/")).isEmpty());
     assertThat(Files.exists(root.resolve("models/llama-small"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
     assertThat(cache.getIfPresent(ModelSource.parse("s3://models/mistral/"))).isPresent();
+  }
+
+  @Test
+  void aNamespacedModelIsKeyedAsKServeKeysItAndGetsOnlyTheHashedFolder() throws Exception {
+    startAgent(false);
+    spec(new LocalModelInfo("s3://models/mistral/", "mistral", "team-a", null, null, null));
+    awaitNode(state("team-a/mistral", ModelStatus.DOWNLOADED));
+    Path hashed = root.resolve("models/" + ModelLinks.storageKey("s3://models/mistral/"));
+    assertThat(Files.size(hashed.resolve("shard-0.safetensors"))).isEqualTo(200_000);
+    assertThat(Files.exists(root.resolve("models/mistral"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        .as("another namespace may use the same name").isFalse();
   }
 }

@@ -127,7 +127,6 @@ class RbacRecipeTest extends AgentCluster {
         .contains("event=status_written"));
     agent.close();
     agent = null;
-    Files.copy(tmp.resolve("agent.log"), Path.of("target/rbac-agent.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     made.addAll(drain());
     assertThat(cache.limits().maxBytes()).as("the named group's limit").isEqualTo(1L << 20);
 

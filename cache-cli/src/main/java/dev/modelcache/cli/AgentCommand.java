@@ -7,10 +7,8 @@ import dev.modelcache.core.spi.BackendOptions;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -177,23 +175,7 @@ final class AgentCommand implements Callable<Integer> {
     if (minFree != null) {
       builder.minFree(minFree);
     }
-    BackendOptions options = BackendOptions.NONE;
-    if (endpoint != null) {
-      URI uri;
-      try {
-        uri = URI.create(endpoint);
-      } catch (IllegalArgumentException e) {
-        throw new UsageException("--endpoint '" + endpoint + "' is not a URL");
-      }
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-        throw new UsageException("--endpoint '" + endpoint + "' is not an http:// or https:// URL");
-      }
-      options = options.with("endpoint", endpoint).with("pathStyle", "true");
-    }
-    if (region != null) {
-      options = options.with("region", region);
-    }
+    BackendOptions options = DownloadOptions.s3Options(endpoint, region);
     if (!options.values().isEmpty()) {
       builder.backendOptions("s3", options);
     }
