@@ -180,7 +180,7 @@ final class Reconciler {
     Set<String> claimed = new HashSet<>();
     for (Tracked t : tracked.values()) {
       t.model.folderName().ifPresent(claimed::add);
-      if (t.state.status() == ModelStatus.DOWNLOADED) {
+      if (t.directory != null) { // has an entry (being repaired, perhaps)
         claimed.add(ModelLinks.storageKey(t.model.sourceUri()));
       }
     }

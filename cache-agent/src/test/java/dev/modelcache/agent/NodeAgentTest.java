@@ -253,4 +253,22 @@ class NodeAgentTest extends AgentCluster {
     assertThat(Files.exists(root.resolve("models/mistral"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
         .as("another namespace may use the same name").isFalse();
   }
+
+  @Test
+  void aRestartedAgentReadsWhatIsCachedFromDiskAndDownloadsNothing() throws Exception {
+    startAgent(false);
+    spec(LocalModelInfo.of("s3://models/llama/", "llama"));
+    awaitNode(state("llama", ModelStatus.DOWNLOADED));
+    agent.close();
+    cache.close();
+
+    cache = openCache(root); // a new process would see only the disk
+    startAgent(false);
+    eventually("the restarted agent is ready", () -> get("/readyz").startsWith("200"));
+    eventually("it counts the model as downloaded", () -> get("/metrics")
+        .contains("modelcache_agent_models{state=\"ModelDownloaded\"} 1.0"));
+    assertThat(get("/metrics")).contains("modelcache_agent_downloaded_bytes_total 0.0");
+    assertThat(Files.readString(tmp.resolve("agent.log"))).contains("event=cached model=llama")
+        .doesNotContain("event=downloaded");
+  }
 }

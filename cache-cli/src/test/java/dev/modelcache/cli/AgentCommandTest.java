@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,5 +67,20 @@ class AgentCommandTest {
       assertThat(agent.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
     assertThat(agent.exitValue()).as(Files.readString(log)).isIn(0, 143);
+  }
+
+  @Test
+  void theAgentRecipesCommandLinesParseAndKeepTheCacheOnAHostPath() throws Exception {
+    Path dir = Path.of("..", "examples", "kubernetes", "kserve-agent");
+    List<KubernetesRecipes.Invocation> found = new ArrayList<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+        found.addAll(KubernetesRecipes.invocations(f));
+      }
+    }
+    assertThat(found).extracting(KubernetesRecipes.Invocation::subcommand).containsExactly("agent", "agent");
+    List<String> problems = new ArrayList<>();
+    found.forEach(inv -> problems.addAll(KubernetesRecipes.problems(inv)));
+    assertThat(problems).isEmpty();
   }
 }
