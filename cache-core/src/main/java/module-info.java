@@ -4,6 +4,7 @@
  */
 module dev.modelcache.core {
   requires com.github.benmanes.caffeine;
+  requires dev.modelcache.common;
   requires com.google.common;
   requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT
 

@@ -1,5 +1,6 @@
 /** Safetensors parsing, validation and fast loading into pluggable sinks. */
 module dev.modelcache.loader {
+    requires dev.modelcache.common;
     requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT
 
     exports dev.modelcache.loader;

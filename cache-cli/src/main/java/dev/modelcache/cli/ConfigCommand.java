@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.CacheLimits;
 import dev.modelcache.core.CacheSettings;
 import dev.modelcache.core.FreeSpace;
@@ -71,7 +72,7 @@ final class ConfigCommand implements Callable<Integer> {
         settings = cache.settings();
       }
       app.result(
-          Json.object()
+          JsonObject.create()
               .put("root", app.root().toString())
               .put("settingsFile", CacheSettings.file(app.root()).toString())
               .put("maxSize", settings.maxBytes().isPresent() ? settings.maxBytes().getAsLong() : null)

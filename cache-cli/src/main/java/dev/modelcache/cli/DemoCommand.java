@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.DownloadListener;
 import dev.modelcache.core.Lease;
@@ -61,8 +62,8 @@ final class DemoCommand implements Callable<Integer> {
 
   /** One row of the timeline. */
   record Phase(String pod, String step, double seconds, long bytes) {
-    Json json() {
-      return Json.object()
+    JsonObject json() {
+      return JsonObject.create()
           .put("pod", pod)
           .put("step", step)
           .put("seconds", seconds)
@@ -252,8 +253,8 @@ final class DemoCommand implements Callable<Integer> {
                 + " time follows the network instead.",
             ready1 / ready2, ready2, ready1, ready1 / ready3, ready3);
     app.result(
-        Json.object()
-            .put("model", Json.object()
+        JsonObject.create()
+            .put("model", JsonObject.create()
                 .put("bytes", model.sizeBytes())
                 .put("files", model.files().size())
                 .put("tensors", model.tensors())
@@ -261,7 +262,8 @@ final class DemoCommand implements Callable<Integer> {
                 .put("hiddenSize", model.hiddenSize()))
             .put("endpoint", endpoint.toString())
             .put("phases", phases.stream().map(Phase::json).toList())
-            .put("readySeconds", Json.object().put("withoutCache", ready1).put("withCache", ready2).put("secondPod", ready3)),
+            .put("readySeconds",
+                JsonObject.create().put("withoutCache", ready1).put("withCache", ready2).put("secondPod", ready3)),
         table + System.lineSeparator() + System.lineSeparator() + summary);
   }
 

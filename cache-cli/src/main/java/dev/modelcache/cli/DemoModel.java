@@ -1,5 +1,7 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
+import dev.modelcache.common.json.JsonWriter;
 import dev.modelcache.loader.Dtype;
 import dev.modelcache.loader.SafetensorsWriter;
 import java.io.IOException;
@@ -116,17 +118,12 @@ record DemoModel(int hiddenSize, int intermediateSize, int layers, int vocabSize
       writer.write(dir.resolve(name));
       files.add(dir.resolve(name));
     }
-    var index = new StringBuilder("{\"metadata\":{\"total_size\":").append(total).append("},\"weight_map\":{");
-    boolean first = true;
-    for (var e : weightMap.entrySet()) {
-      index.append(first ? "" : ",").append(Json.write(e.getKey())).append(':').append(Json.write(e.getValue()));
-      first = false;
-    }
-    index.append("}}");
-    Files.writeString(dir.resolve("model.safetensors.index.json"), index);
+    Files.writeString(dir.resolve("model.safetensors.index.json"), JsonWriter.compact(JsonObject.create()
+        .put("metadata", JsonObject.create().put("total_size", total))
+        .put("weight_map", weightMap)));
     Files.writeString(
         dir.resolve("config.json"),
-        Json.object()
+        JsonObject.create()
             .put("architectures", List.of("LlamaForCausalLM"))
             .put("model_type", "llama")
             .put("hidden_size", hidden)

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
@@ -67,18 +68,18 @@ final class EvictCommand implements Callable<Integer> {
       }
     }
     long freed = evicted.stream().mapToLong(CacheEntry::sizeBytes).sum();
-    List<Json> list = new ArrayList<>();
+    List<JsonObject> list = new ArrayList<>();
     var text = new StringBuilder();
     for (CacheEntry e : evicted) {
       list.add(
-          Json.object()
+          JsonObject.create()
               .put("source", e.source().uri().toString())
               .put("revision", e.source().revision())
               .put("sizeBytes", e.sizeBytes()));
       text.append("evicted ").append(e.source()).append(" (").append(ByteSize.format(e.sizeBytes())).append(')').append(System.lineSeparator());
     }
     text.append("freed ").append(ByteSize.format(freed));
-    app.result(Json.object().put("evicted", list).put("freedBytes", freed), text.toString());
+    app.result(JsonObject.create().put("evicted", list).put("freedBytes", freed), text.toString());
     return ExitCode.OK.status();
   }
 }

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.EntryNotFoundException;
 import dev.modelcache.core.EnsureOptions;
 import dev.modelcache.core.Lease;
@@ -341,7 +342,7 @@ final class ExecCommand implements Callable<Integer> {
     }
   }
 
-  private void writeReport(ReadinessOptions.Plan plan, Json document) {
+  private void writeReport(ReadinessOptions.Plan plan, JsonObject document) {
     if (plan.reportFile() == null) {
       return;
     }

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.CacheEntry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -101,8 +102,8 @@ final class ExecReport {
   }
 
   /** The ready file's content: where the model is, which process serves it, and the timings. */
-  Json readyDocument() {
-    Json json = Json.object();
+  JsonObject readyDocument() {
+    JsonObject json = JsonObject.create();
     if (entry != null) {
       json.put("source", entry.source().uri().toString())
           .put("revision", entry.source().revision())
@@ -128,7 +129,7 @@ final class ExecReport {
    * @param childStatus COMMAND's exit status, or null if it did not run
    * @param error the one-line error exec printed, or null
    */
-  Json exitDocument(int exitCode, Integer childStatus, String error) {
+  JsonObject exitDocument(int exitCode, Integer childStatus, String error) {
     return readyDocument()
         .put("exitCode", exitCode)
         .put("childStatus", childStatus)

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.loader.DigestTensorSink;
 import dev.modelcache.loader.Loader;
 import dev.modelcache.loader.ReadStrategy;
@@ -46,14 +47,14 @@ final class InspectCommand implements Callable<Integer> {
     Map<String, String> digests = hash == null ? Map.of() : sha256(model);
     Path base = Files.isDirectory(target) ? target : target.toAbsolutePath().getParent();
 
-    List<Json> tensors = new ArrayList<>();
+    List<JsonObject> tensors = new ArrayList<>();
     var table = hash == null
         ? new TextTable("NAME", "DTYPE", "SHAPE", "FILE", ">BEGIN", ">END")
         : new TextTable("NAME", "DTYPE", "SHAPE", "FILE", ">BEGIN", ">END", "SHA256");
     for (TensorInfo t : model.tensors().values()) {
       String file = base.relativize(t.file().toAbsolutePath()).toString();
       tensors.add(
-          Json.object()
+          JsonObject.create()
               .put("name", t.name())
               .put("dtype", t.dtype().name())
               .put("shape", t.shape())
@@ -76,7 +77,7 @@ final class InspectCommand implements Callable<Integer> {
             model.files().size(),
             model.files().size() == 1 ? "" : "s",
             ByteSize.format(model.dataSizeBytes()));
-    app.result(Json.object().put("tensors", tensors), summary + System.lineSeparator() + table);
+    app.result(JsonObject.create().put("tensors", tensors), summary + System.lineSeparator() + table);
     return ExitCode.OK.status();
   }
 

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.cuda.CudaException;
 import dev.modelcache.cuda.CudaTensorSink;
 import dev.modelcache.loader.DigestTensorSink;
@@ -149,7 +150,7 @@ final class LoadCommand implements Callable<Integer> {
     double seconds = result.elapsed().toNanos() / 1e9;
     String used = result.usedStrategy().name().toLowerCase(Locale.ROOT);
     var json =
-        Json.object()
+        JsonObject.create()
             .put("path", path.toString())
             .put("bytes", result.bytesLoaded())
             .put("seconds", seconds)

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.CacheLimits;
 import dev.modelcache.core.CacheListing;
@@ -46,11 +47,11 @@ final class LsCommand implements Callable<Integer> {
       liveness = cache.liveness();
       expiry = cache.heartbeatExpiry();
     }
-    List<Json> entries = new ArrayList<>();
+    List<JsonObject> entries = new ArrayList<>();
     var table = new TextTable("SOURCE", "REVISION", ">SIZE", "STATE", "LAST USE", "PINNED", ">LEASES", "HELD BY");
     for (CacheEntry e : listing.entries()) {
       entries.add(
-          Json.object()
+          JsonObject.create()
               .put("source", e.source().uri().toString())
               .put("revision", e.source().revision())
               .put("name", e.name())
@@ -72,12 +73,12 @@ final class LsCommand implements Callable<Integer> {
           e.leaseCount(),
           e.leases().isEmpty() ? "-" : String.join(", ", e.leases().stream().map(LsCommand::who).toList()));
     }
-    List<Json> downloads = new ArrayList<>();
+    List<JsonObject> downloads = new ArrayList<>();
     var inProgress = new TextTable("SOURCE", "REVISION", ">DONE", ">SIZE", "STATE", "WRITER");
     for (DownloadStatus d : listing.downloads()) {
       String state = d.writerAlive() ? "downloading" : "interrupted";
       downloads.add(
-          Json.object()
+          JsonObject.create()
               .put("source", d.source().uri().toString())
               .put("revision", d.source().revision())
               .put("name", d.name())
@@ -118,7 +119,7 @@ final class LsCommand implements Callable<Integer> {
       text.append(System.lineSeparator()).append(System.lineSeparator()).append("downloads:").append(System.lineSeparator()).append(inProgress);
     }
     app.result(
-        Json.object()
+        JsonObject.create()
             .put("root", app.root().toString())
             .put("totalBytes", listing.entryBytes())
             .put("limits", limits(stats.limits()))
@@ -140,8 +141,8 @@ final class LsCommand implements Callable<Integer> {
   }
 
   /** The limits as JSON: each value in bytes and where it comes from. */
-  static Json limits(CacheLimits l) {
-    return Json.object()
+  static JsonObject limits(CacheLimits l) {
+    return JsonObject.create()
         .put("maxBytes", l.maxBytes() == 0 ? null : l.maxBytes())
         .put("maxBytesSource", l.maxBytesSource())
         .put("minFreeBytes", l.minFreeBytes())
@@ -174,8 +175,8 @@ final class LsCommand implements Callable<Integer> {
     return (h.host().isEmpty() ? "?" : h.host()) + " (pid " + h.pid() + ")";
   }
 
-  private static Json holder(Holder h) {
-    return Json.object()
+  private static JsonObject holder(Holder h) {
+    return JsonObject.create()
         .put("pid", h.pid())
         .put("host", h.host().isEmpty() ? null : h.host())
         .put("uid", h.uid() < 0 ? null : h.uid())

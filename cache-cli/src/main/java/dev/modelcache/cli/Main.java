@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -65,7 +66,7 @@ public final class Main {
           }
           context.err().flush();
           if (app.json()) {
-            context.out().println(Json.object().put("error", message).put("exitCode", code.status()));
+            context.out().println(JsonObject.create().put("error", message).put("exitCode", code.status()));
             context.out().flush();
           }
           return code.status();

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
 import java.io.IOException;
@@ -116,7 +117,7 @@ final class ModelcacheCommand implements Callable<Integer> {
   }
 
   /** Prints a command's result: the JSON document with {@code --json}, else the text (if any). */
-  void result(Json document, String text) {
+  void result(JsonObject document, String text) {
     if (json) {
       context.out().println(document);
     } else if (text != null) {

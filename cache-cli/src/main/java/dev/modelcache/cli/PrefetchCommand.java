@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.EnsureOptions;
 import dev.modelcache.core.Integrity;
@@ -66,7 +67,7 @@ final class PrefetchCommand implements Callable<Integer> {
     ModelSource model = entry.source();
     app.note(summary(entry, downloadedBytes, nanos, link));
     app.result(
-        Json.object()
+        JsonObject.create()
             .put("source", model.uri().toString())
             .put("revision", model.revision())
             .put("path", entry.directory().toString())
@@ -85,10 +86,10 @@ final class PrefetchCommand implements Callable<Integer> {
    * Each file with what its bytes were checked against: {@code path}, {@code sizeBytes},
    * {@code integrity} (source-checksum, etag-md5, etag-multipart or unverified), {@code checksum}.
    */
-  static List<Json> files(CacheEntry entry) {
-    List<Json> files = new ArrayList<>();
+  static List<JsonObject> files(CacheEntry entry) {
+    List<JsonObject> files = new ArrayList<>();
     for (ManifestFile f : entry.manifest().files()) {
-      files.add(Json.object()
+      files.add(JsonObject.create()
           .put("path", f.path())
           .put("sizeBytes", f.sizeBytes())
           .put("integrity", f.integrity().label())
@@ -98,12 +99,12 @@ final class PrefetchCommand implements Callable<Integer> {
   }
 
   /** How many of the entry's files passed each kind of check: {"etag-multipart": 2, "unverified": 1}. */
-  static Json integritySummary(CacheEntry entry) {
+  static JsonObject integritySummary(CacheEntry entry) {
     Map<Integrity, Integer> counts = new EnumMap<>(Integrity.class);
     for (ManifestFile f : entry.manifest().files()) {
       counts.merge(f.integrity(), 1, Integer::sum);
     }
-    Json summary = Json.object();
+    JsonObject summary = JsonObject.create();
     counts.forEach((level, n) -> summary.put(level.label(), n));
     return summary;
   }

@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Shows how far a long operation is, on standard error: a redrawn bar with bytes, rate and ETA on
@@ -16,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * so a bar's carriage returns would only make noise); nothing with {@code --quiet}.
  *
  * <p>Thread-safe: {@link #advance} and {@link #total} may be called from any thread, such as a
- * download's worker threads. Drawing happens on one daemon thread of its own, so callers never
- * block on the terminal. {@link #close()} draws the final state once and is idempotent.
+ * download's worker threads. Drawing happens on the {@link Ticker}'s thread (one daemon thread
+ * of its own in the command), so callers never block on the terminal. {@link #close()} draws the final state once and is idempotent.
  */
 final class Progress implements AutoCloseable {
 
@@ -31,7 +32,38 @@ final class Progress implements AutoCloseable {
     NONE
   }
 
-  private static final long BAR_REFRESH_MILLIS = 200;
+  /**
+   * What calls the redraw periodically: a daemon thread in the command, the test itself in tests.
+   */
+  @FunctionalInterface
+  interface Ticker {
+    /**
+     * Starts calling {@code redraw} every {@code period}; the returned action stops it, and when
+     * it returns no redraw runs any more.
+     */
+    Runnable start(Runnable redraw, Duration period);
+  }
+
+  /** Redraws on a daemon thread of its own, so callers never block on the terminal. */
+  static final Ticker DAEMON_THREAD = (redraw, period) -> {
+    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "modelcache-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    long millis = Math.max(1, period.toMillis());
+    executor.scheduleAtFixedRate(redraw, millis, millis, TimeUnit.MILLISECONDS);
+    return () -> {
+      executor.shutdownNow();
+      try {
+        executor.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+  };
+
+  static final Duration BAR_REFRESH = Duration.ofMillis(200);
   private static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(3);
 
   private final PrintStream err;
@@ -39,30 +71,27 @@ final class Progress implements AutoCloseable {
   private final String label;
   private final AtomicLong doneBytes = new AtomicLong();
   private final AtomicLong totalBytes;
-  private final long startNanos = System.nanoTime();
+  private final LongSupplier nanoClock;
+  private final long startNanos;
   private final ArrayDeque<long[]> samples = new ArrayDeque<>(); // {nanos, bytes}, guarded by this
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final ScheduledExecutorService ticker;
+  private final Runnable stopTicker;
   private int lastBarWidth;
 
-  private Progress(PrintStream err, Style style, String label, long totalBytes, Duration interval) {
+  /**
+   * @param ticker calls the redraw: {@link Style#BAR} every {@link #BAR_REFRESH}, {@link Style#LINES}
+   *     every {@code interval}
+   * @param nanoClock the time in nanoseconds, for rates and the elapsed time ({@code System::nanoTime})
+   */
+  Progress(PrintStream err, Style style, String label, long totalBytes, Duration interval, Ticker ticker,
+      LongSupplier nanoClock) {
     this.err = err;
     this.style = style;
     this.label = label;
     this.totalBytes = new AtomicLong(totalBytes);
-    if (style == Style.NONE) {
-      ticker = null;
-      return;
-    }
-    ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "modelcache-progress");
-              t.setDaemon(true);
-              return t;
-            });
-    long periodMillis = style == Style.BAR ? BAR_REFRESH_MILLIS : Math.max(1, interval.toMillis());
-    ticker.scheduleAtFixedRate(this::draw, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    this.nanoClock = nanoClock;
+    this.startNanos = nanoClock.getAsLong();
+    stopTicker = style == Style.NONE ? null : ticker.start(this::draw, style == Style.BAR ? BAR_REFRESH : interval);
   }
 
   /**
@@ -72,7 +101,7 @@ final class Progress implements AutoCloseable {
    * @param interval how often a {@link Style#LINES} line is written
    */
   static Progress start(PrintStream err, Style style, String label, long totalBytes, Duration interval) {
-    return new Progress(err, style, label, totalBytes, interval);
+    return new Progress(err, style, label, totalBytes, interval, DAEMON_THREAD, System::nanoTime);
   }
 
   /** Sets the expected total once it is known. */
@@ -96,7 +125,7 @@ final class Progress implements AutoCloseable {
 
   private void draw() {
     try {
-      long now = System.nanoTime();
+      long now = nanoClock.getAsLong();
       long done = doneBytes.get();
       double rate = rate(now, done);
       if (style == Style.BAR) {
@@ -139,7 +168,7 @@ final class Progress implements AutoCloseable {
     if (!stop()) {
       return;
     }
-    long now = System.nanoTime();
+    long now = nanoClock.getAsLong();
     long done = doneBytes.get();
     Duration elapsed = Duration.ofNanos(now - startNanos);
     synchronized (this) {
@@ -172,15 +201,10 @@ final class Progress implements AutoCloseable {
 
   /** Stops the ticker; returns false if already stopped (or never started). */
   private boolean stop() {
-    if (!closed.compareAndSet(false, true) || ticker == null) {
+    if (!closed.compareAndSet(false, true) || stopTicker == null) {
       return false;
     }
-    ticker.shutdownNow();
-    try {
-      ticker.awaitTermination(1, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    stopTicker.run();
     return true;
   }
 

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.VerificationResult;
@@ -37,9 +38,10 @@ final class VerifyCommand implements Callable<Integer> {
       entry = cache.getIfPresent(model).orElse(null);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    List<Json> mismatches = new ArrayList<>();
+    List<JsonObject> mismatches = new ArrayList<>();
     for (VerificationResult.Mismatch m : result.mismatches()) {
-      mismatches.add(Json.object().put("path", m.path()).put("offsetBytes", m.offsetBytes()).put("reason", m.reason()));
+      mismatches.add(
+          JsonObject.create().put("path", m.path()).put("offsetBytes", m.offsetBytes()).put("reason", m.reason()));
     }
     String text =
         String.format(
@@ -50,7 +52,7 @@ final class VerifyCommand implements Callable<Integer> {
             ByteSize.format(result.bytesChecked()),
             seconds);
     app.result(
-        Json.object()
+        JsonObject.create()
             .put("source", model.uri().toString())
             .put("revision", model.revision())
             .put("ok", result.ok())

@@ -1,5 +1,6 @@
 package dev.modelcache.cli;
 
+import dev.modelcache.common.json.JsonObject;
 import dev.modelcache.loader.PageCache;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ final class WarmCommand implements Callable<Integer> {
     double seconds = (System.nanoTime() - start) / 1e9;
     double rate = seconds > 0 ? bytes / seconds : 0;
     app.result(
-        Json.object()
+        JsonObject.create()
             .put("path", real.toString())
             .put("files", files.size())
             .put("bytes", bytes)

@@ -3,6 +3,7 @@ package dev.modelcache.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.modelcache.common.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -73,9 +74,9 @@ class ArgumentValuesTest {
 
   @Test
   void jsonWritesOptionalsAndRefusesUnknownTypes() {
-    assertThat(Json.object().put("a", java.util.Optional.empty()).put("b", java.util.Optional.of("x")).toString())
+    assertThat(JsonObject.create().put("a", java.util.Optional.empty()).put("b", java.util.Optional.of("x")).toString())
         .isEqualTo("{\"a\":null,\"b\":\"x\"}");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Json.object().put("p", Path.of("/x")).toString())
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> JsonObject.create().put("p", Path.of("/x")).toString())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("sun.nio.fs.UnixPath");
   }
@@ -84,7 +85,7 @@ class ArgumentValuesTest {
   void jsonEscapesEverythingAParserNeeds() {
     String tricky = "quote\" backslash\\ newline\n tab\t nul\u0000 bell\u0007 ünïcödé \u2028 emoji \uD83D\uDE00";
     var doc =
-        Json.object()
+        JsonObject.create()
             .put("s", tricky)
             .put("n", 42L)
             .put("d", 1.25)
@@ -93,10 +94,10 @@ class ArgumentValuesTest {
             .put("b", true)
             .put("nil", null)
             .put("shape", new long[] {4096, 11008})
-            .put("list", List.of(Json.object().put("k", "v")));
+            .put("list", List.of(JsonObject.create().put("k", "v")));
     String text = doc.toString();
     assertThat(text).doesNotContain("\n").doesNotContain("\u0000");
-    Map<String, Object> back = JsonReader.object(text);
+    Map<String, Object> back = Cli.jsonObject(text);
     assertThat(back.get("s")).isEqualTo(tricky);
     assertThat(back.get("n")).isEqualTo(42L);
     assertThat(back.get("d")).isEqualTo(1.25);

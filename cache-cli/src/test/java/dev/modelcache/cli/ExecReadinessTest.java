@@ -75,7 +75,7 @@ class ExecReadinessTest {
         "--healthy-after", "1000");
     awaitFile(exec, ready);
 
-    Map<String, Object> readyJson = JsonReader.object(Files.readString(ready).strip());
+    Map<String, Object> readyJson = Cli.jsonObject(Files.readString(ready).strip());
     List<String> seen = Files.readAllLines(events);
     assertThat(seen.stream().filter(e -> e.startsWith("warmup "))).as("exactly --warmup-count requests")
         .containsExactly(
@@ -115,7 +115,7 @@ class ExecReadinessTest {
         .anySatisfy(l -> assertThat(l).startsWith("exec: " + url("/health") + " answered 200 after "))
         .anySatisfy(l -> assertThat(l).matches(
             "exec: ready in [0-9.]+ s: cache [0-9.]+ s, healthy [0-9.]+ s, warmup [0-9.]+ s \\(3 requests\\); created " + ready));
-    Map<String, Object> exit = JsonReader.object(Files.readString(report).strip());
+    Map<String, Object> exit = Cli.jsonObject(Files.readString(report).strip());
     assertThat(exit)
         .containsEntry("exitCode", 42L)
         .containsEntry("childStatus", 42L)
@@ -137,7 +137,7 @@ class ExecReadinessTest {
         .containsExactly("warmup 1 ready=absent type=application/json body= {\"messages\":[]}");
 
     // Stopped from outside, not through exec: exec sees its command exit.
-    long serverPid = (Long) JsonReader.object(Files.readString(ready).strip()).get("pid");
+    long serverPid = (Long) Cli.jsonObject(Files.readString(ready).strip()).get("pid");
     kill("TERM", serverPid);
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(exec.exitValue()).as(stderr(exec)).isEqualTo(42);
@@ -159,7 +159,7 @@ class ExecReadinessTest {
             + "'s start (--wait-timeout; last: status 503: loading); stopping " + javaCommand());
     assertThat(Files.readAllLines(events)).as("stopped with SIGTERM").last().isEqualTo("term ready=absent");
     assertThat(ready).doesNotExist();
-    Map<String, Object> exit = JsonReader.object(Files.readString(report).strip());
+    Map<String, Object> exit = Cli.jsonObject(Files.readString(report).strip());
     assertThat(exit).containsEntry("exitCode", 4L).containsEntry("childStatus", 42L).containsEntry("ready", false)
         .containsEntry("healthySeconds", null).containsEntry("readySeconds", null);
     assertThat((String) exit.get("error")).contains("did not answer 2xx");
@@ -178,7 +178,7 @@ class ExecReadinessTest {
     assertThat(exec.exitValue()).as(stderr).isEqualTo(4);
     assertThat(Files.readAllLines(events)).as("SIGTERM first").last().isEqualTo("term ready=absent");
     assertThat(stderr).contains("exec: " + javaCommand() + " did not exit within 1.0s of SIGTERM (--stop-grace): sending SIGKILL");
-    assertThat(JsonReader.object(Files.readString(report).strip())).containsEntry("childStatus", 128L + 9);
+    assertThat(Cli.jsonObject(Files.readString(report).strip())).containsEntry("childStatus", 128L + 9);
   }
 
   @Test
@@ -220,7 +220,7 @@ class ExecReadinessTest {
             "--warmup-count", "2", "--warmup-optional", "--ready-file", ready.toString()),
         "--warmup-status", "500", "--warmup-answer", "busy");
     awaitFile(exec, ready);
-    assertThat(JsonReader.object(Files.readString(ready).strip()))
+    assertThat(Cli.jsonObject(Files.readString(ready).strip()))
         .containsEntry("warmupRequests", 2L).containsEntry("warmupFailures", 2L);
     assertThat(Files.readAllLines(events).stream().filter(e -> e.startsWith("warmup "))).hasSize(2);
 
@@ -255,7 +255,7 @@ class ExecReadinessTest {
     var r = Cli.withRoot(root).run("exec", source.toString(), "--report-file", report.toString(),
         "--ready-file", ready.toString(), "--", "no-such-command-here");
     assertThat(r.exitCode()).isEqualTo(127);
-    assertThat(JsonReader.object(Files.readString(report).strip()))
+    assertThat(Cli.jsonObject(Files.readString(report).strip()))
         .containsEntry("exitCode", 127L)
         .containsEntry("childStatus", null)
         .containsEntry("pid", null)

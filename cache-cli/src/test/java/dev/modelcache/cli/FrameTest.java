@@ -66,38 +66,75 @@ class FrameTest {
     assertThat(r.stderr()).contains("'frobnicate'");
   }
 
-  @Test
-  void plainProgressWritesLinesAndASummary() throws Exception {
-    var bytes = new ByteArrayOutputStream();
-    try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      try (var p = Progress.start(err, Progress.Style.LINES, "download", 4L << 20, Duration.ofMillis(20))) {
-        for (int i = 0; i < 4; i++) {
-          p.advance(1L << 20);
-          Thread.sleep(40);
-        }
-      }
+  /** A ticker the test drives by hand, and the clock it moves on. */
+  private static final class ManualTicker implements Progress.Ticker {
+    private Runnable redraw;
+    private Duration period;
+    private boolean stopped;
+    private long nanos = 1_000_000_000L; // not zero, so a clock read as zero would show
+
+    @Override
+    public Runnable start(Runnable redraw, Duration period) {
+      assertThat(this.redraw).as("started once").isNull();
+      this.redraw = redraw;
+      this.period = period;
+      return () -> stopped = true;
     }
-    String text = bytes.toString(StandardCharsets.UTF_8);
-    assertThat(text).doesNotContain("\r");
-    assertThat(text.lines().filter(l -> l.startsWith("download: ") && l.contains(" of 4.00 MiB")).count())
-        .isGreaterThanOrEqualTo(2);
-    assertThat(text.lines().reduce((a, b) -> b).orElseThrow()).startsWith("download: 4.00 MiB in ");
+
+    /** Lets {@code elapsed} pass, then redraws as the timer would. */
+    void tick(Duration elapsed) {
+      nanos += elapsed.toNanos();
+      assertThat(stopped).as("no redraw after close").isFalse();
+      redraw.run();
+    }
+
+    long nanoTime() {
+      return nanos;
+    }
   }
 
   @Test
-  void terminalProgressRedrawsOneBar() throws Exception {
+  void plainProgressWritesALinePerIntervalWithTheRateOverTheLastSecondsAndASummary() {
     var bytes = new ByteArrayOutputStream();
+    var ticker = new ManualTicker();
     try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      try (var p = Progress.start(err, Progress.Style.BAR, "load", 2L << 20, Duration.ofSeconds(5))) {
+      try (var p = new Progress(err, Progress.Style.LINES, "download", 4L << 20, Duration.ofSeconds(20), ticker,
+          ticker::nanoTime)) {
+        assertThat(ticker.period).isEqualTo(Duration.ofSeconds(20));
         p.advance(1L << 20);
-        Thread.sleep(450);
-        p.advance(1L << 20);
+        ticker.tick(Duration.ofSeconds(1));
+        p.advance(3L << 20);
+        ticker.tick(Duration.ofSeconds(1)); // 3 MiB in the last second
+        ticker.tick(Duration.ofSeconds(2)); // nothing more: 3 MiB over the 3 s window
       }
     }
-    String text = bytes.toString(StandardCharsets.UTF_8);
-    assertThat(text).startsWith("\rload [").contains(" 50% ").contains("100% 2.00 MiB / 2.00 MiB");
-    assertThat(text.chars().filter(c -> c == '\n').count()).isEqualTo(1);
-    assertThat(text).endsWith(System.lineSeparator());
+    assertThat(ticker.stopped).isTrue();
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+        "download: 1.00 MiB of 4.00 MiB (25%), 1.00 MiB/s, ETA 3s",
+        "download: 4.00 MiB of 4.00 MiB (100%), 3.00 MiB/s",
+        "download: 4.00 MiB of 4.00 MiB (100%), 1.00 MiB/s",
+        "download: 4.00 MiB in 4.00 s (1.00 MiB/s)");
+  }
+
+  @Test
+  void terminalProgressRedrawsOneBarInPlaceAndEndsItWithOneNewline() {
+    var bytes = new ByteArrayOutputStream();
+    var ticker = new ManualTicker();
+    try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+      try (var p = new Progress(err, Progress.Style.BAR, "load", 2L << 20, Duration.ofSeconds(5), ticker,
+          ticker::nanoTime)) {
+        assertThat(ticker.period).as("a bar redraws at its own rate").isEqualTo(Progress.BAR_REFRESH);
+        p.advance(1L << 20);
+        ticker.tick(Duration.ofMillis(500));
+        p.advance(1L << 20);
+        ticker.tick(Duration.ofMillis(500));
+      }
+    }
+    String first = "load [############............]  50% 1.00 MiB / 2.00 MiB  2.00 MiB/s  ETA 1s";
+    String second = "load [########################] 100% 2.00 MiB / 2.00 MiB  2.00 MiB/s";
+    assertThat(Progress.barLine("load", 1L << 20, 2L << 20, 2 << 20)).isEqualTo(first);
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("\r" + first + "\r" + second
+        + " ".repeat(first.length() - second.length()) + "\r" + second + System.lineSeparator());
   }
 
   @Test
@@ -112,9 +149,11 @@ class FrameTest {
   void quietShowsNoProgress() {
     var bytes = new ByteArrayOutputStream();
     try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      try (var p = Progress.start(err, Progress.Style.NONE, "x", 10, Duration.ofMillis(1))) {
+      var ticker = new ManualTicker();
+      try (var p = new Progress(err, Progress.Style.NONE, "x", 10, Duration.ofMillis(1), ticker, ticker::nanoTime)) {
         p.advance(10);
       }
+      assertThat(ticker.redraw).as("nothing is scheduled").isNull();
     }
     assertThat(bytes.size()).isZero();
   }

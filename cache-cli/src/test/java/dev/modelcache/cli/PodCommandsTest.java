@@ -50,7 +50,7 @@ class PodCommandsTest {
         .redirectOutput(out.toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8)).isZero();
-    Map<String, Object> json = JsonReader.object(Files.readString(out).strip());
+    Map<String, Object> json = Cli.jsonObject(Files.readString(out).strip());
     assertThat((String) json.get("path")).as("the pod's own view").startsWith(podRoot.toString());
 
     Path link = root.resolve("links/llama");

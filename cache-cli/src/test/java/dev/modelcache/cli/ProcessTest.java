@@ -80,7 +80,7 @@ class ProcessTest {
       assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("process %d finished", i).isTrue();
       String stderr = Files.readString(tmp.resolve("err-" + i + ".txt"), StandardCharsets.UTF_8);
       assertThat(p.exitValue()).as("exit of process %d, stderr: %s", i, stderr).isZero();
-      Map<String, Object> json = JsonReader.object(Files.readString(outputs.get(i)).strip());
+      Map<String, Object> json = Cli.jsonObject(Files.readString(outputs.get(i)).strip());
       assertThat(json).containsEntry("bytes", modelBytes);
       downloaded += (Long) json.get("downloadedBytes");
       if (path == null) {

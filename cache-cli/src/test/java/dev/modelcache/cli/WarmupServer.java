@@ -30,7 +30,8 @@ import sun.misc.Signal;
  * {@code ready=} says whether the ready file existed when the request (or the signal) arrived.
  *
  * <p>Options: {@code --port N} (on 127.0.0.1), {@code --events FILE}, {@code --ready-file PATH},
- * {@code --healthy-after MILLIS} (-1: never; default 0), {@code --warmup-status N} and
+ * {@code --healthy-after MILLIS} (-1: never; default 0; above 0, the first check is a 503 however
+ * late it comes), {@code --warmup-status N} and
  * {@code --warmup-answer TEXT} (default 200, {@code {"ok":true}}), {@code --term-status N} (the
  * status it exits with on SIGTERM, default 42), {@code --ignore-term} (record SIGTERM, go on).
  */
@@ -39,15 +40,18 @@ public final class WarmupServer {
   private final Path events;
   private final Path readyFile;
   private final long healthyAt;
+  private final boolean answersLoadingFirst;
   private final int warmupStatus;
   private final String warmupAnswer;
   private int warmups;
+  private int healthChecks;
 
   private WarmupServer(Map<String, String> options) {
     events = Path.of(options.get("--events"));
     readyFile = Path.of(options.getOrDefault("--ready-file", "/nonexistent/ready"));
     long after = Long.parseLong(options.getOrDefault("--healthy-after", "0"));
     healthyAt = after < 0 ? Long.MAX_VALUE : System.nanoTime() + after * 1_000_000;
+    answersLoadingFirst = after > 0;
     warmupStatus = Integer.parseInt(options.getOrDefault("--warmup-status", "200"));
     warmupAnswer = options.getOrDefault("--warmup-answer", "{\"ok\":true}");
   }
@@ -82,7 +86,8 @@ public final class WarmupServer {
       String path = exchange.getRequestURI().getPath();
       byte[] body = exchange.getRequestBody().readAllBytes();
       if (path.equals("/health")) {
-        boolean healthy = System.nanoTime() - healthyAt >= 0;
+        boolean answeredBefore = healthChecks++ > 0;
+        boolean healthy = System.nanoTime() - healthyAt >= 0 && (answeredBefore || !answersLoadingFirst);
         record("health " + (healthy ? 200 : 503));
         answer(exchange, healthy ? 200 : 503, healthy ? "ok" : "loading");
         return;

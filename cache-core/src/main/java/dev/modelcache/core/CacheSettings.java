@@ -1,11 +1,15 @@
 package dev.modelcache.core;
 
+import dev.modelcache.common.json.JsonException;
+import dev.modelcache.common.json.JsonObject;
+import dev.modelcache.common.json.JsonReader;
+import dev.modelcache.common.json.JsonReader.JsonNumber;
+import dev.modelcache.common.json.JsonWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -87,14 +91,14 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
   static CacheSettings parse(Path file, String text) throws CacheRootException {
     Object parsed;
     try {
-      parsed = Json.parse(text);
-    } catch (Json.SyntaxException e) {
+      parsed = JsonReader.parse(text, 8);
+    } catch (JsonException e) {
       throw invalid(file, "it is not JSON: " + e.getMessage());
     }
     if (!(parsed instanceof Map<?, ?> map)) {
       throw invalid(file, "it is not a JSON object");
     }
-    if (!(map.get("version") instanceof Long version) || version != VERSION) {
+    if (!(map.get("version") instanceof JsonNumber version) || version.asNonNegativeLong() != VERSION) {
       throw invalid(file, "its \"version\" is " + map.get("version") + ", and this version of modelcache reads "
           + VERSION);
     }
@@ -105,10 +109,10 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
         switch ((String) e.getKey()) {
           case "version" -> { }
           case "maxBytes" -> {
-            if (!(value instanceof Long bytes)) {
+            if (!(value instanceof JsonNumber bytes) || bytes.asNonNegativeLong() < 0) {
               throw invalid(file, "\"maxBytes\" must be a number of bytes, was " + value);
             }
-            settings = settings.withMaxBytes(bytes);
+            settings = settings.withMaxBytes(bytes.asNonNegativeLong());
           }
           case "minFree" -> {
             if (!(value instanceof String s)) {
@@ -132,13 +136,10 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
   }
 
   String toJson() {
-    Map<String, String> fields = new LinkedHashMap<>();
-    fields.put("version", Integer.toString(VERSION));
-    maxBytes.ifPresent(b -> fields.put("maxBytes", Long.toString(b)));
-    minFree.ifPresent(f -> fields.put("minFree", Json.quote(f.toString())));
-    StringBuilder out = new StringBuilder("{");
-    fields.forEach((k, v) -> out.append(out.length() == 1 ? "\n  " : ",\n  ").append(Json.quote(k)).append(": ").append(v));
-    return out.append("\n}\n").toString();
+    JsonObject doc = JsonObject.create().put("version", VERSION);
+    maxBytes.ifPresent(b -> doc.put("maxBytes", b));
+    minFree.ifPresent(f -> doc.put("minFree", f.toString()));
+    return JsonWriter.pretty(doc);
   }
 
   private static CacheRootException invalid(Path file, String why) {

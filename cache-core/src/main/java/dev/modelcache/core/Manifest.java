@@ -1,5 +1,10 @@
 package dev.modelcache.core;
 
+import dev.modelcache.common.json.JsonException;
+import dev.modelcache.common.json.JsonObject;
+import dev.modelcache.common.json.JsonReader;
+import dev.modelcache.common.json.JsonReader.JsonNumber;
+import dev.modelcache.common.json.JsonWriter;
 import dev.modelcache.core.spi.SourceChecksum;
 import java.io.IOException;
 import java.net.URI;
@@ -7,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +34,9 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
 
   /** The format written by this version. */
   public static final int FORMAT = 1;
+
+  /** Manifests nest three levels deep; this leaves room and still bounds a hostile file. */
+  private static final int MAX_DEPTH = 32;
 
   public Manifest {
     Objects.requireNonNull(source, "source");
@@ -52,44 +61,39 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
     return files.stream().filter(f -> f.path().equals(path)).findFirst();
   }
 
-  /** This manifest as JSON text. */
+  /** This manifest as JSON text, in {@link JsonWriter#pretty}'s layout: one line per file. */
   public String toJson() {
-    StringBuilder out = new StringBuilder(256 + files.size() * 128);
-    out.append("{\n  \"format\": ").append(FORMAT)
-        .append(",\n  \"source\": ").append(Json.quote(source.uri().toString()))
-        .append(",\n  \"revision\": ").append(Json.quote(source.revision()))
-        .append(",\n  \"blockSizeBytes\": ").append(blockSizeBytes)
-        .append(",\n  \"createdAt\": ").append(Json.quote(createdAt.toString()))
-        .append(",\n  \"files\": [");
+    List<JsonObject> fileObjects = new ArrayList<>(files.size());
     HexFormat hex = HexFormat.of();
-    for (int i = 0; i < files.size(); i++) {
-      ManifestFile f = files.get(i);
-      out.append(i == 0 ? "\n" : ",\n")
-          .append("    {\"path\": ").append(Json.quote(f.path()))
-          .append(", \"key\": ").append(Json.quote(f.key()))
-          .append(", \"sizeBytes\": ").append(f.sizeBytes())
-          .append(", \"etag\": ").append(Json.quote(f.etag()))
-          .append(", \"versionId\": ").append(Json.quote(f.versionId()))
-          .append(", \"checksum\": ");
-      if (f.checksum() == null) {
-        out.append("null");
-      } else {
-        out.append("{\"algorithm\": ").append(Json.quote(f.checksum().algorithm()))
-            .append(", \"hex\": ").append(Json.quote(f.checksum().hex()));
+    for (ManifestFile f : files) {
+      JsonObject checksum = null;
+      if (f.checksum() != null) {
+        checksum = JsonObject.create().put("algorithm", f.checksum().algorithm()).put("hex", f.checksum().hex());
         if (f.checksum().isMultipart()) {
-          out.append(", \"parts\": ").append(f.checksum().parts())
-              .append(", \"partSizeBytes\": ").append(f.checksum().partSizeBytes());
+          checksum.put("parts", f.checksum().parts()).put("partSizeBytes", f.checksum().partSizeBytes());
         }
-        out.append('}');
       }
-      out.append(", \"integrity\": ").append(Json.quote(f.integrity().label()));
-      out.append(", \"blockCrc32c\": \"");
+      StringBuilder crcs = new StringBuilder(8 * f.blockCount());
       for (int b = 0; b < f.blockCount(); b++) {
-        out.append(hex.toHexDigits(f.blockCrc32c(b)));
+        crcs.append(hex.toHexDigits(f.blockCrc32c(b)));
       }
-      out.append("\"}");
+      fileObjects.add(JsonObject.create()
+          .put("path", f.path())
+          .put("key", f.key())
+          .put("sizeBytes", f.sizeBytes())
+          .put("etag", f.etag())
+          .put("versionId", f.versionId())
+          .put("checksum", checksum)
+          .put("integrity", f.integrity().label())
+          .put("blockCrc32c", crcs.toString()));
     }
-    return out.append("\n  ]\n}\n").toString();
+    return JsonWriter.pretty(JsonObject.create()
+        .put("format", FORMAT)
+        .put("source", source.uri().toString())
+        .put("revision", source.revision())
+        .put("blockSizeBytes", blockSizeBytes)
+        .put("createdAt", createdAt.toString())
+        .put("files", fileObjects));
   }
 
   /**
@@ -116,8 +120,8 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
   public static Manifest parse(Path file, String text) throws ManifestCorruptException {
     Object root;
     try {
-      root = Json.parse(text);
-    } catch (Json.SyntaxException e) {
+      root = JsonReader.parse(text, MAX_DEPTH);
+    } catch (JsonException e) {
       throw new ManifestCorruptException(file, "invalid JSON: " + e.getMessage());
     }
     try {
@@ -132,7 +136,7 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
       if (!(m.get("files") instanceof List<?> list)) {
         throw new IllegalArgumentException("field 'files' is not an array");
       }
-      java.util.ArrayList<ManifestFile> files = new java.util.ArrayList<>(list.size());
+      ArrayList<ManifestFile> files = new ArrayList<>(list.size());
       for (Object o : list) {
         Map<?, ?> f = object(o, "a file");
         String path = string(f, "path", false);
@@ -197,8 +201,8 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
   }
 
   private static long number(Map<?, ?> m, String field) {
-    if (m.get(field) instanceof Long l && l >= 0) {
-      return l;
+    if (m.get(field) instanceof JsonNumber n && n.asNonNegativeLong() >= 0) {
+      return n.asNonNegativeLong();
     }
     throw new IllegalArgumentException("field '" + field + "' is missing or not a non-negative integer");
   }

@@ -74,7 +74,7 @@ class ManifestParseTest {
     corrupt("[]", "the document is not a JSON object");
     corrupt(doc("").replace("\"format\": 1", "\"format\": 0"), "unsupported format 0 (expected 1)");
     corrupt(doc("").replace("\"format\": 1", "\"format\": -1"), "field 'format' is missing or not a non-negative integer");
-    corrupt(doc("").replace("\"format\": 1", "\"format\": 1.0"), "invalid JSON: only integers are expected at character 12");
+    corrupt(doc("").replace("\"format\": 1", "\"format\": 1.0"), "field 'format' is missing or not a non-negative integer");
     corrupt(doc("").replace("\"blockSizeBytes\": 4", "\"blockSizeBytes\": 0"), "blockSizeBytes must be positive: 0");
     corrupt(doc("").replace("\"source\": \"s3://b/m/\"", "\"source\": null"), "field 'source' is missing or not a string");
     corrupt(doc("").replace("\"revision\": null, ", ""), "field 'revision' is missing or not a string");

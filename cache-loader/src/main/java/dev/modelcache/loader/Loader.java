@@ -1,6 +1,6 @@
 package dev.modelcache.loader;
 
-import dev.modelcache.loader.internal.NativeIo;
+import dev.modelcache.common.nativeio.MemoryAdvice;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -164,8 +164,8 @@ public final class Loader {
                 checkSize(f, ch.size());
                 MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, f.sizeBytes(), mapArena)
                         .asSlice(f.dataOffset());
-                NativeIo.madvise(data, NativeIo.MADV_SEQUENTIAL);
-                NativeIo.madvise(data, NativeIo.MADV_WILLNEED);
+                PageCache.advise(data, MemoryAdvice.SEQUENTIAL);
+                PageCache.advise(data, MemoryAdvice.WILL_NEED);
                 TensorCursor cursor = new TensorCursor(f.tensors(), sink);
                 cursor.deliver(0, data);
                 cursor.finish();

@@ -1,6 +1,6 @@
 package dev.modelcache.loader;
 
-import dev.modelcache.loader.internal.NativeIo;
+import dev.modelcache.common.nativeio.MemoryAdvice;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -55,7 +55,7 @@ public final class MappedModel implements AutoCloseable {
                                 + f.sizeBytes() + " when validated");
                     }
                     MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, f.sizeBytes(), arena);
-                    NativeIo.madvise(seg, NativeIo.MADV_WILLNEED);
+                    PageCache.advise(seg, MemoryAdvice.WILL_NEED);
                     mappings.put(f.path(), seg);
                 }
             }

@@ -1,6 +1,9 @@
 package dev.modelcache.loader;
 
-import dev.modelcache.loader.internal.NativeIo;
+import dev.modelcache.common.nativeio.FileAdvice;
+import dev.modelcache.common.nativeio.MemoryAdvice;
+import dev.modelcache.common.nativeio.NativeIo;
+import dev.modelcache.common.nativeio.NativeIoException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,7 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -17,9 +20,9 @@ import java.util.OptionalLong;
  *
  * <p>{@link #warm} works everywhere. {@link #drop} and {@link #residentBytes} use Linux calls
  * ({@code posix_fadvise}, {@code mincore}) through {@code java.lang.foreign} and need native
- * access ({@code --enable-native-access=dev.modelcache.loader}, or {@code =ALL-UNNAMED} on the
- * class path); without it they report that they did nothing, and a hint with the flag is logged
- * once. All methods are thread-safe.
+ * access ({@code --enable-native-access=dev.modelcache.common}, the module that binds them, or
+ * {@code =ALL-UNNAMED} on the class path); without it they report that they did nothing, and a
+ * hint with the flag is logged once. All methods are thread-safe.
  */
 public final class PageCache {
     private static final int WARM_BLOCK_BYTES = 8 << 20;
@@ -29,7 +32,7 @@ public final class PageCache {
 
     /** Whether {@link #drop} and {@link #residentBytes} can work in this JVM. */
     public static boolean isControllable() {
-        return NativeIo.available();
+        return NativeIo.get().isPresent();
     }
 
     /**
@@ -42,7 +45,14 @@ public final class PageCache {
      * @throws IOException if the file cannot be read
      */
     public static long warm(Path file) throws IOException {
-        NativeIo.fadvise(file.toAbsolutePath().toString(), NativeIo.POSIX_FADV_WILLNEED);
+        Optional<NativeIo> io = NativeIo.get();
+        if (io.isPresent()) {
+            try {
+                io.get().fadvise(file, FileAdvice.WILL_NEED);
+            } catch (NativeIoException e) {
+                // Only a hint: the reads below report a file that cannot be read.
+            }
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
              Arena arena = Arena.ofConfined()) {
             ByteBuffer buf = arena.allocate(WARM_BLOCK_BYTES, 4096).asByteBuffer();
@@ -68,16 +78,14 @@ public final class PageCache {
      * @throws IOException if the file cannot be opened or the call fails
      */
     public static boolean drop(Path file) throws IOException {
-        if (!NativeIo.available()) {
+        Optional<NativeIo> io = NativeIo.get();
+        if (io.isEmpty()) {
             return false;
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ch.force(false);
         }
-        int rc = NativeIo.fadvise(file.toAbsolutePath().toString(), NativeIo.POSIX_FADV_DONTNEED);
-        if (rc != 0) {
-            throw new IOException(String.format(Locale.ROOT, "%s: posix_fadvise(DONTNEED) failed with errno %d", file, rc));
-        }
+        io.get().fadvise(file, FileAdvice.DONT_NEED);
         return true;
     }
 
@@ -90,7 +98,8 @@ public final class PageCache {
      * @throws IOException if the file cannot be mapped or the call fails
      */
     public static OptionalLong residentBytes(Path file) throws IOException {
-        if (!NativeIo.available()) {
+        Optional<NativeIo> io = NativeIo.get();
+        if (io.isEmpty()) {
             return OptionalLong.empty();
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
@@ -100,11 +109,26 @@ public final class PageCache {
                 return OptionalLong.of(0);
             }
             MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long resident = NativeIo.residentBytes(map);
-            if (resident < 0) {
-                throw new IOException(file + ": mincore failed");
+            try {
+                return OptionalLong.of(io.get().residentBytes(map));
+            } catch (NativeIoException e) {
+                throw new IOException(file + ": " + e.getMessage(), e);
             }
-            return OptionalLong.of(resident);
+        }
+    }
+
+    /**
+     * Advises the kernel about a mapped range when native access allows it. Advice only changes
+     * how fast pages arrive, never what is read, so a refused call is ignored.
+     */
+    static void advise(MemorySegment mapped, MemoryAdvice advice) {
+        Optional<NativeIo> io = NativeIo.get();
+        if (io.isPresent()) {
+            try {
+                io.get().madvise(mapped, advice);
+            } catch (NativeIoException e) {
+                // advisory only
+            }
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.modelcache.loader;
 
+import dev.modelcache.common.json.JsonException;
+import dev.modelcache.common.json.JsonReader;
 import dev.modelcache.loader.SafetensorsFormatException.Rule;
 import dev.modelcache.loader.internal.HeaderParser;
-import dev.modelcache.loader.internal.JsonException;
-import dev.modelcache.loader.internal.JsonReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

@@ -21,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -628,46 +627,6 @@ public final class S3StorageBackend implements StorageBackend {
       throw new StorageException(
           action + " failed: the body is longer than the " + length + " bytes asked for", true);
     }
-  }
-
-  /**
-   * Reads a range like {@link #read}, on a virtual thread, for consumers that are not blocking
-   * threads (an event loop, a loader filling device buffers while the cache fills). The future
-   * completes exceptionally with the {@link IOException} {@code read} would throw; cancelling it
-   * does not interrupt the transfer.
-   */
-  public CompletableFuture<Void> readAsync(RemoteObject object, long offsetBytes, ByteBuffer dst) {
-    Objects.requireNonNull(object, "object");
-    Objects.requireNonNull(dst, "dst");
-    var future = new CompletableFuture<Void>();
-    Thread.ofVirtual()
-        .name("s3-read-", 0)
-        .start(
-            () -> {
-              try {
-                read(object, offsetBytes, dst);
-                future.complete(null);
-              } catch (Throwable t) {
-                future.completeExceptionally(t);
-              }
-            });
-    return future;
-  }
-
-  /**
-   * Opens a sequential stream over the whole object, for a loader that reads straight from S3. It
-   * issues one ranged GET of {@code chunkBytes} at a time, each pinned like {@link #read}, into a
-   * buffer of that size: memory is one chunk per open stream. Not thread-safe; closing it is
-   * idempotent and does not close this backend.
-   *
-   * @param chunkBytes bytes per GET, at least 1
-   */
-  public InputStream openStream(RemoteObject object, int chunkBytes) {
-    Objects.requireNonNull(object, "object");
-    if (chunkBytes < 1) {
-      throw new IllegalArgumentException("chunkBytes must be at least 1: " + chunkBytes);
-    }
-    return new RangedObjectStream(this, object, chunkBytes);
   }
 
   private void ensureOpen() throws StorageException {

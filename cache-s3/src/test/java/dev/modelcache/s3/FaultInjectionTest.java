@@ -147,7 +147,17 @@ class FaultInjectionTest {
     RemoteObject listed = closing.list(URI.create("s3://faults/model/")).get(0);
     int getsBefore = proxy.rangedGets();
     proxy.inject(Fault.STALL_MID_BODY);
-    var reading = closing.readAsync(listed, 0, ByteBuffer.allocate(SIZE_BYTES));
+    var reading = new java.util.concurrent.CompletableFuture<Void>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                closing.read(listed, 0, ByteBuffer.allocate(SIZE_BYTES));
+                reading.complete(null);
+              } catch (Throwable t) {
+                reading.completeExceptionally(t);
+              }
+            });
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (proxy.rangedGets() == getsBefore && System.nanoTime() < deadline) {
       Thread.sleep(5);

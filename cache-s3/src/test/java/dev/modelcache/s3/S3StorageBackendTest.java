@@ -10,7 +10,6 @@ import dev.modelcache.core.SourceNotFoundException;
 import dev.modelcache.core.StorageException;
 import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.core.spi.SourceChecksum;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -18,7 +17,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -484,29 +482,6 @@ class S3StorageBackendTest {
     assertThatThrownBy(() -> backend.read(object, 0, ByteBuffer.allocate(10)))
         .isInstanceOf(SourceNotFoundException.class)
         .hasMessageContaining("s3://" + bucket + "/m/x.bin");
-  }
-
-  @Test
-  void streamAndAsyncReadsDeliverTheSameBytes() throws Exception {
-    String bucket = newBucket();
-    byte[] data = random(300_001, 9);
-    server.put(bucket, "m/s.bin", data);
-    RemoteObject object = backend.list(URI.create("s3://" + bucket + "/m/")).get(0);
-
-    try (InputStream in = backend.openStream(object, 64 * 1024)) {
-      assertThat(in.readAllBytes()).isEqualTo(data);
-    }
-    ByteBuffer dst = ByteBuffer.allocateDirect(1000);
-    backend.readAsync(object, 1234, dst).get();
-    dst.flip();
-    byte[] got = new byte[1000];
-    dst.get(got);
-    assertThat(got).isEqualTo(Arrays.copyOfRange(data, 1234, 2234));
-
-    server.put(bucket, "m/s.bin", random(300_001, 10));
-    assertThatThrownBy(() -> backend.readAsync(object, 0, ByteBuffer.allocate(10)).get())
-        .isInstanceOf(ExecutionException.class)
-        .hasCauseInstanceOf(ObjectChangedException.class);
   }
 
   @Test

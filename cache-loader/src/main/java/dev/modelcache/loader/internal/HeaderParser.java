@@ -1,5 +1,7 @@
 package dev.modelcache.loader.internal;
 
+import dev.modelcache.common.json.JsonException;
+import dev.modelcache.common.json.JsonReader;
 import dev.modelcache.loader.Dtype;
 import dev.modelcache.loader.SafetensorsFormatException;
 import dev.modelcache.loader.SafetensorsFormatException.Rule;
