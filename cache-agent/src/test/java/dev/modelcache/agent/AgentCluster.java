@@ -78,12 +78,7 @@ abstract class AgentCluster {
   @BeforeAll
   static void startStore() throws Exception {
     store = BlobStores.create("transient", new Properties());
-    proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
-    proxy.start();
-    while (!"STARTED".equals(proxy.getState())) {
-      Thread.sleep(5);
-    }
+    proxy = serve(store, 0);
     endpoint = "http://127.0.0.1:" + proxy.getPort();
     System.setProperty("aws.accessKeyId", ACCESS_KEY);
     System.setProperty("aws.secretAccessKey", SECRET_KEY);
@@ -92,6 +87,14 @@ abstract class AgentCluster {
     upload("mistral/", 2, 200_000);
     upload("qwen-v1/", 3, 150_000);
     upload("qwen-v2/", 4, 160_000);
+  }
+
+  /** S3Proxy serving {@code blobs} on {@code port} (0: any free one); {@code start()} returns once it listens. */
+  static S3Proxy serve(BlobStore blobs, int port) throws Exception {
+    S3Proxy s3 = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:" + port))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    s3.start();
+    return s3;
   }
 
   @AfterAll

@@ -21,7 +21,6 @@ import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.junit.jupiter.api.Test;
 
@@ -37,12 +36,7 @@ class AgentRestartTest extends AgentCluster {
   void anAgentKilledMidDownloadResumesOnRestart() throws Exception {
     upload("big/", 11, MODEL_BYTES);
     // A store that answers each read 40 ms late, so that the kill lands in the middle.
-    S3Proxy slow = S3Proxy.builder().blobStore(slowed(store, 40)).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
-    slow.start();
-    while (!"STARTED".equals(slow.getState())) {
-      Thread.sleep(5);
-    }
+    S3Proxy slow = serve(slowed(store, 40), 0);
     String slowEndpoint = "http://127.0.0.1:" + slow.getPort();
     try {
       spec(LocalModelInfo.of("s3://models/big/", "big"));

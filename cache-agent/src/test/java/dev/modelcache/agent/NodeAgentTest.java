@@ -15,13 +15,11 @@ import dev.modelcache.core.spi.BackendOptions;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.junit.jupiter.api.Test;
 
@@ -182,9 +180,7 @@ class NodeAgentTest extends AgentCluster {
     assertThat(node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION))
         .contains("mistral").contains("127.0.0.1:" + port);
 
-    S3Proxy back = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:" + port))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
-    back.start();
+    S3Proxy back = serve(store, port);
     try {
       node = awaitNode(state("mistral", ModelStatus.DOWNLOADED));
       assertThat(node.getMetadata().getAnnotations()).doesNotContainKey(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
