@@ -6,6 +6,7 @@ module dev.modelcache.core {
   requires com.github.benmanes.caffeine;
   requires dev.modelcache.common;
   requires com.google.common;
+  requires static com.google.errorprone.annotations;
   requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT
 
   exports dev.modelcache.core;

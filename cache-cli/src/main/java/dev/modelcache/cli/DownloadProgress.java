@@ -1,9 +1,7 @@
 package dev.modelcache.cli;
 
-import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.DownloadListener;
 import dev.modelcache.core.DownloadSummary;
-import dev.modelcache.core.ModelSource;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -23,24 +21,25 @@ final class DownloadProgress implements DownloadListener, AutoCloseable {
   }
 
   @Override
-  public void started(ModelSource source, long bytesTotal) {
-    Progress p = app.progress(label, bytesTotal);
+  public void started(StartedEvent event) {
+    Progress p = app.progress(label, event.bytesTotal());
     if (!progress.compareAndSet(null, p)) {
       p.close();
     }
   }
 
   @Override
-  public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+  public void progress(ProgressEvent event) {
     Progress p = progress.get();
     if (p != null) {
-      p.total(bytesTotal);
-      p.done(bytesDone);
+      p.total(event.bytesTotal());
+      p.done(event.bytesDone());
     }
   }
 
   @Override
-  public void completed(CacheEntry entry, DownloadSummary done) {
+  public void completed(CompletedEvent event) {
+    DownloadSummary done = event.summary();
     summary.set(done);
     Progress p = progress.get();
     if (p != null) {

@@ -37,7 +37,7 @@ final class CacheLayout {
   static final String OWNER = "owner";
   static final String DRAFT = "draft.json";
   static final String JOURNAL = "journal";
-  /** Present in a staging directory once its download has reserved its space (see ModelCache#makeRoom). */
+  /** Present in a staging directory once its download has reserved its space (see SpaceAccounting#makeRoom). */
   static final String RESERVED = "reserved";
   static final String INIT_PREFIX = ".init-";
 

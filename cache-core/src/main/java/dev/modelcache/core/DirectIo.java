@@ -9,8 +9,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * What the download engine needs to write with O_DIRECT: the alignment it asks of memory, file
- * offsets and lengths, how a file is opened for it, and how to tell the kernel's refusal from a
- * real write failure.
+ * offsets and lengths, and how a file is opened for it.
  */
 final class DirectIo {
 
@@ -38,18 +37,5 @@ final class DirectIo {
         && offset % ALIGNMENT == 0
         && buf.remaining() % ALIGNMENT == 0
         && (MemorySegment.ofBuffer(buf).address()) % ALIGNMENT == 0;
-  }
-
-  /**
-   * Whether a failed O_DIRECT open or write means the file system will not do O_DIRECT (EINVAL,
-   * EOPNOTSUPP), so that the same bytes should go through the page cache, rather than a failure
-   * of the write itself (a full disk, an I/O error).
-   */
-  static boolean isRefusal(Exception e) {
-    if (e instanceof UnsupportedOperationException) {
-      return true;
-    }
-    String m = e.getMessage();
-    return m != null && (m.contains("Invalid argument") || m.contains("not supported"));
   }
 }

@@ -1,167 +1,125 @@
 package dev.modelcache.core;
 
-import com.google.common.util.concurrent.Uninterruptibles;
 import dev.modelcache.core.spi.ObjectKeys;
 import dev.modelcache.core.spi.RemoteObject;
-import dev.modelcache.core.spi.SourceChecksum;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.foreign.Arena;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32C;
 
 /**
  * One download of one model by this process: list, stage (adopting an interrupted download's
  * staging directory when its writer is dead), make room, preallocate, fetch ranges under the
- * cache's global concurrency limit, verify, fsync, commit by rename.
+ * cache's global concurrency limit, verify, fsync, commit by rename. This class orchestrates; the
+ * parts do the work:
+ *
+ * <ul>
+ *   <li>{@link Staging}: the staging directory, its owner file, journal, preallocation, reserve
+ *       marker and the commit by rename;
+ *   <li>{@link StagedFile}: one file's written blocks, CRCs, write lock, attempts and verification
+ *       outcome;
+ *   <li>{@link FetchOrder}: the order in which blocks are queued;
+ *   <li>{@link RangeFetcher}: ranged reads from the backend with retries and backoff;
+ *   <li>{@link BlockWriter}: writes (O_DIRECT with a fallback to the page cache) and fsync;
+ *   <li>{@link ReadBack}: read-back and verification, block by block or in order against the
+ *       source's checksum, and the files to fetch again;
+ *   <li>{@link TailPool}, {@link DownloadFailure}, {@link DownloadMeter}: the tail threads, the
+ *       first failure, the bytes on disk and the progress events.
+ * </ul>
  *
  * <p>Crash safety rests on ordering: a range's bytes are written before its journal record; the
  * manifest is written after every file is verified and fsynced; the rename comes last. Whatever
  * point a crash hits, {@code entries/} holds only complete entries.
  *
  * <p>Ranges are queued in {@value #WRITE_STREAMS} streams over the files laid end to end (see
- * {@link #fetchOrder}), so the transfer threads write into several files at once while within each
- * stream files complete one after another. Whole, aligned blocks are written with O_DIRECT when
- * the cache allows it and the file system does (see {@link #writeDirect}), the rest through the
- * page cache. Verification and fsync run on this download's two tail threads while later ranges
- * are still fetched: each block is read back and its CRC32C compared with the one computed from
- * the bytes received as soon as it is written, or, for a file whose source gave a whole-file
- * checksum, the file is read back in one sequential pass once it is complete; each file is fsynced
- * once complete. Only the last blocks' and last files' tails, the manifest, the directory fsyncs
- * and the rename are left after the last byte arrives. The commit waits for every tail to succeed,
- * and a tail failure stops the fetch and fails the download like any other integrity or write
- * failure.
+ * {@link FetchOrder}), so the transfer threads write into several files at once while within each
+ * stream files complete one after another. Verification and fsync run on the download's tail
+ * threads while later ranges are still fetched, so only the last blocks' and last files' tails,
+ * the manifest, the directory fsyncs and the rename are left after the last byte arrives. The
+ * commit waits for every tail to succeed, and a tail failure stops the fetch and fails the
+ * download like any other integrity or write failure. A file whose bytes do not match what the
+ * source vouches for is fetched again in another round, once every tail of the round is done, up
+ * to the cache's {@code maxAttempts} fetches of a file.
  *
- * <p>A file whose bytes do not match what the source vouches for (see {@link #finishSourceCheck})
- * is not a failure at once: its tail asks for it to be fetched again, and {@link #download} runs
- * another round of the fetch for such files once every tail of the round is done, up to the
- * cache's {@code maxAttempts} fetches of a file.
+ * <p>Not thread-safe: {@link #run} is called once, by the thread that downloads; it uses the
+ * cache's transfer threads and its own tail threads, and returns when none of them touches the
+ * staging directory any more.
  */
 final class DownloadJob {
 
   private static final System.Logger LOG = System.getLogger(DownloadJob.class.getName());
-  private static final String MANIFEST_RESERVE = "manifest.reserve";
-  private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-  /**
-   * Threads that verify and fsync completed files beside the fetch: one can read back and
-   * checksum while the other waits for the disk in fsync.
-   */
-  private static final int TAIL_THREADS = 2;
-  /** Files written at once; see {@link #fetchOrder}. */
+  /** Files written at once; see {@link FetchOrder}. */
   static final int WRITE_STREAMS = 4;
 
   private final DownloadHost cache;
   private final DownloadSettings settings;
-  private final CacheLayout layout;
-  private final HolderFiles holders;
   private final ModelSource source;
   private final String name;
   private final ListenerFanout fanout;
   private final String writerId;
   private final long blockBytes;
 
-  private List<RemoteObject> objects;
-  private Manifest draft;
-  private Path dir;
-  private Path data;
-  /** This writer's holder file in its staging directory: alive while this download runs. */
-  private HolderFiles.Held owner;
-  private int[][] crcs;
-  private BitSet[] done;
-  private AtomicInteger[] blocksLeft;
-  private Object[] writeLocks;
-  /** Per file whose source gave a whole-file checksum (and that has blocks): its in-order read-back. */
-  private OrderedReadBack[] ordered;
-  /** Per file: the source checksum its bytes matched (null until then, or for ever if unverifiable). */
-  private SourceChecksum[] verified;
-  /** Per file: why it could not be verified against the source, once that is known; else null. */
-  private String[] unverifiedBecause;
-  /** Per file: how many times it was fetched (a file whose source checksum failed is fetched again). */
-  private int[] fetchAttempts;
-  /** Per file: what its last inconclusive check computed, to tell an untried part size from corruption. */
-  private String[] lastComputed;
-  /** Files whose source checksum failed and that are to be fetched again, after the tails of this round. */
-  private final java.util.Queue<Integer> refetch = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  /** Whether whole aligned blocks are written with O_DIRECT; off once the file system refuses. */
-  private volatile boolean directWrites;
-  private long bytesTotal;
-  private int[] blockCounts;
-  private final AtomicLong bytesDone = new AtomicLong();
-  private final AtomicLong bytesFetched = new AtomicLong();
-  private final AtomicLong bytesWrittenDirect = new AtomicLong();
-  private long bytesResumed;
-  private final AtomicReference<IOException> failure = new AtomicReference<>();
-  private final AtomicLong lastProgressNanos = new AtomicLong();
-  private long startNanos;
-  /** Runs verify + fsync of completed files beside the fetch. */
-  private java.util.concurrent.ExecutorService tailPool;
-  private java.util.concurrent.atomic.AtomicIntegerArray tailStarted;
-  private final java.util.Queue<Future<?>> tails = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final AtomicLong tailVerifyNanos = new AtomicLong();
-  private final AtomicLong tailSyncNanos = new AtomicLong();
-
   DownloadJob(DownloadHost cache, ModelSource source, ListenerFanout fanout) {
     this.cache = cache;
     this.settings = cache.settings();
-    this.layout = cache.layout();
-    this.holders = cache.holders();
     this.source = source;
     this.name = source.cacheName();
     this.fanout = fanout;
     this.writerId = cache.newWriterId();
     this.blockBytes = settings.partSizeBytes();
-    this.directWrites = settings.directWrites();
   }
 
+  /**
+   * Lists the source and downloads it, sending the listeners' events.
+   *
+   * @throws IOException the listing's failure (no events are sent then), or the download's (sent
+   *     to the listeners as {@code failed} too)
+   */
   CacheEntry run() throws IOException {
     StorageBackend backend = cache.backendFor(source);
-    objects = checkListing(backend.list(source.uri()));
+    List<RemoteObject> objects = checkListing(backend.list(source.uri()));
     List<ManifestFile> files = new ArrayList<>(objects.size());
-    for (RemoteObject o : objects) {
+    int[] blockCounts = new int[objects.size()];
+    long bytesTotal = 0;
+    for (int i = 0; i < objects.size(); i++) {
+      RemoteObject o = objects.get(i);
       files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
           o.checksum(), new int[0]));
+      blockCounts[i] = StagedFile.blockCount(o.sizeBytes(), blockBytes);
       bytesTotal += o.sizeBytes();
     }
-    draft = new Manifest(source, blockBytes, Instant.now(), files);
-    blockCounts = new int[objects.size()];
-    for (int i = 0; i < blockCounts.length; i++) {
-      blockCounts[i] = blockCount(objects.get(i).sizeBytes());
-    }
-    startNanos = System.nanoTime();
+    Manifest draft = new Manifest(source, blockBytes, Instant.now(), files);
+    DownloadMeter meter = new DownloadMeter(fanout, bytesTotal);
+    DownloadFailure failure = new DownloadFailure(source);
+    LocalWriteFailures failures = new LocalWriteFailures(source, cache::usableBytes, bytesTotal, meter::bytesLeft);
+    RangeFetcher fetcher = new RangeFetcher(source, backend, cache, failure);
+    BlockWriter writer = new BlockWriter(source, settings, failures);
     fanout.started(source, bytesTotal);
     try {
-      CacheEntry entry = download(backend);
-      fanout.progress(bytesTotal, bytesTotal, rate());
-      fanout.completed(entry, new DownloadSummary(source, bytesTotal, bytesFetched.get(), bytesResumed,
-          bytesWrittenDirect.get(), Duration.ofNanos(System.nanoTime() - startNanos)));
+      Staging staging = Staging.open(cache.layout(), cache.holders(), writerId, draft, blockCounts, failures);
+      CacheEntry entry = download(staging, objects, meter, failure, failures, fetcher, writer);
+      meter.finished();
+      fanout.completed(entry, new DownloadSummary(source, bytesTotal, fetcher.bytesFetched(), meter.bytesResumed(),
+          writer.bytesWrittenDirect(), Duration.ofNanos(meter.elapsedNanos())));
       return entry;
     } catch (IOException | RuntimeException | Error e) {
       fanout.failed(e instanceof Exception ex ? ex : new IOException(e));
@@ -169,95 +127,24 @@ final class DownloadJob {
     }
   }
 
-  private CacheEntry download(StorageBackend backend) throws IOException {
-    List<Journal.Entry> journaled = stage();
+  /**
+   * Downloads into {@code staging} and commits it. On failure the staging directory is given up
+   * for a resume, or deleted when what failed makes it worthless (a permanent source error, an
+   * integrity or local write failure).
+   */
+  private CacheEntry download(Staging staging, List<RemoteObject> objects, DownloadMeter meter,
+      DownloadFailure failure, LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer)
+      throws IOException {
     boolean discard = true;
-    Journal journal = null;
+    TailPool tails = new TailPool(source, failure);
     try {
-      int n = objects.size();
-      crcs = new int[n][];
-      done = new BitSet[n];
-      blocksLeft = new AtomicInteger[n];
-      writeLocks = new Object[n];
-      ordered = new OrderedReadBack[n];
-      verified = new SourceChecksum[n];
-      unverifiedBecause = new String[n];
-      fetchAttempts = new int[n];
-      lastComputed = new String[n];
-      tailStarted = new java.util.concurrent.atomic.AtomicIntegerArray(n);
-      tailPool = Executors.newFixedThreadPool(TAIL_THREADS, r -> {
-        Thread t = new Thread(r, "modelcache-verify-" + name);
-        t.setDaemon(true);
-        return t;
-      });
-      for (int i = 0; i < n; i++) {
-        int blocks = blockCounts[i];
-        crcs[i] = new int[blocks];
-        done[i] = new BitSet(blocks);
-        blocksLeft[i] = new AtomicInteger(blocks);
-        writeLocks[i] = new Object();
-        fetchAttempts[i] = 1;
-        ordered[i] = newReadBack(i);
+      List<StagedFile> files = new ArrayList<>(objects.size());
+      for (int i = 0; i < objects.size(); i++) {
+        files.add(new StagedFile(i, objects.get(i), staging.target(objects.get(i)), blockBytes));
       }
-      checkVerifiable();
-      long journaledBytes = 0;
-      Set<Long> seen = new HashSet<>();
-      for (Journal.Entry e : journaled) {
-        if (e.fileIndex() < n && e.blockIndex() < crcs[e.fileIndex()].length
-            && seen.add(((long) e.fileIndex() << 32) | e.blockIndex())) {
-          journaledBytes += blockLength(e.fileIndex(), e.blockIndex());
-        }
-      }
-      long t0 = System.nanoTime();
-      try (FileLocks.Held space = cache.spaceLock()) {
-        cache.makeRoom(bytesTotal - journaledBytes, name, source);
-        preallocate();
-        // From here on every other download counts this one against the limits (an empty file:
-        // it needs no block of a disk the preallocation may have filled to its floor).
-        markReserved();
-      }
-      long t1 = System.nanoTime();
-      if (!journaled.isEmpty()) {
-        bytesResumed = recheckJournaled(journaled);
-        bytesDone.set(bytesResumed);
-        LOG.log(Level.DEBUG, () -> "resuming " + source + ": " + bytesResumed + " of " + bytesTotal
-            + " bytes kept from an interrupted download");
-      }
-      for (int i = 0; i < n; i++) {
-        if (blocksLeft[i].get() == 0) {
-          fanout.fileCompleted(objects.get(i).relativePath(), objects.get(i).sizeBytes());
-          startTail(i);
-        }
-      }
-      journal = Journal.open(dir.resolve(CacheLayout.JOURNAL), blockCounts);
-      long t2 = System.nanoTime();
-      long lastFetchEnd;
-      while (true) {
-        fetchMissing(backend, journal);
-        lastFetchEnd = System.nanoTime();
-        awaitTails();
-        if (refetch.isEmpty()) {
-          break;
-        }
-        // Files whose source checksum failed: fetched again, once every tail of this round is done.
-        for (Integer fi; (fi = refetch.poll()) != null; ) {
-          resetFile(fi);
-        }
-      }
-      journal.close();
-      journal = null;
-      checkReadBacksComplete();
-      reportUnverified();
-      long t3 = lastFetchEnd;
-      long t4 = System.nanoTime();
-      CacheEntry entry = commit();
-      long t5 = System.nanoTime();
-      LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
-          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify+fsync left after fetch %d ms,"
-              + " commit %d ms; per-file verify %d ms and fsync %d ms in all, overlapped with the fetch",
-          source, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
-          (t5 - t4) / 1_000_000, tailVerifyNanos.get() / 1_000_000, tailSyncNanos.get() / 1_000_000));
-      return entry;
+      ReadBack readBack = new ReadBack(source, settings, tails, failure);
+      return new Pipeline(staging, files, meter, failure, failures, fetcher, writer, tails, readBack)
+          .downloadAndCommit();
     } catch (IOException | RuntimeException | Error e) {
       discard = !(e instanceof InterruptedIOException)
           && !(e instanceof StorageException se && se.retryable())
@@ -265,14 +152,8 @@ final class DownloadJob {
               || e instanceof InsufficientSpaceException || e instanceof CacheWriteException);
       throw e;
     } finally {
-      if (journal != null) {
-        closeQuietly(journal);
-      }
-      stopTails();
-      if (dir != null && Files.exists(dir)) {
-        cleanUp(discard);
-      }
-      releaseOwner();
+      tails.stop();
+      staging.close(discard);
     }
   }
 
@@ -303,995 +184,257 @@ final class DownloadJob {
   }
 
   /**
-   * Creates this writer's staging directory, or adopts the most advanced one left by a dead
-   * writer of the same listing, and removes dead writers' debris. Returns the adopted journal.
+   * The download proper, once staged: room and preallocation, the resume check, the fetch rounds
+   * with their tails, the commit. Called by the download thread; its tasks run on the cache's
+   * transfer threads and the download's tail threads.
    */
-  private List<Journal.Entry> stage() throws IOException {
-    Path mine = layout.stagingDir(name, writerId);
-    record Candidate(Path dir, List<Journal.Entry> journal) {}
-    List<Candidate> candidates = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
-      for (Path p : ds) {
-        String fileName = p.getFileName().toString();
-        if (!name.equals(CacheLayout.entryNameOfStaging(fileName))) {
-          continue;
+  private final class Pipeline {
+
+    private final Staging staging;
+    private final List<StagedFile> files;
+    private final DownloadMeter meter;
+    private final DownloadFailure failure;
+    private final LocalWriteFailures failures;
+    private final RangeFetcher fetcher;
+    private final BlockWriter writer;
+    private final TailPool tails;
+    private final ReadBack readBack;
+
+    Pipeline(Staging staging, List<StagedFile> files, DownloadMeter meter, DownloadFailure failure,
+        LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer, TailPool tails, ReadBack readBack) {
+      this.staging = staging;
+      this.files = List.copyOf(files);
+      this.meter = meter;
+      this.failure = failure;
+      this.failures = failures;
+      this.fetcher = fetcher;
+      this.writer = writer;
+      this.tails = tails;
+      this.readBack = readBack;
+    }
+
+    CacheEntry downloadAndCommit() throws IOException {
+      readBack.checkVerifiable(files);
+      List<Journal.Entry> journaled = firstOfEach(staging.journaled());
+      long journaledBytes = 0;
+      for (Journal.Entry e : journaled) {
+        journaledBytes += files.get(e.fileIndex()).blockLength(e.blockIndex());
+      }
+      long t0 = System.nanoTime();
+      try (FileLocks.Held space = cache.spaceLock()) {
+        cache.makeRoom(meter.bytesTotal() - journaledBytes, name, source);
+        staging.preallocate(files.stream().map(StagedFile::object).toList());
+        // From here on every other download counts this one against the limits.
+        staging.markReserved();
+      }
+      long t1 = System.nanoTime();
+      if (!journaled.isEmpty()) {
+        long resumed = recheckJournaled(journaled);
+        meter.resumed(resumed);
+        LOG.log(Level.DEBUG, () -> "resuming " + source + ": " + resumed + " of " + meter.bytesTotal()
+            + " bytes kept from an interrupted download");
+      }
+      for (StagedFile f : files) {
+        if (f.isComplete()) {
+          fanout.fileCompleted(f.path(), f.sizeBytes());
+          startTail(f);
         }
-        if (holders.isAlive(p.resolve(CacheLayout.OWNER))) {
-          continue; // a live writer elsewhere (locks are unreliable here): leave it alone
-        }
-        Manifest theirs;
-        try {
-          theirs = Manifest.read(p.resolve(CacheLayout.DRAFT));
-        } catch (IOException e) {
-          removeDebris(p, "it has no readable draft");
-          continue;
-        }
-        if (!sameListing(theirs, draft)) {
-          removeDebris(p, "its source listing differs (the model changed)");
-          continue;
-        }
-        candidates.add(new Candidate(p, Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)));
       }
-    }
-    candidates.sort(Comparator.comparingInt((Candidate c) -> c.journal().size()).reversed());
-    List<Journal.Entry> adopted = null;
-    for (Candidate c : candidates) {
-      if (adopted == null) {
-        try {
-          Files.move(c.dir(), mine, StandardCopyOption.ATOMIC_MOVE);
-          adopted = c.journal();
-          continue;
-        } catch (NoSuchFileException e) {
-          continue; // another writer adopted it first
-        }
-      }
-      removeDebris(c.dir(), "a more advanced interrupted download was resumed instead");
-    }
-    if (adopted != null) {
-      dir = mine;
-      data = dir.resolve(CacheLayout.DATA);
-      try {
-        owner = holders.create(dir.resolve(CacheLayout.OWNER)); // replaces the dead writer's
-      } catch (IOException e) {
-        throw localWriteFailure("taking over staging directory " + mine, e);
-      }
-      return adopted;
-    }
-    Path init = layout.staging.resolve(CacheLayout.INIT_PREFIX + writerId);
-    try {
-      Files.createDirectories(init.resolve(CacheLayout.DATA));
-      owner = holders.create(init.resolve(CacheLayout.OWNER));
-      DurableFiles.writeAtomically(init.resolve(CacheLayout.DRAFT), draft.toJson());
-      Files.move(init, mine, StandardCopyOption.ATOMIC_MOVE);
-      owner.relocate(mine.resolve(CacheLayout.OWNER));
-    } catch (IOException e) {
-      releaseOwner();
-      DurableFiles.deleteTree(init);
-      throw localWriteFailure("creating staging directory " + mine, e);
-    }
-    dir = mine;
-    data = dir.resolve(CacheLayout.DATA);
-    return List.of();
-  }
-
-  private void markReserved() throws IOException {
-    Path marker = dir.resolve(CacheLayout.RESERVED);
-    try {
-      if (!Files.exists(marker)) {
-        Files.createFile(marker);
-      }
-    } catch (java.nio.file.FileAlreadyExistsException e) {
-      // an adopted directory's, from its first writer
-    } catch (IOException e) {
-      throw localWriteFailure("reserving space in " + dir, e);
-    }
-  }
-
-  /** Gives up this writer's ownership: its staging directory (if any is left) may be adopted. */
-  private void releaseOwner() {
-    if (owner != null) {
-      owner.close();
-      owner = null;
-    }
-  }
-
-  private void removeDebris(Path p, String why) {
-    LOG.log(Level.DEBUG, () -> "removing staging directory " + p + ": " + why);
-    try {
-      DurableFiles.deleteTree(p);
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "could not remove staging debris " + p + ": " + e);
-    }
-  }
-
-  private static boolean sameListing(Manifest a, Manifest b) {
-    if (a.blockSizeBytes() != b.blockSizeBytes() || a.files().size() != b.files().size()
-        || !a.source().equals(b.source())) {
-      return false;
-    }
-    for (int i = 0; i < a.files().size(); i++) {
-      ManifestFile x = a.files().get(i);
-      ManifestFile y = b.files().get(i);
-      if (!x.path().equals(y.path()) || !x.key().equals(y.key()) || x.sizeBytes() != y.sizeBytes()
-          || !java.util.Objects.equals(x.etag(), y.etag())
-          || !java.util.Objects.equals(x.versionId(), y.versionId())
-          || !java.util.Objects.equals(x.checksum(), y.checksum())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private Path target(int fileIndex) throws IOException {
-    RemoteObject o = objects.get(fileIndex);
-    Path p = data.resolve(o.relativePath()).normalize();
-    if (!p.startsWith(data) || p.equals(data)) {
-      throw new InvalidObjectKeyException(o.key(), "it resolves outside the entry directory");
-    }
-    return p;
-  }
-
-  /**
-   * Gives every file of the staging directory its final size: the data files, the journal, and a
-   * placeholder as large as the manifest will be, released just before the manifest is written.
-   * With posix_fallocate this reserves all the space the download needs before it starts.
-   */
-  private void preallocate() throws IOException {
-    int n = objects.size();
-    long totalBlocks = 0;
-    for (int c : blockCounts) {
-      totalBlocks += c;
-    }
-    for (int i = 0; i < n + 2; i++) {
-      Path p;
-      long size;
-      if (i < n) {
-        p = target(i);
-        size = objects.get(i).sizeBytes();
-      } else if (i == n) {
-        p = dir.resolve(CacheLayout.JOURNAL);
-        size = Journal.sizeBytes(blockCounts);
-      } else {
-        p = dir.resolve(MANIFEST_RESERVE);
-        size = 4096 + 2L * draft.toJson().length() + 8 * totalBlocks;
-      }
-      try {
-        Files.createDirectories(p.getParent());
-        if (!Files.exists(p)) {
-          Files.createFile(p);
-        }
-        if (Files.size(p) != size) {
-          Preallocator.preallocate(p, size, cache.usableBytes());
-        }
-      } catch (InsufficientSpaceException e) {
-        throw e;
-      } catch (IOException e) {
-        throw localWriteFailure("preallocating " + size + " bytes for " + p, e);
-      }
-    }
-  }
-
-  /**
-   * Opens a staging file for one operation. Channels are not kept open across ranges: a model
-   * may have more files than the process may hold open, and an interrupt then closes only the
-   * interrupted operation's channel.
-   */
-  private FileChannel channel(int fileIndex, StandardOpenOption mode) throws IOException {
-    return FileChannel.open(target(fileIndex), mode);
-  }
-
-  /**
-   * Writes a whole, aligned block with O_DIRECT: from the transfer buffer straight to the disk,
-   * without the kernel's copy into the page cache (the largest single CPU cost of a download) and
-   * without dirty pages for fsync to wait on. Returns false, leaving {@code buf} untouched, when
-   * the block is not aligned (a file's last, partial block; a part size that is not a multiple of
-   * 4 KiB), when direct writes are off, or when the file system refuses them; a refusal turns
-   * them off for the rest of this download, which then writes through the page cache. Other
-   * failures (a full disk, an I/O error) are the write's failures.
-   */
-  private boolean writeDirect(int fi, ByteBuffer buf, long offset) throws IOException {
-    if (!directWrites || !DirectIo.aligned(buf, offset)) {
-      return false;
-    }
-    int len = buf.remaining();
-    int start = buf.position();
-    FileChannel ch;
-    try {
-      ch = settings.directOpener().open(target(fi));
-    } catch (UnsupportedOperationException | IOException e) {
-      refuseDirect(e);
-      return false;
-    }
-    try (ch) {
-      writeLocked(fi, ch, buf, offset);
-      bytesWrittenDirect.addAndGet(len);
-      return true;
-    } catch (IOException e) {
-      if (buf.position() == start && DirectIo.isRefusal(e)) {
-        // The file system opened the file for O_DIRECT but will not write this way (EINVAL).
-        buf.limit(start + len);
-        refuseDirect(e);
-        return false;
-      }
-      throw writeFailure(target(fi), offset + buf.position() - start, buf.remaining(), e);
-    }
-  }
-
-  /**
-   * Writes all of {@code buf} at {@code offset} of file {@code fi}. One writer per file at a time:
-   * the kernel serializes writes to one file anyway, and threads waiting here park instead of
-   * spinning on the inode lock for CPU the transfer needs.
-   */
-  private void writeLocked(int fi, FileChannel ch, ByteBuffer buf, long offset) throws IOException {
-    int start = buf.position();
-    synchronized (writeLocks[fi]) {
-      while (buf.hasRemaining()) {
-        ch.write(buf, offset + buf.position() - start);
-      }
-    }
-  }
-
-  private void refuseDirect(Exception e) {
-    if (directWrites) {
-      directWrites = false;
-      LOG.log(Level.INFO, () -> "writing " + source + " through the page cache: the file system refused O_DIRECT ("
-          + e.getMessage() + ")");
-    }
-  }
-
-  /** Re-reads journaled blocks; keeps those whose CRC32C still matches. Returns bytes kept. */
-  private long recheckJournaled(List<Journal.Entry> journaled) throws IOException {
-    List<Future<?>> futures = new ArrayList<>();
-    AtomicLong kept = new AtomicLong();
-    Set<Long> seen = new HashSet<>();
-    for (Journal.Entry e : journaled) {
-      int fi = e.fileIndex();
-      int bi = e.blockIndex();
-      if (fi >= objects.size() || bi >= crcs[fi].length || !seen.add(((long) fi << 32) | bi)) {
-        continue;
-      }
-      futures.add(submit(() -> {
-        ByteBuffer buf = takeBuffer();
-        try {
-          long len = blockLength(fi, bi);
-          buf.limit((int) len);
-          try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
-            readFully(ch, buf, (long) bi * blockBytes, target(fi));
+      long t2 = System.nanoTime();
+      long lastFetchEnd;
+      try (Journal journal = staging.openJournal()) {
+        while (true) {
+          fetchMissing(journal);
+          lastFetchEnd = System.nanoTime();
+          awaitTails();
+          StagedFile again = readBack.pollRefetch();
+          if (again == null) {
+            break;
           }
-          buf.flip();
-          CRC32C crc = new CRC32C();
-          crc.update(buf);
-          if ((int) crc.getValue() == e.crc32c()) {
-            markDone(fi, bi, e.crc32c(), len);
-            kept.addAndGet(len);
-            advanceReadBack(fi); // a whole-file digest needs the kept blocks' bytes too
-          }
-        } finally {
-          cache.buffers().give(buf);
-        }
-        return null;
-      }));
-    }
-    awaitAll(futures);
-    return kept.get();
-  }
-
-  private void fetchMissing(StorageBackend backend, Journal journal) throws IOException {
-    List<Future<?>> futures = new ArrayList<>();
-    long[] sizes = new long[objects.size()];
-    boolean[] inOrder = new boolean[sizes.length];
-    for (int i = 0; i < sizes.length; i++) {
-      sizes[i] = objects.get(i).sizeBytes();
-      inOrder[i] = ordered[i] != null;
-    }
-    for (long block : fetchOrder(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
-      int f = (int) (block >>> 32);
-      int b = (int) block;
-      if (isDone(f, b)) {
-        continue;
-      }
-      futures.add(submit(() -> {
-        if (failure.get() == null) {
-          fetchBlock(backend, journal, f, b);
-        }
-        return null;
-      }));
-    }
-    awaitAll(futures);
-  }
-
-  /** {@link #fetchOrder(long[], boolean[], long, int)} with no file kept in one stream. */
-  static long[] fetchOrder(long[] sizes, long blockBytes, int streams) {
-    return fetchOrder(sizes, new boolean[sizes.length], blockBytes, streams);
-  }
-
-  /**
-   * The order in which blocks are queued, each as {@code fileIndex << 32 | blockIndex}. The files,
-   * laid end to end, are cut into {@code streams} equal stretches, and the queue takes the stretches'
-   * blocks in turn, nearest their start first. So the transfer threads write into {@code streams}
-   * different files at once instead of all into one (writes to one file serialize on its inode
-   * lock), while within each stretch files complete one after another and their verify and fsync
-   * overlap the fetch. Stretch {@code k} starts {@code k/streams} of a file (of the largest file,
-   * at most of a stretch) behind stretch 0, so that equal shards, one per stretch, complete one
-   * after another rather than all with the last byte. A file larger than a stretch is written by
-   * more than one stream, unless {@code inOrder} marks it: such a file (one whose whole-file
-   * digest is computed as its blocks arrive, which needs them in order) stays in the stream where
-   * it starts, its blocks queued first to last.
-   */
-  static long[] fetchOrder(long[] sizes, boolean[] inOrder, long blockBytes, int streams) {
-    if (blockBytes <= 0 || streams < 1) {
-      throw new IllegalArgumentException("blockBytes and streams must be positive: " + blockBytes + ", " + streams);
-    }
-    if (inOrder.length != sizes.length) {
-      throw new IllegalArgumentException("one inOrder flag per file: " + inOrder.length + " for " + sizes.length);
-    }
-    long total = 0;
-    long largest = 0;
-    int blocks = 0;
-    for (long size : sizes) {
-      total += size;
-      largest = Math.max(largest, size);
-      blocks = Math.addExact(blocks, Math.toIntExact((size + blockBytes - 1) / blockBytes));
-    }
-    long stretch = Math.max(1, (total + streams - 1) / streams);
-    long stagger = Math.min(stretch, largest) / streams;
-    record Key(long block, long position, int stream) {}
-    Key[] keys = new Key[blocks];
-    int n = 0;
-    long start = 0;
-    for (int fi = 0; fi < sizes.length; fi++) {
-      int first = (int) Math.min(streams - 1, start / stretch);
-      for (long offset = 0; offset < sizes[fi]; offset += blockBytes) {
-        long global = start + offset;
-        int stream = inOrder[fi] ? first : (int) Math.min(streams - 1, global / stretch);
-        keys[n++] = new Key(((long) fi << 32) | (offset / blockBytes), global - stream * stretch + stream * stagger,
-            stream);
-      }
-      start += sizes[fi];
-    }
-    Arrays.sort(keys, Comparator.comparingLong(Key::position).thenComparingInt(Key::stream));
-    long[] order = new long[blocks];
-    for (int i = 0; i < blocks; i++) {
-      order[i] = keys[i].block();
-    }
-    return order;
-  }
-
-  private void fetchBlock(StorageBackend backend, Journal journal, int fi, int bi) throws IOException {
-    awaitReadBack(fi, bi);
-    RemoteObject object = objects.get(fi);
-    long offset = (long) bi * blockBytes;
-    long len = blockLength(fi, bi);
-    ByteBuffer buf = takeBuffer();
-    try {
-      for (int attempt = 1; ; attempt++) {
-        buf.clear().limit((int) len);
-        try {
-          backend.read(object, offset, buf);
-          if (buf.hasRemaining()) {
-            throw new StorageException(String.format(Locale.ROOT,
-                "short read of %s at offset %d: %d of %d bytes", object.key(), offset, buf.position(), len), true);
-          }
-          bytesFetched.addAndGet(len);
-          cache.countFetched(len);
-          break;
-        } catch (IOException e) {
-          bytesFetched.addAndGet(buf.position());
-          cache.countFetched(buf.position());
-          if (e instanceof StorageException se && !se.retryable()) {
-            throw se;
-          }
-          if (e instanceof InterruptedIOException) {
-            throw e;
-          }
-          if (attempt >= settings.maxAttempts()) {
-            throw new StorageException(String.format(Locale.ROOT,
-                "reading %s of %s, %d bytes at offset %d, failed %d times; last error: %s",
-                object.key(), source, len, offset, attempt, e.getMessage()), true, e);
-          }
-          if (failure.get() != null) {
-            return;
-          }
-          sleep(settings.backoffMillis(attempt));
-        }
-      }
-      buf.flip();
-      CRC32C crc = new CRC32C();
-      crc.update(buf.duplicate());
-      int value = (int) crc.getValue();
-      if (!writeDirect(fi, buf, offset)) {
-        try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
-          writeLocked(fi, ch, buf, offset);
-        } catch (IOException e) {
-          throw writeFailure(target(fi), offset + buf.position(), buf.remaining(), e);
-        }
-      }
-      try {
-        journal.record(fi, bi, value);
-      } catch (IOException e) {
-        throw writeFailure(dir.resolve(CacheLayout.JOURNAL), -1, Journal.SLOT_BYTES, e);
-      }
-      markDone(fi, bi, value, len);
-      if (verifiedPerBlock(fi)) {
-        tailTask(() -> verifyBlock(fi, bi));
-      } else {
-        advanceReadBack(fi);
-      }
-    } finally {
-      cache.buffers().give(buf);
-    }
-  }
-
-  private void markDone(int fi, int bi, int crc, long len) {
-    synchronized (done[fi]) {
-      if (done[fi].get(bi)) {
-        return;
-      }
-      done[fi].set(bi);
-      crcs[fi][bi] = crc;
-    }
-    long now = bytesDone.addAndGet(len);
-    if (blocksLeft[fi].decrementAndGet() == 0) {
-      fanout.fileCompleted(objects.get(fi).relativePath(), objects.get(fi).sizeBytes());
-      startTail(fi);
-    }
-    long t = System.nanoTime();
-    long last = lastProgressNanos.get();
-    if (t - last >= PROGRESS_INTERVAL_NANOS && lastProgressNanos.compareAndSet(last, t)) {
-      fanout.progress(now, bytesTotal, rate());
-    }
-  }
-
-  /**
-   * Whether file {@code fi}'s blocks are read back one by one, each as soon as it is written: true
-   * unless the source gave a whole-file checksum, whose digest needs the bytes in order (such a
-   * file is read back in order instead, as far as its blocks are written: {@link
-   * #advanceReadBack}). Reading back early spreads the verification over the fetch, so little of
-   * it is left after the last byte, which matters most when blocks were written with O_DIRECT and
-   * the read-back comes from the disk.
-   */
-  private boolean verifiedPerBlock(int fi) {
-    return ordered[fi] == null && crcs[fi].length > 0;
-  }
-
-  /**
-   * Queues file {@code fi}'s tail work once all its blocks are written (or were kept on resume):
-   * its fsync, and a check of its length (its blocks were read back as they were written); an
-   * empty file with a source checksum gets that checksum checked here. Verification and fsync of
-   * a file may run in either order or at once; the commit needs both. Idempotent: a file's tail
-   * is queued once.
-   */
-  private void startTail(int fi) {
-    if (!tailStarted.compareAndSet(fi, 0, 1)) {
-      return;
-    }
-    tailTask(() -> syncFile(fi));
-    if (crcs[fi].length == 0) {
-      tailTask(() -> verifyFile(fi));
-    } else {
-      tailTask(() -> checkLength(fi));
-    }
-  }
-
-  /**
-   * The in-order read-back of a file whose source gave a whole-file checksum: blocks are read
-   * back, CRC32C-checked and fed to the digest as soon as they and every block before them are
-   * written, by one tail thread at a time; the last block's reader compares the digest with the
-   * source's.
-   */
-  private static final class OrderedReadBack {
-    final FileVerifier.SourceDigest digest;
-    /** The next block to read back; guarded by this. */
-    int next;
-    /** Whether a tail task is reading blocks back; guarded by this. */
-    boolean running;
-
-    OrderedReadBack(FileVerifier.SourceDigest digest) {
-      this.digest = digest;
-    }
-  }
-
-  /**
-   * File {@code fi}'s in-order read-back, or null: a file without blocks, without a source
-   * checksum, or whose multipart ETag fits no part size (it stays unverified, and says why).
-   */
-  private OrderedReadBack newReadBack(int fi) {
-    RemoteObject o = objects.get(fi);
-    SourceChecksum checksum = o.checksum();
-    if (checksum == null || blockCounts[fi] == 0) {
-      return null;
-    }
-    if (checksum.isMultipart()
-        && MultipartEtag.partSizes(o.sizeBytes(), checksum.parts(), checksum.partSizeBytes()).isEmpty()) {
-      unverifiedBecause[fi] = "its " + checksum + " names " + checksum.parts()
-          + " parts, which no part size gives for " + o.sizeBytes() + " bytes";
-      return null;
-    }
-    return new OrderedReadBack(FileVerifier.SourceDigest.of(checksum, o.sizeBytes()));
-  }
-
-  /**
-   * Once all of file {@code fi} was fed to {@code digest}: records the checksum it matched; or, on
-   * a mismatch, has the file fetched again while attempts remain, and fails the download when
-   * they are spent. An inconclusive mismatch (a multipart ETag whose part size was inferred) that
-   * two fetches in a row computed alike means the bytes are what the store holds and the part
-   * size is one not tried: the file is recorded as unverified. One that changed between fetches
-   * is corruption on the way, fetched again like a conclusive one.
-   */
-  private void finishSourceCheck(int fi, FileVerifier.SourceDigest digest) throws IntegrityException {
-    RemoteObject o = objects.get(fi);
-    VerificationResult.Mismatch m = digest.mismatch(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(),
-        o.etag(), o.versionId(), o.checksum(), crcs[fi]));
-    if (m == null) {
-      verified[fi] = digest.verified();
-      return;
-    }
-    int attempt = fetchAttempts[fi];
-    String computed = digest.computed();
-    String previous = lastComputed[fi];
-    lastComputed[fi] = computed;
-    if (!digest.conclusive() && computed.equals(previous)) {
-      // Two fetches gave the same bytes: the upload's part size is one the cache did not try.
-      unverifiedBecause[fi] = m.reason() + ", the same in two fetches";
-      return;
-    }
-    if (attempt < settings.maxAttempts()) {
-      LOG.log(Level.WARNING, String.format(Locale.ROOT,
-          "%s of %s does not match the source (%s); fetching it again (fetch %d of at most %d)", o.relativePath(),
-          source, m.reason(), attempt + 1, settings.maxAttempts()));
-      refetch.add(fi);
-      return;
-    }
-    throw new IntegrityException(String.format(Locale.ROOT,
-        "%s of %s does not match the source after %d fetches%s: %s; nothing was committed", o.relativePath(), source,
-        attempt, digest.conclusive() ? "" : ", which disagreed with each other", m.reason()), o.relativePath(), -1);
-  }
-
-  /** Forgets what was fetched of file {@code fi}, so that the next round fetches all of it again. */
-  private void resetFile(int fi) {
-    fetchAttempts[fi]++;
-    synchronized (done[fi]) {
-      done[fi].clear();
-      Arrays.fill(crcs[fi], 0);
-    }
-    bytesDone.addAndGet(-objects.get(fi).sizeBytes());
-    blocksLeft[fi].set(blockCounts[fi]);
-    tailStarted.set(fi, 0);
-    verified[fi] = null;
-    ordered[fi] = newReadBack(fi);
-  }
-
-  /**
-   * Under {@link ModelCache.Builder#requireSourceVerification}, fails before anything is fetched if
-   * a file cannot be verified against the source: the store offers no checksum for it, or its
-   * multipart ETag fits no part size.
-   */
-  private void checkVerifiable() throws IntegrityException {
-    if (!settings.requireSourceVerification()) {
-      return;
-    }
-    List<String> refused = new ArrayList<>();
-    for (int i = 0; i < objects.size(); i++) {
-      if (ordered[i] == null && (objects.get(i).checksum() == null || unverifiedBecause[i] != null)) {
-        refused.add(unverifiable(i));
-      }
-    }
-    if (!refused.isEmpty()) {
-      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
-          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", refused)
-          + "; nothing was fetched", objects.get(0).relativePath(), -1);
-    }
-  }
-
-  /** "model.safetensors: the store offers no checksum for it (ETag 'abc')". */
-  private String unverifiable(int fi) {
-    RemoteObject o = objects.get(fi);
-    String why = unverifiedBecause[fi] != null ? unverifiedBecause[fi]
-        : "the store offers no checksum for it (" + (o.etag() == null ? "no ETag" : "ETag '" + o.etag() + "'") + ")";
-    return o.relativePath() + ": " + why;
-  }
-
-  /**
-   * After the fetch: fails under {@link ModelCache.Builder#requireSourceVerification} if a file
-   * could not be verified, else says once which files are committed unverified.
-   */
-  private void reportUnverified() throws IntegrityException {
-    List<String> unverifiedFiles = new ArrayList<>();
-    boolean anyOffered = false;
-    for (int i = 0; i < objects.size(); i++) {
-      anyOffered |= objects.get(i).checksum() != null;
-      if (verified[i] == null) {
-        unverifiedFiles.add(unverifiable(i));
-      }
-    }
-    if (unverifiedFiles.isEmpty()) {
-      return;
-    }
-    if (settings.requireSourceVerification()) {
-      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
-          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", unverifiedFiles)
-          + "; nothing was committed", unverifiedFiles.getFirst().substring(0, unverifiedFiles.getFirst().indexOf(':')), -1);
-    }
-    // A file: source offers no checksums at all: that is its nature, not news.
-    Level level = anyOffered || !"file".equals(source.scheme()) ? Level.WARNING : Level.DEBUG;
-    LOG.log(level, () -> unverifiedFiles.size() + " of " + objects.size() + " files of " + source
-        + " are committed without a check against the source (their bytes are checked only against what was"
-        + " received): " + String.join("; ", unverifiedFiles));
-  }
-
-  /**
-   * Holds the fetch of block {@code bi} of a file read back in order while that read-back lags
-   * more than {@code 2 x concurrency} blocks behind, so that the digest, which one thread computes,
-   * gets CPU during the fetch instead of being left to run alone after the last byte. No deadlock:
-   * the block the read-back waits for was queued before every block held here.
-   */
-  private void awaitReadBack(int fi, int bi) throws InterruptedIOException {
-    OrderedReadBack rb = ordered[fi];
-    if (rb == null) {
-      return;
-    }
-    int lag = 2 * settings.concurrency();
-    synchronized (rb) {
-      while (bi - rb.next > lag && rb.running && failure.get() == null) {
-        try {
-          rb.wait(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("interrupted waiting for the read-back of " + objects.get(fi).relativePath());
-        }
-      }
-    }
-  }
-
-  /** Fails if a file read back in order was not read back to its end: a bug, never a commit. */
-  private void checkReadBacksComplete() {
-    for (int i = 0; i < ordered.length; i++) {
-      if (ordered[i] != null) {
-        synchronized (ordered[i]) {
-          if (ordered[i].next != crcs[i].length) {
-            throw new IllegalStateException(String.format(Locale.ROOT, "%s: read back %d of %d blocks before the commit",
-                objects.get(i).relativePath(), ordered[i].next, crcs[i].length));
+          // Files whose source checksum failed: fetched again, once every tail of this round is done.
+          for (; again != null; again = readBack.pollRefetch()) {
+            meter.removed(again.sizeBytes());
+            again.reset();
           }
         }
       }
+      readBack.checkComplete(files);
+      readBack.reportUnverified(files);
+      long t3 = lastFetchEnd;
+      long t4 = System.nanoTime();
+      CacheEntry entry = commit();
+      long t5 = System.nanoTime();
+      LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
+          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify+fsync left after fetch %d ms,"
+              + " commit %d ms; per-file verify %d ms and fsync %d ms in all, overlapped with the fetch",
+          source, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
+          (t5 - t4) / 1_000_000, readBack.verifyNanos() / 1_000_000, writer.syncNanos() / 1_000_000));
+      return entry;
     }
-  }
 
-  /** Starts file {@code fi}'s in-order read-back, unless it is running or the next block is not written yet. */
-  private void advanceReadBack(int fi) {
-    OrderedReadBack rb = ordered[fi];
-    if (rb == null) {
-      return;
-    }
-    synchronized (rb) {
-      if (rb.running || rb.next == crcs[fi].length || !isDone(fi, rb.next)) {
-        return;
-      }
-      rb.running = true;
-    }
-    tailTask(() -> readBackInOrder(fi));
-  }
-
-  private boolean isDone(int fi, int bi) {
-    synchronized (done[fi]) {
-      return done[fi].get(bi);
-    }
-  }
-
-  /**
-   * Reads file {@code fi}'s blocks back in order while they are written; stops at the first one
-   * that is not (its writer calls {@link #advanceReadBack} again). The check for a written block
-   * and the decision to stop are made under the same lock that {@link #advanceReadBack} takes
-   * after a block is marked done, so no written block is left unread.
-   */
-  private void readBackInOrder(int fi) throws IOException {
-    long t0 = System.nanoTime();
-    OrderedReadBack rb = ordered[fi];
-    int blocks = crcs[fi].length;
-    try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
-      while (true) {
-        int bi;
-        synchronized (rb) {
-          if (rb.next == blocks || !isDone(fi, rb.next)) {
-            rb.running = false;
-            rb.notifyAll(); // fetches held by awaitReadBack go on
-            return;
-          }
-          bi = rb.next;
-        }
-        readBackBlock(ch, fi, bi, rb.digest);
-        if (bi == blocks - 1) {
-          finishSourceCheck(fi, rb.digest);
-        }
-        synchronized (rb) {
-          rb.next++;
-          rb.notifyAll();
+    /** The journal entries that name a block of the listing, the first one of each block. */
+    private List<Journal.Entry> firstOfEach(List<Journal.Entry> journaled) {
+      List<Journal.Entry> kept = new ArrayList<>();
+      Set<Long> seen = new HashSet<>();
+      for (Journal.Entry e : journaled) {
+        if (e.fileIndex() < files.size() && e.blockIndex() < files.get(e.fileIndex()).blockCount()
+            && seen.add(((long) e.fileIndex() << 32) | e.blockIndex())) {
+          kept.add(e);
         }
       }
-    } catch (InternalError e) {
-      throw shrankWhileMapped(fi, (long) rb.next * blockBytes, e);
-    } finally {
-      tailVerifyNanos.addAndGet(System.nanoTime() - t0);
+      return kept;
     }
-  }
 
-  private interface TailStep {
-    void run() throws IOException;
-  }
-
-  private void tailTask(TailStep step) {
-    try {
-      tails.add(tailPool.submit(() -> {
-        if (failure.get() == null) {
+    /** Re-reads journaled blocks; keeps those whose CRC32C still matches. Returns bytes kept. */
+    private long recheckJournaled(List<Journal.Entry> journaled) throws IOException {
+      List<Future<?>> futures = new ArrayList<>();
+      AtomicLong kept = new AtomicLong();
+      for (Journal.Entry e : journaled) {
+        StagedFile f = files.get(e.fileIndex());
+        int bi = e.blockIndex();
+        futures.add(submit(() -> {
+          ByteBuffer buf = takeBuffer();
           try {
-            step.run();
-          } catch (IOException | RuntimeException e) {
-            // Stop the fetch of the other files at once: the download cannot commit.
-            failure.compareAndSet(null, e instanceof IOException io ? io
-                : new IOException("download of " + source + " failed unexpectedly", e));
-            throw e;
+            long len = f.blockLength(bi);
+            buf.limit((int) len);
+            try (FileChannel ch = FileChannel.open(f.target(), StandardOpenOption.READ)) {
+              readFully(ch, buf, f.blockOffset(bi), f.target());
+            }
+            buf.flip();
+            CRC32C crc = new CRC32C();
+            crc.update(buf);
+            if ((int) crc.getValue() == e.crc32c()) {
+              markDone(f, bi, e.crc32c());
+              kept.addAndGet(len);
+              readBack.advance(f); // a whole-file digest needs the kept blocks' bytes too
+            }
+          } finally {
+            cache.buffers().give(buf);
           }
+          return null;
+        }));
+      }
+      failure.awaitAll(futures, tails::cancelQueued);
+      return kept.get();
+    }
+
+    /** Queues every block not yet written, in {@link FetchOrder}, and waits for them all. */
+    private void fetchMissing(Journal journal) throws IOException {
+      long[] sizes = new long[files.size()];
+      boolean[] inOrder = new boolean[sizes.length];
+      for (StagedFile f : files) {
+        sizes[f.index()] = f.sizeBytes();
+        inOrder[f.index()] = f.readBack() != null;
+      }
+      List<Future<?>> futures = new ArrayList<>();
+      for (long block : FetchOrder.of(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
+        StagedFile f = files.get(FetchOrder.fileOf(block));
+        int b = FetchOrder.blockOf(block);
+        if (f.isDone(b)) {
+          continue;
         }
-        return null;
-      }));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped"));
-    }
-  }
-
-  /**
-   * Reads file {@code fi} back in one sequential pass, comparing each block's CRC32C with the one
-   * computed from the bytes received and the whole file with the source's checksum: the tail of a
-   * file without blocks (an empty file), whose checksum no block read-back covers.
-   */
-  private void verifyFile(int fi) throws IOException {
-    RemoteObject o = objects.get(fi);
-    long t0 = System.nanoTime();
-    checkLength(fi);
-    ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), crcs[fi]);
-    try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
-      throwIfMismatch(FileVerifier.checkMapped(ch, mf, blockBytes));
-    } catch (InternalError e) {
-      throw shrankWhileMapped(fi, 0, e);
-    }
-    verified[fi] = o.checksum();
-    tailVerifyNanos.addAndGet(System.nanoTime() - t0);
-  }
-
-  /**
-   * Reads block {@code bi} of file {@code fi} back, just after it was written, and compares its
-   * CRC32C with the one received.
-   */
-  private void verifyBlock(int fi, int bi) throws IOException {
-    long t0 = System.nanoTime();
-    try (FileChannel ch = channel(fi, StandardOpenOption.READ)) {
-      readBackBlock(ch, fi, bi, null);
-    } catch (InternalError e) {
-      throw shrankWhileMapped(fi, (long) bi * blockBytes, e);
-    }
-    tailVerifyNanos.addAndGet(System.nanoTime() - t0);
-  }
-
-  /**
-   * Reads block {@code bi} of file {@code fi} back through {@code ch}, compares its CRC32C with the
-   * one received, and feeds it to {@code digest} when given. The block is mapped, not copied: the
-   * checksums read the page cache in place (filled from the disk when the block was written with
-   * O_DIRECT), and the mapping is released before this returns, so it takes no transfer buffer.
-   */
-  private void readBackBlock(FileChannel ch, int fi, int bi, FileVerifier.SourceDigest digest) throws IOException {
-    long offset = (long) bi * blockBytes;
-    long len = blockLength(fi, bi);
-    long size = ch.size();
-    if (size < offset + len) {
-      throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
-          target(fi), size, bi), objects.get(fi).relativePath(), size);
-    }
-    int value;
-    try (Arena arena = Arena.ofConfined()) {
-      ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer();
-      if (digest != null) {
-        digest.update(mapped.duplicate());
+        futures.add(submit(() -> {
+          if (!failure.isSet()) {
+            fetchBlock(journal, f, b);
+          }
+          return null;
+        }));
       }
-      CRC32C crc = new CRC32C();
-      crc.update(mapped);
-      value = (int) crc.getValue();
+      failure.awaitAll(futures, tails::cancelQueued);
     }
-    if (value != crcs[fi][bi]) {
-      throwIfMismatch(new VerificationResult.Mismatch(objects.get(fi).relativePath(), offset,
-          String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", bi, value,
-              crcs[fi][bi])));
-    }
-  }
 
-  /**
-   * A mapped read past the end of a file that something else truncated faults, which the JDK
-   * reports as an InternalError: it is this download's integrity failure, not the JVM's.
-   */
-  private IntegrityException shrankWhileMapped(int fi, long offset, InternalError cause) throws IOException {
-    IntegrityException e = new IntegrityException(String.format(Locale.ROOT,
-        "staging file %s could not be read back from offset %d (truncated by another process?): %s",
-        target(fi), offset, cause.getMessage()), objects.get(fi).relativePath(), offset);
-    e.initCause(cause);
-    return e;
-  }
-
-  private void checkLength(int fi) throws IOException {
-    RemoteObject o = objects.get(fi);
-    long onDisk = Files.size(target(fi));
-    if (onDisk != o.sizeBytes()) {
-      throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
-          o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
-    }
-  }
-
-  private void syncFile(int fi) throws IOException {
-    long t0 = System.nanoTime();
-    try (FileChannel ch = channel(fi, StandardOpenOption.WRITE)) {
-      ch.force(true); // fsync is per file, so it also flushes what other descriptors wrote
-    } catch (java.nio.channels.ClosedChannelException e) {
-      InterruptedIOException stopped = new InterruptedIOException("download of " + source + " stopped");
-      stopped.initCause(e);
-      throw stopped;
-    } catch (IOException e) {
-      throw localWriteFailure("flushing " + target(fi) + " to disk", e);
-    }
-    tailSyncNanos.addAndGet(System.nanoTime() - t0);
-  }
-
-  /** Waits for every file's tail work; throws the download's first failure. */
-  private void awaitTails() throws IOException {
-    for (int i = 0; i < objects.size(); i++) {
-      if (tailStarted.get(i) == 0 && failure.get() == null) {
-        throw new IllegalStateException("file " + i + " of " + source + " was never completed");
-      }
-    }
-    awaitAll(new ArrayList<>(tails));
-  }
-
-  /**
-   * Drops tail work not yet started, cancelling its futures so that nobody waits on them, and
-   * interrupts what runs: the download is stopping, and the tail threads are not the cache's.
-   */
-  private void cancelQueuedTails() {
-    if (tailPool == null) {
-      return;
-    }
-    for (Runnable queued : tailPool.shutdownNow()) {
-      if (queued instanceof Future<?> f) {
-        f.cancel(false);
-      }
-    }
-  }
-
-  /** Stops the tail threads and waits for them, so nothing reads the staging files after this returns. */
-  private void stopTails() {
-    if (tailPool == null) {
-      return;
-    }
-    cancelQueuedTails();
-    boolean interrupted = false;
-    while (true) {
+    /** Fetches one block, writes it, journals it, marks it written and queues its read-back. */
+    private void fetchBlock(Journal journal, StagedFile f, int bi) throws IOException {
+      readBack.awaitReadBack(f, bi);
+      long offset = f.blockOffset(bi);
+      ByteBuffer buf = takeBuffer();
       try {
-        if (tailPool.awaitTermination(1, TimeUnit.MINUTES)) {
-          break;
+        buf.clear().limit((int) f.blockLength(bi));
+        if (!fetcher.read(f.object(), offset, buf)) {
+          return;
         }
-        LOG.log(Level.WARNING, "verification of " + source + " is slow to stop");
-      } catch (InterruptedException e) {
-        interrupted = true;
+        buf.flip();
+        CRC32C crc = new CRC32C();
+        crc.update(buf.duplicate());
+        int value = (int) crc.getValue();
+        writer.write(f, buf, offset);
+        try {
+          journal.record(f.index(), bi, value);
+        } catch (IOException e) {
+          throw failures.writeFailure(staging.journalFile(), -1, Journal.SLOT_BYTES, e);
+        }
+        markDone(f, bi, value);
+        readBack.written(f, bi);
+      } finally {
+        cache.buffers().give(buf);
       }
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
-  private void throwIfMismatch(VerificationResult.Mismatch m) throws IntegrityException {
-    if (m != null) {
-      throw new IntegrityException(String.format(Locale.ROOT,
-          "%s of %s does not match what was downloaded at offset %d: %s",
-          m.path(), source, m.offsetBytes(), m.reason()), m.path(), m.offsetBytes());
+    private void markDone(StagedFile f, int bi, int crc) {
+      StagedFile.Marked marked = f.markDone(bi, crc);
+      if (marked == StagedFile.Marked.ALREADY) {
+        return;
+      }
+      meter.added(f.blockLength(bi));
+      if (marked == StagedFile.Marked.COMPLETED) {
+        fanout.fileCompleted(f.path(), f.sizeBytes());
+        startTail(f);
+      }
     }
-  }
 
-  private CacheEntry commit() throws IOException {
-    List<ManifestFile> files = new ArrayList<>(objects.size());
-    Manifest manifest;
-    try {
-      for (int i = 0; i < objects.size(); i++) {
+    /**
+     * Queues {@code f}'s tail work once all its blocks are written (or were kept on resume): its
+     * fsync, and a check of its length (its blocks were read back as they were written); an empty
+     * file with a source checksum gets that checksum checked here. Verification and fsync of a
+     * file may run in either order or at once; the commit needs both. A file's tail is queued
+     * once per round.
+     */
+    private void startTail(StagedFile f) {
+      if (!f.startTail()) {
+        return;
+      }
+      tails.submit(() -> writer.sync(f));
+      if (f.blockCount() == 0) {
+        tails.submit(() -> readBack.verifyFile(f));
+      } else {
+        tails.submit(() -> readBack.checkLength(f));
+      }
+    }
+
+    /** Waits for every file's tail work; throws the download's first failure. */
+    private void awaitTails() throws IOException {
+      for (StagedFile f : files) {
+        if (!f.tailStarted() && !failure.isSet()) {
+          throw new IllegalStateException("file " + f.index() + " of " + source + " was never completed");
+        }
+      }
+      tails.awaitAll();
+    }
+
+    private CacheEntry commit() throws IOException {
+      List<ManifestFile> manifestFiles = new ArrayList<>(files.size());
+      for (StagedFile f : files) {
         // Every file was verified and fsynced by its tail (awaitTails) before we got here.
-        RemoteObject o = objects.get(i);
-        files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
-            verified[i], crcs[i]));
+        manifestFiles.add(f.manifestFile(f.verified()));
       }
-      Files.deleteIfExists(dir.resolve(CacheLayout.JOURNAL));
-      Files.deleteIfExists(dir.resolve(CacheLayout.DRAFT));
-      Files.deleteIfExists(dir.resolve(MANIFEST_RESERVE));
-      DurableFiles.makeReadOnly(data);
-      manifest = new Manifest(source, blockBytes, Instant.now(), files);
-      DurableFiles.writeAtomically(dir.resolve(CacheLayout.MANIFEST), manifest.toJson());
-      DurableFiles.fsyncDirectory(dir);
-    } catch (IOException e) {
-      throw localWriteFailure("finishing staging directory " + dir, e);
+      Manifest manifest = new Manifest(source, blockBytes, Instant.now(), manifestFiles);
+      staging.commit(manifest);
+      cache.touch(name);
+      // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
+      Optional<CacheEntry> committed = cache.committedEntry(name);
+      CacheLayout layout = cache.layout();
+      return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
+          false, List.of()));
     }
-    Path entryDir = layout.entryDir(name);
-    try {
-      // The owner file stays until the rename, so that no other writer takes this directory for
-      // an abandoned one while it is being committed; it leaves the entry just after.
-      Files.move(dir, entryDir, StandardCopyOption.ATOMIC_MOVE);
-      owner.relocate(entryDir.resolve(CacheLayout.OWNER));
-      releaseOwner();
-      Files.deleteIfExists(entryDir.resolve(CacheLayout.RESERVED)); // counted as an entry now
-      DurableFiles.fsyncDirectory(layout.entries);
-      LOG.log(Level.DEBUG, () -> "committed " + source + " as " + entryDir);
-    } catch (IOException e) {
-      // rename(2) onto a non-empty directory fails (ENOTEMPTY, EEXIST): another writer committed
-      // first, and its copy is as good as ours. Anything else is our own failure.
-      if (!Files.exists(layout.manifest(name))) {
-        throw localWriteFailure("committing " + dir + " as " + entryDir, e);
-      }
-      LOG.log(Level.DEBUG, () -> "another writer committed " + source + " first; discarding this copy");
-      releaseOwner();
-      DurableFiles.deleteTree(dir);
-    }
-    dir = null;
-    cache.touch(name);
-    // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
-    Optional<CacheEntry> committed = cache.committedEntry(name);
-    return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
-        false, List.of()));
-  }
 
-  private void cleanUp(boolean discard) {
-    try {
-      // Give up ownership: the next ensure, in any process, resumes from the journal.
-      releaseOwner();
-      if (discard) {
-        DurableFiles.deleteTree(dir);
-      }
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "could not clean up staging directory " + dir + ": " + e);
-    }
-  }
-
-  private void awaitAll(List<Future<?>> futures) throws IOException {
-    boolean interrupted = false;
-    for (Future<?> f : futures) {
-      if (Thread.currentThread().isInterrupted() && !interrupted) {
-        interrupted = true;
-        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " was interrupted"));
-        cancelQueuedTails();
-      }
+    /** Runs a task on the transfer pool; once the cache is closed, records the failure instead. */
+    private Future<?> submit(Callable<Void> task) {
       try {
-        Uninterruptibles.getUninterruptibly(f);
-      } catch (java.util.concurrent.CancellationException e) {
-        failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
-      } catch (ExecutionException e) {
-        Throwable c = e.getCause();
-        if (c instanceof IOException io) {
-          failure.compareAndSet(null, io);
-        } else if (c instanceof RuntimeException re) {
-          failure.compareAndSet(null, new IOException("download of " + source + " failed unexpectedly", re));
-        } else if (c instanceof Error err) {
-          throw err;
-        }
+        return cache.rangePool().submit(task);
+      } catch (RejectedExecutionException e) {
+        failure.recordStopped(": the cache was closed");
+        return CompletableFuture.completedFuture(null);
       }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    IOException e = failure.get();
-    if (e != null) {
-      throw e;
-    }
-  }
-
-  /** Runs a task on the transfer pool; once the cache is closed, records the failure instead. */
-  private Future<?> submit(java.util.concurrent.Callable<Void> task) {
-    try {
-      return cache.rangePool().submit(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      failure.compareAndSet(null, new InterruptedIOException("download of " + source + " stopped: the cache was closed"));
-      return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
   }
 
@@ -1304,15 +447,6 @@ final class DownloadJob {
     }
   }
 
-  private void sleep(long millis) throws InterruptedIOException {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while backing off before a retry");
-    }
-  }
-
   private static void readFully(FileChannel ch, ByteBuffer buf, long offset, Path file) throws IOException {
     long pos = offset;
     while (buf.hasRemaining()) {
@@ -1322,71 +456,5 @@ final class DownloadJob {
       }
       pos += n;
     }
-  }
-
-  private IOException writeFailure(Path file, long offset, long bytes, IOException cause) {
-    if (cause instanceof java.nio.channels.ClosedChannelException || Thread.currentThread().isInterrupted()) {
-      // An interrupt (the cache closing) closes a FileChannel under every thread using it; that
-      // stops the download but says nothing about the disk, so the staging stays for a resume.
-      InterruptedIOException stopped = new InterruptedIOException(
-          "download of " + source + " stopped while writing " + file + " (the cache was closed or the thread interrupted)");
-      stopped.initCause(cause);
-      return stopped;
-    }
-    long usable = cache.usableBytes();
-    String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
-        bytes, file, offset, cause.getMessage() == null ? cause.toString() : cause.getMessage());
-    if (isNoSpace(cause) || usable < bytes) {
-      long left = bytesTotal - bytesDone.get();
-      return new InsufficientSpaceException("the disk filled during the download of " + source + ": "
-          + what + "; " + left + " bytes still needed, " + usable + " available", left, usable, cause);
-    }
-    return new CacheWriteException("download of " + source + " failed: " + what, cause);
-  }
-
-  private IOException localWriteFailure(String what, IOException cause) {
-    if (cause instanceof InsufficientSpaceException || cause instanceof CacheWriteException) {
-      return cause;
-    }
-    if (isNoSpace(cause)) {
-      long usable = cache.usableBytes();
-      return new InsufficientSpaceException(what + " failed, the disk is full: " + cause.getMessage(),
-          bytesTotal, usable, cause);
-    }
-    return new CacheWriteException(what + " failed: " + cause, cause);
-  }
-
-  private static boolean isNoSpace(IOException e) {
-    String m = e.getMessage();
-    return m != null && (m.contains("No space left") || m.contains("ENOSPC") || m.contains("Disk quota"));
-  }
-
-  private int blockCount(long sizeBytes) {
-    return (int) ((sizeBytes + blockBytes - 1) / blockBytes);
-  }
-
-  private long blockLength(int fi, int bi) {
-    long size = objects.get(fi).sizeBytes();
-    return Math.min(blockBytes, size - (long) bi * blockBytes);
-  }
-
-  private long rate() {
-    long nanos = Math.max(1, System.nanoTime() - startNanos);
-    return (long) ((bytesDone.get() - bytesResumed) * 1e9 / nanos);
-  }
-
-  private static void closeQuietly(AutoCloseable c) {
-    try {
-      c.close();
-    } catch (Exception ignored) {
-      // closing after a failure: the first error is the one reported
-    }
-  }
-
-  /** Full-jitter exponential backoff: a random delay in [0, min(max, initial * 2^(attempt-1))]. */
-  static long backoffMillis(int attempt, Duration initial, Duration max) {
-    long cap = initial.toMillis() << Math.min(attempt - 1, 20);
-    cap = Math.min(Math.max(cap, 1), max.toMillis());
-    return ThreadLocalRandom.current().nextLong(cap + 1);
   }
 }

@@ -26,6 +26,6 @@ record DownloadSettings(
 
   /** The backoff before attempt {@code attempt + 1}, in milliseconds. */
   long backoffMillis(int attempt) {
-    return DownloadJob.backoffMillis(attempt, retryInitialDelay, retryMaxDelay);
+    return RangeFetcher.backoffMillis(attempt, retryInitialDelay, retryMaxDelay);
   }
 }

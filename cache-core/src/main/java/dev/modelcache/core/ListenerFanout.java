@@ -1,5 +1,6 @@
 package dev.modelcache.core;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -8,7 +9,11 @@ import java.util.function.Consumer;
 /**
  * Delivers one download's events to every listener that asked for it, keeping the lifecycle
  * (one started, then one completed or failed) for each, including listeners that join late, and
- * isolating the download from listeners that throw.
+ * isolating the download from listeners that throw. Builds the {@link DownloadListener} events.
+ *
+ * <p>Thread-safe. The lifecycle state is guarded by this object's monitor, held while {@code
+ * started}, {@code progress}, {@code completed} and {@code failed} are delivered (so they never
+ * overlap) and while a late listener is caught up; {@code fileCompleted} is delivered without it.
  */
 final class ListenerFanout {
 
@@ -17,65 +22,79 @@ final class ListenerFanout {
   private final List<DownloadListener> listeners = new CopyOnWriteArrayList<>();
   /** Listeners that threw already: logged once each, so a broken listener cannot flood the log. */
   private final java.util.Set<DownloadListener> faulty = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private ModelSource source;
-  private long bytesTotal = -1;
-  private CacheEntry completedEntry;
-  private DownloadSummary summary;
+  @GuardedBy("this")
+  private DownloadListener.StartedEvent started;
+  @GuardedBy("this")
+  private DownloadListener.CompletedEvent completed;
+  @GuardedBy("this")
   private Exception failure;
+  @GuardedBy("this")
   private long lastProgressBytes = -1;
+  /** Set once, by {@link #started}, before any other event is sent; read by the event builders. */
+  private volatile ModelSource source;
 
   synchronized void add(DownloadListener listener) {
     if (listener == null || listener == DownloadListener.NONE) {
       return;
     }
     listeners.add(listener);
-    if (bytesTotal >= 0) {
-      call(listener, l -> l.started(source, bytesTotal));
+    DownloadListener.StartedEvent s = started;
+    if (s != null) {
+      call(listener, l -> l.started(s));
     }
-    if (completedEntry != null) {
-      call(listener, l -> l.completed(completedEntry, summary));
-    } else if (failure != null) {
-      call(listener, l -> l.failed(failure));
+    DownloadListener.CompletedEvent c = completed;
+    Exception f = failure;
+    if (c != null) {
+      call(listener, l -> l.completed(c));
+    } else if (f != null) {
+      call(listener, l -> l.failed(f));
     }
   }
 
   synchronized boolean isStarted() {
-    return bytesTotal >= 0;
+    return started != null;
   }
 
   synchronized void started(ModelSource source, long bytesTotal) {
-    if (this.bytesTotal >= 0) {
+    if (started != null) {
       return;
     }
+    DownloadListener.StartedEvent event = new DownloadListener.StartedEvent(source, bytesTotal);
     this.source = source;
-    this.bytesTotal = bytesTotal;
-    each(l -> l.started(source, bytesTotal));
+    this.started = event;
+    each(l -> l.started(event));
   }
 
   /** Delivers progress in order: a report overtaken by a later one from another thread is dropped. */
   synchronized void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
-    if (bytesDone < lastProgressBytes || completedEntry != null || failure != null) {
+    if (started == null || bytesDone < lastProgressBytes || completed != null || failure != null) {
       return;
     }
     lastProgressBytes = bytesDone;
-    each(l -> l.progress(bytesDone, bytesTotal, bytesPerSecond));
+    DownloadListener.ProgressEvent event = new DownloadListener.ProgressEvent(source, bytesDone, bytesTotal, bytesPerSecond);
+    each(l -> l.progress(event));
   }
 
   void fileCompleted(String path, long sizeBytes) {
-    each(l -> l.fileCompleted(path, sizeBytes));
+    ModelSource s = source;
+    if (s == null) {
+      return;
+    }
+    DownloadListener.FileCompletedEvent event = new DownloadListener.FileCompletedEvent(s, path, sizeBytes);
+    each(l -> l.fileCompleted(event));
   }
 
   synchronized void completed(CacheEntry entry, DownloadSummary summary) {
-    if (bytesTotal < 0 || completedEntry != null || failure != null) {
+    if (started == null || completed != null || failure != null) {
       return;
     }
-    this.completedEntry = entry;
-    this.summary = summary;
-    each(l -> l.completed(entry, summary));
+    DownloadListener.CompletedEvent event = new DownloadListener.CompletedEvent(entry, summary);
+    this.completed = event;
+    each(l -> l.completed(event));
   }
 
   synchronized void failed(Exception error) {
-    if (bytesTotal < 0 || completedEntry != null || failure != null) {
+    if (started == null || completed != null || failure != null) {
       return;
     }
     this.failure = error;

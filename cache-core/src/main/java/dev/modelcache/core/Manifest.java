@@ -23,7 +23,8 @@ import java.util.Optional;
  * What a cache entry holds: every file with its size and the strongest integrity the source
  * offered (checksum, ETag, version id), plus the CRC32C of each block that the cache computed
  * while writing. It is stored as {@code manifest.json} inside the entry and written last, just
- * before the entry is committed. Immutable.
+ * before the entry is committed; reading and writing that file is the cache's own business.
+ * Immutable.
  *
  * @param source the model
  * @param blockSizeBytes the size of the blocks whose CRC32C is recorded
@@ -33,7 +34,7 @@ import java.util.Optional;
 public record Manifest(ModelSource source, long blockSizeBytes, Instant createdAt, List<ManifestFile> files) {
 
   /** The format written by this version. */
-  public static final int FORMAT = 1;
+  static final int FORMAT = 1;
 
   /** Manifests nest three levels deep; this leaves room and still bounds a hostile file. */
   private static final int MAX_DEPTH = 32;
@@ -62,7 +63,7 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
   }
 
   /** This manifest as JSON text, in {@link JsonWriter#pretty}'s layout: one line per file. */
-  public String toJson() {
+  String toJson() {
     List<JsonObject> fileObjects = new ArrayList<>(files.size());
     HexFormat hex = HexFormat.of();
     for (ManifestFile f : files) {
@@ -102,7 +103,7 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
    * @throws ManifestCorruptException if it does not parse or breaks a rule, naming the file
    * @throws IOException if it cannot be read
    */
-  public static Manifest read(Path file) throws IOException {
+  static Manifest read(Path file) throws IOException {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -117,7 +118,7 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
    *
    * @throws ManifestCorruptException if it does not parse or breaks a rule
    */
-  public static Manifest parse(Path file, String text) throws ManifestCorruptException {
+  static Manifest parse(Path file, String text) throws ManifestCorruptException {
     Object root;
     try {
       root = JsonReader.parse(text, MAX_DEPTH);

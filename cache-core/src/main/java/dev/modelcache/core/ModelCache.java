@@ -1,46 +1,26 @@
 package dev.modelcache.core;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.modelcache.core.spi.BackendOptions;
 import dev.modelcache.core.spi.StorageBackend;
 import dev.modelcache.core.spi.StorageBackendProvider;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
+import java.time.InstantSource;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.ServiceLoader;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
 
 /**
  * A node-local cache of models, shared by every process that opens the same root.
@@ -63,6 +43,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Thread-safe. {@link #close()} stops the transfer threads (an interrupted download is resumed by
  * the next {@code ensure}, in any process) and closes the backends the cache created; it is
  * idempotent. Calls after {@code close} throw {@link IllegalStateException}.
+ *
+ * <p>This class checks arguments and the open state; the work is done by package-private parts
+ * (see {@code Engine}), one rule each.
  */
 public final class ModelCache implements AutoCloseable {
 
@@ -73,67 +56,14 @@ public final class ModelCache implements AutoCloseable {
   /** Default range size: 8 MiB. */
   public static final int DEFAULT_PART_SIZE_BYTES = 8 << 20;
 
-  /** How old a staging directory being set up, still without an owner file, must be to count as debris. */
-  private static final Duration INIT_SETTLE_TIME = Duration.ofMinutes(10);
-
   /** Default attempts per range. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
-  private final CacheLayout layout;
-  private final HolderFiles holders;
-  private final SpaceLimits limits;
-  private final DownloadSettings downloadSettings;
-  private final DownloadHost host = new Host();
-  private final Duration pollInterval;
-  private final Map<String, StorageBackend> backends = new ConcurrentHashMap<>();
-  private final Set<StorageBackend> ownedBackends = ConcurrentHashMap.newKeySet();
-  private final Map<String, BackendOptions> backendOptions;
-  private final ExecutorService rangePool;
-  private final ExecutorService coordinator;
-  private final BufferPool buffers;
-  private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
-  /** Parsed manifests by path, time, size and inode, weighed by their block checksums (about 32 MiB at most). */
-  private final Cache<String, Manifest> manifests = Caffeine.newBuilder()
-      .maximumWeight(32L << 20)
-      .weigher((String key, Manifest m) -> {
-        long weight = 256;
-        for (ManifestFile f : m.files()) {
-          weight += 128 + f.path().length() * 2L + f.blockCount() * 4L;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, weight);
-      })
-      .build();
-  private final String processTag;
-  private final AtomicInteger writerSeq = new AtomicInteger();
+  private final Engine engine;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final LongAdder hits = new LongAdder();
-  private final LongAdder misses = new LongAdder();
-  private final LongAdder bytesFetched = new LongAdder();
-  private final LongAdder evictions = new LongAdder();
 
-  private record InFlight(CompletableFuture<CacheEntry> future, ListenerFanout fanout) {}
-
-  private ModelCache(Builder b, Path root, SpaceLimits limits, HolderFiles holders) {
-    this.layout = new CacheLayout(root);
-    this.holders = holders;
-    this.limits = limits;
-    this.downloadSettings = new DownloadSettings(b.partSizeBytes, b.concurrency, b.directWrites,
-        b.requireSourceVerification, b.directOpener, b.maxAttempts, b.retryInitialDelay, b.retryMaxDelay);
-    this.pollInterval = b.pollInterval;
-    this.backendOptions = Map.copyOf(b.backendOptions);
-    this.backends.putAll(b.backendInstances);
-    this.buffers = new BufferPool(b.concurrency, b.partSizeBytes);
-    AtomicInteger threadSeq = new AtomicInteger();
-    this.rangePool = Executors.newFixedThreadPool(b.concurrency, r -> {
-      Thread t = new Thread(r, "modelcache-transfer-" + threadSeq.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    this.coordinator = Executors.newThreadPerTaskExecutor(
-        Thread.ofVirtual().name("modelcache-download-", 1).factory());
-    // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
-    // pod's entrypoint is pid 1.
-    this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+  private ModelCache(Engine engine) {
+    this.engine = engine;
   }
 
   /** A builder; {@link Builder#root} is required. */
@@ -143,7 +73,7 @@ public final class ModelCache implements AutoCloseable {
 
   /** The cache root. */
   public Path root() {
-    return layout.root;
+    return engine.root();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -177,26 +107,7 @@ public final class ModelCache implements AutoCloseable {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(options, "options");
     checkOpen();
-    if (!options.verify()) {
-      Optional<CacheEntry> hit = lookupQuietly(source);
-      if (hit.isPresent()) {
-        hits.increment();
-        if (options.pin()) {
-          pin(source);
-        }
-        touch(hit.get().name());
-        return committedEntry(hit.get().name()).orElse(hit.get());
-      }
-    }
-    CompletableFuture<CacheEntry> future = start(source, options, listener);
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while ensuring " + source);
-    } catch (ExecutionException e) {
-      throw unwrap(e.getCause(), source);
-    }
+    return engine.ensure(source, options, listener);
   }
 
   /**
@@ -214,122 +125,7 @@ public final class ModelCache implements AutoCloseable {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(options, "options");
     checkOpen();
-    return start(source, options, listener).copy();
-  }
-
-  private CompletableFuture<CacheEntry> start(ModelSource source, EnsureOptions options, DownloadListener listener) {
-    String name = source.cacheName();
-    while (true) {
-      InFlight created = new InFlight(new CompletableFuture<>(), new ListenerFanout());
-      InFlight existing = inFlight.putIfAbsent(name, created);
-      if (existing != null) {
-        existing.fanout().add(listener);
-        return existing.future();
-      }
-      created.fanout().add(listener);
-      try {
-        coordinator.execute(() -> {
-          // Leave the single-flight map before completing, so that a caller that sees the
-          // outcome and asks again starts afresh instead of joining a finished attempt.
-          CacheEntry result = null;
-          Throwable failure = null;
-          try {
-            result = obtain(source, options, created.fanout());
-          } catch (Throwable t) {
-            failure = t;
-          } finally {
-            inFlight.remove(name, created);
-          }
-          if (failure == null) {
-            created.future().complete(result);
-          } else {
-            created.future().completeExceptionally(failure);
-          }
-        });
-      } catch (RuntimeException e) {
-        inFlight.remove(name, created);
-        created.future().completeExceptionally(new IllegalStateException("cache " + root() + " is closed", e));
-      }
-      return created.future();
-    }
-  }
-
-  /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time. */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
-    String name = source.cacheName();
-    if (options.pin()) {
-      pin(source);
-    }
-    long deadline = System.nanoTime() + options.waitTimeout().toNanos();
-    boolean verified = !options.verify();
-    boolean counted = false;
-    while (true) {
-      Optional<CacheEntry> entry;
-      try {
-        entry = committedEntry(name);
-        if (entry.isPresent()) {
-          checkSameSource(entry.get(), source);
-        }
-      } catch (ManifestCorruptException e) {
-        LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
-        replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
-        continue;
-      }
-      if (entry.isPresent()) {
-        if (!verified) {
-          VerificationResult result = verify(entry.get());
-          verified = true;
-          if (!result.ok()) {
-            LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
-                + "; replacing it unless it is leased");
-            VerificationResult.Mismatch first = result.mismatches().getFirst();
-            replaceDamaged(source, name, first.path(), first.offsetBytes(),
-                first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
-            continue;
-          }
-        }
-        if (!counted) {
-          hits.increment();
-        }
-        touch(name);
-        return committedEntry(name).orElse(entry.get());
-      }
-      if (!counted) {
-        misses.increment();
-        counted = true;
-      }
-      Path lockFile = layout.downloadLock(name);
-      Optional<FileLocks.Held> lock = FileLocks.tryLock(lockFile);
-      if (lock.isPresent()) {
-        try (FileLocks.Held held = lock.get(); HolderFiles.Renewal heartbeat = holders.keepAlive(lockFile)) {
-          if (committedEntry(name).isPresent()) {
-            continue;
-          }
-          verified = true; // what we download now is verified while writing
-          return new DownloadJob(host, source, fanout).run();
-        }
-      }
-      // Another process (or another cache in this JVM) is downloading: wait for its commit.
-      if (!holders.lockHolderAlive(lockFile)) {
-        // A heartbeat root, whose lock outlived a holder that stopped renewing it: safe to
-        // download beside it, since each writer stages apart and the rename is the commit.
-        LOG.log(Level.WARNING, "the download lock of " + source + " was not renewed within "
-            + holders.expiry() + " (its holder is gone); downloading without it");
-        return new DownloadJob(host, source, fanout).run();
-      }
-      long now = System.nanoTime();
-      if (now - deadline >= 0) {
-        if (options.downloadAfterWait()) {
-          LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
-              + "; downloading in parallel");
-          return new DownloadJob(host, source, fanout).run();
-        }
-        throw new CacheTimeoutException("another process did not finish downloading " + source
-            + " within " + options.waitTimeout() + progressNote(name), options.waitTimeout());
-      }
-      sleepPoll(source);
-    }
+    return engine.start(source, options, listener).copy();
   }
 
   /**
@@ -340,11 +136,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public Optional<CacheEntry> getIfPresent(ModelSource source) throws IOException {
     checkOpen();
-    Optional<CacheEntry> e = committedEntry(source.cacheName());
-    if (e.isPresent()) {
-      checkSameSource(e.get(), source);
-    }
-    return e;
+    return engine.getIfPresent(source);
   }
 
   /**
@@ -355,20 +147,7 @@ public final class ModelCache implements AutoCloseable {
   public CacheEntry await(ModelSource source, Duration timeout) throws IOException {
     Objects.requireNonNull(timeout, "timeout");
     checkOpen();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String name = source.cacheName();
-    while (true) {
-      Optional<CacheEntry> e = getIfPresent(source);
-      if (e.isPresent()) {
-        touch(name);
-        return e.get();
-      }
-      if (System.nanoTime() - deadline >= 0) {
-        throw new CacheTimeoutException(
-            "no process committed " + source + " within " + timeout + progressNote(name), timeout);
-      }
-      sleepPoll(source);
-    }
+    return engine.await(source, timeout);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -384,26 +163,9 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheAccessDeniedException if this process's user may not create a lease in the root
    *     (nothing is left behind)
    */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
   public Lease lease(CacheEntry entry) throws IOException {
     checkOpen();
-    String name = entry.name();
-    Path leaseDir = layout.leaseDir(name);
-    HolderFiles.Held held;
-    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      SharedAccess.sharedDirectory(leaseDir);
-      held = holders.create(leaseDir.resolve(processTag + "-" + UUID.randomUUID()));
-      if (!Files.exists(layout.manifest(name))) {
-        held.close();
-        throw new EntryNotFoundException("cannot lease " + entry.source() + ": it is no longer in the cache"
-            + " (evicted); ensure it again");
-      }
-    } catch (AccessDeniedException e) {
-      throw CacheAccessDeniedException.lease("lease " + entry.source(), e, layout.root);
-    }
-    touch(name);
-    CacheEntry fresh = committedEntry(name).orElse(entry);
-    return new Lease(fresh, held);
+    return engine.lease(entry);
   }
 
   /** Ensures {@code source} (no listener) and leases it. */
@@ -414,13 +176,13 @@ public final class ModelCache implements AutoCloseable {
   /** Pins {@code source}: eviction never removes it, now or after it is downloaded. */
   public void pin(ModelSource source) throws IOException {
     checkOpen();
-    DurableFiles.writeAtomically(layout.pinFile(source.cacheName()), source + "\n");
+    engine.pin(source);
   }
 
   /** Removes a pin; returns whether there was one. */
   public boolean unpin(ModelSource source) throws IOException {
     checkOpen();
-    return Files.deleteIfExists(layout.pinFile(source.cacheName()));
+    return engine.unpin(source);
   }
 
   /**
@@ -431,7 +193,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public boolean evict(ModelSource source) throws IOException {
     checkOpen();
-    return tryEvict(source.cacheName(), true);
+    return engine.evict(source);
   }
 
   /** Evicts every entry that is neither leased nor pinned; returns those evicted. */
@@ -447,23 +209,11 @@ public final class ModelCache implements AutoCloseable {
    */
   public List<CacheEntry> evictToBytes(long targetBytes) throws IOException {
     checkOpen();
-    List<CacheEntry> evicted = new ArrayList<>();
-    List<CacheEntry> entries = new ArrayList<>(list().entries());
-    long total = entries.stream().mapToLong(CacheEntry::sizeBytes).sum();
-    for (CacheEntry e : entries) {
-      if (total <= targetBytes) {
-        break;
-      }
-      if (!e.pinned() && e.leaseCount() == 0 && tryEvict(e.name(), false)) {
-        evicted.add(e);
-        total -= e.sizeBytes();
-      }
-    }
-    return evicted;
+    return engine.evictToBytes(targetBytes);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // list, verify, stats
+  // list, verify, stats, settings
 
   /**
    * Lists committed entries (least recently used first) and, apart, downloads in progress or
@@ -471,62 +221,7 @@ public final class ModelCache implements AutoCloseable {
    */
   public CacheListing list() throws IOException {
     checkOpen();
-    List<CacheEntry> entries = entries();
-    return new CacheListing(entries, downloads());
-  }
-
-  /** Committed entries, least recently used first. */
-  private List<CacheEntry> entries() throws IOException {
-    List<CacheEntry> entries = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.entries)) {
-      for (Path p : ds) {
-        String name = p.getFileName().toString();
-        try {
-          committedEntry(name).ifPresent(entries::add);
-        } catch (IOException e) {
-          LOG.log(Level.WARNING, "skipping damaged entry " + p + ": " + e.getMessage());
-        }
-      }
-    }
-    entries.sort(Comparator.comparing(CacheEntry::lastUsed).thenComparing(CacheEntry::name));
-    return entries;
-  }
-
-  private List<DownloadStatus> downloads() throws IOException {
-    List<DownloadStatus> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
-      for (Path p : ds) {
-        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
-        if (name == null) {
-          continue;
-        }
-        Manifest draft;
-        try {
-          draft = Manifest.read(p.resolve(CacheLayout.DRAFT));
-        } catch (IOException e) {
-          continue; // being set up, committed a moment ago, or debris
-        }
-        long done = 0;
-        Set<Long> seen = new HashSet<>();
-        int[] blockCounts = new int[draft.files().size()];
-        for (int i = 0; i < blockCounts.length; i++) {
-          blockCounts[i] = (int) ((draft.files().get(i).sizeBytes() + draft.blockSizeBytes() - 1) / draft.blockSizeBytes());
-        }
-        for (Journal.Entry j : Journal.read(p.resolve(CacheLayout.JOURNAL), blockCounts)) {
-          if (j.fileIndex() < draft.files().size() && seen.add(((long) j.fileIndex() << 32) | j.blockIndex())) {
-            long size = draft.files().get(j.fileIndex()).sizeBytes();
-            long start = j.blockIndex() * draft.blockSizeBytes();
-            done += Math.max(0, Math.min(draft.blockSizeBytes(), size - start));
-          }
-        }
-        Path owner = p.resolve(CacheLayout.OWNER);
-        boolean alive = holders.isAlive(owner);
-        out.add(new DownloadStatus(draft.source(), name, done, draft.sizeBytes(),
-            alive ? holders.holder(owner) : Holder.UNKNOWN, alive,
-            Files.exists(p.resolve(CacheLayout.RESERVED), java.nio.file.LinkOption.NOFOLLOW_LINKS)));
-      }
-    }
-    return out;
+    return engine.list();
   }
 
   /**
@@ -538,74 +233,19 @@ public final class ModelCache implements AutoCloseable {
     checkOpen();
     CacheEntry entry = getIfPresent(source).orElseThrow(
         () -> new EntryNotFoundException("cannot verify " + source + ": it is not in the cache"));
-    return verify(entry);
-  }
-
-  /** Checks every file of the entry, files in parallel on the transfer pool with its buffers. */
-  private VerificationResult verify(CacheEntry entry) throws IOException {
-    List<java.util.concurrent.Future<VerificationResult.Mismatch>> futures = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicLong checked = new java.util.concurrent.atomic.AtomicLong();
-    for (ManifestFile f : entry.manifest().files()) {
-      Path p = entry.directory().resolve(f.path());
-      try {
-        futures.add(rangePool.submit(() -> {
-          if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return new VerificationResult.Mismatch(f.path(), 0, "missing or not a regular file");
-          }
-          java.nio.ByteBuffer buf = buffers.take();
-          try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ)) {
-            checked.addAndGet(Math.min(ch.size(), f.sizeBytes()));
-            return FileVerifier.check(ch, f, entry.manifest().blockSizeBytes(), buf);
-          } finally {
-            buffers.give(buf);
-          }
-        }));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
-      }
-    }
-    List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
-    for (var f : futures) {
-      try {
-        VerificationResult.Mismatch m = f.get();
-        if (m != null) {
-          mismatches.add(m);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        futures.forEach(x -> x.cancel(true));
-        throw new InterruptedIOException("interrupted while verifying " + entry.source());
-      } catch (java.util.concurrent.CancellationException e) {
-        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof IOException io) {
-          throw io;
-        }
-        throw new IOException("verifying " + entry.source() + " failed", e.getCause());
-      }
-    }
-    return new VerificationResult(entry.source(), checked.get(), mismatches);
+    return engine.verify(entry);
   }
 
   /** A snapshot of disk state and this instance's counters. */
   public CacheStats stats() throws IOException {
-    CacheListing l = list();
-    CacheLimits now = limits();
-    long evictable = 0;
-    for (CacheEntry e : l.entries()) {
-      if (!e.pinned() && e.leaseCount() == 0) {
-        evictable += e.sizeBytes();
-      }
-    }
-    return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), now.maxBytes(),
-        now.minFreeBytes(), usableBytes(), hits.sum(), misses.sum(), bytesFetched.sum(), evictions.sum(),
-        holders.mode(), holders.expiry(), now, evictable);
+    checkOpen();
+    return engine.stats();
   }
 
   /** The root's settings as they are now (see {@link CacheSettings}). */
   public CacheSettings settings() throws IOException {
     checkOpen();
-    return limits.settings();
+    return engine.limits().settings();
   }
 
   /**
@@ -616,17 +256,9 @@ public final class ModelCache implements AutoCloseable {
    * @return the settings written
    * @throws CacheAccessDeniedException if this process's user may not write the root
    */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  public CacheSettings updateSettings(java.util.function.UnaryOperator<CacheSettings> change) throws IOException {
+  public CacheSettings updateSettings(UnaryOperator<CacheSettings> change) throws IOException {
     checkOpen();
-    try (FileLocks.Held lock = FileLocks.lock(layout.settingsLock())) {
-      CacheSettings updated = Objects.requireNonNull(change.apply(CacheSettings.read(layout.root)), "settings");
-      updated.write(layout.root);
-      return updated;
-    } catch (AccessDeniedException e) {
-      throw CacheAccessDeniedException.of("change the settings of " + layout.root, e, layout.root,
-          "The settings are changed by a user that may write the root, such as the node's prefetching DaemonSet");
-    }
+    return engine.updateSettings(change);
   }
 
   /**
@@ -636,27 +268,27 @@ public final class ModelCache implements AutoCloseable {
    * @throws CacheRootException if the root's settings file has become invalid
    */
   public CacheLimits limits() throws IOException {
-    return limits.current();
+    return engine.limits().current();
+  }
+
+  /**
+   * How the processes on this root judge whether a lease or download holder is alive: the root's
+   * recorded choice ({@link Liveness#LOCKS} or {@link Liveness#HEARTBEAT}), never {@code AUTO}.
+   */
+  public Liveness liveness() {
+    return engine.holders().mode();
+  }
+
+  /** The root's heartbeat expiry: meaningful when {@link #liveness()} is {@link Liveness#HEARTBEAT}. */
+  public Duration heartbeatExpiry() {
+    return engine.holders().expiry();
   }
 
   /** Stops transfer threads and closes backends the cache created. Idempotent. */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    coordinator.shutdownNow();
-    for (Runnable queued : rangePool.shutdownNow()) {
-      if (queued instanceof java.util.concurrent.Future<?> f) {
-        f.cancel(false); // wakes the download waiting on it; its staging stays for a resume
-      }
-    }
-    for (StorageBackend b : ownedBackends) {
-      try {
-        b.close();
-      } catch (IOException e) {
-        LOG.log(Level.WARNING, "closing the " + b.scheme() + ": backend failed: " + e);
-      }
+    if (closed.compareAndSet(false, true)) {
+      engine.close();
     }
   }
 
@@ -665,481 +297,14 @@ public final class ModelCache implements AutoCloseable {
     return "ModelCache[" + root() + "]";
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // engine internals, used by DownloadJob
-
-  CacheLayout layout() {
-    return layout;
-  }
-
-  HolderFiles holders() {
-    return holders;
-  }
-
-  /**
-   * How the processes on this root judge whether a lease or download holder is alive: the root's
-   * recorded choice ({@link Liveness#LOCKS} or {@link Liveness#HEARTBEAT}), never {@code AUTO}.
-   */
-  public Liveness liveness() {
-    return holders.mode();
-  }
-
-  /** The root's heartbeat expiry: meaningful when {@link #liveness()} is {@link Liveness#HEARTBEAT}. */
-  public Duration heartbeatExpiry() {
-    return holders.expiry();
-  }
-
   /** What this cache's downloads use of it. */
   DownloadHost host() {
-    return host;
-  }
-
-  private final class Host implements DownloadHost {
-    @Override
-    public CacheLayout layout() {
-      return layout;
-    }
-
-    @Override
-    public HolderFiles holders() {
-      return holders;
-    }
-
-    @Override
-    public DownloadSettings settings() {
-      return downloadSettings;
-    }
-
-    @Override
-    public ExecutorService rangePool() {
-      return rangePool;
-    }
-
-    @Override
-    public BufferPool buffers() {
-      return buffers;
-    }
-
-    @Override
-    public StorageBackend backendFor(ModelSource source) throws IOException {
-      return ModelCache.this.backendFor(source);
-    }
-
-    @Override
-    public Optional<CacheEntry> committedEntry(String name) throws IOException {
-      return ModelCache.this.committedEntry(name);
-    }
-
-    @Override
-    public void touch(String name) {
-      ModelCache.this.touch(name);
-    }
-
-    @Override
-    public FileLocks.Held spaceLock() throws IOException {
-      return FileLocks.lock(layout.spaceLock());
-    }
-
-    @Override
-    public void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-      ModelCache.this.makeRoom(bytesNeeded, forName, source);
-    }
-
-    @Override
-    public long usableBytes() {
-      return ModelCache.this.usableBytes();
-    }
-
-    @Override
-    public void countFetched(long bytes) {
-      bytesFetched.add(bytes);
-    }
-
-    @Override
-    public String newWriterId() {
-      return processTag + "-" + writerSeq.incrementAndGet();
-    }
-  }
-
-  private long usableBytes() {
-    try {
-      return Files.getFileStore(layout.root).getUsableSpace();
-    } catch (IOException e) {
-      return 0;
-    }
-  }
-
-  StorageBackend backendFor(ModelSource source) throws IOException {
-    String scheme = source.scheme();
-    StorageBackend existing = backends.get(scheme);
-    if (existing != null) {
-      return existing;
-    }
-    synchronized (backends) {
-      existing = backends.get(scheme);
-      if (existing != null) {
-        return existing;
-      }
-      List<String> known = new ArrayList<>(backends.keySet());
-      for (StorageBackendProvider p : ServiceLoader.load(StorageBackendProvider.class, ModelCache.class.getClassLoader())) {
-        known.add(p.scheme());
-        if (p.scheme().equals(scheme)) {
-          StorageBackend created = p.create(backendOptions.getOrDefault(scheme, BackendOptions.NONE));
-          ownedBackends.add(created);
-          backends.put(scheme, created);
-          return created;
-        }
-      }
-      throw new InvalidModelSourceException("no storage backend for scheme '" + scheme + "' of " + source
-          + "; available: " + new TreeSet<>(known) + " (add the module that provides it)");
-    }
-  }
-
-  /** The committed entry named {@code name}, read from disk (manifests are cached while unchanged). */
-  Optional<CacheEntry> committedEntry(String name) throws IOException {
-    Path manifestFile = layout.manifest(name);
-    java.nio.file.attribute.BasicFileAttributes attrs;
-    try {
-      attrs = Files.readAttributes(manifestFile, java.nio.file.attribute.BasicFileAttributes.class);
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
-    }
-    String key = manifestFile + "|" + attrs.lastModifiedTime().toMillis() + "|" + attrs.size() + "|" + attrs.fileKey();
-    Manifest manifest = manifests.getIfPresent(key);
-    if (manifest == null) {
-      try {
-        manifest = Manifest.read(manifestFile);
-      } catch (NoSuchFileException e) {
-        return Optional.empty(); // evicted between the two calls
-      }
-      if (!manifest.source().cacheName().equals(name)) {
-        throw new ManifestCorruptException(manifestFile,
-            "it describes " + manifest.source() + ", which is not the model of entry " + name);
-      }
-      manifests.put(key, manifest);
-    }
-    return Optional.of(new CacheEntry(manifest.source(), name, layout.data(name), manifest, lastUsed(name, manifest),
-        Files.exists(layout.pinFile(name)), liveLeases(name)));
-  }
-
-  private Optional<CacheEntry> lookupQuietly(ModelSource source) {
-    try {
-      Optional<CacheEntry> e = committedEntry(source.cacheName());
-      return e.filter(x -> x.source().equals(source));
-    } catch (IOException e) {
-      return Optional.empty(); // the slow path reports or repairs it
-    }
-  }
-
-  private static void checkSameSource(CacheEntry e, ModelSource source) throws ManifestCorruptException {
-    if (!e.source().equals(source)) {
-      throw new ManifestCorruptException(e.directory().resolveSibling(CacheLayout.MANIFEST),
-          "it describes " + e.source() + ", not " + source);
-    }
-  }
-
-  void touch(String name) {
-    Path used = layout.usedFile(name);
-    Path tmp = used.resolveSibling("." + name + "." + UUID.randomUUID() + ".tmp");
-    try {
-      Files.writeString(tmp, Long.toString(System.currentTimeMillis()), StandardCharsets.US_ASCII);
-      Files.move(tmp, used, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not record the use of " + name + ": " + e);
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // best effort: last use is a hint for eviction order
-      }
-    }
-  }
-
-  private Instant lastUsed(String name, Manifest manifest) {
-    try {
-      return Instant.ofEpochMilli(Long.parseLong(Files.readString(layout.usedFile(name)).trim()));
-    } catch (IOException | NumberFormatException e) {
-      return manifest.createdAt();
-    }
-  }
-
-  /**
-   * The live leases of an entry. Lease files of dead holders (and hidden files of leases that were
-   * never finished) are removed on the way where this process may remove them.
-   */
-  private List<Holder> liveLeases(String name) throws IOException {
-    Path dir = layout.leaseDir(name);
-    List<Holder> live = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path p : ds) {
-        boolean hidden = p.getFileName().toString().startsWith(".");
-        if (hidden && !holders.settled(p)) {
-          continue; // a lease being created, perhaps not locked yet: never probed, never removed
-        }
-        if (holders.isAlive(p)) {
-          if (!hidden) {
-            live.add(holders.holder(p));
-          }
-          continue;
-        }
-        try {
-          Files.deleteIfExists(p); // stale: its holder is gone
-        } catch (AccessDeniedException e) {
-          // another user's file in a sticky directory: it stays, and is judged dead again next time
-        }
-      }
-    } catch (NoSuchFileException e) {
-      return List.of();
-    }
-    return live;
-  }
-
-  private int liveLeaseCount(String name) throws IOException {
-    return liveLeases(name).size();
-  }
-
-  /**
-   * Evicts one entry unless it is pinned or leased. Leasing and evicting both hold the entry's
-   * gate lock; and because that lock may be a no-op on some filesystems, eviction renames the
-   * entry away first and then checks the leases again, putting it back if one appeared.
-   */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private boolean tryEvict(String name, boolean explicit) throws IOException {
-    Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
-    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      if (!Files.exists(layout.entryDir(name))) {
-        return false;
-      }
-      if (Files.exists(layout.pinFile(name))) {
-        if (explicit) {
-          throw new EntryInUseException("cannot evict entry " + name + ": it is pinned (unpin it first)");
-        }
-        return false;
-      }
-      int leases = liveLeaseCount(name);
-      if (leases > 0) {
-        if (explicit) {
-          throw new EntryInUseException("cannot evict entry " + name + ": " + leases + " live lease(s) hold it");
-        }
-        return false;
-      }
-      try {
-        Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
-      } catch (NoSuchFileException e) {
-        return false;
-      }
-      if (liveLeaseCount(name) > 0) {
-        try {
-          Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
-          return false;
-        } catch (IOException e) {
-          if (!Files.exists(layout.manifest(name))) {
-            throw e;
-          }
-          // A new copy was committed meanwhile (rename fails on a non-empty target); the lease
-          // holder sees that one.
-        }
-      }
-    }
-    Files.deleteIfExists(layout.usedFile(name));
-    evictions.increment();
-    LOG.log(Level.DEBUG, () -> "evicted " + name);
-    DurableFiles.deleteTree(trash);
-    return true;
-  }
-
-  /** Moves a damaged entry out of the way so that it is downloaded again, unless it is leased. */
-  @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private void replaceDamaged(ModelSource source, String name, String path, long offset, String why)
-      throws IOException {
-    Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
-    try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {
-      if (liveLeaseCount(name) > 0) {
-        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-            + ") but leased, so it cannot be replaced now", path, offset);
-      }
-      Files.move(layout.entryDir(name), trash, StandardCopyOption.ATOMIC_MOVE);
-      if (liveLeaseCount(name) > 0) {
-        // A lease slipped in past a lock that is a no-op here: put the entry back for it.
-        Files.move(trash, layout.entryDir(name), StandardCopyOption.ATOMIC_MOVE);
-        throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-            + ") but leased, so it cannot be replaced now", path, offset);
-      }
-    } catch (NoSuchFileException e) {
-      return; // already gone
-    }
-    DurableFiles.deleteTree(trash);
-  }
-
-  /**
-   * Makes room for {@code bytesNeeded} more bytes by evicting least recently used entries that
-   * are neither leased nor pinned; fails at once, evicting nothing, if even that would not be enough.
-   */
-  void makeRoom(long bytesNeeded, String forName, ModelSource source) throws IOException {
-    CacheLimits now = limits();
-    // Downloads before entries: a download that commits in between is then counted twice (as a
-    // reservation and an entry), which is safe, and never missed.
-    List<DownloadStatus> downloads = downloads();
-    List<CacheEntry> entries = entries();
-    long used = 0;
-    for (CacheEntry e : entries) {
-      used += e.sizeBytes();
-    }
-    for (DownloadStatus d : downloads) {
-      if (d.spaceReserved() && d.writerAlive() && !d.name().equals(forName)) {
-        used += d.bytesTotal(); // another live download has reserved this much
-      }
-    }
-    long usable = usableBytes();
-    if (fits(now, bytesNeeded, used, usable)) {
-      return;
-    }
-    if (removeAbandonedDownloads(forName) > 0) {
-      usable = usableBytes();
-      if (fits(now, bytesNeeded, used, usable)) {
-        return;
-      }
-    }
-    List<CacheEntry> candidates = new ArrayList<>();
-    long freeable = 0;
-    for (CacheEntry e : entries) {
-      if (!e.pinned() && e.leaseCount() == 0 && !e.name().equals(forName)) {
-        candidates.add(e);
-        freeable += e.sizeBytes();
-      }
-    }
-    if (!fits(now, bytesNeeded, used - freeable, usable + freeable)) {
-      throw insufficient(now, source, bytesNeeded, used - freeable, usable + freeable,
-          entries.size() - candidates.size());
-    }
-    for (CacheEntry e : candidates) {
-      if (fits(now, bytesNeeded, used, usable)) {
-        break;
-      }
-      if (tryEvict(e.name(), false)) {
-        used -= e.sizeBytes();
-        usable = Math.max(usableBytes(), usable);
-      }
-    }
-    if (!fits(now, bytesNeeded, used, usable)) {
-      throw insufficient(now, source, bytesNeeded, used, usable, -1);
-    }
-  }
-
-  /**
-   * Deletes interrupted downloads of other models whose writer is gone: their space is worth more
-   * than their progress when the disk is short.
-   */
-  private int removeAbandonedDownloads(String exceptName) {
-    int removed = 0;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
-      for (Path p : ds) {
-        String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
-        if (name != null && !name.equals(exceptName) && !holders.isAlive(p.resolve(CacheLayout.OWNER))) {
-          DurableFiles.deleteTree(p);
-          removed++;
-        }
-      }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not remove abandoned downloads: " + e);
-    }
-    return removed;
-  }
-
-  private static boolean fits(CacheLimits limits, long need, long used, long usable) {
-    return (limits.maxBytes() == 0 || used + need <= limits.maxBytes()) && usable - need >= limits.minFreeBytes();
-  }
-
-  private static InsufficientSpaceException insufficient(CacheLimits limits, ModelSource source, long need,
-      long used, long usable, int kept) {
-    long maxBytes = limits.maxBytes();
-    long minFreeBytes = limits.minFreeBytes();
-    long byLimit = maxBytes == 0 ? Long.MAX_VALUE : maxBytes - used;
-    long available = Math.max(0, Math.min(byLimit, usable - minFreeBytes));
-    return new InsufficientSpaceException(String.format(Locale.ROOT,
-        "%s needs %d bytes but the cache can make only %d available (maxBytes %d%s, %d bytes kept in entries and"
-            + " other downloads%s; %d bytes free on disk, minFreeBytes %d%s)",
-        source, need, available, maxBytes, from(limits.maxBytesSource()), used,
-        kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "", usable, minFreeBytes,
-        from(limits.minFreeSource())),
-        need, available);
-  }
-
-  private static String from(CacheLimits.Source source) {
-    return switch (source) {
-      case DEFAULT -> "";
-      case ROOT_SETTINGS -> " from the root's settings";
-      case OVERRIDE -> " set by this process";
-    };
-  }
-
-  private String progressNote(String name) {
-    try {
-      for (DownloadStatus d : downloads()) {
-        if (d.name().equals(name)) {
-          return String.format(Locale.ROOT, " (its download by pid %d is at %d of %d bytes)", d.writerPid(),
-              d.bytesDone(), d.bytesTotal());
-        }
-      }
-    } catch (IOException ignored) {
-      // only decorates a message
-    }
-    return "";
-  }
-
-  private void sleepPoll(ModelSource source) throws InterruptedIOException {
-    try {
-      Thread.sleep(pollInterval);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for " + source);
-    }
+    return engine;
   }
 
   private void checkOpen() {
     if (closed.get()) {
       throw new IllegalStateException("cache " + root() + " is closed");
-    }
-  }
-
-  private static IOException unwrap(Throwable t, ModelSource source) {
-    if (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof IOException io) {
-      return io;
-    }
-    if (t instanceof RuntimeException re) {
-      throw re;
-    }
-    if (t instanceof Error err) {
-      throw err;
-    }
-    return new IOException("ensuring " + source + " failed", t);
-  }
-
-  /** Removes what dead processes left: trash, half-created staging directories, stale leases. */
-  private void cleanDebris() {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.trash)) {
-      for (Path p : ds) {
-        DurableFiles.deleteTree(p);
-      }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not empty " + layout.trash + ": " + e);
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
-      Instant settled = Instant.now().minus(INIT_SETTLE_TIME);
-      for (Path p : ds) {
-        // A writer creates the directory, then its owner file: one without an owner may be that young.
-        Path owner = p.resolve(CacheLayout.OWNER);
-        boolean abandoned = Files.exists(owner, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-            ? !holders.isAlive(owner)
-            : Files.getLastModifiedTime(p).toInstant().isBefore(settled);
-        if (abandoned) {
-          DurableFiles.deleteTree(p);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.log(Level.DEBUG, () -> "could not clean " + layout.staging + ": " + e);
     }
   }
 
@@ -1151,7 +316,7 @@ public final class ModelCache implements AutoCloseable {
   public static final class Builder {
     private Path root;
     private boolean createRoot;
-    private java.util.OptionalLong maxBytes = java.util.OptionalLong.empty();
+    private OptionalLong maxBytes = OptionalLong.empty();
     private Optional<FreeSpace> minFree = Optional.empty();
     private int concurrency = DEFAULT_CONCURRENCY;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
@@ -1165,7 +330,7 @@ public final class ModelCache implements AutoCloseable {
     private Liveness liveness = Liveness.AUTO;
     private Duration heartbeatExpiry = HolderFiles.DEFAULT_EXPIRY;
     private boolean heartbeatExpirySet;
-    private java.time.InstantSource clock = java.time.InstantSource.system();
+    private Ticker ticker = Ticker.SYSTEM;
     private final Map<String, BackendOptions> backendOptions = new HashMap<>();
     private final Map<String, StorageBackend> backendInstances = new HashMap<>();
 
@@ -1195,7 +360,7 @@ public final class ModelCache implements AutoCloseable {
       if (maxBytes < 0) {
         throw new IllegalArgumentException("maxBytes must be >= 0, was " + maxBytes);
       }
-      this.maxBytes = java.util.OptionalLong.of(maxBytes);
+      this.maxBytes = OptionalLong.of(maxBytes);
       return this;
     }
 
@@ -1331,9 +496,14 @@ public final class ModelCache implements AutoCloseable {
       return this;
     }
 
-    /** Replaces the wall clock heartbeats are renewed and judged with: tests. */
-    Builder clock(java.time.InstantSource clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+    /**
+     * Replaces the clock that heartbeats are renewed and judged with, that waits for another
+     * process's download and {@link ModelCache#await} measure their timeouts on, and that last
+     * uses (the eviction order) are stamped with: tests. A {@link Ticker} also replaces the pause
+     * between polls, so that a test of a wait advances time instead of sleeping.
+     */
+    Builder clock(InstantSource clock) {
+      this.ticker = Ticker.of(Objects.requireNonNull(clock, "clock"));
       return this;
     }
 
@@ -1399,10 +569,13 @@ public final class ModelCache implements AutoCloseable {
         layout.widenShared();
       }
       SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
-      HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, clock);
-      ModelCache cache = new ModelCache(this, r, limits, holders);
-      cache.cleanDebris();
-      return cache;
+      HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);
+      DownloadSettings downloads = new DownloadSettings(partSizeBytes, concurrency, directWrites,
+          requireSourceVerification, directOpener, maxAttempts, retryInitialDelay, retryMaxDelay);
+      Engine engine = new Engine(layout, holders, limits, downloads, pollInterval, backendOptions, backendInstances,
+          ticker);
+      engine.cleanDebris();
+      return new ModelCache(engine);
     }
   }
 }

@@ -53,7 +53,8 @@ public final class CacheChild {
               : EnsureOptions.DEFAULTS;
           CacheEntry entry = cache.ensure(source, options, new DownloadListener() {
             @Override
-            public void completed(CacheEntry e, DownloadSummary s) {
+            public void completed(CompletedEvent event) {
+              DownloadSummary s = event.summary();
               System.out.println("DOWNLOADED " + s.bytesFetched() + " " + s.bytesResumed());
             }
           });

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Eviction under a size limit and under a free-space watermark while another JVM holds a lease:
  * the leased entry is skipped, pinned entries stay, a model that cannot fit fails at once with the
- * bytes needed and available, and once the other process lets go (or dies) its entry may go.
+ * bytes needed and available, and once the other process lets go (or dies) its entry may go. This
+ * process's clock is a manual ticker set an hour ahead, so that the leased entry is always the least
+ * recently used; kernel locks, so that the hour does not age the other process's lease.
  */
 class CrossProcessEvictionTest {
 
@@ -26,9 +28,12 @@ class CrossProcessEvictionTest {
     ModelFixture c = ModelFixture.create(tmp.resolve("c"), 2, 100_000);
     ModelFixture b = ModelFixture.create(tmp.resolve("b"), 3, 150_000);
     ModelFixture d = ModelFixture.create(tmp.resolve("d"), 4, 100_000);
-    try (ModelCache cache = ModelCache.builder().root(root).maxBytes(260_000).partSizeBytes(64 << 10).build()) {
+    ManualTicker ticker = new ManualTicker();
+    try (ModelCache cache = ModelCache.builder().root(root).liveness(Liveness.LOCKS).clock(ticker)
+        .maxBytes(260_000).partSizeBytes(64 << 10).build()) {
       cache.ensure(a.source(), DownloadListener.NONE);
-      Thread.sleep(5);
+      // Later than the other process's use of A (its lease, below) on the real clock.
+      ticker.advance(Duration.ofHours(1));
       cache.ensure(c.source(), DownloadListener.NONE);
 
       try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
@@ -76,12 +81,14 @@ class CrossProcessEvictionTest {
       ModelFixture y = ModelFixture.create(tmp.resolve("y"), 6, 4 << 20);
       ModelFixture z = ModelFixture.create(tmp.resolve("z"), 7, 4 << 20);
       ModelFixture w = ModelFixture.create(tmp.resolve("w"), 8, 8 << 20);
-      try (ModelCache cache = ModelCache.builder().root(root).minFreeBytes(6 << 20).partSizeBytes(1 << 20).build()) {
+      ManualTicker ticker = new ManualTicker();
+      try (ModelCache cache = ModelCache.builder().root(root).liveness(Liveness.LOCKS).clock(ticker)
+          .minFreeBytes(6 << 20).partSizeBytes(1 << 20).build()) {
         cache.ensure(x.source(), DownloadListener.NONE);
         try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
             "lease", root.toString(), x.uri("file").toString())) {
           holder.awaitLine("LEASED", Duration.ofSeconds(60));
-          Thread.sleep(5);
+          ticker.advance(Duration.ofHours(1)); // Y used after X's lease, which the other process stamped
           cache.ensure(y.source(), DownloadListener.NONE); // about 8 MiB left free
 
           cache.ensure(z.source(), DownloadListener.NONE); // would leave < 6 MiB: Y goes, not leased X

@@ -38,30 +38,40 @@ class EngineBehaviourTest {
     volatile Exception failure;
     volatile DownloadSummary summary;
     volatile String violation;
+    volatile ModelSource source;
 
     @Override
-    public void started(ModelSource source, long bytesTotal) {
+    public void started(StartedEvent event) {
       started.incrementAndGet();
-      total = bytesTotal;
+      total = event.bytesTotal();
+      source = event.source();
     }
 
     @Override
-    public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
-      if (started.get() != 1 || completed.get() + failed.get() != 0 || bytesDone > bytesTotal) {
-        violation = "progress outside the lifecycle: " + bytesDone + "/" + bytesTotal;
+    public void progress(ProgressEvent event) {
+      if (started.get() != 1 || completed.get() + failed.get() != 0 || event.bytesDone() > event.bytesTotal()) {
+        violation = "progress outside the lifecycle: " + event.bytesDone() + "/" + event.bytesTotal();
+      } else if (!event.source().equals(source)) {
+        violation = "progress of " + event.source() + " in the download of " + source;
       }
-      progress.add(bytesDone);
+      progress.add(event.bytesDone());
     }
 
     @Override
-    public void fileCompleted(String path, long sizeBytes) {
-      files.merge(path, 1, Integer::sum);
+    public void fileCompleted(FileCompletedEvent event) {
+      if (!event.source().equals(source)) {
+        violation = "file " + event.path() + " of " + event.source() + " in the download of " + source;
+      }
+      files.merge(event.path(), 1, Integer::sum);
     }
 
     @Override
-    public void completed(CacheEntry entry, DownloadSummary summary) {
+    public void completed(CompletedEvent event) {
       completed.incrementAndGet();
-      this.summary = summary;
+      if (!event.source().equals(source) || !event.entry().source().equals(source)) {
+        violation = "completion of " + event.entry() + " in the download of " + source;
+      }
+      this.summary = event.summary();
     }
 
     @Override
@@ -88,6 +98,8 @@ class EngineBehaviourTest {
       assertThat(r.violation).isNull();
       assertThat(r.summary.bytesFetched()).isEqualTo(m.sizeBytes());
       assertThat(r.summary.bytesResumed()).isZero();
+      assertThat(r.summary.bytesTotal()).isEqualTo(m.sizeBytes());
+      assertThat(r.source).isEqualTo(TestBackend.source(m));
 
       Recorder again = new Recorder();
       cache.ensure(TestBackend.source(m), again);
@@ -100,22 +112,22 @@ class EngineBehaviourTest {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 2, 500_000, 10);
     DownloadListener hostile = new DownloadListener() {
       @Override
-      public void started(ModelSource source, long bytesTotal) {
+      public void started(StartedEvent event) {
         throw new IllegalStateException("boom");
       }
 
       @Override
-      public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
+      public void progress(ProgressEvent event) {
         throw new IllegalStateException("boom");
       }
 
       @Override
-      public void fileCompleted(String path, long sizeBytes) {
+      public void fileCompleted(FileCompletedEvent event) {
         throw new IllegalStateException("boom");
       }
 
       @Override
-      public void completed(CacheEntry entry, DownloadSummary summary) {
+      public void completed(CompletedEvent event) {
         throw new IllegalStateException("boom");
       }
     };
@@ -261,7 +273,7 @@ class EngineBehaviourTest {
       long seenMax = 0;
       long seenMin = Long.MAX_VALUE;
       for (int i = 0; i < 300; i++) {
-        long d = DownloadJob.backoffMillis(attempt, initial, max);
+        long d = RangeFetcher.backoffMillis(attempt, initial, max);
         assertThat(d).isBetween(0L, cap);
         seenMax = Math.max(seenMax, d);
         seenMin = Math.min(seenMin, d);

@@ -24,7 +24,7 @@ class FetchOrderTest {
 
   @Test
   void fourEqualShardsAreWrittenFourAtATimeAndCompleteOneAfterAnother() {
-    long[] order = DownloadJob.fetchOrder(new long[] {80, 80, 80, 80}, 10, 4);
+    long[] order = FetchOrder.of(new long[] {80, 80, 80, 80}, 10, 4);
 
     assertThat(order).hasSize(32);
     int[] first = firstSlots(order, 4);
@@ -50,7 +50,7 @@ class FetchOrderTest {
   void withinAStretchFilesCompleteOneAfterAnother() {
     // Eight shards in two stretches: shards 0-3 in one, 4-7 in the other.
     long[] sizes = {30, 30, 30, 30, 30, 30, 30, 30};
-    long[] order = DownloadJob.fetchOrder(sizes, 10, 2);
+    long[] order = FetchOrder.of(sizes, 10, 2);
 
     int[] first = firstSlots(order, sizes.length);
     int[] last = lastSlots(order, sizes.length);
@@ -67,7 +67,7 @@ class FetchOrderTest {
     // A small file, then a large one whose digest needs its blocks in order, then another small one.
     long[] sizes = {20, 200, 30};
     boolean[] inOrder = {false, true, false};
-    long[] order = DownloadJob.fetchOrder(sizes, inOrder, 10, 4);
+    long[] order = FetchOrder.of(sizes, inOrder, 10, 4);
 
     assertEveryBlockOnce(order, sizes, 10);
     int previous = -1;
@@ -78,7 +78,7 @@ class FetchOrderTest {
       }
     }
     // Unmarked, the same large file is cut across streams and so queued out of order.
-    long[] cut = DownloadJob.fetchOrder(sizes, 10, 4);
+    long[] cut = FetchOrder.of(sizes, 10, 4);
     int[] cutIndexes = java.util.Arrays.stream(cut).filter(b -> file(b) == 1).mapToInt(FetchOrderTest::index).toArray();
     int[] sorted = cutIndexes.clone();
     java.util.Arrays.sort(sorted);
@@ -87,7 +87,7 @@ class FetchOrderTest {
 
   @Test
   void oneFileIsCutIntoStretchesToo() {
-    long[] order = DownloadJob.fetchOrder(new long[] {100}, 10, 4);
+    long[] order = FetchOrder.of(new long[] {100}, 10, 4);
 
     assertEveryBlockOnce(order, new long[] {100}, 10);
     // Stretches of 25 bytes begin in blocks 0, 3 (offset 30), 5 and 8; each starts a little
@@ -103,15 +103,15 @@ class FetchOrderTest {
 
   @Test
   void emptyFilesHaveNoBlocksAndAnEmptyModelNone() {
-    assertThat(DownloadJob.fetchOrder(new long[] {0, 0}, 8, 4)).isEmpty();
-    long[] order = DownloadJob.fetchOrder(new long[] {0, 17, 0, 8}, 8, 4);
+    assertThat(FetchOrder.of(new long[] {0, 0}, 8, 4)).isEmpty();
+    long[] order = FetchOrder.of(new long[] {0, 17, 0, 8}, 8, 4);
     assertEveryBlockOnce(order, new long[] {0, 17, 0, 8}, 8);
   }
 
   @Test
   void oneStreamIsListingOrder() {
     long[] sizes = {5, 30, 1, 12};
-    long[] order = DownloadJob.fetchOrder(sizes, 10, 1);
+    long[] order = FetchOrder.of(sizes, 10, 1);
 
     List<Long> expected = new ArrayList<>();
     for (int f = 0; f < sizes.length; f++) {
@@ -132,14 +132,14 @@ class FetchOrderTest {
       }
       long blockBytes = random.nextLong(1, 700);
       int streams = 1 + random.nextInt(9);
-      assertEveryBlockOnce(DownloadJob.fetchOrder(sizes, blockBytes, streams), sizes, blockBytes);
+      assertEveryBlockOnce(FetchOrder.of(sizes, blockBytes, streams), sizes, blockBytes);
     }
   }
 
   @Test
   void blocksOfTerabyteModelsDoNotOverflow() {
     long tib = 1L << 40;
-    long[] order = DownloadJob.fetchOrder(new long[] {tib, tib}, 1L << 30, 4);
+    long[] order = FetchOrder.of(new long[] {tib, tib}, 1L << 30, 4);
     assertEveryBlockOnce(order, new long[] {tib, tib}, 1L << 30);
     assertThat(order[0]).isZero();
     int[] first = firstSlots(order, 2);
@@ -149,9 +149,9 @@ class FetchOrderTest {
 
   @Test
   void rejectsNonsense() {
-    assertThatThrownBy(() -> DownloadJob.fetchOrder(new long[] {1}, 0, 4))
+    assertThatThrownBy(() -> FetchOrder.of(new long[] {1}, 0, 4))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> DownloadJob.fetchOrder(new long[] {1}, 8, 0))
+    assertThatThrownBy(() -> FetchOrder.of(new long[] {1}, 8, 0))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -148,18 +148,24 @@ class ModelCacheTest {
   }
 
   @Test
-  void evictToBytesRemovesLeastRecentlyUsedFirst() throws Exception {
-    List<ModelFixture> models = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      ModelFixture m = ModelFixture.create(tmp.resolve("m" + i), 20 + i, 1000);
-      models.add(m);
-      cache.ensure(m.source(), DownloadListener.NONE);
-      Thread.sleep(5);
+  void evictToBytesRemovesLeastRecentlyUsedFirstByTheCachesClock() throws Exception {
+    ManualTicker ticker = new ManualTicker();
+    try (ModelCache lru = ModelCache.builder().root(Files.createDirectories(tmp.resolve("lru"))).clock(ticker)
+        .partSizeBytes(64 * 1024).build()) {
+      List<ModelFixture> models = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        ModelFixture m = ModelFixture.create(tmp.resolve("m" + i), 20 + i, 1000);
+        models.add(m);
+        lru.ensure(m.source(), DownloadListener.NONE);
+        ticker.advance(java.time.Duration.ofSeconds(1));
+      }
+      lru.lease(lru.getIfPresent(models.get(0).source()).orElseThrow()).close(); // m0 used last
+      assertThat(lru.list().entries()).extracting(CacheEntry::lastUsed)
+          .containsExactly(ticker.instant().minusSeconds(2), ticker.instant().minusSeconds(1), ticker.instant());
+      assertThat(lru.evictToBytes(1000)).extracting(CacheEntry::source)
+          .containsExactly(models.get(1).source(), models.get(2).source());
+      assertThat(lru.getIfPresent(models.get(0).source())).isPresent();
     }
-    cache.lease(cache.getIfPresent(models.get(0).source()).orElseThrow()).close(); // m0 used last
-    assertThat(cache.evictToBytes(1000)).extracting(CacheEntry::source)
-        .containsExactly(models.get(1).source(), models.get(2).source());
-    assertThat(cache.getIfPresent(models.get(0).source())).isPresent();
   }
 
   @Test

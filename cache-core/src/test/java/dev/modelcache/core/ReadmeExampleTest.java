@@ -41,8 +41,8 @@ class ReadmeExampleTest {
         .build()) {
       DownloadListener listener = new DownloadListener() {
         @Override
-        public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
-          System.out.printf("%d of %d bytes, %d MB/s%n", bytesDone, bytesTotal, bytesPerSecond / 1_000_000);
+        public void progress(ProgressEvent p) {
+          System.out.printf("%d of %d bytes, %d MB/s%n", p.bytesDone(), p.bytesTotal(), p.bytesPerSecond() / 1_000_000);
         }
       };
       // uri: "s3://bucket/models/llama-3-70b/" with cache-s3, or "file:///mnt/models/llama-3-70b/"

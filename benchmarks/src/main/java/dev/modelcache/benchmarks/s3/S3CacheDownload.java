@@ -36,8 +36,8 @@ final class S3CacheDownload {
               ModelSource.of(source),
               new DownloadListener() {
                 @Override
-                public void progress(long bytesDone, long bytesTotal, long bytesPerSecond) {
-                  if (bytesDone == bytesTotal) {
+                public void progress(ProgressEvent event) {
+                  if (event.bytesDone() == event.bytesTotal()) {
                     lastByte.compareAndSet(0, System.nanoTime());
                   }
                 }

@@ -1,0 +1,325 @@
+package dev.modelcache.core;
+
+import dev.modelcache.core.spi.RemoteObject;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads one download's written bytes back and checks them: every block's CRC32C against the one
+ * computed from the bytes received, and each file against the checksum its source vouches for
+ * (multipart ETag, MD5 ETag or S3 checksum). A file without a whole-file checksum is read back
+ * block by block, each block as soon as it is written ({@link #verifyBlock}); a file with one is
+ * read back in order, as far as its blocks are written ({@link #advance}), feeding the digest; an
+ * empty file is read back whole ({@link #verifyFile}).
+ *
+ * <p>A file whose bytes do not match what the source vouches for is not a failure at once: it is
+ * queued to be fetched again ({@link #pollRefetch}) while {@code maxAttempts} fetches of it are
+ * not spent. The download runs another fetch round for such files once every tail of the round
+ * is done.
+ *
+ * <p>Thread-safe: transfer threads call {@link #advance} and {@link #awaitReadBack}, tail threads
+ * run the read-backs, the download thread polls the refetch queue and checks the outcome between
+ * rounds. Each file's read-back state is guarded by its {@link OrderedReadBack}.
+ */
+final class ReadBack {
+
+  private static final System.Logger LOG = System.getLogger(ReadBack.class.getName());
+
+  private final ModelSource source;
+  private final DownloadSettings settings;
+  private final TailPool tails;
+  private final DownloadFailure failure;
+  /** Files whose source checksum failed and that are to be fetched again, after the tails of this round. */
+  private final Queue<StagedFile> refetch = new ConcurrentLinkedQueue<>();
+  private final AtomicLong verifyNanos = new AtomicLong();
+
+  ReadBack(ModelSource source, DownloadSettings settings, TailPool tails, DownloadFailure failure) {
+    this.source = source;
+    this.settings = settings;
+    this.tails = tails;
+    this.failure = failure;
+  }
+
+  /** Time spent reading back and checking so far, in nanoseconds. */
+  long verifyNanos() {
+    return verifyNanos.get();
+  }
+
+  /** The next file to fetch again, or null when none is queued. */
+  StagedFile pollRefetch() {
+    return refetch.poll();
+  }
+
+  /**
+   * Under {@link ModelCache.Builder#requireSourceVerification}, fails before anything is fetched if
+   * a file cannot be verified against the source: the store offers no checksum for it, or its
+   * multipart ETag fits no part size.
+   */
+  void checkVerifiable(List<StagedFile> files) throws IntegrityException {
+    if (!settings.requireSourceVerification()) {
+      return;
+    }
+    List<String> refused = new ArrayList<>();
+    for (StagedFile f : files) {
+      if (f.readBack() == null && (f.object().checksum() == null || f.unverifiedBecause() != null)) {
+        refused.add(unverifiable(f));
+      }
+    }
+    if (!refused.isEmpty()) {
+      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
+          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", refused)
+          + "; nothing was fetched", files.getFirst().path(), -1);
+    }
+  }
+
+  /**
+   * After the fetch: fails under {@link ModelCache.Builder#requireSourceVerification} if a file
+   * could not be verified, else says once which files are committed unverified.
+   */
+  void reportUnverified(List<StagedFile> files) throws IntegrityException {
+    List<String> unverifiedFiles = new ArrayList<>();
+    String first = null;
+    boolean anyOffered = false;
+    for (StagedFile f : files) {
+      anyOffered |= f.object().checksum() != null;
+      if (f.verified() == null) {
+        unverifiedFiles.add(unverifiable(f));
+        first = first == null ? f.path() : first;
+      }
+    }
+    if (unverifiedFiles.isEmpty()) {
+      return;
+    }
+    if (settings.requireSourceVerification()) {
+      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
+          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", unverifiedFiles)
+          + "; nothing was committed", first, -1);
+    }
+    // A file: source offers no checksums at all: that is its nature, not news.
+    Level level = anyOffered || !"file".equals(source.scheme()) ? Level.WARNING : Level.DEBUG;
+    LOG.log(level, () -> unverifiedFiles.size() + " of " + files.size() + " files of " + source
+        + " are committed without a check against the source (their bytes are checked only against what was"
+        + " received): " + String.join("; ", unverifiedFiles));
+  }
+
+  /** "model.safetensors: the store offers no checksum for it (ETag 'abc')". */
+  private static String unverifiable(StagedFile f) {
+    RemoteObject o = f.object();
+    String why = f.unverifiedBecause() != null ? f.unverifiedBecause()
+        : "the store offers no checksum for it (" + (o.etag() == null ? "no ETag" : "ETag '" + o.etag() + "'") + ")";
+    return o.relativePath() + ": " + why;
+  }
+
+  /**
+   * Holds the fetch of block {@code block} of a file read back in order while that read-back lags
+   * more than {@code 2 x concurrency} blocks behind, so that the digest, which one thread computes,
+   * gets CPU during the fetch instead of being left to run alone after the last byte. No deadlock:
+   * the block the read-back waits for was queued before every block held here.
+   */
+  void awaitReadBack(StagedFile file, int block) throws InterruptedIOException {
+    OrderedReadBack rb = file.readBack();
+    if (rb == null) {
+      return;
+    }
+    try {
+      rb.awaitLag(block, 2 * settings.concurrency(), failure::isSet);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for the read-back of " + file.path());
+    }
+  }
+
+  /**
+   * After block {@code block} of {@code file} was written: queues its read-back on a tail thread,
+   * at once for a file verified block by block, else by starting the file's in-order read-back
+   * unless it runs or the next block in order is not written yet.
+   */
+  void written(StagedFile file, int block) {
+    if (file.verifiedPerBlock()) {
+      tails.submit(() -> verifyBlock(file, block));
+    } else {
+      advance(file);
+    }
+  }
+
+  /** Starts {@code file}'s in-order read-back, unless it runs or its next block is not written yet. */
+  void advance(StagedFile file) {
+    OrderedReadBack rb = file.readBack();
+    if (rb != null && rb.tryStart(file::isDone)) {
+      tails.submit(() -> readBackInOrder(file, rb));
+    }
+  }
+
+  /** Fails if a file read back in order was not read back to its end: a bug, never a commit. */
+  void checkComplete(List<StagedFile> files) {
+    for (StagedFile f : files) {
+      OrderedReadBack rb = f.readBack();
+      if (rb != null && rb.position() != f.blockCount()) {
+        throw new IllegalStateException(String.format(Locale.ROOT, "%s: read back %d of %d blocks before the commit",
+            f.path(), rb.position(), f.blockCount()));
+      }
+    }
+  }
+
+  /**
+   * Reads {@code file}'s blocks back in order while they are written; stops at the first one that
+   * is not (its writer calls {@link #advance} again).
+   */
+  private void readBackInOrder(StagedFile file, OrderedReadBack rb) throws IOException {
+    long t0 = System.nanoTime();
+    int blocks = file.blockCount();
+    try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
+      for (int bi; (bi = rb.nextOrStop(file::isDone)) >= 0; ) {
+        readBackBlock(ch, file, bi, rb.digest());
+        if (bi == blocks - 1) {
+          finishSourceCheck(file, rb.digest());
+        }
+        rb.advance();
+      }
+    } catch (InternalError e) {
+      throw shrankWhileMapped(file, file.blockOffset(rb.position()), e);
+    } finally {
+      verifyNanos.addAndGet(System.nanoTime() - t0);
+    }
+  }
+
+  /**
+   * Once all of {@code file} was fed to {@code digest}: records the checksum it matched; or, on a
+   * mismatch, has the file fetched again while attempts remain, and fails the download when they
+   * are spent. An inconclusive mismatch (a multipart ETag whose part size was inferred) that two
+   * fetches in a row computed alike means the bytes are what the store holds and the part size is
+   * one not tried: the file is recorded as unverified. One that changed between fetches is
+   * corruption on the way, fetched again like a conclusive one.
+   */
+  private void finishSourceCheck(StagedFile file, FileVerifier.SourceDigest digest) throws IntegrityException {
+    RemoteObject o = file.object();
+    VerificationResult.Mismatch m = digest.mismatch(file.manifestFile(o.checksum()));
+    if (m == null) {
+      file.verified(digest.verified());
+      return;
+    }
+    int attempt = file.fetchAttempts();
+    String computed = digest.computed();
+    String previous = file.recordComputed(computed);
+    if (!digest.conclusive() && computed.equals(previous)) {
+      // Two fetches gave the same bytes: the upload's part size is one the cache did not try.
+      file.unverifiedBecause(m.reason() + ", the same in two fetches");
+      return;
+    }
+    if (attempt < settings.maxAttempts()) {
+      LOG.log(Level.WARNING, String.format(Locale.ROOT,
+          "%s of %s does not match the source (%s); fetching it again (fetch %d of at most %d)", o.relativePath(),
+          source, m.reason(), attempt + 1, settings.maxAttempts()));
+      refetch.add(file);
+      return;
+    }
+    throw new IntegrityException(String.format(Locale.ROOT,
+        "%s of %s does not match the source after %d fetches%s: %s; nothing was committed", o.relativePath(), source,
+        attempt, digest.conclusive() ? "" : ", which disagreed with each other", m.reason()), o.relativePath(), -1);
+  }
+
+  /**
+   * Reads {@code file} back in one sequential pass, comparing each block's CRC32C with the one
+   * computed from the bytes received and the whole file with the source's checksum: the tail of a
+   * file without blocks (an empty file), whose checksum no block read-back covers.
+   */
+  void verifyFile(StagedFile file) throws IOException {
+    RemoteObject o = file.object();
+    long t0 = System.nanoTime();
+    checkLength(file);
+    ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), file.crcs());
+    try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
+      throwIfMismatch(FileVerifier.checkMapped(ch, mf, file.blockBytes()));
+    } catch (InternalError e) {
+      throw shrankWhileMapped(file, 0, e);
+    }
+    file.verified(o.checksum());
+    verifyNanos.addAndGet(System.nanoTime() - t0);
+  }
+
+  /** Reads block {@code block} of {@code file} back, just after it was written, and compares its CRC32C with the one received. */
+  private void verifyBlock(StagedFile file, int block) throws IOException {
+    long t0 = System.nanoTime();
+    try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
+      readBackBlock(ch, file, block, null);
+    } catch (InternalError e) {
+      throw shrankWhileMapped(file, file.blockOffset(block), e);
+    }
+    verifyNanos.addAndGet(System.nanoTime() - t0);
+  }
+
+  /**
+   * Reads block {@code block} of {@code file} back through {@code ch}, compares its CRC32C with the
+   * one received, and feeds it to {@code digest} when given. The block is mapped, not copied: the
+   * checksums read the page cache in place (filled from the disk when the block was written with
+   * O_DIRECT), and the mapping is released before this returns, so it takes no transfer buffer.
+   */
+  private void readBackBlock(FileChannel ch, StagedFile file, int block, FileVerifier.SourceDigest digest)
+      throws IOException {
+    long offset = file.blockOffset(block);
+    long len = file.blockLength(block);
+    long size = ch.size();
+    if (size < offset + len) {
+      throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
+          file.target(), size, block), file.path(), size);
+    }
+    int value;
+    try (Arena arena = Arena.ofConfined()) {
+      ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer();
+      if (digest != null) {
+        digest.update(mapped.duplicate());
+      }
+      CRC32C crc = new CRC32C();
+      crc.update(mapped);
+      value = (int) crc.getValue();
+    }
+    int received = file.crc(block);
+    if (value != received) {
+      throwIfMismatch(new VerificationResult.Mismatch(file.path(), offset,
+          String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", block, value, received)));
+    }
+  }
+
+  /** Fails unless {@code file} has its listed length on disk. */
+  void checkLength(StagedFile file) throws IOException {
+    RemoteObject o = file.object();
+    long onDisk = Files.size(file.target());
+    if (onDisk != o.sizeBytes()) {
+      throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
+          o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
+    }
+  }
+
+  /**
+   * A mapped read past the end of a file that something else truncated faults, which the JDK
+   * reports as an InternalError: it is this download's integrity failure, not the JVM's.
+   */
+  private static IntegrityException shrankWhileMapped(StagedFile file, long offset, InternalError cause) {
+    IntegrityException e = new IntegrityException(String.format(Locale.ROOT,
+        "staging file %s could not be read back from offset %d (truncated by another process?): %s",
+        file.target(), offset, cause.getMessage()), file.path(), offset);
+    e.initCause(cause);
+    return e;
+  }
+
+  private void throwIfMismatch(VerificationResult.Mismatch m) throws IntegrityException {
+    if (m != null) {
+      throw new IntegrityException(String.format(Locale.ROOT,
+          "%s of %s does not match what was downloaded at offset %d: %s",
+          m.path(), source, m.offsetBytes(), m.reason()), m.path(), m.offsetBytes());
+    }
+  }
+}
