@@ -14,10 +14,12 @@ RUN ./mvnw -B -q -pl cache-cli -am package -Dmaven.test.skip=true \
  && cp -r cache-cli/target/lib /opt/modelcache/lib
 # jdeps finds the JDK modules the command and its libraries use. The storage backends are loaded
 # through ServiceLoader, which jdeps cannot follow, so every third-party jar is analysed too (the
-# project's own jars are modules that jdeps would want on a module path; they only need java.base).
+# project's own jars are modules that jdeps would want on a module path; they need java.base, and
+# cache-agent's /metrics and probe endpoints jdk.httpserver).
 RUN cd /opt/modelcache \
  && modules="$(jdeps --multi-release 25 --ignore-missing-deps --print-module-deps \
         --class-path 'lib/*' $(ls lib/*.jar | grep -v '/cache-') modelcache.jar 2>/dev/null | tail -n 1)" \
+ && modules="${modules},jdk.httpserver" \
  && echo "runtime modules: ${modules}" \
  && jlink --add-modules "${modules}" \
         --strip-debug --no-man-pages --no-header-files --compress=zip-6 --output /opt/jre \

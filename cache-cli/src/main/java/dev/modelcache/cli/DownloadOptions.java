@@ -122,6 +122,16 @@ final class DownloadOptions {
       throw new UsageException(
           (endpoint != null ? "--endpoint" : "--region") + " applies to s3:// sources, not " + source.scheme() + ":");
     }
+    builder.backendOptions("s3", s3Options(endpoint, region));
+  }
+
+  /**
+   * The {@code s3:} backend's options for {@code --endpoint URL} and {@code --region R} (either may
+   * be null).
+   *
+   * @throws UsageException if the endpoint is not an http:// or https:// URL
+   */
+  static BackendOptions s3Options(String endpoint, String region) throws UsageException {
     BackendOptions options = BackendOptions.NONE;
     if (endpoint != null) {
       URI uri;
@@ -140,6 +150,6 @@ final class DownloadOptions {
     if (region != null) {
       options = options.with("region", region);
     }
-    builder.backendOptions("s3", options);
+    return options;
   }
 }

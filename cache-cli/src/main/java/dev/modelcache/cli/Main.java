@@ -91,6 +91,7 @@ public final class Main {
     cl.addSubcommand(new LoadCommand());
     cl.addSubcommand(new WarmCommand());
     cl.addSubcommand(new DemoCommand());
+    cl.addSubcommand(new AgentCommand());
     cl.setOut(new java.io.PrintWriter(app.context().out(), true));
     cl.setErr(new java.io.PrintWriter(app.context().err(), true));
     cl.registerConverter(ByteSize.class, new ByteSize.Converter());
