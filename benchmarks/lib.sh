@@ -88,6 +88,9 @@ measure() {
   [ "$rc" = 0 ]
 }
 
+# A JSON string of $1, quotes and all.
+json_string() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
+
 # skipped SIZE TOOL REASON: records that a tool was not measured, and why.
 skipped() {
   log "$2 skipped: $3"

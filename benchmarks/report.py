@@ -18,6 +18,7 @@ PEERS = {
     "loader": ["fio-direct"],
     "file": ["cp"],
     "s3": ["rclone", "aws"],
+    "shaped": ["rclone", "aws"],
     "sweep": ["rclone", "aws"],
     "http-clients": ["rclone"],
     "verify-cost": ["baseline"],
@@ -84,17 +85,17 @@ def peer_of(scenario, tools):
 
 
 def ratio(tool, peer_tool, link_bps=None):
-    """How this tool compares with the peer: 'N% of the link' on a shaped link, else the peer's
-    median wall time over this tool's ('2.00x': twice as fast as the peer). None if unknown."""
+    """How this tool compares: on a shaped link 'N% of the link' (its throughput over the link's
+    rate); against a peer the peer's median wall time over this tool's ('2.00x': twice as fast as
+    the peer). Both, joined by '; ', when both are known; None when neither is."""
     if not tool["median"]:
         return None
-    if link_bps:
-        if not tool["bytes"]:
-            return None
-        return "%.0f%% of the link" % (100.0 * tool["bytes"] * 8 / tool["median"] / link_bps)
-    if peer_tool is None or not peer_tool["median"]:
-        return None
-    return "%.2fx" % (peer_tool["median"] / tool["median"])
+    parts = []
+    if link_bps and tool["bytes"]:
+        parts.append("%.0f%% of the link" % (100.0 * tool["bytes"] * 8 / tool["median"] / link_bps))
+    if peer_tool is not None and peer_tool["median"]:
+        parts.append("%.2fx" % (peer_tool["median"] / tool["median"]))
+    return "; ".join(parts) or None
 
 
 def cell(text):
@@ -105,21 +106,22 @@ def table(scenario, rows):
     """The markdown lines of one group's table."""
     tools = summarize(rows)
     link_bps = rows[0].get("link_bps")
-    peer = None if link_bps else peer_of(scenario, tools)
-    if link_bps:
-        against = "the link rate (%.0f Mbit/s)" % (link_bps / 1e6)
-    elif peer:
+    peer = peer_of(scenario, tools)
+    if peer:
         against = "peer: %s, its median wall time / the tool's (above 1: faster than %s)" % (peer, peer)
     else:
         wanted = " or ".join(PEERS.get(scenario, [])) or "none named"
         against = "no peer measured in this run (%s)" % wanted
+    if link_bps:
+        against = "the link rate (%.0f Mbit/s) and %s" % (link_bps / 1e6, against)
+    heading = " and ".join((["link"] if link_bps else []) + [peer or "peer"])
     lines = ["| tool | rounds | wall median (s) | wall range (s) | MiB/s | CPU user+sys (s) | peak RSS (MiB) | vs %s | command |"
-             % ("link" if link_bps else (peer or "peer")),
+             % heading,
              "|---|---|---|---|---|---|---|---|---|"]
     for name, t in tools.items():
         if t["median"] is None:
             state = ("skipped: " + t["reason"]) if t["reason"] is not None else "failed (%d)" % t["failed"]
-            lines.append("| %s | 0 | %s | - | - | - | - | - | `%s` |" % (cell(name), cell(state), cell(t["command"])))
+            lines.append("| %s | 0 | %s | - | - | - | - | - | %s |" % (cell(name), cell(state), ("`%s`" % cell(t["command"])) if t["command"] else "-"))
             continue
         mibs = "%.0f" % (t["bytes"] / MIB / t["median"]) if t["bytes"] else "-"
         cpu = "%.1f" % statistics.median(t["cpus"]) if t["cpus"] else "-"

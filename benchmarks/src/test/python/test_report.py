@@ -32,8 +32,9 @@ class RatioTest(unittest.TestCase):
 
     def test_shaped_link_ratio_is_throughput_over_the_link_rate(self):
         # 64 MiB in 1 s = 536.9 Mbit/s on a 1 Gbit/s link
-        tools = report.summarize([row("cache", 1.0, link_bps=1e9)])
+        tools = report.summarize([row("cache", 1.0, link_bps=1e9), row("rclone", 2.0, link_bps=1e9)])
         self.assertEqual("54% of the link", report.ratio(tools["cache"], None, 1e9))
+        self.assertEqual("54% of the link; 2.00x", report.ratio(tools["cache"], tools["rclone"], 1e9))
 
     def test_no_ratio_without_a_peer_or_a_measurement(self):
         tools = report.summarize([row("cache", 2.0), row("rclone", 0, status="skipped", reason="not installed")])
@@ -68,6 +69,12 @@ class TableTest(unittest.TestCase):
                                              row("rclone", 0, status="skipped", reason="apt-get failed")]))
         self.assertIn("skipped: apt-get failed", data_line(text, "rclone"))
         self.assertIn("no peer measured in this run (rclone or aws)", text)
+
+    def test_shaped_link_table_names_the_link_and_the_peer(self):
+        text = "\n".join(report.table("verify-cost", [row("baseline", 2.0, link_bps=1e9),
+                                                      row("current", 1.0, link_bps=1e9)]))
+        self.assertIn("the link rate (1000 Mbit/s) and peer: baseline", text)
+        self.assertIn("| 54% of the link; 2.00x |", data_line(text, "current"))
 
     def test_pipes_in_commands_are_escaped(self):
         r = row("cp", 1.0, scenario="file")
