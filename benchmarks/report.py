@@ -16,7 +16,7 @@ MIB = float(1 << 20)
 # Scenario -> the tools that serve as its peer, in order of preference (the first one measured).
 PEERS = {
     "loader": ["fio-direct"],
-    "file": ["cp"],
+    "coldstart": ["cp", "rclone+load", "aws+load"],
     "s3": ["rclone", "aws"],
     "shaped": ["rclone", "aws"],
     "sweep": ["rclone", "aws"],
@@ -151,7 +151,8 @@ def report(rows):
                     info.get("driver", "?"), info.get("date", "?"), info.get("cores", "?"), info.get("load_average", "?")))
                 out.append("")
         where = " behind a %.0f Mbit/s link, %s ms per GET" % (link_bps / 1e6, group[0].get("get_latency_ms", "?")) if link_bps else ""
-        out.append("### %s, %s%s" % (scenario, size, where))
+        source = " from %s" % group[0]["from"] if "from" in group[0] else ""
+        out.append("### %s%s, %s%s" % (scenario, source, size, where))
         out.append("")
         out.extend(table(scenario, group))
         out.append("")

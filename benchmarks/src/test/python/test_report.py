@@ -77,9 +77,9 @@ class TableTest(unittest.TestCase):
         self.assertIn("| 54% of the link; 2.00x |", data_line(text, "current"))
 
     def test_pipes_in_commands_are_escaped(self):
-        r = row("cp", 1.0, scenario="file")
+        r = row("cp", 1.0, scenario="coldstart")
         r["command"] = "bash -c 'a | b'"
-        self.assertIn("`bash -c 'a \\| b'`", "\n".join(report.table("file", [r])))
+        self.assertIn("`bash -c 'a \\| b'`", "\n".join(report.table("coldstart", [r])))
 
 
 class ReportTest(unittest.TestCase):
