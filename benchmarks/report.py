@@ -87,13 +87,15 @@ def peer_of(scenario, tools):
 def ratio(tool, peer_tool, link_bps=None):
     """How this tool compares: on a shaped link 'N% of the link' (its throughput over the link's
     rate); against a peer the peer's median wall time over this tool's ('2.00x': twice as fast as
-    the peer). Both, joined by '; ', when both are known; None when neither is."""
+    the peer; only between runs that moved the same bytes). Both, joined by '; ', when both are
+    known; None when neither is."""
     if not tool["median"]:
         return None
     parts = []
     if link_bps and tool["bytes"]:
         parts.append("%.0f%% of the link" % (100.0 * tool["bytes"] * 8 / tool["median"] / link_bps))
-    if peer_tool is not None and peer_tool["median"]:
+    # Wall times compare only when both moved the same bytes.
+    if peer_tool is not None and peer_tool["median"] and peer_tool["bytes"] == tool["bytes"]:
         parts.append("%.2fx" % (peer_tool["median"] / tool["median"]))
     return "; ".join(parts) or None
 

@@ -5,6 +5,7 @@ import sys
 import tempfile
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ beside benchmarks/report.py
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 import report  # noqa: E402  (benchmarks/report.py)
 
@@ -40,6 +41,12 @@ class RatioTest(unittest.TestCase):
         tools = report.summarize([row("cache", 2.0), row("rclone", 0, status="skipped", reason="not installed")])
         self.assertIsNone(report.ratio(tools["cache"], None))
         self.assertIsNone(report.ratio(tools["rclone"], tools["cache"]))
+
+    def test_no_ratio_between_runs_of_different_bytes(self):
+        other = row("jmh process", 1.0)
+        other["bytes"] = 0
+        tools = report.summarize([row("fio-direct", 2.0), other])
+        self.assertIsNone(report.ratio(tools["jmh process"], tools["fio-direct"]))
 
     def test_peer_is_the_first_of_the_scenarios_peers_that_was_measured(self):
         tools = report.summarize([row("aws", 5.0), row("rclone", 0, status="skipped", reason="absent"),

@@ -25,7 +25,9 @@ class ReportScriptTest {
     Assumptions.assumeTrue(python3Available(), "python3 is not on the PATH: report.py's tests not run");
     Path log = Files.createTempFile("report-tests", ".log");
     try {
-      Process process = new ProcessBuilder("python3", "-m", "unittest", "discover", "-s", tests.toString(), "-v")
+      ProcessBuilder builder = new ProcessBuilder("python3", "-m", "unittest", "discover", "-s", tests.toString(), "-v");
+      builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+      Process process = builder
           .redirectErrorStream(true)
           .redirectOutput(log.toFile())
           .start();
