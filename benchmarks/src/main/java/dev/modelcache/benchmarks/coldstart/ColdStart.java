@@ -31,7 +31,7 @@ import java.util.concurrent.Future;
 
 /**
  * One cold start of a model server, timed phase by phase in a fresh JVM: what a pod does between
- * "the process started" and "the weights are in memory". {@code run.sh} starts one process per
+ * "the process started" and "the weights are in memory". {@code benchmarks/bench coldstart} starts one process per
  * measurement under {@code /usr/bin/time}, so each figure also has its own peak RSS.
  *
  * <pre>
@@ -111,7 +111,7 @@ public final class ColdStart {
         throw new IllegalStateException(source + (expectCached ? " is not cached under " : " is already cached under ") + root);
       }
       if (present.isPresent()) {
-        // run.sh dropped the entry's pages; a cached load that is not cold measures nothing.
+        // the driver dropped the entry's pages; a cached load that is not cold measures nothing.
         double resident = Residency.fraction(Residency.regularFiles(present.get().directory()));
         if (resident > Residency.COLD_MAX) {
           throw new IllegalStateException(String.format(Locale.ROOT,

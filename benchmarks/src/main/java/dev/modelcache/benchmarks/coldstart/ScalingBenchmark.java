@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * iteration and {@code mincore} must then show at most 1% resident, or the iteration fails.
  * Warm: the files are read first and must be at least 99% resident. Each trial runs in its own
  * fork, so the peak RSS recorded at its end ({@code VmHWM}) belongs to that model, strategy and
- * state alone. {@code run.sh} turns the times into bytes per second and checks them against fio.
+ * state alone. {@code benchmarks/bench loader --jmh} records the times, and its report puts them beside fio.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -58,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
     "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
     "--sun-misc-unsafe-memory-access=allow"})
 public class ScalingBenchmark {
-  /** A model directory; run.sh passes one per size. */
+  /** A model directory; the driver passes one per size. */
   @Param("/work/bench-data/suite/model-1g")
   public String model;
 

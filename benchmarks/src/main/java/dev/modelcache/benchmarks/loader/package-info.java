@@ -1,2 +1,2 @@
-/** Benchmarks of the safetensors loader and its peers (MemorySegment.copy, Chronicle Bytes); see loader-bench.sh. */
+/** Benchmarks of the safetensors loader and its peers (MemorySegment.copy, Chronicle Bytes); see {@code benchmarks/bench loader}. */
 package dev.modelcache.benchmarks.loader;

@@ -24,7 +24,7 @@ import software.amazon.awssdk.transfer.s3.model.DownloadDirectoryRequest;
 
 /**
  * Downloads {@code s3://bucket/prefix/} into a local directory with one of several tools, for
- * {@code benchmarks/s3-bench.sh}. Credentials come from the SDK's default chain (the script sets
+ * {@code benchmarks/bench s3}. Credentials come from the SDK's default chain (the driver sets
  * {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}).
  *
  * <p>Usage: {@code S3Download TOOL ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]}
