@@ -33,7 +33,11 @@ final class FileVerifier {
         mf.blockCrc32c(block)));
   }
 
-  /** Returns the first difference, or {@code null} when the file matches. */
+  /**
+   * Returns the first difference, or {@code null} when the file matches.
+   *
+   * @throws IOException if the file cannot be read, naming it and the offset
+   */
   static VerificationResult.Mismatch check(FileChannel ch, ManifestFile mf, long blockBytes, ByteBuffer buf)
       throws IOException {
     long size = ch.size();
@@ -51,7 +55,15 @@ final class FileVerifier {
         buf.clear();
         buf.limit((int) Math.min(buf.capacity(), blockEnd - pos));
         while (buf.hasRemaining()) {
-          int n = ch.read(buf, pos + buf.position());
+          int n;
+          try {
+            n = ch.read(buf, pos + buf.position());
+          } catch (java.nio.channels.ClosedChannelException e) {
+            throw e; // closed or interrupted: nothing to say about the file
+          } catch (IOException e) {
+            throw new IOException(String.format(Locale.ROOT, "reading %s at offset %d failed: %s", mf.path(),
+                pos + buf.position(), e.getMessage()), e);
+          }
           if (n < 0) {
             return new VerificationResult.Mismatch(mf.path(), pos + buf.position(), "file ends early");
           }

@@ -4,7 +4,11 @@ import dev.modelcache.common.nativeio.NativeIo;
 import dev.modelcache.common.nativeio.NativeIoException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -12,7 +16,8 @@ import java.util.Optional;
  * calls are available it uses {@code posix_fallocate(3)}, which reserves the blocks: a full disk
  * then fails here, before a single byte is downloaded, and later writes cannot hit ENOSPC.
  * Otherwise, or where the file system cannot reserve (EOPNOTSUPP, EINVAL), the file is extended
- * with {@code setLength} (sparse) and the disk is only claimed as ranges land.
+ * with {@code setLength} (sparse) and the disk is only claimed as ranges land; so is a file of a
+ * provider other than the default one, which has no descriptor of the kernel's to reserve with.
  */
 final class Preallocator {
 
@@ -32,7 +37,8 @@ final class Preallocator {
     if (sizeBytes == 0) {
       return;
     }
-    Optional<NativeIo> io = NativeIo.get();
+    boolean kernelFile = file.getFileSystem() == FileSystems.getDefault();
+    Optional<NativeIo> io = kernelFile ? NativeIo.get() : Optional.empty();
     if (io.isPresent()) {
       try {
         io.get().fallocate(file, 0, sizeBytes);
@@ -46,8 +52,18 @@ final class Preallocator {
         // reports a file that cannot be written at all.
       }
     }
-    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.setLength(sizeBytes);
+    if (kernelFile) {
+      try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+        raf.setLength(sizeBytes);
+      }
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      if (ch.size() > sizeBytes) {
+        ch.truncate(sizeBytes);
+      } else if (ch.size() < sizeBytes) {
+        ch.write(ByteBuffer.allocate(1), sizeBytes - 1); // past the end: the bytes before it read as zeros
+      }
     }
   }
 }

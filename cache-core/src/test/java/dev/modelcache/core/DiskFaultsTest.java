@@ -1,0 +1,236 @@
+package dev.modelcache.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the cache promises when its disk fails, on a root of {@link FaultyFileSystem}, without
+ * root or a tmpfs: a disk that fills during a page-cache write, I/O errors on a write and on the
+ * read-back, O_DIRECT refused half-way, a root this user may not write. Each failure names what
+ * failed, commits nothing and leaves the staging as documented; once the fault is gone the same
+ * cache downloads the model whole.
+ */
+class DiskFaultsTest {
+
+  private static final int BLOCK = 64 << 10;
+
+  @TempDir Path tmp;
+
+  private final FaultyFileSystem fs = new FaultyFileSystem();
+  private Path root;
+  private TestBackend backend;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    root = Files.createDirectories(fs.wrap(tmp).resolve("cache"));
+    backend = new TestBackend();
+  }
+
+  private ModelCache.Builder cache() {
+    return ModelCache.builder().root(root).backend(backend).partSizeBytes(BLOCK).concurrency(2).maxAttempts(1)
+        .minFreeBytes(0).retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
+  }
+
+  /** Two files of several blocks and one short one. */
+  private ModelFixture model(long seed) throws IOException {
+    return ModelFixture.create(tmp.resolve("m" + seed), seed, 6 * BLOCK + 10, 4 * BLOCK, 3000);
+  }
+
+  /** Runs {@code fault} once, before the first range is read from the source: after staging and preallocation. */
+  private void onFirstRead(Runnable fault) {
+    AtomicBoolean done = new AtomicBoolean();
+    backend.hook = (o, off, attempt) -> {
+      if (done.compareAndSet(false, true)) {
+        fault.run();
+      }
+    };
+  }
+
+  private static void assertRecovers(ModelCache cache, ModelFixture m) throws IOException {
+    CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+    assertThat(m.matches(e.directory())).isTrue();
+    assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
+  }
+
+  @Test
+  void aRootOnTheFaultyFileSystemIsUsedThroughItAlone() throws Exception {
+    ModelFixture m = model(1);
+    try (ModelCache cache = cache().build()) {
+      CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      assertThat(e.directory().getFileSystem()).isSameAs(fs);
+      assertThat(m.matches(e.directory())).isTrue();
+      try (Lease lease = cache.lease(e)) {
+        assertThat(cache.getIfPresent(TestBackend.source(m)).orElseThrow().leaseCount()).isEqualTo(1);
+      }
+      assertThat(cache.evict(TestBackend.source(m))).isTrue();
+    }
+    assertThat(fs.bytesWritten.get()).as("every byte went through the faulty provider").isGreaterThan(m.sizeBytes());
+  }
+
+  @Test
+  void aDiskThatFillsDuringAPageCacheWriteFailsWithInsufficientSpaceAndGivesTheSpaceBack() throws Exception {
+    ModelFixture m = model(2);
+    onFirstRead(() -> fs.fillAfter(3 * BLOCK));
+    try (ModelCache cache = cache().directWrites(false).build()) {
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
+          .isInstanceOfSatisfying(InsufficientSpaceException.class, e -> {
+            assertThat(e.bytesAvailable()).as("the store reports the disk full").isZero();
+            assertThat(e.bytesNeeded()).as("what was not yet written").isPositive().isLessThan(m.sizeBytes());
+          })
+          .hasMessageContaining("the disk filled during the download of " + TestBackend.source(m))
+          .hasMessageContaining(FaultyFileSystem.ENOSPC);
+      TailOverlapTest.assertNothingLeft(cache);
+      fs.heal();
+      assertRecovers(cache, m);
+    }
+  }
+
+  @Test
+  void anIoErrorOnAPageCacheWriteFailsWithCacheWriteExceptionNamingTheFile() throws Exception {
+    ModelFixture m = model(3);
+    onFirstRead(() -> fs.failWrites(p -> p.getFileName().toString().equals("shard-1.bin")));
+    try (ModelCache cache = cache().directWrites(false).build()) {
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
+          .isInstanceOf(CacheWriteException.class)
+          .hasMessageContaining("download of " + TestBackend.source(m) + " failed: writing ")
+          .hasMessageContaining("shard-1.bin at offset ")
+          .hasMessageContaining(FaultyFileSystem.EIO);
+      TailOverlapTest.assertNothingLeft(cache);
+      fs.heal();
+      assertRecovers(cache, m);
+    }
+  }
+
+  @Test
+  void anIoErrorReadingABlockBackFailsTheDownloadAndLeavesItResumable() throws Exception {
+    ModelFixture m = model(4);
+    onFirstRead(() -> fs.failReads(p -> p.getFileName().toString().equals("shard-0.bin")));
+    try (ModelCache cache = cache().build()) {
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
+          .isInstanceOf(IOException.class).hasMessageContaining(FaultyFileSystem.EIO);
+      assertThat(cache.getIfPresent(TestBackend.source(m))).isEmpty();
+      assertThat(cache.list().downloads()).as("kept for a resume: the blocks written are journaled")
+          .singleElement().satisfies(d -> {
+            assertThat(d.writerAlive()).isFalse();
+            assertThat(d.bytesDone()).isPositive().isLessThan(m.sizeBytes());
+          });
+      fs.heal();
+      long readBefore = backend.bytesRead.get();
+      assertRecovers(cache, m);
+      assertThat(backend.bytesRead.get() - readBefore).as("the resume fetched only what was missing")
+          .isLessThan(m.sizeBytes());
+    }
+  }
+
+  @Test
+  void oDirectRefusedHalfWayThroughSendsTheRestThroughThePageCache() throws Exception {
+    Assumptions.assumeTrue(directIoWorksHere(), "the temporary directory's file system refuses O_DIRECT");
+    ModelFixture m = model(5);
+    fs.refuseDirectAfter(2);
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
+    try (ModelCache cache = cache().concurrency(1).build()) {
+      CacheEntry e = cache.ensure(TestBackend.source(m), listener);
+      assertThat(m.matches(e.directory())).isTrue();
+      assertThat(listener.summary.bytesWrittenDirect()).as("the two blocks written before the refusal")
+          .isEqualTo(2L * BLOCK);
+      assertThat(fs.directOpens.get()).as("refused once, then not asked again").isEqualTo(3);
+      assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void aRootThisUserMayNotWriteCannotBeLaidOut() throws Exception {
+    fs.denyWrites(root);
+    assertThatThrownBy(() -> cache().build()).isInstanceOf(CacheRootException.class)
+        .hasMessageStartingWith("cache root " + root + " is unusable: it is not writable by ")
+        .hasMessageContaining("AccessDeniedException");
+    try (var files = Files.list(root)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void aRootOfAnotherUserServesItsEntriesAndLeasesButDownloadsNothing() throws Exception {
+    ModelFixture cached = model(6);
+    ModelFixture missing = model(7);
+    try (ModelCache cache = cache().build()) {
+      cache.ensure(TestBackend.source(cached), DownloadListener.NONE);
+    }
+    // As the layout leaves it for other users: leases/ and locks/ open to all (1777), the rest not.
+    for (String dir : new String[] {"", "entries", "staging", "meta", "pins", "trash"}) {
+      fs.denyWrites(root.resolve(dir));
+    }
+    int readsBefore = backend.reads.get();
+    try (ModelCache cache = cache().build()) {
+      CacheEntry e = cache.getIfPresent(TestBackend.source(cached)).orElseThrow();
+      assertThat(cached.matches(e.directory())).isTrue();
+      try (Lease lease = cache.lease(e)) {
+        assertThat(cache.getIfPresent(TestBackend.source(cached)).orElseThrow().leaseCount()).isEqualTo(1);
+      }
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(missing), DownloadListener.NONE))
+          .isInstanceOf(CacheWriteException.class)
+          .hasMessageStartingWith("creating staging directory " + root.resolve("staging"))
+          .hasCauseInstanceOf(java.nio.file.AccessDeniedException.class);
+      assertThat(cache.getIfPresent(TestBackend.source(missing))).isEmpty();
+      assertThat(backend.reads.get()).as("nothing of the missing model was read").isEqualTo(readsBefore);
+      assertThat(cache.list().downloads()).isEmpty();
+    }
+  }
+
+  @Test
+  void aLeaseInALeasesDirectoryThisUserMayNotWriteFailsNamingItAndLeavesNothing() throws Exception {
+    ModelFixture m = model(8);
+    try (ModelCache cache = cache().build()) {
+      CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      Path leases = root.resolve("leases");
+      fs.denyWrites(leases);
+      try (var dirs = Files.list(leases)) {
+        dirs.forEach(fs::denyWrites);
+      }
+      assertThatThrownBy(() -> cache.lease(e)).isInstanceOf(CacheAccessDeniedException.class)
+          .hasMessageStartingWith("cannot lease " + TestBackend.source(m) + ": permission denied on " + leases);
+      assertThat(cache.getIfPresent(TestBackend.source(m)).orElseThrow().leaseCount()).isZero();
+      fs.heal();
+      try (Lease lease = cache.lease(e)) {
+        assertThat(lease.directory()).isEqualTo(e.directory());
+      }
+    }
+  }
+
+  @Test
+  void anIoErrorReadingACommittedFileFailsItsVerificationNamingFileAndOffset() throws Exception {
+    ModelFixture m = model(9);
+    try (ModelCache cache = cache().build()) {
+      cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      fs.failReads(p -> p.getFileName().toString().equals("shard-1.bin"));
+      assertThatThrownBy(() -> cache.verify(TestBackend.source(m))).isInstanceOf(IOException.class)
+          .hasMessage("reading shard-1.bin at offset 0 failed: " + FaultyFileSystem.EIO);
+      fs.heal();
+      assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
+    }
+  }
+
+  /** Whether the temporary directory's file system accepts O_DIRECT at all. */
+  private boolean directIoWorksHere() {
+    Path probe = tmp.resolve("probe");
+    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        ExtendedOpenOption.DIRECT)) {
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+}
