@@ -44,6 +44,14 @@ class CacheSettingsTest {
   }
 
   @Test
+  void theSettingsFileIsReadableByAllUnderANarrowUmask() throws Exception {
+    FaultyFileSystem fs = new FaultyFileSystem().createdFileMode("rw-------");
+    Path root = Files.createDirectories(fs.wrap(tmp).resolve("cache"));
+    CacheSettings.NONE.withMaxBytes(1 << 30).write(root);
+    assertThat((Integer) Files.getAttribute(CacheSettings.file(root), "unix:mode") & 0777).isEqualTo(0644);
+  }
+
+  @Test
   void theRootsSettingsApplyUnlessThisProcessOverridesThem() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("cache"));
     ModelFixture model = ModelFixture.create(tmp.resolve("m"), 81, 300_000);

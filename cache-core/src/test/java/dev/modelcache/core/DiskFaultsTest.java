@@ -215,11 +215,36 @@ class DiskFaultsTest {
     ModelFixture m = model(9);
     try (ModelCache cache = cache().build()) {
       cache.ensure(TestBackend.source(m), DownloadListener.NONE);
-      fs.failReads(p -> p.getFileName().toString().equals("shard-1.bin"));
+      fs.failReads(p -> p.getFileName().toString().equals("shard-1.bin"), BLOCK + 1000);
       assertThatThrownBy(() -> cache.verify(TestBackend.source(m))).isInstanceOf(IOException.class)
-          .hasMessage("reading shard-1.bin at offset 0 failed: " + FaultyFileSystem.EIO);
+          .hasMessage("reading shard-1.bin at offset " + (BLOCK + 1000) + " failed: " + FaultyFileSystem.EIO);
       fs.heal();
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void anAbandonedDownloadOfAnotherModelGivesWayWhenSpaceIsShort() throws Exception {
+    // A disk of exact size that nothing else on the machine shares: free space is a fact of the test.
+    fs.disk(root, 16 << 20);
+    ModelFixture a = ModelFixture.create(tmp.resolve("a"), 4, 8 << 20);
+    ModelFixture b = ModelFixture.create(tmp.resolve("b"), 5, 9 << 20);
+    backend.hook = (o, off, attempt) -> {
+      if (o.key().contains("/a/") && off > (2 << 20)) {
+        throw new StorageException("unavailable", true);
+      }
+    };
+    try (ModelCache cache = cache().partSizeBytes(1 << 20).build()) {
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(a), DownloadListener.NONE))
+          .isInstanceOf(StorageException.class);
+      assertThat(cache.list().downloads()).singleElement().satisfies(d -> assertThat(d.writerAlive()).isFalse());
+      assertThat(Files.getFileStore(root).getUsableSpace()).as("the abandoned download holds its files' space")
+          .isLessThan(8 << 20);
+
+      CacheEntry e = cache.ensure(TestBackend.source(b), DownloadListener.NONE);
+      assertThat(b.matches(e.directory())).isTrue();
+      assertThat(cache.list().downloads()).isEmpty();
+      assertThat(fs.diskUsedBytes()).as("b's files and metadata").isBetween(9L << 20, 10L << 20);
     }
   }
 

@@ -11,7 +11,11 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A cache on a small tmpfs: a model that cannot fit, and a disk that another tenant fills mid-download. */
+/**
+ * A cache on a small tmpfs, for what the kernel does when a disk fills: a model that cannot fit,
+ * a disk that another tenant fills mid-download (sparse and preallocated). What the cache decides
+ * about space it can see is tested on a disk of exact size in {@link DiskFaultsTest}.
+ */
 class DiskFullTest {
 
   @TempDir Path tmp;
@@ -79,33 +83,6 @@ class DiskFullTest {
         assertThat(m.matches(e.directory())).isTrue();
         assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
         assertThat(Files.size(filler)).as("the filler got only what was left").isLessThan(7 << 20);
-      }
-    }
-  }
-
-  @Test
-  void anAbandonedDownloadOfAnotherModelGivesWayWhenSpaceIsShort() throws Exception {
-    Assumptions.assumeTrue(Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
-    try (Tmpfs fs = Tmpfs.mount(tmp.resolve("fs"), "size=16m")) {
-      Path root = Files.createDirectories(fs.dir.resolve("cache"));
-      ModelFixture a = ModelFixture.create(tmp.resolve("a"), 4, 8 << 20);
-      ModelFixture b = ModelFixture.create(tmp.resolve("b"), 5, 9 << 20);
-      TestBackend backend = new TestBackend();
-      backend.hook = (o, off, attempt) -> {
-        if (o.key().contains("/a/") && off > (2 << 20)) {
-          throw new StorageException("unavailable", true);
-        }
-      };
-      try (ModelCache cache = ModelCache.builder().root(root).backend(backend).minFreeBytes(0).maxAttempts(1)
-          .partSizeBytes(1 << 20).build()) {
-        assertThatThrownBy(() -> cache.ensure(TestBackend.source(a), DownloadListener.NONE))
-            .isInstanceOf(StorageException.class);
-        assertThat(cache.list().downloads()).singleElement().satisfies(d -> assertThat(d.writerAlive()).isFalse());
-        assertThat(fs.usableBytes()).as("the abandoned download holds its reserved space").isLessThan(8 << 20);
-
-        CacheEntry e = cache.ensure(TestBackend.source(b), DownloadListener.NONE);
-        assertThat(b.matches(e.directory())).isTrue();
-        assertThat(cache.list().downloads()).isEmpty();
       }
     }
   }

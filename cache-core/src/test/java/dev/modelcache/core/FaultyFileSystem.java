@@ -80,6 +80,7 @@ final class FaultyFileSystem extends FileSystem {
   private final AtomicLong writeBudgetBytes = new AtomicLong(UNLIMITED);
   private volatile Predicate<Path> failWrites = p -> false;
   private volatile Predicate<Path> failReads = p -> false;
+  private volatile long failReadsFromOffset;
   private final AtomicInteger directOpensLeft = new AtomicInteger(Integer.MAX_VALUE);
   private volatile String storeType;
   private volatile Locks locks = Locks.WORK;
@@ -156,6 +157,15 @@ final class FaultyFileSystem extends FileSystem {
    * the page crashes the JVM instead), so a test cannot be given that fault faithfully.
    */
   FaultyFileSystem failReads(Predicate<Path> files) {
+    return failReads(files, 0);
+  }
+
+  /**
+   * Like {@link #failReads(Predicate)} for the bytes from {@code offset} on, as a bad sector there
+   * would: a read that reaches it returns the bytes before it, and the next read fails.
+   */
+  FaultyFileSystem failReads(Predicate<Path> files, long offset) {
+    this.failReadsFromOffset = offset;
     this.failReads = files;
     return this;
   }
@@ -224,6 +234,7 @@ final class FaultyFileSystem extends FileSystem {
     writeBudgetBytes.set(UNLIMITED);
     failWrites = p -> false;
     failReads = p -> false;
+    failReadsFromOffset = 0;
     directOpensLeft.set(Integer.MAX_VALUE);
     readOnly.clear();
     storeType = null;
@@ -313,9 +324,19 @@ final class FaultyFileSystem extends FileSystem {
   }
 
   private void admitRead(Path path) throws IOException {
-    if (failReads.test(path)) {
+    admitRead(path, failReadsFromOffset, 1);
+  }
+
+  /** How many of {@code wanted} bytes at {@code position} of {@code path} may be read; throws for none. */
+  private int admitRead(Path path, long position, int wanted) throws IOException {
+    if (!failReads.test(path)) {
+      return wanted;
+    }
+    long good = failReadsFromOffset - position;
+    if (good <= 0) {
       throw new IOException(EIO);
     }
+    return (int) Math.min(wanted, good);
   }
 
   private static boolean writes(Set<? extends OpenOption> options) {
@@ -825,22 +846,39 @@ final class FaultyFileSystem extends FileSystem {
       }
     }
 
+    /** Reads what the faults let through into {@code dst}, at {@code position} or at the channel's. */
+    private int faultedRead(ByteBuffer dst, long position) throws IOException {
+      int granted = admitRead(path, position < 0 ? ch.position() : position, dst.remaining());
+      int limit = dst.limit();
+      dst.limit(dst.position() + granted);
+      try {
+        return position < 0 ? ch.read(dst) : ch.read(dst, position);
+      } finally {
+        dst.limit(limit);
+      }
+    }
+
     @Override
     public int read(ByteBuffer dst) throws IOException {
-      admitRead(path);
-      return ch.read(dst);
+      return faultedRead(dst, -1);
     }
 
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-      admitRead(path);
-      return ch.read(dsts, offset, length);
+      for (int i = offset; i < offset + length; i++) {
+        if (dsts[i].hasRemaining()) {
+          return faultedRead(dsts[i], -1);
+        }
+      }
+      return 0;
     }
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
-      admitRead(path);
-      return ch.read(dst, position);
+      if (position < 0) {
+        throw new IllegalArgumentException("negative position " + position);
+      }
+      return faultedRead(dst, position);
     }
 
     @Override
@@ -937,13 +975,17 @@ final class FaultyFileSystem extends FileSystem {
 
     @Override
     public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-      admitRead(path);
+      if (admitRead(path, position, (int) Math.min(size, Integer.MAX_VALUE)) < size) {
+        throw new IOException(EIO);
+      }
       return ch.map(mode, position, size);
     }
 
     @Override
     public MemorySegment map(MapMode mode, long offset, long size, Arena arena) throws IOException {
-      admitRead(path);
+      if (admitRead(path, offset, (int) Math.min(size, Integer.MAX_VALUE)) < size) {
+        throw new IOException(EIO);
+      }
       return ch.map(mode, offset, size, arena);
     }
 

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +50,9 @@ class HolderFilesJudgingTest {
 
   /** Renewals of a scratch file on the renewal thread, each releasing a permit: that thread's ticks. */
   private final Semaphore ticks = new Semaphore(0);
+  /** While set, the next tick counts it down and waits for {@link #release}: the renewal thread is held. */
+  private volatile CountDownLatch holding;
+  private final CountDownLatch release = new CountDownLatch(1);
   private HolderFiles.Renewal metronome;
 
   @BeforeAll
@@ -65,6 +69,16 @@ class HolderFilesJudgingTest {
   void startMetronome() throws IOException {
     Path scratch = Files.writeString(dir.resolve("metronome"), "");
     metronome = new HolderFiles(Liveness.HEARTBEAT, SHORT_EXPIRY, () -> {
+      CountDownLatch h = holding;
+      if (h != null) {
+        holding = null;
+        h.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       ticks.release();
       return Instant.now();
     }).keepAlive(scratch);
@@ -72,7 +86,20 @@ class HolderFilesJudgingTest {
 
   @AfterEach
   void stopMetronome() {
+    release.countDown();
     metronome.close();
+  }
+
+  /**
+   * Runs {@code action} while the renewal thread waits inside a tick, so that no renewal runs during
+   * it: what is still scheduled afterwards runs only once it is let go.
+   */
+  private void whileNoRenewalRuns(Runnable action) throws InterruptedException {
+    CountDownLatch entered = new CountDownLatch(1);
+    holding = entered;
+    assertThat(entered.await(30, TimeUnit.SECONDS)).as("the renewal thread runs").isTrue();
+    action.run();
+    release.countDown();
   }
 
   /**
@@ -119,6 +146,7 @@ class HolderFilesJudgingTest {
     assertThat(h.holder(file)).isEqualTo(new Holder(7, "pod-b", 1000, Instant.parse("2026-01-01T00:00:00Z")));
     now.set(now.get().plus(Duration.ofDays(1)));
     assertThat(h.isAlive(file)).as("a lock needs no renewal").isTrue();
+    assertThat(h.lockHolderAlive(file)).isTrue();
     other.unlock(file);
     assertThat(h.isAlive(file)).isFalse();
     assertThat(other.free(file)).as("the probe took nothing it kept").isTrue();
@@ -193,7 +221,11 @@ class HolderFilesJudgingTest {
     try (HolderFiles.Held held = h.create(file)) {
       now.set(now.get().plus(Duration.ofDays(1)));
       Files.move(file, moved); // by something else: its holder was not told
-      assertThat(h.isAlive(moved)).as("not where its holder keeps it: judged by its heartbeat").isFalse();
+      try (LogCapture log = LogCapture.of(HolderFiles.class)) {
+        assertThat(h.isAlive(moved)).as("not where its holder keeps it: judged by its heartbeat").isFalse();
+        assertThat(log.lines()).containsExactly("FINE holder file " + file
+            + " of this process is gone; it no longer holds anything");
+      }
       Files.move(moved, file);
       assertThat(h.isAlive(file)).as("once found gone, no longer this process's").isFalse();
     }
@@ -224,12 +256,15 @@ class HolderFilesJudgingTest {
     HolderFiles.Renewal renewal = h.keepAlive(lock);
     awaitRenewalThread(3);
     assertThat(modified(lock)).isEqualTo(renewedAt);
-    renewal.close();
-    awaitRenewalThread(2);
-    int after = calls.get();
     Instant untouched = Instant.parse("2026-04-01T00:00:00Z");
+    AtomicInteger atClose = new AtomicInteger();
+    whileNoRenewalRuns(() -> {
+      renewal.close();
+      atClose.set(calls.get());
+    });
     Files.setLastModifiedTime(lock, FileTime.from(untouched));
     awaitRenewalThread(5);
+    int after = atClose.get();
     assertThat(calls.get()).as("no renewal after close").isEqualTo(after);
     assertThat(modified(lock)).isEqualTo(untouched);
   }
@@ -271,10 +306,13 @@ class HolderFilesJudgingTest {
     HolderFiles.Held held = h.create(file);
     awaitRenewalThread(3);
     assertThat(modified(file)).isEqualTo(renewedAt);
-    held.close();
+    AtomicInteger atClose = new AtomicInteger();
+    whileNoRenewalRuns(() -> {
+      held.close();
+      atClose.set(calls.get());
+    });
     assertThat(file).doesNotExist();
-    awaitRenewalThread(2);
-    int after = calls.get();
+    int after = atClose.get();
     Files.writeString(file, "pid=9\n"); // the next holder's file of that name
     Instant successors = Instant.parse("2026-04-01T00:00:00Z");
     Files.setLastModifiedTime(file, FileTime.from(successors));
@@ -339,6 +377,10 @@ class HolderFilesJudgingTest {
     assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("b"))).isInstanceOf(IOException.class)
         .hasMessageStartingWith("could not lock the new holder file " + d.resolve(".b.")).hasMessageEndingWith(".tmp");
     assertThat(names(d)).isEmpty();
+    fs.heal().failAttributes(p -> p.getFileName().toString().startsWith(".c."));
+    assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("c")))
+        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessageEndingWith(": " + FaultyFileSystem.EIO);
+    assertThat(names(d)).isEmpty();
   }
 
   @Test
@@ -384,7 +426,12 @@ class HolderFilesJudgingTest {
     assertThat(heartbeat.settled(theirs)).isFalse();
 
     fs.heal().denyOpens(theirs::equals);
-    assertThat(locks.isAlive(theirs)).as("another user's file").isTrue();
+    try (LogCapture log = LogCapture.of(HolderFiles.class)) {
+      assertThat(locks.isAlive(theirs)).as("another user's file").isTrue();
+      assertThat(locks.isAlive(theirs)).isTrue();
+      assertThat(log.lines().stream().filter(l -> l.startsWith("WARNING cannot read holder file ")))
+          .as("said once for the JVM").hasSizeLessThanOrEqualTo(1);
+    }
     assertThat(heartbeat.isAlive(theirs)).as("judged by its time alone").isFalse();
 
     fs.heal().locks(FaultyFileSystem.Locks.FAIL);
