@@ -32,11 +32,11 @@ class DirectWritesTest {
         .partSizeBytes(BLOCK).concurrency(4).maxAttempts(1).retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
   }
 
-  /** Whether the temporary directory's file system accepts O_DIRECT at all. */
-  private boolean directIoWorksHere() {
-    Path probe = tmp.resolve("probe");
+  /** Whether the file system of {@code dir} accepts O_DIRECT at all. */
+  static boolean directIoWorksIn(Path dir) {
+    Path probe = dir.resolve("direct-io-probe");
     try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        ExtendedOpenOption.DIRECT)) {
+        StandardOpenOption.DELETE_ON_CLOSE, ExtendedOpenOption.DIRECT)) {
       return true;
     } catch (IOException | UnsupportedOperationException e) {
       return false;
@@ -58,7 +58,7 @@ class DirectWritesTest {
 
   @Test
   void wholeAlignedBlocksGoToTheDiskDirectlyAndTheRestThroughThePageCache() throws Exception {
-    Assumptions.assumeTrue(directIoWorksHere(), "the temporary directory's file system refuses O_DIRECT");
+    Assumptions.assumeTrue(directIoWorksIn(tmp), "the temporary directory's file system refuses O_DIRECT");
     ModelFixture m = model();
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).build()) {

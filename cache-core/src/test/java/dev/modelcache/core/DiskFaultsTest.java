@@ -3,12 +3,9 @@ package dev.modelcache.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
@@ -137,7 +134,7 @@ class DiskFaultsTest {
 
   @Test
   void oDirectRefusedHalfWayThroughSendsTheRestThroughThePageCache() throws Exception {
-    Assumptions.assumeTrue(directIoWorksHere(), "the temporary directory's file system refuses O_DIRECT");
+    Assumptions.assumeTrue(DirectWritesTest.directIoWorksIn(tmp), "the temporary directory's file system refuses O_DIRECT");
     ModelFixture m = model(5);
     fs.refuseDirectAfter(2);
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
@@ -245,17 +242,6 @@ class DiskFaultsTest {
       assertThat(b.matches(e.directory())).isTrue();
       assertThat(cache.list().downloads()).isEmpty();
       assertThat(fs.diskUsedBytes()).as("b's files and metadata").isBetween(9L << 20, 10L << 20);
-    }
-  }
-
-  /** Whether the temporary directory's file system accepts O_DIRECT at all. */
-  private boolean directIoWorksHere() {
-    Path probe = tmp.resolve("probe");
-    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        ExtendedOpenOption.DIRECT)) {
-      return true;
-    } catch (IOException | UnsupportedOperationException e) {
-      return false;
     }
   }
 }

@@ -84,7 +84,9 @@ final class FaultyFileSystem extends FileSystem {
   private final AtomicInteger directOpensLeft = new AtomicInteger(Integer.MAX_VALUE);
   private volatile String storeType;
   private volatile Locks locks = Locks.WORK;
-  private volatile Predicate<Path> denyOpens = p -> false;
+  private volatile Predicate<Path> failOpens = p -> false;
+  private volatile java.util.function.Function<String, IOException> openError = AccessDeniedException::new;
+  private volatile Predicate<Path> failLinks = p -> false;
   private volatile Predicate<Path> failAttributes = p -> false;
   private volatile Set<java.nio.file.attribute.PosixFilePermission> createdFileMode;
   private final List<Path> readOnly = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -211,7 +213,25 @@ final class FaultyFileSystem extends FileSystem {
 
   /** Opening files that {@code files} accepts fails with {@link AccessDeniedException}: another user's, mode 0600. */
   FaultyFileSystem denyOpens(Predicate<Path> files) {
-    this.denyOpens = files;
+    return failOpens(files, AccessDeniedException::new);
+  }
+
+  /**
+   * Opening files that {@code files} accepts fails with what {@code error} makes of the file's
+   * name: {@code NoSuchFileException::new} for a file another process removes just before the open.
+   */
+  FaultyFileSystem failOpens(Predicate<Path> files, java.util.function.Function<String, IOException> error) {
+    this.openError = error;
+    this.failOpens = files;
+    return this;
+  }
+
+  /**
+   * A hard link at a path that {@code links} accepts fails with {@code FileAlreadyExistsException}
+   * although nothing is there: another process made that file and removed it again in between.
+   */
+  FaultyFileSystem failLinks(Predicate<Path> links) {
+    this.failLinks = links;
     return this;
   }
 
@@ -239,7 +259,8 @@ final class FaultyFileSystem extends FileSystem {
     readOnly.clear();
     storeType = null;
     locks = Locks.WORK;
-    denyOpens = p -> false;
+    failOpens = p -> false;
+    failLinks = p -> false;
     failAttributes = p -> false;
     createdFileMode = null;
     disk = null;
@@ -582,8 +603,8 @@ final class FaultyFileSystem extends FileSystem {
     @Override
     public FileChannel newFileChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
         throws IOException {
-      if (denyOpens.test(path)) {
-        throw new AccessDeniedException(path.toString());
+      if (failOpens.test(path)) {
+        throw openError.apply(path.toString());
       }
       boolean writing = writes(options);
       if (writing) {
@@ -654,6 +675,9 @@ final class FaultyFileSystem extends FileSystem {
     @Override
     public void createLink(Path link, Path existing) throws IOException {
       checkWritable(link);
+      if (failLinks.test(link)) {
+        throw new java.nio.file.FileAlreadyExistsException(link.toString());
+      }
       realProvider.createLink(unwrap(link), unwrap(existing));
     }
 

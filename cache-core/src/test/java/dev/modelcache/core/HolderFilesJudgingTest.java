@@ -434,6 +434,9 @@ class HolderFilesJudgingTest {
     }
     assertThat(heartbeat.isAlive(theirs)).as("judged by its time alone").isFalse();
 
+    fs.heal().failOpens(theirs::equals, java.nio.file.NoSuchFileException::new);
+    assertThat(locks.isAlive(theirs)).as("removed by its holder just before the probe").isFalse();
+
     fs.heal().locks(FaultyFileSystem.Locks.FAIL);
     try (LogCapture log = LogCapture.of(HolderFiles.class)) {
       assertThat(locks.isAlive(theirs)).isTrue();
@@ -508,5 +511,33 @@ class HolderFilesJudgingTest {
           "WARNING cache root " + root + " records a heartbeat expiry of PT1.5S; using it instead of the configured PT9S",
           "INFO cache root " + locksRoot + ": liveness by kernel locks (recorded in " + locksRoot.resolve("liveness") + ")");
     }
+  }
+
+  @Test
+  void aRecordThatAnotherProcessMakesAndRemovesWhileThisOneRecordsIsReported() throws Exception {
+    Path d = fs.wrap(dir).resolve("root");
+    Files.createDirectory(d);
+    fs.failLinks(p -> p.getFileName().toString().equals(HolderFiles.RECORD));
+    assertThatThrownBy(() -> HolderFiles.open(d, Liveness.LOCKS, EXPIRY, false, clock))
+        .isInstanceOf(CacheRootException.class)
+        .hasMessage("cache root " + d + " is unusable: its liveness record " + d.resolve(HolderFiles.RECORD)
+            + " cannot be read");
+    assertThat(names(d)).as("no temporary record left").isEmpty();
+  }
+
+  @Test
+  void aHolderFileThatCannotBeRemovedOnCloseIsLeftUnlockedForOthersToRemove() throws Exception {
+    Path d = Files.createDirectory(fs.wrap(dir).resolve("holders"));
+    Path file = d.resolve("mine");
+    HolderFiles.Held held = holders(Liveness.LOCKS).create(file);
+    fs.denyWrites(d);
+    try (LogCapture log = LogCapture.of(HolderFiles.class)) {
+      held.close();
+      assertThat(log.lines()).containsExactly("FINE could not remove holder file " + file
+          + ": java.nio.file.AccessDeniedException: " + file);
+    }
+    assertThat(file).exists();
+    assertThat(other.judgesAlive(file)).as("its lock went with its holder").isFalse();
+    assertThat(holders(Liveness.LOCKS).isAlive(file)).isFalse();
   }
 }
