@@ -78,6 +78,21 @@ class DiskFaultsTest {
   }
 
   @Test
+  void aModelLargerThanTheFreeSpaceFailsAtOnceWithBytesNeededAndAvailable() throws Exception {
+    ModelFixture m = model(10);
+    fs.reportSpace(200_000, 1L << 30);
+    try (ModelCache cache = cache().build()) {
+      assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
+          .isInstanceOfSatisfying(InsufficientSpaceException.class, e -> {
+            assertThat(e.bytesNeeded()).isEqualTo(m.sizeBytes());
+            assertThat(e.bytesAvailable()).isEqualTo(200_000);
+          });
+      assertThat(backend.reads.get()).as("nothing was downloaded").isZero();
+      TailOverlapTest.assertNothingLeft(cache);
+    }
+  }
+
+  @Test
   void aDiskThatFillsDuringAPageCacheWriteFailsWithInsufficientSpaceAndGivesTheSpaceBack() throws Exception {
     ModelFixture m = model(2);
     onFirstRead(() -> fs.fillAfter(3 * BLOCK));

@@ -49,9 +49,9 @@ import java.util.function.Predicate;
  * that tests reach them without root, a tmpfs or a failing device: a chosen free space, a disk
  * that fills after a number of bytes ({@code No space left on device}, as the JDK reports ENOSPC),
  * I/O errors ({@code Input/output error}, EIO) on writes or reads of chosen files, O_DIRECT refused
- * ({@code Invalid argument}, EINVAL) from some open on, and directories this user may not write
- * ({@link AccessDeniedException}, EACCES), file locks that fail or
- * find every file locked, a file store of another type, and files created with a narrow mode.
+ * ({@code Invalid argument}, EINVAL) from some open on, directories this user may not write
+ * ({@link AccessDeniedException}, EACCES), file locks that fail or find every file locked, a file
+ * store of another type, and files created with a narrow mode.
  *
  * <p>Paths of this file system wrap paths of the default one and print as they do; everything not
  * faulted is done by the default provider on the wrapped path, locks included, so two channels of

@@ -526,6 +526,26 @@ class HolderFilesJudgingTest {
   }
 
   @Test
+  void aRecordThatAnotherProcessMakesFirstWins() throws Exception {
+    Path d = fs.wrap(dir).resolve("root");
+    Files.createDirectory(d);
+    Path record = d.resolve(HolderFiles.RECORD);
+    fs.failLinks(link -> {
+      // the other process links its record in just before this one does
+      try {
+        Files.writeString(dir.resolve("root").resolve(HolderFiles.RECORD), "mode=heartbeat\nexpiryMillis=4000\n");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return false;
+    });
+    HolderFiles h = HolderFiles.open(d, Liveness.AUTO, EXPIRY, false, clock);
+    assertThat(h.describe()).isEqualTo("liveness by heartbeat (expiry PT4S)");
+    assertThat(names(d)).containsExactly(HolderFiles.RECORD);
+    assertThat(Files.readString(record)).isEqualTo("mode=heartbeat\nexpiryMillis=4000\n");
+  }
+
+  @Test
   void aHolderFileThatCannotBeRemovedOnCloseIsLeftUnlockedForOthersToRemove() throws Exception {
     Path d = Files.createDirectory(fs.wrap(dir).resolve("holders"));
     Path file = d.resolve("mine");
