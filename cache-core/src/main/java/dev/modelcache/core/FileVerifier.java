@@ -2,7 +2,6 @@ package dev.modelcache.core;
 
 import dev.modelcache.core.spi.SourceChecksum;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
@@ -83,9 +82,10 @@ final class FileVerifier {
   }
 
   /**
-   * Like {@link #check}, but maps one block at a time and checksums the page cache in place
-   * instead of copying into a buffer; each mapping is released before the next block. For files
-   * just written, whose pages are still cached; the file must not shrink meanwhile.
+   * Like {@link #check}, but maps one block at a time and reads it out of the page cache in small
+   * chunks ({@link MappedReads}) instead of a transfer buffer; each mapping is released before the
+   * next block. For files just written, whose pages are still cached. A page that cannot be read
+   * (the file shrank meanwhile, an I/O error) raises {@link InternalError}.
    */
   static VerificationResult.Mismatch checkMapped(FileChannel ch, ManifestFile mf, long blockBytes) throws IOException {
     long size = ch.size();
@@ -98,13 +98,12 @@ final class FileVerifier {
     for (int block = 0; pos < size; block++) {
       long len = Math.min(blockBytes, size - pos);
       CRC32C crc = new CRC32C();
-      try (Arena arena = Arena.ofConfined()) {
-        ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, len, arena).asByteBuffer();
+      MappedReads.read(ch, pos, len, chunk -> {
         if (whole != null) {
-          whole.update(mapped.duplicate());
+          whole.update(chunk.duplicate());
         }
-        crc.update(mapped);
-      }
+        crc.update(chunk);
+      });
       if (checkBlocks && (int) crc.getValue() != mf.blockCrc32c(block)) {
         return blockMismatch(mf, block, pos, pos + len, (int) crc.getValue());
       }

@@ -4,8 +4,8 @@ import dev.modelcache.core.spi.RemoteObject;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
@@ -263,9 +263,10 @@ final class ReadBack {
 
   /**
    * Reads block {@code block} of {@code file} back through {@code ch}, compares its CRC32C with the
-   * one received, and feeds it to {@code digest} when given. The block is mapped, not copied: the
-   * checksums read the page cache in place (filled from the disk when the block was written with
-   * O_DIRECT), and the mapping is released before this returns, so it takes no transfer buffer.
+   * one received, and feeds it to {@code digest} when given. The block is mapped and read out of
+   * the page cache (filled from the disk when the block was written with O_DIRECT) in small
+   * chunks ({@link MappedReads}), so it takes no transfer buffer and a page that cannot be read
+   * fails this download instead of the JVM.
    */
   private void readBackBlock(FileChannel ch, StagedFile file, int block, FileVerifier.SourceDigest digest)
       throws IOException {
@@ -276,16 +277,21 @@ final class ReadBack {
       throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
           file.target(), size, block), file.path(), size);
     }
-    int value;
-    try (Arena arena = Arena.ofConfined()) {
-      ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena).asByteBuffer();
-      if (digest != null) {
-        digest.update(mapped.duplicate());
-      }
-      CRC32C crc = new CRC32C();
-      crc.update(mapped);
-      value = (int) crc.getValue();
+    CRC32C crc = new CRC32C();
+    try {
+      MappedReads.read(ch, offset, len, chunk -> {
+        if (digest != null) {
+          digest.update(chunk.duplicate());
+        }
+        crc.update(chunk);
+      });
+    } catch (ClosedChannelException | InterruptedIOException e) {
+      throw e; // the download was stopped: nothing to say about the file
+    } catch (IOException e) {
+      throw new IOException(String.format(Locale.ROOT, "reading back block %d of %s (offset %d) failed: %s",
+          block, file.target(), offset, e.getMessage()), e);
     }
+    int value = (int) crc.getValue();
     int received = file.crc(block);
     if (value != received) {
       throwIfMismatch(new VerificationResult.Mismatch(file.path(), offset,

@@ -132,7 +132,8 @@ class DiskFaultsTest {
     onFirstRead(() -> fs.failReads(p -> p.getFileName().toString().equals("shard-0.bin")));
     try (ModelCache cache = cache().build()) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
-          .isInstanceOf(IOException.class).hasMessageContaining(FaultyFileSystem.EIO);
+          .isInstanceOf(IOException.class).hasMessageContaining(FaultyFileSystem.EIO)
+          .hasMessageContaining("reading back block ").hasMessageContaining("shard-0.bin (offset ");
       assertThat(cache.getIfPresent(TestBackend.source(m))).isEmpty();
       assertThat(cache.list().downloads()).as("kept for a resume: the blocks written are journaled")
           .singleElement().satisfies(d -> {
