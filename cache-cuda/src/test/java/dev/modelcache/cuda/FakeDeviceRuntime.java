@@ -124,6 +124,7 @@ final class FakeDeviceRuntime implements DeviceRuntime {
     }
 
     @Override
+    @SuppressWarnings("MustBeClosedChecker") // the arena is closed by freeHost, like cudaFreeHost
     public int hostAlloc(MemorySegment[] host, long byteSize) {
         int rc = call("cudaHostAlloc");
         if (rc != SUCCESS) {

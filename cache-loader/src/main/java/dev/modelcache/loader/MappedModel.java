@@ -42,6 +42,8 @@ public final class MappedModel implements AutoCloseable {
      * @return the mapped model; close it to unmap
      * @throws IOException if a file cannot be mapped or has changed size since it was validated
      */
+    // The arena is closed here on failure and otherwise owned by the returned model's close().
+    @SuppressWarnings("MustBeClosedChecker")
     public static MappedModel map(SafetensorsModel model) throws IOException {
         Objects.requireNonNull(model, "model");
         Arena arena = Arena.ofShared();

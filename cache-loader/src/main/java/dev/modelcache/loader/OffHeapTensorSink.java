@@ -33,6 +33,8 @@ public final class OffHeapTensorSink implements TensorSink, AutoCloseable {
     }
 
     /** A new, empty sink that owns its memory. */
+    // The arena is owned, and closed, by the returned sink.
+    @SuppressWarnings("MustBeClosedChecker")
     public static OffHeapTensorSink create() {
         Arena arena = Arena.ofShared();
         return new OffHeapTensorSink(arena, arena);

@@ -61,6 +61,7 @@ public class BaselineBenchmark {
         MemorySegment destination;
 
         @Setup(Level.Trial)
+        @SuppressWarnings("MustBeClosedChecker") // the arena is closed in free()
         public void allocate(BaselineBenchmark b) {
             arena = Arena.ofShared();
             destination = arena.allocate(b.opened.dataSizeBytes(), 64);
@@ -78,6 +79,7 @@ public class BaselineBenchmark {
         Arena arena;
 
         @Setup(Level.Iteration)
+        @SuppressWarnings("MustBeClosedChecker") // the arena is closed in free()
         public void open() {
             arena = Arena.ofShared();
         }

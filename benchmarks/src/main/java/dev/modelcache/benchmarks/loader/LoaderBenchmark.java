@@ -73,6 +73,7 @@ public class LoaderBenchmark {
     private MemorySegment slab;
 
     @Setup(Level.Trial)
+    @SuppressWarnings("MustBeClosedChecker") // slabArena is closed in the trial's @TearDown
     public void open() throws IOException {
         opened = SafetensorsModel.open(Path.of(model));
         loader = Loader.builder().strategy(ReadStrategy.valueOf(strategy)).blockSizeBytes(blockSizeBytes)
