@@ -150,7 +150,13 @@ abstract class AgentCluster {
     }
     cache.close();
     client.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      // The mock server gives its event loops a fixed time to stop, which a loaded machine can
+      // exceed; what each test asserts is already checked, and the next test takes a fresh port.
+      System.err.println("mock API server did not stop in time: " + e);
+    }
   }
 
   NodeAgent startAgent(boolean labelNode) throws IOException {
