@@ -81,7 +81,9 @@ public final class NodeAgent implements AutoCloseable {
               seen[0] = modified;
               log.info("models_file_read", "file", file);
             }
-          } catch (IOException e) {
+          } catch (IOException | RuntimeException e) {
+            // Logged and tried again at the next poll: an exception escaping this task would end
+            // the schedule, and the file would never be followed again.
             log.error("models_file_unreadable", "file", file, "error", Reconciler.describe(e));
           }
         }, 0, Math.min(b.resyncInterval.toMillis(), 10_000), TimeUnit.MILLISECONDS);
