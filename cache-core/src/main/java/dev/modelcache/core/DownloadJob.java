@@ -113,10 +113,11 @@ final class DownloadJob {
     LocalWriteFailures failures = new LocalWriteFailures(source, cache::usableBytes, bytesTotal, meter::bytesLeft);
     RangeFetcher fetcher = new RangeFetcher(source, backend, cache, failure);
     BlockWriter writer = new BlockWriter(source, settings, failures);
+    BlockStream stream = BlockStream.of(fanout.streaming(), objects);
     fanout.started(source, bytesTotal);
     try {
       Staging staging = Staging.open(cache.layout(), cache.holders(), writerId, draft, blockCounts, failures);
-      CacheEntry entry = download(staging, objects, meter, failure, failures, fetcher, writer);
+      CacheEntry entry = download(staging, objects, meter, failure, failures, fetcher, writer, stream);
       meter.finished();
       fanout.completed(entry, new DownloadSummary(source, bytesTotal, fetcher.bytesFetched(), meter.bytesResumed(),
           writer.bytesWrittenDirect(), Duration.ofNanos(meter.elapsedNanos())));
@@ -133,8 +134,8 @@ final class DownloadJob {
    * integrity or local write failure).
    */
   private CacheEntry download(Staging staging, List<RemoteObject> objects, DownloadMeter meter,
-      DownloadFailure failure, LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer)
-      throws IOException {
+      DownloadFailure failure, LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer,
+      BlockStream stream) throws IOException {
     boolean discard = true;
     TailPool tails = new TailPool(source, failure);
     try {
@@ -142,8 +143,8 @@ final class DownloadJob {
       for (int i = 0; i < objects.size(); i++) {
         files.add(new StagedFile(i, objects.get(i), staging.target(objects.get(i)), blockBytes));
       }
-      ReadBack readBack = new ReadBack(source, settings, tails, failure);
-      return new Pipeline(staging, files, meter, failure, failures, fetcher, writer, tails, readBack)
+      ReadBack readBack = new ReadBack(source, settings, tails, failure, stream);
+      return new Pipeline(staging, files, meter, failure, failures, fetcher, writer, tails, readBack, stream)
           .downloadAndCommit();
     } catch (IOException | RuntimeException | Error e) {
       discard = !(e instanceof InterruptedIOException)
@@ -199,9 +200,11 @@ final class DownloadJob {
     private final BlockWriter writer;
     private final TailPool tails;
     private final ReadBack readBack;
+    private final BlockStream stream;
 
     Pipeline(Staging staging, List<StagedFile> files, DownloadMeter meter, DownloadFailure failure,
-        LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer, TailPool tails, ReadBack readBack) {
+        LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer, TailPool tails, ReadBack readBack,
+        BlockStream stream) {
       this.staging = staging;
       this.files = List.copyOf(files);
       this.meter = meter;
@@ -211,6 +214,7 @@ final class DownloadJob {
       this.writer = writer;
       this.tails = tails;
       this.readBack = readBack;
+      this.stream = stream;
     }
 
     CacheEntry downloadAndCommit() throws IOException {
@@ -228,6 +232,8 @@ final class DownloadJob {
         staging.markReserved();
       }
       long t1 = System.nanoTime();
+      // Before any block is re-checked or fetched, so that the reader is told of every one.
+      stream.staged(source, files, cache.layout().data(name));
       if (!journaled.isEmpty()) {
         long resumed = recheckJournaled(journaled);
         meter.resumed(resumed);
@@ -306,6 +312,9 @@ final class DownloadJob {
             if ((int) crc.getValue() == e.crc32c()) {
               markDone(f, bi, e.crc32c());
               kept.addAndGet(len);
+              if (f.verifiedPerBlock()) {
+                stream.verified(f, bi); // a file read back in order reports its kept blocks as it reads them
+              }
               readBack.advance(f); // a whole-file digest needs the kept blocks' bytes too
             }
           } finally {
@@ -327,7 +336,10 @@ final class DownloadJob {
         inOrder[f.index()] = f.readBack() != null;
       }
       List<Future<?>> futures = new ArrayList<>();
-      for (long block : FetchOrder.of(sizes, inOrder, blockBytes, WRITE_STREAMS)) {
+      long[] order = stream.isActive()
+          ? FetchOrder.streamed(sizes, stream.order(), inOrder, blockBytes, WRITE_STREAMS)
+          : FetchOrder.of(sizes, inOrder, blockBytes, WRITE_STREAMS);
+      for (long block : order) {
         StagedFile f = files.get(FetchOrder.fileOf(block));
         int b = FetchOrder.blockOf(block);
         if (f.isDone(b)) {

@@ -78,4 +78,47 @@ final class FetchOrder {
     }
     return order;
   }
+
+  /**
+   * The order of a download that streams some files to a reader: first block of each streamed
+   * file (where a safetensors header starts), in {@code streamed} order; then the streamed files'
+   * other blocks, first to last, file after file in that order, so that the transfer threads
+   * fetch the next blocks the reader needs side by side; then the other files' blocks as {@link
+   * #of(long[], boolean[], long, int)} orders them. Within each file blocks stay in increasing
+   * order, so a read-back in order never waits for a block queued after one held behind it.
+   *
+   * @param streamed listing indices of the streamed files, each at most once, in reading order
+   */
+  static long[] streamed(long[] sizes, int[] streamed, boolean[] inOrder, long blockBytes, int streams) {
+    long[] rest = sizes.clone();
+    int first = 0;
+    int blocks = 0;
+    for (int fi : streamed) {
+      if (rest[fi] < 0) {
+        throw new IllegalArgumentException("file " + fi + " is streamed twice");
+      }
+      int n = Math.toIntExact((sizes[fi] + blockBytes - 1) / blockBytes);
+      first += n > 0 ? 1 : 0;
+      blocks = Math.addExact(blocks, n);
+      rest[fi] = -1;
+    }
+    for (int fi : streamed) {
+      rest[fi] = 0;
+    }
+    long[] others = of(rest, inOrder, blockBytes, streams);
+    long[] order = new long[blocks + others.length];
+    int heads = 0;
+    int n = first;
+    for (int fi : streamed) {
+      int count = (int) ((sizes[fi] + blockBytes - 1) / blockBytes);
+      if (count > 0) {
+        order[heads++] = (long) fi << 32;
+      }
+      for (int b = 1; b < count; b++) {
+        order[n++] = ((long) fi << 32) | b;
+      }
+    }
+    System.arraycopy(others, 0, order, n, others.length);
+    return order;
+  }
 }

@@ -51,6 +51,16 @@ final class ListenerFanout {
     }
   }
 
+  /** The first {@link StreamingListener} added, the one that steers the download; null if none. */
+  StreamingListener streaming() {
+    for (DownloadListener l : listeners) {
+      if (l instanceof StreamingListener s) {
+        return s;
+      }
+    }
+    return null;
+  }
+
   synchronized boolean isStarted() {
     return started != null;
   }

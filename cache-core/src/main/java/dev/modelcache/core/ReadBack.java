@@ -45,12 +45,20 @@ final class ReadBack {
   /** Files whose source checksum failed and that are to be fetched again, after the tails of this round. */
   private final Queue<StagedFile> refetch = new ConcurrentLinkedQueue<>();
   private final AtomicLong verifyNanos = new AtomicLong();
+  /** Told of every block read back and checked; decides whether a file may be fetched again. */
+  private final BlockStream stream;
 
   ReadBack(ModelSource source, DownloadSettings settings, TailPool tails, DownloadFailure failure) {
+    this(source, settings, tails, failure, BlockStream.NONE);
+  }
+
+  ReadBack(ModelSource source, DownloadSettings settings, TailPool tails, DownloadFailure failure,
+      BlockStream stream) {
     this.source = source;
     this.settings = settings;
     this.tails = tails;
     this.failure = failure;
+    this.stream = stream;
   }
 
   /** Time spent reading back and checking so far, in nanoseconds. */
@@ -184,6 +192,7 @@ final class ReadBack {
     try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
       for (int bi; (bi = rb.nextOrStop(file::isDone)) >= 0; ) {
         readBackBlock(ch, file, bi, rb.digest());
+        stream.verified(file, bi);
         if (bi == blocks - 1) {
           finishSourceCheck(file, rb.digest());
         }
@@ -218,6 +227,11 @@ final class ReadBack {
       // Two fetches gave the same bytes: the upload's part size is one the cache did not try.
       file.unverifiedBecause(m.reason() + ", the same in two fetches");
       return;
+    }
+    if (!stream.refetchAllowed(file)) {
+      throw new IntegrityException(String.format(Locale.ROOT,
+          "%s of %s does not match the source: %s; it was streamed to a reader while it downloaded, so it is not"
+              + " fetched again; nothing was committed", o.relativePath(), source, m.reason()), o.relativePath(), -1);
     }
     if (attempt < settings.maxAttempts()) {
       LOG.log(Level.WARNING, String.format(Locale.ROOT,
@@ -259,6 +273,7 @@ final class ReadBack {
       throw shrankWhileMapped(file, file.blockOffset(block), e);
     }
     verifyNanos.addAndGet(System.nanoTime() - t0);
+    stream.verified(file, block);
   }
 
   /**

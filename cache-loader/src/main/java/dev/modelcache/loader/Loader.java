@@ -102,7 +102,13 @@ public final class Loader {
      * @throws IOException if reading failed
      */
     public LoadResult load(Path model, TensorSink sink) throws IOException {
-        return load(SafetensorsModel.open(model), sink);
+        SafetensorsModel opened;
+        try {
+            opened = SafetensorsModel.open(model);
+        } catch (IOException e) {
+            throw tellFailed(Objects.requireNonNull(sink, "sink"), e);
+        }
+        return load(opened, sink);
     }
 
     /**
@@ -120,21 +126,37 @@ public final class Loader {
         long start = System.nanoTime();
         Run run = new Run(sink);
         try {
-            if (strategy == ReadStrategy.MMAP) {
-                for (SafetensorsFile f : model.files()) {
-                    run.loadMapped(f);
-                    run.afterFile(f);
+            try {
+                if (strategy == ReadStrategy.MMAP) {
+                    for (SafetensorsFile f : model.files()) {
+                        run.loadMapped(f);
+                        run.afterFile(f);
+                    }
+                } else {
+                    run.loadBlocks(model.files());
                 }
-            } else {
-                run.loadBlocks(model.files());
+            } finally {
+                run.releaseBuffers();
             }
-        } finally {
-            run.releaseBuffers();
+        } catch (IOException e) {
+            throw tellFailed(sink, e);
+        } catch (RuntimeException e) {
+            throw tellFailed(sink, e);
         }
         ReadStrategy used = run.fallbackReason == null ? strategy : ReadStrategy.BUFFERED;
         return new LoadResult(strategy, used, Optional.ofNullable(run.fallbackReason), run.bytes, run.tensors,
                 model.files().size(), Duration.ofNanos(System.nanoTime() - start), run.poolBytes,
                 dropPagesAfterLoad && run.allDropped);
+    }
+
+    /** Calls {@link TensorSink#loadFailed} with {@code e}; returns {@code e} for the caller to throw. */
+    static <E extends Exception> E tellFailed(TensorSink sink, E e) {
+        try {
+            sink.loadFailed(e);
+        } catch (RuntimeException thrown) {
+            e.addSuppressed(thrown);
+        }
+        return e;
     }
 
     /** State of one load call. */

@@ -68,9 +68,19 @@ public final class SafetensorsFile {
             int n = HeaderParser.checkHeaderLength(path, size, prefix.getLong(0));
             ByteBuffer header = ByteBuffer.allocate(n);
             readFully(ch, header, 8, path);
-            HeaderParser.Parsed parsed = HeaderParser.parse(path, size, header.array());
-            return new SafetensorsFile(path, size, n, parsed.tensorsByOffset(), parsed.metadata());
+            return fromHeader(path, size, header.array());
         }
+    }
+
+    /**
+     * Validates {@code header}, the JSON bytes after the length prefix of a file of
+     * {@code sizeBytes} at {@code path}, whose length was checked with
+     * {@link HeaderParser#checkHeaderLength}: for a reader that has the header's bytes before the
+     * file is whole.
+     */
+    static SafetensorsFile fromHeader(Path path, long sizeBytes, byte[] header) throws SafetensorsFormatException {
+        HeaderParser.Parsed parsed = HeaderParser.parse(path, sizeBytes, header);
+        return new SafetensorsFile(path, sizeBytes, header.length, parsed.tensorsByOffset(), parsed.metadata());
     }
 
     private static void readFully(FileChannel ch, ByteBuffer dst, long position, Path path) throws IOException {

@@ -28,7 +28,15 @@ import java.lang.foreign.MemorySegment;
  *       released, and {@link Loader#load} throws {@link TensorSinkException} with the sink's
  *       exception as its cause. Interrupting the loading thread cancels the same way with
  *       {@link java.io.InterruptedIOException}. After a failed load, the sink may hold partial
- *       data; discard it.</li>
+ *       data: the loader calls {@link #loadFailed} once with the exception it is about to throw,
+ *       on the loading thread, after every other call; discard what you hold then.</li>
+ *   <li><b>Read-through.</b> A {@link ReadThrough} load on a cache miss hands tensors over as
+ *       their bytes arrive from the store, each range checked against the CRC32C of what was
+ *       received, but before the whole model is verified against the checksums the store
+ *       vouches for (a file is verified once all of it arrived). If that verification fails, the
+ *       load fails with {@code dev.modelcache.core.IntegrityException}, {@link #loadFailed} is
+ *       called with it, and nothing is committed to the cache. A sink that must not act on
+ *       unverified bytes (start serving, say) waits for {@link ReadThrough#load} to return.</li>
  * </ul>
  *
  * <p>A sink may supply the memory the loader reads into by overriding {@link #allocateBuffer},
@@ -90,4 +98,16 @@ public interface TensorSink {
      * @throws IOException to fail the load
      */
     void endTensor(TensorInfo tensor) throws IOException;
+
+    /**
+     * The load failed: what this sink received of it must be discarded. Called once per failed
+     * load, on the loading thread, after every other call of that load and before the loader
+     * throws {@code cause}; a sink's own exception, an interrupt and a failed verification of a
+     * {@link ReadThrough} load all count. Not called for a load that succeeds. An exception thrown
+     * here is added to {@code cause} as suppressed. The default does nothing.
+     *
+     * @param cause what the load will throw
+     */
+    default void loadFailed(Exception cause) {
+    }
 }
