@@ -10,7 +10,7 @@ import java.net.URI;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** How {@code prefetch} and {@code await} download: transfer settings and the store's endpoint. */
+/** How {@code prefetch}, {@code await} and {@code load --fetch} download: transfer settings and the store's endpoint. */
 final class DownloadOptions {
 
   @Option(
@@ -60,6 +60,32 @@ final class DownloadOptions {
       description = "For this process only: free space to leave on the disk, e.g. 50GiB or 5%, instead of the cache's "
           + "setting ('modelcache config set min-free').")
   FreeSpace minFree;
+
+  /** The first of these options the command line gave, as written there; null if none. */
+  String firstGiven() {
+    if (concurrency != null) {
+      return "--concurrency";
+    }
+    if (partSize != null) {
+      return "--part-size";
+    }
+    if (bufferedWrites) {
+      return "--buffered-writes";
+    }
+    if (endpoint != null) {
+      return "--endpoint";
+    }
+    if (region != null) {
+      return "--region";
+    }
+    if (requireVerified) {
+      return "--require-verified";
+    }
+    if (maxSize != null) {
+      return "--max-size";
+    }
+    return minFree != null ? "--min-free" : null;
+  }
 
   /**
    * Says on stderr which of the cache's settings this process overrides, so that a pod whose flags

@@ -1,6 +1,8 @@
 package dev.modelcache.cli;
 
 import dev.modelcache.common.json.JsonObject;
+import dev.modelcache.core.ModelCache;
+import dev.modelcache.core.ModelSource;
 import dev.modelcache.cuda.CudaException;
 import dev.modelcache.cuda.CudaTensorSink;
 import dev.modelcache.loader.DigestTensorSink;
@@ -10,6 +12,8 @@ import dev.modelcache.loader.Loader;
 import dev.modelcache.loader.OffHeapTensorSink;
 import dev.modelcache.loader.PageCache;
 import dev.modelcache.loader.ReadStrategy;
+import dev.modelcache.loader.ReadThrough;
+import dev.modelcache.loader.ReadThroughResult;
 import dev.modelcache.loader.SafetensorsFile;
 import dev.modelcache.loader.SafetensorsModel;
 import dev.modelcache.loader.TensorSinkException;
@@ -24,12 +28,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code modelcache load PATH|SOURCE}: read every tensor into a sink and report the throughput. */
+/**
+ * {@code modelcache load PATH|SOURCE}: read every tensor into a sink and report the throughput;
+ * with {@code --fetch}, a SOURCE not yet cached is downloaded and loaded in the same pass.
+ */
 @Command(
     name = "load",
     description = {
       "Load every tensor of a model into a sink and print bytes, seconds and GiB/s.",
-      "A SOURCE must be in the cache; it is leased while it loads."
+      "A SOURCE must be in the cache; it is leased while it loads.",
+      "With --fetch, a SOURCE that is not is downloaded and loaded in one pass (tensors load as their bytes arrive)"
+          + " and cached for the next load."
     })
 final class LoadCommand implements Callable<Integer> {
 
@@ -99,11 +108,72 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--cold", description = "Drop the files' pages from the page cache first, to measure a load from disk.")
   boolean cold;
 
+  @Option(
+      names = "--fetch",
+      description = "On a miss, download SOURCE and load it in the same pass, committing it to the cache when the download"
+          + " completes; the download options below apply. Without it a SOURCE must be cached.")
+  boolean fetch;
+
+  @Mixin DownloadOptions download;
+
   @Override
   public Integer call() throws Exception {
+    if (fetch) {
+      return fetchAndLoad();
+    }
+    String given = download.firstGiven();
+    if (given != null) {
+      throw new UsageException(given + " applies with --fetch, which downloads a SOURCE that is not cached");
+    }
     try (CachedModel.Resolved resolved = model.resolve(app)) {
       return load(resolved.path());
     }
+  }
+
+  /** {@code --fetch}: a hit loads the entry leased, a miss loads while it downloads. */
+  private int fetchAndLoad() throws IOException, UsageException {
+    if (!new ModelArgument(model.target).isSource()) {
+      throw new UsageException("--fetch applies to a SOURCE, not to the path " + model.target);
+    }
+    if (sink.kind() == SinkKind.cuda) {
+      throw new UsageException("--sink cuda does not apply with --fetch: device memory is reserved from every header"
+          + " before the load starts, before a download has them; run 'modelcache prefetch' first");
+    }
+    if (cold) {
+      throw new UsageException("--cold does not apply with --fetch");
+    }
+    var sourceArgument = new SourceArgument();
+    sourceArgument.source = model.target;
+    sourceArgument.revision = model.revision;
+    ModelSource source = sourceArgument.model();
+    ReadThroughResult result;
+    try (ModelCache cache = app.openCache(true, download, source);
+        DownloadProgress listener = new DownloadProgress(app, "load")) {
+      ReadThrough readThrough = ReadThrough.builder(cache).loader(loader()).listener(listener).build();
+      result = switch (sink.kind()) {
+        case discard -> readThrough.load(source, new DiscardTensorSink());
+        case digest -> readThrough.load(source, DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256));
+        case offheap -> {
+          try (OffHeapTensorSink offHeap = OffHeapTensorSink.create()) {
+            yield readThrough.load(source, offHeap);
+          }
+        }
+        case cuda -> throw new IllegalStateException("refused above");
+      };
+    }
+    report(result.entry().directory(), result.load(), null, result);
+    return ExitCode.OK.status();
+  }
+
+  private Loader loader() {
+    var builder = Loader.builder();
+    if (strategy != null) {
+      builder.strategy(strategy);
+    }
+    if (blockSize != null) {
+      builder.blockSizeBytes(blockSize.bytes());
+    }
+    return builder.build();
   }
 
   private int load(Path path) throws IOException {
@@ -125,14 +195,7 @@ final class LoadCommand implements Callable<Integer> {
         app.note("note: could not drop cached pages (native access unavailable); the load may be warm");
       }
     }
-    var builder = Loader.builder();
-    if (strategy != null) {
-      builder.strategy(strategy);
-    }
-    if (blockSize != null) {
-      builder.blockSizeBytes(blockSize.bytes());
-    }
-    Loader loader = builder.build();
+    Loader loader = loader();
     LoadResult result;
     try (Progress progress = app.progress("load", opened.dataSizeBytes())) {
       result = switch (sink.kind()) {
@@ -147,6 +210,12 @@ final class LoadCommand implements Callable<Integer> {
         case cuda -> loadToDevice(loader, opened, cudaSink, progress);
       };
     }
+    report(path, result, cudaSink, null);
+    return ExitCode.OK.status();
+  }
+
+  /** Prints what a load did; {@code readThrough} is the outcome of a {@code --fetch} load, else null. */
+  private void report(Path path, LoadResult result, CudaTensorSink cudaSink, ReadThroughResult readThrough) {
     double seconds = result.elapsed().toNanos() / 1e9;
     String used = result.usedStrategy().name().toLowerCase(Locale.ROOT);
     var json =
@@ -164,6 +233,9 @@ final class LoadCommand implements Callable<Integer> {
     if (cudaSink != null) {
       json.put("cudaDevice", cudaSink.device()).put("cudaRuntime", cudaSink.runtimeDescription());
     }
+    if (readThrough != null) {
+      json.put("cacheHit", readThrough.cacheHit()).put("fetchedBytes", readThrough.fetchedBytes());
+    }
     String text =
         String.format(
             Locale.ROOT,
@@ -174,12 +246,13 @@ final class LoadCommand implements Callable<Integer> {
             seconds,
             result.bytesPerSecond() / (1L << 30),
             used,
-            cudaSink != null ? "cuda sink, into the memory of device " + cudaSink.device() : sink + " sink");
+            cudaSink != null ? "cuda sink, into the memory of device " + cudaSink.device() : sink + " sink")
+            + (readThrough == null ? "" : readThrough.cacheHit() ? "; cache hit"
+                : "; cache miss, read through the download of " + ByteSize.format(readThrough.fetchedBytes()));
     result.fallbackReason().ifPresent(reason ->
         app.note("note: read with buffered I/O instead of "
             + result.requestedStrategy().name().toLowerCase(Locale.ROOT) + ": " + reason));
     app.result(json, text);
-    return ExitCode.OK.status();
   }
 
   /** One device allocation for the model, then the load; CUDA's failure is reported as itself. */

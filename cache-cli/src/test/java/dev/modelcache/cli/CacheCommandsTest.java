@@ -304,6 +304,33 @@ class CacheCommandsTest {
   }
 
   @Test
+  void loadWithFetchDownloadsAndLoadsInOnePassThenHits() {
+    var refused = cli.run("load", source, "--concurrency", "2");
+    assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
+    assertThat(refused.stderr()).contains("--concurrency applies with --fetch");
+
+    var miss = cli.run("load", source, "--fetch", "--concurrency", "2", "--json", "--sink", "digest");
+    assertThat(miss.exitCode()).as(miss.toString()).isZero();
+    assertThat(miss.json())
+        .containsEntry("bytes", 2L * 256 * 1024 + 16)
+        .containsEntry("cacheHit", false)
+        .containsEntry("fetchedBytes", modelBytes)
+        .containsEntry("tensors", 3L);
+    assertThat((String) miss.json().get("path")).startsWith(root.toString());
+
+    var hit = cli.run("load", source, "--fetch", "--json");
+    assertThat(hit.exitCode()).as(hit.toString()).isZero();
+    assertThat(hit.json()).containsEntry("cacheHit", true).containsEntry("fetchedBytes", 0L)
+        .containsEntry("bytes", 2L * 256 * 1024 + 16);
+    var human = cli.run("load", source, "--fetch");
+    assertThat(human.stdout()).contains("cache hit");
+
+    var path = cli.run("load", tmp.toString(), "--fetch");
+    assertThat(path.exitCode()).isEqualTo(2);
+    assertThat(path.stderr()).contains("--fetch applies to a SOURCE");
+  }
+
+  @Test
   void badSourcesAndOptionsAreReportedOnOneLine() {
     var missing = cli.run("prefetch", tmp.resolve("store/absent").toUri().toString());
     assertThat(missing.exitCode()).as(missing.toString()).isEqualTo(1);
