@@ -102,13 +102,9 @@ public final class Loader {
      * @throws IOException if reading failed
      */
     public LoadResult load(Path model, TensorSink sink) throws IOException {
-        SafetensorsModel opened;
-        try {
-            opened = SafetensorsModel.open(model);
-        } catch (IOException e) {
-            throw tellFailed(Objects.requireNonNull(sink, "sink"), e);
-        }
-        return load(opened, sink);
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(sink, "sink");
+        return tellingFailure(sink, () -> loadUntold(SafetensorsModel.open(model), sink));
     }
 
     /**
@@ -123,25 +119,24 @@ public final class Loader {
     public LoadResult load(SafetensorsModel model, TensorSink sink) throws IOException {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(sink, "sink");
+        return tellingFailure(sink, () -> loadUntold(model, sink));
+    }
+
+    /** {@link #load(SafetensorsModel, TensorSink)} without {@link TensorSink#loadFailed}: for a caller that tells the sink itself. */
+    LoadResult loadUntold(SafetensorsModel model, TensorSink sink) throws IOException {
         long start = System.nanoTime();
         Run run = new Run(sink);
         try {
-            try {
-                if (strategy == ReadStrategy.MMAP) {
-                    for (SafetensorsFile f : model.files()) {
-                        run.loadMapped(f);
-                        run.afterFile(f);
-                    }
-                } else {
-                    run.loadBlocks(model.files());
+            if (strategy == ReadStrategy.MMAP) {
+                for (SafetensorsFile f : model.files()) {
+                    run.loadMapped(f);
+                    run.afterFile(f);
                 }
-            } finally {
-                run.releaseBuffers();
+            } else {
+                run.loadBlocks(model.files());
             }
-        } catch (IOException e) {
-            throw tellFailed(sink, e);
-        } catch (RuntimeException e) {
-            throw tellFailed(sink, e);
+        } finally {
+            run.releaseBuffers();
         }
         ReadStrategy used = run.fallbackReason == null ? strategy : ReadStrategy.BUFFERED;
         return new LoadResult(strategy, used, Optional.ofNullable(run.fallbackReason), run.bytes, run.tensors,
@@ -149,14 +144,45 @@ public final class Loader {
                 dropPagesAfterLoad && run.allDropped);
     }
 
-    /** Calls {@link TensorSink#loadFailed} with {@code e}; returns {@code e} for the caller to throw. */
-    static <E extends Exception> E tellFailed(TensorSink sink, E e) {
+    /** A load's body, which may fail with an {@link IOException}. */
+    interface LoadBody<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code body}; if it fails, calls {@link TensorSink#loadFailed} with its exception (one
+     * that {@code loadFailed} throws is added to it as suppressed) and rethrows it.
+     */
+    static <T> T tellingFailure(TensorSink sink, LoadBody<T> body) throws IOException {
         try {
-            sink.loadFailed(e);
-        } catch (RuntimeException thrown) {
-            e.addSuppressed(thrown);
+            return body.run();
+        } catch (IOException | RuntimeException e) {
+            try {
+                sink.loadFailed(e);
+            } catch (RuntimeException thrown) {
+                e.addSuppressed(thrown);
+            }
+            throw e;
         }
-        return e;
+    }
+
+    /**
+     * The cause of a failed read or download, as itself when it is an {@link IOException}, a
+     * runtime exception or an error; anything else wrapped in an {@link IOException} naming
+     * {@code what}.
+     */
+    static IOException causeOf(ExecutionException e, String what) {
+        Throwable c = e.getCause();
+        if (c instanceof IOException io) {
+            return io;
+        }
+        if (c instanceof RuntimeException r) {
+            throw r;
+        }
+        if (c instanceof Error err) {
+            throw err;
+        }
+        return new IOException(what + " failed", c);
     }
 
     /** State of one load call. */
@@ -354,17 +380,7 @@ public final class Loader {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("load of " + f.path() + " interrupted");
             } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof IOException io) {
-                    throw io;
-                }
-                if (c instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (c instanceof Error err) {
-                    throw err;
-                }
-                throw new IOException(f.path() + ": read at offset " + p.position() + " failed", c);
+                throw causeOf(e, f.path() + ": read at offset " + p.position());
             }
         }
 

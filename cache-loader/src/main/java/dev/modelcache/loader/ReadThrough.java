@@ -111,6 +111,10 @@ public final class ReadThrough {
     public ReadThroughResult load(ModelSource source, TensorSink sink) throws IOException {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(sink, "sink");
+        return Loader.tellingFailure(sink, () -> loadUntold(source, sink));
+    }
+
+    private ReadThroughResult loadUntold(ModelSource source, TensorSink sink) throws IOException {
         if (!options.verify()) {
             Optional<CacheEntry> hit;
             try {
@@ -126,38 +130,17 @@ public final class ReadThrough {
             }
         }
         StagedModel staged = new StagedModel(listener, fileOrder);
-        CompletableFuture<CacheEntry> download;
-        try {
-            download = cache.prefetch(source, options, staged);
-        } catch (RuntimeException e) {
-            throw Loader.tellFailed(sink, e);
-        }
+        CompletableFuture<CacheEntry> download = cache.prefetch(source, options, staged);
         download.whenComplete((entry, error) -> staged.done());
         try {
-            boolean streams;
-            CacheEntry entry;
-            LoadResult loaded = null;
-            try {
-                streams = staged.awaitStaged();
-                if (streams) {
-                    loaded = stream(staged, sink);
-                }
-                entry = await(download, source);
-            } catch (IOException e) {
-                throw Loader.tellFailed(sink, e);
-            } catch (RuntimeException e) {
-                throw Loader.tellFailed(sink, e);
-            }
-            if (streams) {
-                return new ReadThroughResult(entry, false, staged.bytesFetched(), loaded);
+            if (staged.awaitStaged()) {
+                LoadResult loaded = stream(staged, sink);
+                return new ReadThroughResult(await(download, source), false, staged.bytesFetched(), loaded);
             }
             // Another download of it (another process, or another thread of this cache) committed it.
-            Optional<ReadThroughResult> fromEntry = loadLeased(entry, false, staged.bytesFetched(), sink);
-            if (fromEntry.isPresent()) {
-                return fromEntry.get();
-            }
-            throw Loader.tellFailed(sink, new EntryNotFoundException("cannot load " + source
-                    + ": it was evicted as soon as it was committed; load it again"));
+            CacheEntry entry = await(download, source);
+            return loadLeased(entry, false, staged.bytesFetched(), sink).orElseThrow(() -> new EntryNotFoundException(
+                    "cannot load " + source + ": it was evicted as soon as it was committed; load it again"));
         } finally {
             staged.closeFiles();
         }
@@ -171,13 +154,9 @@ public final class ReadThrough {
             lease = cache.lease(entry);
         } catch (EntryNotFoundException e) {
             return Optional.empty();
-        } catch (IOException e) {
-            throw Loader.tellFailed(sink, e);
-        } catch (RuntimeException e) {
-            throw Loader.tellFailed(sink, e);
         }
         try (lease) {
-            LoadResult loaded = loader.load(lease.directory(), sink);
+            LoadResult loaded = loader.loadUntold(SafetensorsModel.open(lease.directory()), sink);
             return Optional.of(new ReadThroughResult(lease.entry(), hit, fetchedBytes, loaded));
         }
     }
@@ -281,17 +260,7 @@ public final class ReadThrough {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while loading " + source + " through the cache");
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new IOException("read-through load of " + source + " failed", c);
+            throw Loader.causeOf(e, "read-through load of " + source);
         }
     }
 
