@@ -58,6 +58,8 @@ final class StagedModel implements StreamingListener {
     private Exception failure;
     /** Whether the call that started the download has returned (its future completed). */
     private boolean done;
+    /** Whether the load is over: staging files reported after that are not kept open. */
+    private boolean closed;
 
     /**
      * @param downstream the caller's listener, told every {@link DownloadListener} event
@@ -94,6 +96,14 @@ final class StagedModel implements StreamingListener {
 
     @Override
     public void staged(StagedEvent event) {
+        lock.lock();
+        try {
+            if (closed) {
+                return; // the load ended (interrupted, say) before the download got this far
+            }
+        } finally {
+            lock.unlock();
+        }
         List<File> opened = new ArrayList<>();
         IOException failed = null;
         for (StagedFileEvent f : event.files()) {
@@ -107,15 +117,19 @@ final class StagedModel implements StreamingListener {
         }
         lock.lock();
         try {
-            files = List.copyOf(opened);
-            for (File f : opened) {
-                byPath.put(f.staged.path(), f);
+            if (!closed) {
+                files = List.copyOf(opened);
+                for (File f : opened) {
+                    byPath.put(f.staged.path(), f);
+                }
+                openFailure = failed;
+                changed.signalAll();
+                return;
             }
-            openFailure = failed;
-            changed.signalAll();
         } finally {
             lock.unlock();
         }
+        close(opened);
     }
 
     @Override
@@ -258,15 +272,20 @@ final class StagedModel implements StreamingListener {
         }
     }
 
-    /** Closes the staging files this load opened. */
+    /** Closes the staging files this load opened, and any reported later. */
     void closeFiles() {
         List<File> open;
         lock.lock();
         try {
+            closed = true;
             open = files == null ? List.of() : files;
         } finally {
             lock.unlock();
         }
+        close(open);
+    }
+
+    private static void close(List<File> open) {
         for (File f : open) {
             try {
                 f.channel.close();

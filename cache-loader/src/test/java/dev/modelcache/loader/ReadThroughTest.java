@@ -222,6 +222,28 @@ class ReadThroughTest {
     }
 
     @Test
+    void anInterruptEndsTheLoadButNotTheDownload() throws Exception {
+        CheckingSink sink = new CheckingSink(model.tensors) {
+            @Override
+            public void endTensor(TensorInfo tensor) throws IOException {
+                super.endTensor(tensor);
+                if (arrivals.size() == 2) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try {
+            assertThatThrownBy(() -> ReadThrough.builder(cache).build().load(source, sink))
+                    .isInstanceOf(java.io.InterruptedIOException.class);
+        } finally {
+            assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+        }
+        assertThat(sink.failure).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(sink.arrivals).hasSize(2);
+        assertThat(cache.await(source, Duration.ofMinutes(1)).source()).isEqualTo(source);
+    }
+
+    @Test
     void withoutModelFilesTheLoadSaysSoAfterCachingTheSource() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("store/plain"));
         Files.writeString(dir.resolve("README.md"), "no weights here\n");
