@@ -14,6 +14,8 @@ import dev.modelcache.loader.DiscardTensorSink;
 import dev.modelcache.loader.LoadResult;
 import dev.modelcache.loader.Loader;
 import dev.modelcache.loader.ReadStrategy;
+import dev.modelcache.loader.ReadThrough;
+import dev.modelcache.loader.ReadThroughResult;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -39,6 +41,8 @@ import java.util.concurrent.Future;
  *                                                       fsync, commit), then load the entry
  * ColdStart cached-load   CACHE_ROOT SOURCE [options]  entry already cached and its pages
  *                                                       dropped (checked): ensure (a hit) + load
+ * ColdStart read-through  CACHE_ROOT SOURCE [options]  empty cache: ReadThrough, tensors loaded
+ *                                                       while the model downloads, committed
  * ColdStart load          DIR [options]                load a directory (after a peer's download)
  * ColdStart stream        SOURCE [options]             every byte straight from the store into
  *                                                       memory (ranged reads, no disk), discarded
@@ -48,14 +52,17 @@ import java.util.concurrent.Future;
  *
  * Prints one line: {@code COLDSTART mode=... bytes=N fetch_s=S load_s=S total_s=S hwm=BYTES}, where
  * {@code fetch_s} is the time to have the files locally (or to stream them), {@code load_s} the
- * loader's time, and {@code total_s} both together from the first call into the library.
+ * loader's time, and {@code total_s} both together from the first call into the library. A
+ * read-through does both at once: its whole pass, to the commit, is {@code fetch_s}, and {@code
+ * load_s} is 0.
  */
 public final class ColdStart {
   private ColdStart() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
-      System.err.println("usage: ColdStart download-load|cached-load CACHE_ROOT SOURCE | load DIR | stream SOURCE [options]");
+      System.err.println("usage: ColdStart download-load|cached-load|read-through CACHE_ROOT SOURCE | load DIR | stream SOURCE"
+          + " [options]");
       System.exit(2);
     }
     System.out.println(run(args));
@@ -81,6 +88,7 @@ public final class ColdStart {
     Result r = switch (mode) {
       case "download-load" -> downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, false);
       case "cached-load" -> downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, true);
+      case "read-through" -> readThrough(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s);
       case "load" -> load(Path.of(positional.get(0)), s);
       case "stream" -> stream(ModelSource.parse(positional.get(0)), s);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
@@ -98,14 +106,35 @@ public final class ColdStart {
 
   record Result(long bytes, double fetchSeconds, double loadSeconds) {}
 
-  private static Result downloadLoad(Path root, ModelSource source, Settings s, boolean expectCached)
-      throws IOException {
+  private static ModelCache cache(Path root, ModelSource source, Settings s) throws IOException {
     ModelCache.Builder b = ModelCache.builder().root(root).createRootIfMissing()
         .concurrency(s.concurrency()).partSizeBytes(s.partBytes());
     if (s.endpoint().isPresent()) {
       b.backendOptions(source.scheme(), s.s3Options());
     }
-    try (ModelCache cache = b.build()) {
+    return b.build();
+  }
+
+  /** An empty cache: one read-through pass, from the first call to the commit. */
+  private static Result readThrough(Path root, ModelSource source, Settings s) throws IOException {
+    try (ModelCache cache = cache(root, source, s)) {
+      if (cache.getIfPresent(source).isPresent()) {
+        throw new IllegalStateException(source + " is already cached under " + root);
+      }
+      long t0 = System.nanoTime();
+      ReadThroughResult r = ReadThrough.builder(cache).loader(loader(s)).build().load(source, new DiscardTensorSink());
+      long t1 = System.nanoTime();
+      if (r.cacheHit() || r.fetchedBytes() != r.entry().sizeBytes()) {
+        throw new IllegalStateException("not a cold read-through: hit " + r.cacheHit() + ", fetched "
+            + r.fetchedBytes() + " of " + r.entry().sizeBytes() + " bytes");
+      }
+      return new Result(r.entry().sizeBytes(), (t1 - t0) / 1e9, 0);
+    }
+  }
+
+  private static Result downloadLoad(Path root, ModelSource source, Settings s, boolean expectCached)
+      throws IOException {
+    try (ModelCache cache = cache(root, source, s)) {
       Optional<CacheEntry> present = cache.getIfPresent(source);
       if (present.isPresent() != expectCached) {
         throw new IllegalStateException(source + (expectCached ? " is not cached under " : " is already cached under ") + root);

@@ -91,6 +91,17 @@ class ColdStartTest {
   }
 
   @Test
+  void aReadThroughMovesTheWholeModelOnceAndLeavesItCached() throws Exception {
+    Path cache = dir.resolve("cache-read-through");
+    String source = model.toUri().toString();
+    String line = ColdStart.run("read-through", cache.toString(), source, "--part-bytes", "65536");
+    assertThat(line).startsWith("COLDSTART mode=read-through ");
+    assertThat(field(line, "bytes")).isEqualTo(fileBytes);
+    assertThatThrownBy(() -> ColdStart.run("read-through", cache.toString(), source))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already cached");
+  }
+
+  @Test
   void downloadIntoACacheThatHoldsTheModelIsRefused() throws Exception {
     Path cache = dir.resolve("cache-twice");
     String source = model.toUri().toString();
