@@ -71,6 +71,7 @@ import java.util.function.UnaryOperator;
  * <p>Thread-safe: one instance may run loads on several threads at once, each with its own sink.
  * Every call of a sink comes from the thread that called {@link #load}.
  */
+@SuppressWarnings("exports") // the cache's types, which a user of this class requires itself (see module-info)
 public final class ReadThrough {
 
     private static final System.Logger LOG = System.getLogger(ReadThrough.class.getName());
@@ -130,8 +131,9 @@ public final class ReadThrough {
             }
         }
         StagedModel staged = new StagedModel(listener, fileOrder);
-        CompletableFuture<CacheEntry> download = cache.prefetch(source, options, staged);
-        download.whenComplete((entry, error) -> staged.done());
+        // Completes once staged knows the call returned, with the call's outcome.
+        CompletableFuture<CacheEntry> download = cache.prefetch(source, options, staged)
+                .whenComplete((entry, error) -> staged.done());
         try {
             if (staged.awaitStaged()) {
                 LoadResult loaded = stream(staged, sink);
@@ -161,13 +163,12 @@ public final class ReadThrough {
         }
     }
 
-    /** Delivers the staged files' tensors in order as their ranges become ready. */
+    /** Delivers the staged files' tensors in order as their ranges become ready, through one sink buffer. */
     private LoadResult stream(StagedModel staged, TensorSink sink) throws IOException {
         long start = System.nanoTime();
         long bufferBytes = loader.blockSizeBytes();
-        Arena arena = Arena.ofShared();
-        MemorySegment buffer = null;
-        try {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buffer;
             try {
                 buffer = sink.allocateBuffer(bufferBytes, BUFFER_ALIGNMENT, arena);
             } catch (RuntimeException e) {
@@ -177,43 +178,48 @@ public final class ReadThrough {
                 throw new IllegalStateException("TensorSink.allocateBuffer returned " + buffer + " for "
                         + bufferBytes + " bytes");
             }
-            Set<String> names = new HashSet<>();
-            long bytes = 0;
-            int tensors = 0;
-            List<StagedModel.File> files = staged.files();
-            for (StagedModel.File f : files) {
-                SafetensorsFile header = readHeader(staged, f);
-                HeaderParser.checkUnique(header.path(), header.tensors(), names);
-                TensorCursor cursor = new TensorCursor(header.tensors(), sink);
-                long size = header.sizeBytes();
-                for (long pos = header.dataOffset(); pos < size; ) {
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new InterruptedIOException("read-through load of " + header.path() + " interrupted");
-                    }
-                    long end = Math.min(Math.min(size, pos + bufferBytes), staged.awaitReady(f, pos));
-                    readFully(f, buffer.asSlice(0, end - pos).asByteBuffer(), pos);
-                    cursor.deliver(pos - header.dataOffset(), buffer.asSlice(0, end - pos));
-                    pos = end;
-                }
-                cursor.finish();
-                bytes += cursor.bytesDelivered();
-                tensors += cursor.tensorsDelivered();
-            }
-            Optional<String> why = loader.strategy() == ReadStrategy.BUFFERED ? Optional.empty()
-                    : Optional.of("read through the download: positional reads of the staging files as their"
-                            + " ranges arrived");
-            return new LoadResult(loader.strategy(), ReadStrategy.BUFFERED, why, bytes, tensors, files.size(),
-                    Duration.ofNanos(System.nanoTime() - start), bufferBytes, false);
-        } finally {
-            if (buffer != null) {
+            try {
+                return streamInto(staged, sink, buffer, start);
+            } finally {
                 try {
                     sink.releaseBuffer(buffer);
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "TensorSink.releaseBuffer failed", e);
                 }
             }
-            arena.close();
         }
+    }
+
+    private LoadResult streamInto(StagedModel staged, TensorSink sink, MemorySegment buffer, long start)
+            throws IOException {
+        long bufferBytes = buffer.byteSize();
+        Set<String> names = new HashSet<>();
+        long bytes = 0;
+        int tensors = 0;
+        List<StagedModel.File> files = staged.files();
+        for (StagedModel.File f : files) {
+            SafetensorsFile header = readHeader(staged, f);
+            HeaderParser.checkUnique(header.path(), header.tensors(), names);
+            TensorCursor cursor = new TensorCursor(header.tensors(), sink);
+            long size = header.sizeBytes();
+            for (long pos = header.dataOffset(); pos < size; ) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedIOException("read-through load of " + header.path() + " interrupted");
+                }
+                long end = Math.min(Math.min(size, pos + bufferBytes), staged.awaitReady(f, pos));
+                readFully(f, buffer.asSlice(0, end - pos).asByteBuffer(), pos);
+                cursor.deliver(pos - header.dataOffset(), buffer.asSlice(0, end - pos));
+                pos = end;
+            }
+            cursor.finish();
+            bytes += cursor.bytesDelivered();
+            tensors += cursor.tensorsDelivered();
+        }
+        Optional<String> why = loader.strategy() == ReadStrategy.BUFFERED ? Optional.empty()
+                : Optional.of("read through the download: positional reads of the staging files as their"
+                        + " ranges arrived");
+        return new LoadResult(loader.strategy(), ReadStrategy.BUFFERED, why, bytes, tensors, files.size(),
+                Duration.ofNanos(System.nanoTime() - start), bufferBytes, false);
     }
 
     /** Waits for the header of {@code f}, reads and validates it. */

@@ -14,6 +14,7 @@ import java.util.Objects;
  *     another process downloaded it)
  * @param load what was delivered to the sink: the tensors, the bytes, the files and the time
  */
+@SuppressWarnings("exports") // CacheEntry: see module-info
 public record ReadThroughResult(CacheEntry entry, boolean cacheHit, long fetchedBytes, LoadResult load) {
 
     /** Checks for nulls and a negative count. */

@@ -295,7 +295,8 @@ final class StagedModel implements StreamingListener {
         }
     }
 
-    /** With the lock held. */
+    /** Waits for the next report, with the lock held; every caller loops on what it waits for. */
+    @SuppressWarnings("WaitNotInLoop") // the loops are the callers'
     private void await() throws InterruptedIOException {
         try {
             changed.await();

@@ -54,7 +54,7 @@ class ReadThroughProcessTest {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (System.nanoTime() < deadline) {
             String out = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-            for (String line : out.split("\n")) {
+            for (String line : out.lines().toList()) {
                 if (line.startsWith(prefix)) {
                     return line;
                 }
@@ -122,10 +122,10 @@ class ReadThroughProcessTest {
         String digest = expectedDigest();
         long fetched = 0;
         for (String line : List.of(a, b)) {
-            String[] f = line.split(" ");
-            assertThat(f[3]).as(line).isEqualTo(String.valueOf(model.tensors.size()));
-            assertThat(f[4]).as("every tensor's bytes: " + line).isEqualTo(digest);
-            fetched += Long.parseLong(f[2]);
+            List<String> f = List.of(line.split(" ", -1));
+            assertThat(f.get(3)).as(line).isEqualTo(String.valueOf(model.tensors.size()));
+            assertThat(f.get(4)).as("every tensor's bytes: " + line).isEqualTo(digest);
+            fetched += Long.parseLong(f.get(2));
         }
         assertThat(fetched).as("the model was fetched once: %s / %s", a, b).isEqualTo(model.totalBytes);
         for (Process p : children) {
