@@ -53,8 +53,7 @@ class ReadThroughS3Test {
   void start() throws Exception {
     server = new S3ProxyServer();
     proxy = new FaultInjectingProxy(server.endpoint());
-    backend = S3StorageBackend.builder().endpoint(proxy.endpoint()).region("us-east-1")
-        .credentialsProvider(server.credentials()).readTimeout(Duration.ofSeconds(5)).build();
+    backend = server.backendThrough(proxy.endpoint()).readTimeout(Duration.ofSeconds(5)).build();
     server.createBucket("models");
   }
 
