@@ -1,6 +1,6 @@
 /** A {@link dev.modelcache.loader.TensorSink} that loads tensors into CUDA device memory. */
 module dev.modelcache.cuda {
-    requires transitive dev.modelcache.loader;
+  requires transitive dev.modelcache.loader;
 
-    exports dev.modelcache.cuda;
+  exports dev.modelcache.cuda;
 }

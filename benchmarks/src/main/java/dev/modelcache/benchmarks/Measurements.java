@@ -36,8 +36,11 @@ public final class Measurements {
       return;
     }
     try {
-      Files.writeString(Path.of(side), key + "," + context + "," + value + "\n",
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          Path.of(side),
+          key + "," + context + "," + value + "\n",
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -40,20 +40,29 @@ final class AgentLog {
 
   private void write(String level, String event, Object... keyValues) {
     if (keyValues.length % 2 != 0) {
-      throw new IllegalArgumentException("keys and values must come in pairs: " + keyValues.length + " given");
+      throw new IllegalArgumentException(
+          "keys and values must come in pairs: " + keyValues.length + " given");
     }
     StringBuilder line = new StringBuilder(128);
-    line.append("time=").append(Instant.now(clock).truncatedTo(ChronoUnit.MILLIS))
-        .append(" level=").append(level).append(" event=").append(event);
+    line.append("time=")
+        .append(Instant.now(clock).truncatedTo(ChronoUnit.MILLIS))
+        .append(" level=")
+        .append(level)
+        .append(" event=")
+        .append(event);
     for (int i = 0; i < keyValues.length; i += 2) {
-      line.append(' ').append(keyValues[i]).append('=').append(quote(String.valueOf(keyValues[i + 1])));
+      line.append(' ')
+          .append(keyValues[i])
+          .append('=')
+          .append(quote(String.valueOf(keyValues[i + 1])));
     }
     out.println(line);
     out.flush();
   }
 
   static String quote(String value) {
-    boolean plain = !value.isEmpty() && value.chars().noneMatch(c -> c <= ' ' || c == '"' || c == '=' || c == '\\');
+    boolean plain = !value.isEmpty()
+        && value.chars().noneMatch(c -> c <= ' ' || c == '"' || c == '=' || c == '\\');
     if (plain) {
       return value;
     }
@@ -63,7 +72,8 @@ final class AgentLog {
         case '"' -> q.append("\\\"");
         case '\\' -> q.append("\\\\");
         case '\n' -> q.append("\\n");
-        default -> q.append(c < ' ' ? String.format(Locale.ROOT, "\\u%04x", (int) c) : String.valueOf(c));
+        default ->
+          q.append(c < ' ' ? String.format(Locale.ROOT, "\\u%04x", (int) c) : String.valueOf(c));
       }
     }
     return q.append('"').toString();

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AgentMetrics {
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicLong bytesFetched = new AtomicLong();
   private final AtomicLong cacheBytes = new AtomicLong();
   private final AtomicLong freeBytes = new AtomicLong();
@@ -34,13 +35,21 @@ final class AgentMetrics {
 
   AgentMetrics() {
     FunctionCounter.builder("modelcache.agent.downloaded", bytesFetched, AtomicLong::doubleValue)
-        .baseUnit("bytes").description("Bytes this agent fetched from model sources").register(registry);
+        .baseUnit("bytes")
+        .description("Bytes this agent fetched from model sources")
+        .register(registry);
     Gauge.builder("modelcache.cache.size", cacheBytes, AtomicLong::doubleValue)
-        .baseUnit("bytes").description("Bytes of the committed cache entries").register(registry);
+        .baseUnit("bytes")
+        .description("Bytes of the committed cache entries")
+        .register(registry);
     Gauge.builder("modelcache.cache.free", freeBytes, AtomicLong::doubleValue)
-        .baseUnit("bytes").description("Free bytes on the cache's file system").register(registry);
+        .baseUnit("bytes")
+        .description("Free bytes on the cache's file system")
+        .register(registry);
     Gauge.builder("modelcache.cache.limit", limitBytes, AtomicLong::doubleValue)
-        .baseUnit("bytes").description("The cache's size limit, 0 for none").register(registry);
+        .baseUnit("bytes")
+        .description("The cache's size limit, 0 for none")
+        .register(registry);
     for (ModelStatus s : ModelStatus.values()) {
       if (s == ModelStatus.UNKNOWN) {
         continue;
@@ -48,12 +57,17 @@ final class AgentMetrics {
       AtomicLong n = new AtomicLong();
       models.put(s, n);
       Gauge.builder("modelcache.agent.models", n, AtomicLong::doubleValue)
-          .tag("state", s.value()).description("Models of the spec in each state").register(registry);
+          .tag("state", s.value())
+          .description("Models of the spec in each state")
+          .register(registry);
     }
     downloads = Timer.builder("modelcache.agent.download.duration")
-        .description("How long each model's download took").publishPercentileHistogram().register(registry);
+        .description("How long each model's download took")
+        .publishPercentileHistogram()
+        .register(registry);
     verificationFailures = Counter.builder("modelcache.agent.verification.failures")
-        .description("Scheduled verifications that found a damaged entry").register(registry);
+        .description("Scheduled verifications that found a damaged entry")
+        .register(registry);
   }
 
   /** Takes the cache's numbers and counts the models by state; on the loop thread. */

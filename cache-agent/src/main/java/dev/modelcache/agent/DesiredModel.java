@@ -25,12 +25,17 @@ record DesiredModel(String statusKey, String modelName, String sourceUri, String
    * the hashed folder: the same name may be used in several namespaces.
    */
   java.util.Optional<String> folderName() {
-    return statusKey.equals(modelName) ? java.util.Optional.of(modelName) : java.util.Optional.empty();
+    return statusKey.equals(modelName)
+        ? java.util.Optional.of(modelName)
+        : java.util.Optional.empty();
   }
 
   static DesiredModel of(LocalModelInfo info) {
     String name = info.modelName() == null ? "" : info.modelName();
-    return new DesiredModel(info.statusKey() == null ? name : info.statusKey(), name,
-        info.sourceModelUri() == null ? "" : info.sourceModelUri(), info.nodeGroup());
+    return new DesiredModel(
+        info.statusKey() == null ? name : info.statusKey(),
+        name,
+        info.sourceModelUri() == null ? "" : info.sourceModelUri(),
+        info.nodeGroup());
   }
 }

@@ -21,13 +21,19 @@ final class HealthServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
 
-  HealthServer(int port, Supplier<String> metrics, BooleanSupplier alive, BooleanSupplier ready) throws IOException {
+  HealthServer(int port, Supplier<String> metrics, BooleanSupplier alive, BooleanSupplier ready)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
-    executor = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("modelcache-agent-http-", 0).daemon().factory());
+    executor = Executors.newFixedThreadPool(
+        2, Thread.ofPlatform().name("modelcache-agent-http-", 0).daemon().factory());
     server.setExecutor(executor);
-    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
-    server.createContext("/healthz", ex -> probe(ex, alive.getAsBoolean(), "the agent's loop has not run recently"));
-    server.createContext("/readyz", ex -> probe(ex, ready.getAsBoolean(), "the node's spec has not been read yet"));
+    server.createContext(
+        "/metrics",
+        ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+    server.createContext(
+        "/healthz", ex -> probe(ex, alive.getAsBoolean(), "the agent's loop has not run recently"));
+    server.createContext(
+        "/readyz", ex -> probe(ex, ready.getAsBoolean(), "the node's spec has not been read yet"));
     server.start();
   }
 
@@ -40,7 +46,8 @@ final class HealthServer implements AutoCloseable {
     respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : whyNot + "\n");
   }
 
-  private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+  private static void respond(HttpExchange ex, int status, String type, String body)
+      throws IOException {
     try (ex) {
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", type);

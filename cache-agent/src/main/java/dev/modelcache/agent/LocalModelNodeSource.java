@@ -26,7 +26,8 @@ final class LocalModelNodeSource implements AutoCloseable {
   private final AgentLog log;
   private SharedIndexInformer<LocalModelNode> informer;
 
-  LocalModelNodeSource(KubernetesClient client, String nodeName, NodeGroupLimit limits, AgentLog log) {
+  LocalModelNodeSource(
+      KubernetesClient client, String nodeName, NodeGroupLimit limits, AgentLog log) {
     this.client = client;
     this.nodeName = nodeName;
     this.limits = limits;
@@ -35,7 +36,10 @@ final class LocalModelNodeSource implements AutoCloseable {
 
   /** Starts following; {@code desired} gets each new state, on the informer's thread. */
   void start(Duration resync, Consumer<DesiredState> desired) {
-    informer = client.resources(LocalModelNode.class).withName(nodeName).runnableInformer(resync.toMillis());
+    informer = client
+        .resources(LocalModelNode.class)
+        .withName(nodeName)
+        .runnableInformer(resync.toMillis());
     informer.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(LocalModelNode node) {
@@ -63,7 +67,12 @@ final class LocalModelNodeSource implements AutoCloseable {
     });
     informer.start().whenComplete((ignored, error) -> {
       if (error != null) {
-        log.error("watch_failed", "resource", "localmodelnodes/" + nodeName, "error", Reconciler.describe(error));
+        log.error(
+            "watch_failed",
+            "resource",
+            "localmodelnodes/" + nodeName,
+            "error",
+            Reconciler.describe(error));
       } else {
         log.info("watching", "resource", "localmodelnodes/" + nodeName);
       }

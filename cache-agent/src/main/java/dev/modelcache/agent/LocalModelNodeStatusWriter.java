@@ -28,7 +28,8 @@ final class LocalModelNodeStatusWriter implements StatusSink {
 
   static final String REASONS_ANNOTATION = "modelcache.dev/model-reasons";
   static final String NODE_LABEL_PREFIX = "model.modelcache.dev/";
-  private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+  private static final Pattern LABEL_NAME =
+      Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
 
   private final KubernetesClient client;
   private final String nodeName;
@@ -38,8 +39,12 @@ final class LocalModelNodeStatusWriter implements StatusSink {
   private final KubernetesSerialization json;
   private Set<String> labelled;
 
-  LocalModelNodeStatusWriter(KubernetesClient client, String nodeName, Supplier<LocalModelNode> current,
-      boolean labelNode, AgentLog log) {
+  LocalModelNodeStatusWriter(
+      KubernetesClient client,
+      String nodeName,
+      Supplier<LocalModelNode> current,
+      boolean labelNode,
+      AgentLog log) {
     this.client = client;
     this.nodeName = nodeName;
     this.current = current;
@@ -60,15 +65,18 @@ final class LocalModelNodeStatusWriter implements StatusSink {
     });
     String reasonsJson = reasons.isEmpty() ? null : json.asJson(reasons);
     try {
-      // The reasons first: whoever sees an error state in the status finds its reason already there.
+      // The reasons first: whoever sees an error state in the status finds its reason already
+      // there.
       var resource = client.resources(LocalModelNode.class).withName(nodeName);
       LocalModelNode seen = current.get();
-      String had = seen == null || seen.getMetadata().getAnnotations() == null ? null
+      String had = seen == null || seen.getMetadata().getAnnotations() == null
+          ? null
           : seen.getMetadata().getAnnotations().get(REASONS_ANNOTATION);
       if (!java.util.Objects.equals(had, reasonsJson) || seen == null) {
         resource.edit(node -> {
           Map<String, String> annotations = node.getMetadata().getAnnotations() == null
-              ? new LinkedHashMap<>() : new LinkedHashMap<>(node.getMetadata().getAnnotations());
+              ? new LinkedHashMap<>()
+              : new LinkedHashMap<>(node.getMetadata().getAnnotations());
           if (reasonsJson == null) {
             annotations.remove(REASONS_ANNOTATION);
           } else {
@@ -83,12 +91,20 @@ final class LocalModelNodeStatusWriter implements StatusSink {
         node.setStatus(new LocalModelNodeStatus(modelStatus));
         return node;
       });
-      log.info("status_written", "localmodelnode", nodeName, "models", states.size(), "errors", reasons.size());
+      log.info(
+          "status_written",
+          "localmodelnode",
+          nodeName,
+          "models",
+          states.size(),
+          "errors",
+          reasons.size());
       if (labelNode) {
         label(states);
       }
     } catch (KubernetesClientException e) {
-      throw new IOException("cannot write the status of LocalModelNode " + nodeName + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot write the status of LocalModelNode " + nodeName + ": " + e.getMessage(), e);
     }
   }
 
@@ -97,7 +113,8 @@ final class LocalModelNodeStatusWriter implements StatusSink {
       Node node = client.nodes().withName(nodeName).get();
       labelled = new HashSet<>();
       if (node != null && node.getMetadata().getLabels() != null) {
-        node.getMetadata().getLabels().keySet().stream().filter(k -> k.startsWith(NODE_LABEL_PREFIX))
+        node.getMetadata().getLabels().keySet().stream()
+            .filter(k -> k.startsWith(NODE_LABEL_PREFIX))
             .forEach(labelled::add);
       }
     }
@@ -114,7 +131,8 @@ final class LocalModelNodeStatusWriter implements StatusSink {
     Set<String> previous = labelled;
     client.nodes().withName(nodeName).edit(node -> {
       Map<String, String> labels = node.getMetadata().getLabels() == null
-          ? new LinkedHashMap<>() : new LinkedHashMap<>(node.getMetadata().getLabels());
+          ? new LinkedHashMap<>()
+          : new LinkedHashMap<>(node.getMetadata().getLabels());
       previous.forEach(labels::remove);
       now.forEach(k -> labels.put(k, "true"));
       node.getMetadata().setLabels(labels);

@@ -56,7 +56,8 @@ final class ModelLinks {
    */
   static String storageKey(String sourceUri) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(sourceUri.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(sourceUri.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest).substring(0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every JDK has SHA-256", e);
@@ -68,8 +69,10 @@ final class ModelLinks {
     if (NAME.matcher(name).matches()) {
       return Optional.empty();
     }
-    return Optional.of("model name '" + name + "' cannot name a folder under models/: it must be one path segment of"
-        + " letters, digits, '.', '_' or '-', starting with a letter or digit, at most 253 characters");
+    return Optional.of(
+        "model name '" + name
+            + "' cannot name a folder under models/: it must be one path segment of"
+            + " letters, digits, '.', '_' or '-', starting with a letter or digit, at most 253 characters");
   }
 
   /**
@@ -84,22 +87,26 @@ final class ModelLinks {
     Path link = models.resolve(name);
     Path target = models.relativize(entryDirectory.toAbsolutePath().normalize());
     Optional<Path> current = target(link);
-    if (current.isPresent() && current.get().equals(entryDirectory.toAbsolutePath().normalize())) {
+    if (current.isPresent()
+        && current.get().equals(entryDirectory.toAbsolutePath().normalize())) {
       return false;
     }
     if (Files.isDirectory(link, LinkOption.NOFOLLOW_LINKS)) {
       removeForeignDirectory(link);
     }
-    Path temporary = models.resolve("." + name + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    Path temporary = models.resolve(
+        "." + name + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     Files.createSymbolicLink(temporary, target);
     try {
       if (current.isPresent()) {
         retire(current.get());
       }
-      Files.move(temporary, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          temporary, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       Files.deleteIfExists(temporary);
-      throw new IOException("cannot point " + link + " at " + entryDirectory + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot point " + link + " at " + entryDirectory + ": " + e.getMessage(), e);
     }
     return true;
   }
@@ -181,13 +188,15 @@ final class ModelLinks {
   }
 
   private void removeForeignDirectory(Path dir) throws IOException {
-    Path aside = root.resolve("agent").resolve("replaced")
+    Path aside = root.resolve("agent")
+        .resolve("replaced")
         .resolve(dir.getFileName() + "." + Long.toHexString(System.nanoTime()));
     Files.createDirectories(aside.getParent());
     try {
       Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("cannot move " + dir + " out of the way to " + aside + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot move " + dir + " out of the way to " + aside + ": " + e.getMessage(), e);
     }
     try (var walk = Files.walk(aside)) {
       for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -48,7 +48,8 @@ final class ModelsFile {
       doc = List.of();
     }
     if (!(doc instanceof List<?> items)) {
-      throw new IOException(file + ": expected a list of models, or 'models:' with a list, found " + kind(doc));
+      throw new IOException(
+          file + ": expected a list of models, or 'models:' with a list, found " + kind(doc));
     }
     List<DesiredModel> models = new ArrayList<>();
     Set<String> names = new HashSet<>();
@@ -67,7 +68,8 @@ final class ModelsFile {
         source = s;
         name = m.get("name") instanceof String n && !n.isBlank() ? n : lastSegment(s);
       } else {
-        throw new IOException(file + ": model " + (i + 1) + " is " + kind(item) + ", not a source or {name, source}");
+        throw new IOException(
+            file + ": model " + (i + 1) + " is " + kind(item) + ", not a source or {name, source}");
       }
       if (!names.add(name)) {
         throw new IOException(file + ": model " + (i + 1) + " repeats the name '" + name + "'");
@@ -91,6 +93,8 @@ final class ModelsFile {
   }
 
   private static String kind(Object o) {
-    return o == null ? "empty" : o instanceof Map ? "an object" : o instanceof List ? "a list" : "'" + o + "'";
+    return o == null
+        ? "empty"
+        : o instanceof Map ? "an object" : o instanceof List ? "a list" : "'" + o + "'";
   }
 }

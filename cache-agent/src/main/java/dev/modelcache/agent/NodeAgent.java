@@ -45,50 +45,81 @@ public final class NodeAgent implements AutoCloseable {
   private NodeAgent(Builder b) throws IOException {
     clock = b.clock;
     AgentLog log = new AgentLog(b.log, clock);
-    loop = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("modelcache-agent-loop").daemon().factory());
-    workers = Executors.newFixedThreadPool(b.maxParallelDownloads,
+    loop = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name("modelcache-agent-loop").daemon().factory());
+    workers = Executors.newFixedThreadPool(
+        b.maxParallelDownloads,
         Thread.ofPlatform().name("modelcache-agent-download-", 0).daemon().factory());
     livenessTimeout = b.resyncInterval.multipliedBy(3).plusSeconds(30);
     AgentMetrics metrics = new AgentMetrics();
     ModelLinks links = new ModelLinks(b.cache.root());
     StatusSink sink;
     if (b.client != null) {
-      kserve = new LocalModelNodeSource(b.client, b.nodeName, new NodeGroupLimit(b.client, b.nodeName, b.nodeGroup), log);
-      sink = new LocalModelNodeStatusWriter(b.client, b.nodeName, kserve::current, b.labelNode, log);
+      kserve = new LocalModelNodeSource(
+          b.client, b.nodeName, new NodeGroupLimit(b.client, b.nodeName, b.nodeGroup), log);
+      sink =
+          new LocalModelNodeStatusWriter(b.client, b.nodeName, kserve::current, b.labelNode, log);
     } else {
       kserve = null;
       sink = states -> states.forEach((k, s) ->
           log.info("model_state", "model", k, "state", s.status().value(), "reason", s.reason()));
     }
-    reconciler = new Reconciler(b.cache, links, sink, metrics, log, clock,
-        new Reconciler.Settings(b.retryInitial, b.retryMax, b.verifyInterval), loop, workers);
+    reconciler = new Reconciler(
+        b.cache,
+        links,
+        sink,
+        metrics,
+        log,
+        clock,
+        new Reconciler.Settings(b.retryInitial, b.retryMax, b.verifyInterval),
+        loop,
+        workers);
     boolean success = false;
     try {
-      http = b.httpPort < 0 ? null : new HealthServer(b.httpPort, metrics::scrape, this::alive, this::ready);
-      log.info("agent_started", "root", b.cache.root(), "mode", kserve != null ? "kserve" : "models-file",
-          "node", b.nodeName == null ? "" : b.nodeName, "port", http == null ? "none" : http.port(),
-          "maxParallelDownloads", b.maxParallelDownloads);
+      http = b.httpPort < 0
+          ? null
+          : new HealthServer(b.httpPort, metrics::scrape, this::alive, this::ready);
+      log.info(
+          "agent_started",
+          "root",
+          b.cache.root(),
+          "mode",
+          kserve != null ? "kserve" : "models-file",
+          "node",
+          b.nodeName == null ? "" : b.nodeName,
+          "port",
+          http == null ? "none" : http.port(),
+          "maxParallelDownloads",
+          b.maxParallelDownloads);
       if (kserve != null) {
         kserve.start(b.resyncInterval, reconciler::desire);
       } else {
         Path file = b.modelsFile;
         FileTime[] seen = {null};
-        loop.scheduleWithFixedDelay(() -> {
-          try {
-            FileTime modified = Files.getLastModifiedTime(file);
-            if (!modified.equals(seen[0])) {
-              reconciler.desire(ModelsFile.read(file));
-              seen[0] = modified;
-              log.info("models_file_read", "file", file);
-            }
-          } catch (IOException | RuntimeException e) {
-            // Logged and tried again at the next poll: an exception escaping this task would end
-            // the schedule, and the file would never be followed again.
-            log.error("models_file_unreadable", "file", file, "error", Reconciler.describe(e));
-          }
-        }, 0, Math.min(b.resyncInterval.toMillis(), 10_000), TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(
+            () -> {
+              try {
+                FileTime modified = Files.getLastModifiedTime(file);
+                if (!modified.equals(seen[0])) {
+                  reconciler.desire(ModelsFile.read(file));
+                  seen[0] = modified;
+                  log.info("models_file_read", "file", file);
+                }
+              } catch (IOException | RuntimeException e) {
+                // Logged and tried again at the next poll: an exception escaping this task would
+                // end
+                // the schedule, and the file would never be followed again.
+                log.error("models_file_unreadable", "file", file, "error", Reconciler.describe(e));
+              }
+            },
+            0,
+            Math.min(b.resyncInterval.toMillis(), 10_000),
+            TimeUnit.MILLISECONDS);
       }
-      loop.scheduleWithFixedDelay(reconciler::requestPass, b.resyncInterval.toMillis(), b.resyncInterval.toMillis(),
+      loop.scheduleWithFixedDelay(
+          reconciler::requestPass,
+          b.resyncInterval.toMillis(),
+          b.resyncInterval.toMillis(),
           TimeUnit.MILLISECONDS);
       success = true;
     } finally {
@@ -116,7 +147,8 @@ public final class NodeAgent implements AutoCloseable {
   /** Whether the agent's loop has run recently. */
   public boolean alive() {
     Instant last = reconciler.lastPass();
-    return last.equals(Instant.EPOCH) || Duration.between(last, clock.instant()).compareTo(livenessTimeout) < 0;
+    return last.equals(Instant.EPOCH)
+        || Duration.between(last, clock.instant()).compareTo(livenessTimeout) < 0;
   }
 
   /** Stops watching, serving and downloading. Idempotent. */
@@ -168,8 +200,9 @@ public final class NodeAgent implements AutoCloseable {
     public Builder kubernetes(KubernetesClient client, String nodeName) {
       this.client = Objects.requireNonNull(client, "client");
       if (nodeName == null || nodeName.isBlank()) {
-        throw new IllegalArgumentException("nodeName must name this node (NODE_NAME from the downward API), was '"
-            + nodeName + "'");
+        throw new IllegalArgumentException(
+            "nodeName must name this node (NODE_NAME from the downward API), was '" + nodeName
+                + "'");
       }
       this.nodeName = nodeName;
       return this;
@@ -223,7 +256,8 @@ public final class NodeAgent implements AutoCloseable {
     /** The delay before the first retry of a failed download, doubling up to {@code max} (default 10 s, 5 min). */
     public Builder retryBackoff(Duration initial, Duration max) {
       if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
-        throw new IllegalArgumentException("retryBackoff needs 0 < initial <= max, was " + initial + ", " + max);
+        throw new IllegalArgumentException(
+            "retryBackoff needs 0 < initial <= max, was " + initial + ", " + max);
       }
       this.retryInitial = initial;
       this.retryMax = max;
@@ -262,9 +296,10 @@ public final class NodeAgent implements AutoCloseable {
         throw new IllegalStateException("cache(...) is required");
       }
       if ((client == null) == (modelsFile == null)) {
-        throw new IllegalStateException(client == null
-            ? "one of kubernetes(client, nodeName) or modelsFile(path) is required"
-            : "kubernetes(client, nodeName) and modelsFile(path) exclude each other");
+        throw new IllegalStateException(
+            client == null
+                ? "one of kubernetes(client, nodeName) or modelsFile(path) is required"
+                : "kubernetes(client, nodeName) and modelsFile(path) exclude each other");
       }
       if (labelNode && client == null) {
         throw new IllegalStateException("labelNode(true) needs kubernetes(client, nodeName)");

@@ -42,8 +42,10 @@ final class NodeGroupLimit {
     } else {
       Node node = client.nodes().withName(nodeName).get();
       Map<String, String> labels = node == null || node.getMetadata().getLabels() == null
-          ? Map.of() : node.getMetadata().getLabels();
-      for (LocalModelNodeGroup g : client.resources(LocalModelNodeGroup.class).list().getItems()) {
+          ? Map.of()
+          : node.getMetadata().getLabels();
+      for (LocalModelNodeGroup g :
+          client.resources(LocalModelNodeGroup.class).list().getItems()) {
         if (selects(g, labels)) {
           groups.add(g);
         }
@@ -62,11 +64,14 @@ final class NodeGroupLimit {
         from = "LocalModelNodeGroup " + g.getMetadata().getName();
       }
     }
-    return smallest == Long.MAX_VALUE ? new Limit(OptionalLong.empty(), "") : new Limit(OptionalLong.of(smallest), from);
+    return smallest == Long.MAX_VALUE
+        ? new Limit(OptionalLong.empty(), "")
+        : new Limit(OptionalLong.of(smallest), from);
   }
 
   private void add(List<LocalModelNodeGroup> groups, String name) {
-    LocalModelNodeGroup g = client.resources(LocalModelNodeGroup.class).withName(name).get();
+    LocalModelNodeGroup g =
+        client.resources(LocalModelNodeGroup.class).withName(name).get();
     if (g != null) {
       groups.add(g);
     }
@@ -100,7 +105,8 @@ final class NodeGroupLimit {
       case "NotIn" -> value == null || !values.contains(value);
       case "Exists" -> value != null;
       case "DoesNotExist" -> value == null;
-      case "Gt", "Lt" -> value != null && !values.isEmpty() && compare(value, values.getFirst(), r.getOperator());
+      case "Gt", "Lt" ->
+        value != null && !values.isEmpty() && compare(value, values.getFirst(), r.getOperator());
       default -> false;
     };
   }

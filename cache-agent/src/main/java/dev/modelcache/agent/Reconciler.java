@@ -68,8 +68,16 @@ final class Reconciler {
   private OptionalLong appliedLimit = OptionalLong.empty();
   private final Set<Path> stuckReleases = new HashSet<>();
 
-  Reconciler(ModelCache cache, ModelLinks links, StatusSink sink, AgentMetrics metrics, AgentLog log, Clock clock,
-      Settings settings, ScheduledExecutorService loop, ExecutorService workers) {
+  Reconciler(
+      ModelCache cache,
+      ModelLinks links,
+      StatusSink sink,
+      AgentMetrics metrics,
+      AgentLog log,
+      Clock clock,
+      Settings settings,
+      ScheduledExecutorService loop,
+      ExecutorService workers) {
     this.cache = cache;
     this.links = links;
     this.sink = sink;
@@ -124,7 +132,8 @@ final class Reconciler {
         publish();
         firstPassDone = true;
       }
-      metrics.observe(cache, tracked.values().stream().map(t -> t.state.status()).toList());
+      metrics.observe(
+          cache, tracked.values().stream().map(t -> t.state.status()).toList());
     } catch (IOException | RuntimeException e) {
       log.error("pass_failed", "error", describe(e));
     } finally {
@@ -159,7 +168,8 @@ final class Reconciler {
       if (!wanted.containsKey(e.getKey())) {
         e.getValue().cancel();
         it.remove();
-        log.info("model_removed", "model", e.getKey(), "source", e.getValue().model.sourceUri());
+        log.info(
+            "model_removed", "model", e.getKey(), "source", e.getValue().model.sourceUri());
       }
     }
     for (DesiredModel m : wanted.values()) {
@@ -167,7 +177,14 @@ final class Reconciler {
       if (t == null || !t.model.equals(m)) {
         if (t != null) {
           t.cancel();
-          log.info("model_changed", "model", m.statusKey(), "from", t.model.sourceUri(), "to", m.sourceUri());
+          log.info(
+              "model_changed",
+              "model",
+              m.statusKey(),
+              "from",
+              t.model.sourceUri(),
+              "to",
+              m.sourceUri());
         } else {
           log.info("model_added", "model", m.statusKey(), "source", m.sourceUri());
         }
@@ -204,7 +221,8 @@ final class Reconciler {
         fail(t, e);
         return;
       }
-      if (!settings.verifyInterval().isZero() && !now.isBefore(t.verifiedAt.plus(settings.verifyInterval()))) {
+      if (!settings.verifyInterval().isZero()
+          && !now.isBefore(t.verifiedAt.plus(settings.verifyInterval()))) {
         submitVerify(t);
       }
       return;
@@ -265,8 +283,15 @@ final class Reconciler {
         metrics.verificationFailed();
         onLoop(() -> {
           if (current(t)) {
-            log.warn("verification_failed", "model", t.model.statusKey(), "mismatches", result.mismatches().size(),
-                "first", result.mismatches().getFirst().path() + ": " + result.mismatches().getFirst().reason());
+            log.warn(
+                "verification_failed",
+                "model",
+                t.model.statusKey(),
+                "mismatches",
+                result.mismatches().size(),
+                "first",
+                result.mismatches().getFirst().path() + ": "
+                    + result.mismatches().getFirst().reason());
             t.inFlight = null;
             // ensure with verify replaces a damaged entry that no lease holds.
             submitDownload(t, EnsureOptions.DEFAULTS.withPin(true).withVerify(true));
@@ -303,8 +328,18 @@ final class Reconciler {
     downloaded(t, entry, took);
     if (took != null) {
       metrics.downloaded(took);
-      log.info("downloaded", "model", t.model.statusKey(), "source", t.source, "bytes", entry.sizeBytes(),
-          "fetchedBytes", fetchedBytes, "seconds", String.format(Locale.ROOT, "%.3f", took.toNanos() / 1e9));
+      log.info(
+          "downloaded",
+          "model",
+          t.model.statusKey(),
+          "source",
+          t.source,
+          "bytes",
+          entry.sizeBytes(),
+          "fetchedBytes",
+          fetchedBytes,
+          "seconds",
+          String.format(Locale.ROOT, "%.3f", took.toNanos() / 1e9));
     }
     publishQuietly();
     requestPass();
@@ -318,7 +353,8 @@ final class Reconciler {
       return;
     }
     if (took == null && t.directory == null) {
-      log.info("cached", "model", t.model.statusKey(), "source", t.source, "bytes", entry.sizeBytes());
+      log.info(
+          "cached", "model", t.model.statusKey(), "source", t.source, "bytes", entry.sizeBytes());
     }
     t.directory = entry.directory();
     t.state = ModelState.DOWNLOADED;
@@ -331,7 +367,14 @@ final class Reconciler {
     String key = ModelLinks.storageKey(t.model.sourceUri());
     String name = t.model.folderName().orElse(key);
     if (links.point(name, directory)) {
-      log.info("linked", "model", t.model.statusKey(), "link", links.modelsDirectory().resolve(name), "entry", directory);
+      log.info(
+          "linked",
+          "model",
+          t.model.statusKey(),
+          "link",
+          links.modelsDirectory().resolve(name),
+          "entry",
+          directory);
     }
     links.point(key, directory);
   }
@@ -351,18 +394,36 @@ final class Reconciler {
   private void fail(Tracked t, Exception e) {
     t.failures++;
     t.spaceRefused = e instanceof InsufficientSpaceException;
-    boolean permanent = e instanceof InvalidModelSourceException || e instanceof IllegalArgumentException;
+    boolean permanent =
+        e instanceof InvalidModelSourceException || e instanceof IllegalArgumentException;
     String reason = e instanceof InsufficientSpaceException ise ? noSpace(ise) : describe(e);
     t.state = ModelState.error(reason);
     if (permanent) {
       t.permanent = true;
-      log.error("model_invalid", "model", t.model.statusKey(), "source", t.model.sourceUri(), "reason", reason);
+      log.error(
+          "model_invalid",
+          "model",
+          t.model.statusKey(),
+          "source",
+          t.model.sourceUri(),
+          "reason",
+          reason);
       return;
     }
     Duration delay = backoff(t.failures);
     t.retryAt = clock.instant().plus(delay);
-    log.error("download_failed", "model", t.model.statusKey(), "source", t.model.sourceUri(), "attempt", t.failures,
-        "retryInSeconds", delay.toSeconds(), "reason", reason);
+    log.error(
+        "download_failed",
+        "model",
+        t.model.statusKey(),
+        "source",
+        t.model.sourceUri(),
+        "attempt",
+        t.failures,
+        "retryInSeconds",
+        delay.toSeconds(),
+        "reason",
+        reason);
     try {
       loop.schedule(this::requestPass, delay.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -372,11 +433,20 @@ final class Reconciler {
 
   private String noSpace(InsufficientSpaceException e) {
     DesiredState state = desired;
-    String limit = state == null || state.storageLimitBytes().isEmpty() ? ""
-        : String.format(Locale.ROOT, " (storageLimit %d bytes of %s)", state.storageLimitBytes().getAsLong(),
+    String limit = state == null || state.storageLimitBytes().isEmpty()
+        ? ""
+        : String.format(
+            Locale.ROOT,
+            " (storageLimit %d bytes of %s)",
+            state.storageLimitBytes().getAsLong(),
             state.limitSource());
-    return String.format(Locale.ROOT, "not enough space: %d bytes needed, %d bytes available%s: %s",
-        e.bytesNeeded(), e.bytesAvailable(), limit, e.getMessage());
+    return String.format(
+        Locale.ROOT,
+        "not enough space: %d bytes needed, %d bytes available%s: %s",
+        e.bytesNeeded(),
+        e.bytesAvailable(),
+        limit,
+        e.getMessage());
   }
 
   private Duration backoff(int failures) {
@@ -414,7 +484,9 @@ final class Reconciler {
     }
     for (ModelLinks.Retired r : retired) {
       CacheEntry entry = entries.get(r.entryDirectory());
-      if (kept.contains(r.entryDirectory()) || entry == null || keptSources.contains(entry.source())) {
+      if (kept.contains(r.entryDirectory())
+          || entry == null
+          || keptSources.contains(entry.source())) {
         r.forget();
         continue;
       }
@@ -473,7 +545,8 @@ final class Reconciler {
 
   static String describe(Throwable e) {
     String message = e.getMessage();
-    return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
+    return e.getClass().getSimpleName()
+        + (message == null || message.isBlank() ? "" : ": " + message);
   }
 
   /** One model of the spec and where it stands; touched on the loop thread only. */
@@ -500,12 +573,20 @@ final class Reconciler {
         try {
           parsed = ModelSource.parse(model.sourceUri());
         } catch (InvalidModelSourceException e) {
-          state = ModelState.error("invalid sourceModelUri '" + model.sourceUri() + "': " + e.getMessage());
+          state = ModelState.error(
+              "invalid sourceModelUri '" + model.sourceUri() + "': " + e.getMessage());
           permanent = true;
         }
       }
       if (permanent) {
-        log.error("model_invalid", "model", model.statusKey(), "source", model.sourceUri(), "reason", state.reason());
+        log.error(
+            "model_invalid",
+            "model",
+            model.statusKey(),
+            "source",
+            model.sourceUri(),
+            "reason",
+            state.reason());
       }
       this.source = parsed;
     }

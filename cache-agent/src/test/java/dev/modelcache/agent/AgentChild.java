@@ -18,14 +18,29 @@ public final class AgentChild {
 
   public static void main(String[] args) throws Exception {
     KubernetesClient client = new KubernetesClientBuilder()
-        .withConfig(new ConfigBuilder().withMasterUrl(args[0]).withTrustCerts(true).build()).build();
-    ModelCache cache = ModelCache.builder().root(Path.of(args[1])).minFreeBytes(0).partSizeBytes(64 << 10).concurrency(2)
-        .backendOptions("s3", BackendOptions.NONE.with("endpoint", args[2]).with("pathStyle", "true")
-            .with("region", "us-east-1"))
+        .withConfig(
+            new ConfigBuilder().withMasterUrl(args[0]).withTrustCerts(true).build())
         .build();
-    NodeAgent agent = NodeAgent.builder().cache(cache).kubernetes(client, args[3]).httpPort(0)
-        .resyncInterval(Duration.ofMillis(300)).retryBackoff(Duration.ofMillis(100), Duration.ofMillis(400))
-        .verifyInterval(Duration.ZERO).start();
+    ModelCache cache = ModelCache.builder()
+        .root(Path.of(args[1]))
+        .minFreeBytes(0)
+        .partSizeBytes(64 << 10)
+        .concurrency(2)
+        .backendOptions(
+            "s3",
+            BackendOptions.NONE
+                .with("endpoint", args[2])
+                .with("pathStyle", "true")
+                .with("region", "us-east-1"))
+        .build();
+    NodeAgent agent = NodeAgent.builder()
+        .cache(cache)
+        .kubernetes(client, args[3])
+        .httpPort(0)
+        .resyncInterval(Duration.ofMillis(300))
+        .retryBackoff(Duration.ofMillis(100), Duration.ofMillis(400))
+        .verifyInterval(Duration.ZERO)
+        .start();
     System.out.println("READY port=" + agent.httpPort());
     System.out.flush();
     Thread.currentThread().join();

@@ -1,9 +1,7 @@
 package dev.modelcache.agent;
 
-
 import dev.modelcache.agent.kserve.LocalModelInfo;
 import dev.modelcache.agent.kserve.LocalModelNode;
-import dev.modelcache.agent.kserve.LocalModelNodeGroup;
 import dev.modelcache.agent.kserve.LocalModelNodeSpec;
 import dev.modelcache.agent.kserve.ModelStatus;
 import dev.modelcache.core.ModelCache;
@@ -33,9 +31,9 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -57,7 +55,8 @@ abstract class AgentCluster {
   static final Duration WAIT = Duration.ofSeconds(60);
 
   /** The mock server logs every request at INFO through java.util.logging; held so the level sticks. */
-  static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+  static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
   static {
     MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -67,7 +66,9 @@ abstract class AgentCluster {
   static BlobStore store;
   static String endpoint;
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
+
   KubernetesCrudDispatcher dispatcher;
   KubernetesMockServer server;
   KubernetesClient client;
@@ -91,8 +92,11 @@ abstract class AgentCluster {
 
   /** S3Proxy serving {@code blobs} on {@code port} (0: any free one); {@code start()} returns once it listens. */
   static S3Proxy serve(BlobStore blobs, int port) throws Exception {
-    S3Proxy s3 = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:" + port))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    S3Proxy s3 = S3Proxy.builder()
+        .blobStore(blobs)
+        .endpoint(URI.create("http://127.0.0.1:" + port))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+        .build();
     s3.start();
     return s3;
   }
@@ -109,37 +113,59 @@ abstract class AgentCluster {
     for (int i = 0; i < sizes.length; i++) {
       byte[] data = new byte[sizes[i]];
       random.nextBytes(data);
-      store.putBlob(PutObjectRequest.builder().bucket("models").key(prefix + "shard-" + i + ".safetensors")
-          .contentLength((long) data.length).build(), new ByteArrayInputStream(data));
+      store.putBlob(
+          PutObjectRequest.builder()
+              .bucket("models")
+              .key(prefix + "shard-" + i + ".safetensors")
+              .contentLength((long) data.length)
+              .build(),
+          new ByteArrayInputStream(data));
     }
   }
 
   @BeforeEach
   void startCluster() throws IOException {
     dispatcher = new KubernetesCrudDispatcher(List.of(
-        crd("LocalModelNode", "localmodelnodes", true), crd("LocalModelNodeGroup", "localmodelnodegroups", false)));
+        crd("LocalModelNode", "localmodelnodes", true),
+        crd("LocalModelNodeGroup", "localmodelnodegroups", false)));
     server = newServer(0);
     client = server.createClient();
     root = Files.createDirectories(tmp.resolve("root"));
     cache = openCache(root);
   }
 
-  static CustomResourceDefinitionContext crd(String kind, String plural, boolean statusSubresource) {
-    return new CustomResourceDefinitionContext.Builder().withGroup("serving.kserve.io").withVersion("v1alpha1")
-        .withScope("Cluster").withKind(kind).withPlural(plural).withName(plural + ".serving.kserve.io")
-        .withStatusSubresource(statusSubresource).build();
+  static CustomResourceDefinitionContext crd(
+      String kind, String plural, boolean statusSubresource) {
+    return new CustomResourceDefinitionContext.Builder()
+        .withGroup("serving.kserve.io")
+        .withVersion("v1alpha1")
+        .withScope("Cluster")
+        .withKind(kind)
+        .withPlural(plural)
+        .withName(plural + ".serving.kserve.io")
+        .withStatusSubresource(statusSubresource)
+        .build();
   }
 
   KubernetesMockServer newServer(int port) {
-    KubernetesMockServer s = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    KubernetesMockServer s = new KubernetesMockServer(
+        new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     s.init(InetAddress.getLoopbackAddress(), port);
     return s;
   }
 
   static ModelCache openCache(Path root) throws IOException {
-    return ModelCache.builder().root(root).minFreeBytes(0).partSizeBytes(64 << 10).concurrency(4)
-        .backendOptions("s3", BackendOptions.NONE.with("endpoint", endpoint).with("pathStyle", "true")
-            .with("region", "us-east-1"))
+    return ModelCache.builder()
+        .root(root)
+        .minFreeBytes(0)
+        .partSizeBytes(64 << 10)
+        .concurrency(4)
+        .backendOptions(
+            "s3",
+            BackendOptions.NONE
+                .with("endpoint", endpoint)
+                .with("pathStyle", "true")
+                .with("region", "us-east-1"))
         .build();
   }
 
@@ -170,9 +196,12 @@ abstract class AgentCluster {
 
   /** The agent as the tests run it: quick resyncs and retries, no scheduled verification, its log in agent.log. */
   NodeAgent.Builder agentBuilder() throws IOException {
-    return NodeAgent.builder().cache(cache)
-        .resyncInterval(Duration.ofMillis(300)).retryBackoff(Duration.ofMillis(100), Duration.ofMillis(400))
-        .verifyInterval(Duration.ZERO).httpPort(0)
+    return NodeAgent.builder()
+        .cache(cache)
+        .resyncInterval(Duration.ofMillis(300))
+        .retryBackoff(Duration.ofMillis(100), Duration.ofMillis(400))
+        .verifyInterval(Duration.ZERO)
+        .httpPort(0)
         .log(new PrintStream(Files.newOutputStream(tmp.resolve("agent.log")), true));
   }
 
@@ -190,8 +219,11 @@ abstract class AgentCluster {
   }
 
   LocalModelNode awaitNode(Predicate<LocalModelNode> condition) {
-    return client.resources(LocalModelNode.class).withName(NODE)
-        .waitUntilCondition(n -> n != null && condition.test(n), WAIT.toSeconds(), TimeUnit.SECONDS);
+    return client
+        .resources(LocalModelNode.class)
+        .withName(NODE)
+        .waitUntilCondition(
+            n -> n != null && condition.test(n), WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   static Predicate<LocalModelNode> state(String key, ModelStatus status) {
@@ -221,8 +253,10 @@ abstract class AgentCluster {
 
   String get(String path) throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.httpPort() + path))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.httpPort() + path))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
       return r.statusCode() + " " + r.body();
     }
   }

@@ -41,45 +41,62 @@ class AgentRestartTest extends AgentCluster {
     try {
       spec(LocalModelInfo.of("s3://models/big/", "big"));
       long doneAtKill;
-      try (Child first = Child.start(tmp.resolve("first.log"), server.url("/"), root, slowEndpoint)) {
+      try (Child first =
+          Child.start(tmp.resolve("first.log"), server.url("/"), root, slowEndpoint)) {
         first.awaitLine("READY");
-        eventually("the first agent has written part of the model", () -> bytesDone() >= MODEL_BYTES / 4);
+        eventually(
+            "the first agent has written part of the model", () -> bytesDone() >= MODEL_BYTES / 4);
         first.process.destroyForcibly().waitFor();
         doneAtKill = bytesDone();
       }
       assertThat(doneAtKill).isBetween((long) MODEL_BYTES / 4, (long) MODEL_BYTES - 1);
       assertThat(cache.list().entries()).isEmpty();
 
-      try (Child second = Child.start(tmp.resolve("second.log"), server.url("/"), root, slowEndpoint)) {
+      try (Child second =
+          Child.start(tmp.resolve("second.log"), server.url("/"), root, slowEndpoint)) {
         int port = Integer.parseInt(second.awaitLine("READY").replaceAll(".*port=", ""));
         awaitNode(state("big", ModelStatus.DOWNLOADED));
-        assertThat(Files.size(root.resolve("models/big/shard-0.safetensors"))).isEqualTo(MODEL_BYTES);
-        Pattern counter = Pattern.compile("(?m)^modelcache_agent_downloaded_bytes_total ([0-9.E]+)$");
-        java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
+        assertThat(Files.size(root.resolve("models/big/shard-0.safetensors")))
+            .isEqualTo(MODEL_BYTES);
+        Pattern counter =
+            Pattern.compile("(?m)^modelcache_agent_downloaded_bytes_total ([0-9.E]+)$");
+        java.util.concurrent.atomic.AtomicLong fetchedBytes =
+            new java.util.concurrent.atomic.AtomicLong();
         eventually("the restarted agent reports the bytes it fetched", () -> {
           Matcher m = counter.matcher(scrape(port));
           fetchedBytes.set(m.find() ? (long) Double.parseDouble(m.group(1)) : 0);
           return fetchedBytes.get() > 0;
         });
         long fetched = fetchedBytes.get();
-        // What the first process wrote is kept; at most the ranges in flight at the kill are fetched again.
-        assertThat(fetched).as("bytes the restarted agent fetched").isLessThanOrEqualTo(
-            MODEL_BYTES - doneAtKill + 2 * (64 << 10));
+        // What the first process wrote is kept; at most the ranges in flight at the kill are
+        // fetched again.
+        assertThat(fetched)
+            .as("bytes the restarted agent fetched")
+            .isLessThanOrEqualTo(MODEL_BYTES - doneAtKill + 2 * (64 << 10));
       }
-      assertThat(cache.verify(dev.modelcache.core.ModelSource.parse("s3://models/big/")).ok()).isTrue();
+      assertThat(cache
+              .verify(dev.modelcache.core.ModelSource.parse("s3://models/big/"))
+              .ok())
+          .isTrue();
     } finally {
       slow.stop();
     }
   }
 
   long bytesDone() throws IOException {
-    return cache.list().downloads().stream().mapToLong(DownloadStatus::bytesDone).max().orElse(0);
+    return cache.list().downloads().stream()
+        .mapToLong(DownloadStatus::bytesDone)
+        .max()
+        .orElse(0);
   }
 
   String scrape(int port) throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      return http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
     }
   }
 
@@ -89,8 +106,10 @@ class AgentRestartTest extends AgentCluster {
     Properties props = new Properties();
     props.setProperty("s3proxy.latency-blobstore.get.latency", Long.toString(millis));
     Object latencies = latency.getMethod("parseLatencies", Properties.class).invoke(null, props);
-    Object speeds = latency.getMethod("parseSpeeds", Properties.class).invoke(null, new Properties());
-    Method wrap = latency.getDeclaredMethod("newLatencyBlobStore", BlobStore.class, Map.class, Map.class);
+    Object speeds =
+        latency.getMethod("parseSpeeds", Properties.class).invoke(null, new Properties());
+    Method wrap =
+        latency.getDeclaredMethod("newLatencyBlobStore", BlobStore.class, Map.class, Map.class);
     wrap.setAccessible(true);
     return (BlobStore) wrap.invoke(null, store, latencies, speeds);
   }
@@ -101,11 +120,25 @@ class AgentRestartTest extends AgentCluster {
     static Child start(Path log, String masterUrl, Path root, String endpoint) throws IOException {
       List<String> cmd = new ArrayList<>();
       cmd.add(ProcessHandle.current().info().command().orElseThrow());
-      cmd.addAll(List.of("-XX:-UsePerfData", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-          "--enable-native-access=ALL-UNNAMED", "-Daws.accessKeyId=" + ACCESS_KEY, "-Daws.secretAccessKey=" + SECRET_KEY,
-          "-cp", System.getProperty("java.class.path"), AgentChild.class.getName(),
-          masterUrl, root.toString(), endpoint, NODE));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      cmd.addAll(List.of(
+          "-XX:-UsePerfData",
+          "-Xmx256m",
+          "-XX:TieredStopAtLevel=1",
+          "-XX:+UseSerialGC",
+          "--enable-native-access=ALL-UNNAMED",
+          "-Daws.accessKeyId=" + ACCESS_KEY,
+          "-Daws.secretAccessKey=" + SECRET_KEY,
+          "-cp",
+          System.getProperty("java.class.path"),
+          AgentChild.class.getName(),
+          masterUrl,
+          root.toString(),
+          endpoint,
+          NODE));
+      Process p = new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile())
+          .start();
       return new Child(p, log);
     }
 

@@ -38,24 +38,30 @@ class NodeAgentTest extends AgentCluster {
 
     Path link = root.resolve("models/llama");
     assertThat(Files.isSymbolicLink(link)).isTrue();
-    assertThat(Files.readSymbolicLink(link).isAbsolute()).as("relative, so it resolves wherever the volume is mounted")
+    assertThat(Files.readSymbolicLink(link).isAbsolute())
+        .as("relative, so it resolves wherever the volume is mounted")
         .isFalse();
-    CacheEntry entry = cache.getIfPresent(ModelSource.parse("s3://models/llama/")).orElseThrow();
+    CacheEntry entry =
+        cache.getIfPresent(ModelSource.parse("s3://models/llama/")).orElseThrow();
     assertThat(entry.pinned()).as("what the spec lists is pinned").isTrue();
     assertThat(link.toRealPath()).isEqualTo(entry.directory().toRealPath());
     assertThat(Files.size(link.resolve("shard-0.safetensors"))).isEqualTo(300_000);
     assertThat(Files.size(link.resolve("shard-1.safetensors"))).isEqualTo(70_000);
     // KServe's pod webhook mounts models/<first 16 hex digits of sha256(sourceModelUri)>.
-    assertThat(root.resolve("models/" + ModelLinks.storageKey("s3://models/llama/")).toRealPath())
+    assertThat(root.resolve("models/" + ModelLinks.storageKey("s3://models/llama/"))
+            .toRealPath())
         .isEqualTo(entry.directory().toRealPath());
 
     assertThat(get("/readyz")).startsWith("200");
     assertThat(get("/healthz")).startsWith("200");
-    eventually("metrics count the model as downloaded", () -> get("/metrics")
-        .contains("modelcache_agent_models{state=\"ModelDownloaded\"} 1.0"));
+    eventually(
+        "metrics count the model as downloaded",
+        () -> get("/metrics").contains("modelcache_agent_models{state=\"ModelDownloaded\"} 1.0"));
     String metrics = get("/metrics");
-    assertThat(metrics).contains("modelcache_agent_downloaded_bytes_total 370000.0")
-        .contains("modelcache_cache_size_bytes 370000.0").contains("modelcache_cache_free_bytes")
+    assertThat(metrics)
+        .contains("modelcache_agent_downloaded_bytes_total 370000.0")
+        .contains("modelcache_cache_size_bytes 370000.0")
+        .contains("modelcache_cache_free_bytes")
         .contains("modelcache_agent_download_duration_seconds_count 1")
         .contains("modelcache_agent_verification_failures_total 0.0");
   }
@@ -63,35 +69,52 @@ class NodeAgentTest extends AgentCluster {
   @Test
   void aMissingSourceIsAnErrorWithItsReasonThenRecoversWhenItAppears() throws Exception {
     startAgent(false);
-    spec(LocalModelInfo.of("s3://models/late/", "late"), LocalModelInfo.of("ftp://host/x/", "bad-scheme"),
+    spec(
+        LocalModelInfo.of("s3://models/late/", "late"),
+        LocalModelInfo.of("ftp://host/x/", "bad-scheme"),
         LocalModelInfo.of("s3://models/mistral/", "mistral"));
     LocalModelNode node = awaitNode(state("late", ModelStatus.DOWNLOAD_ERROR)
-        .and(state("bad-scheme", ModelStatus.DOWNLOAD_ERROR)).and(state("mistral", ModelStatus.DOWNLOADED)));
-    String reasons = node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
-    assertThat(reasons).contains("late").contains("s3://models/late/").contains("bad-scheme").contains("ftp");
+        .and(state("bad-scheme", ModelStatus.DOWNLOAD_ERROR))
+        .and(state("mistral", ModelStatus.DOWNLOADED)));
+    String reasons =
+        node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
+    assertThat(reasons)
+        .contains("late")
+        .contains("s3://models/late/")
+        .contains("bad-scheme")
+        .contains("ftp");
 
     upload("late/", 9, 50_000);
     node = awaitNode(state("late", ModelStatus.DOWNLOADED));
-    assertThat(node.getStatus().modelStatus().get("bad-scheme")).isEqualTo(ModelStatus.DOWNLOAD_ERROR);
+    assertThat(node.getStatus().modelStatus().get("bad-scheme"))
+        .isEqualTo(ModelStatus.DOWNLOAD_ERROR);
     assertThat(Files.size(root.resolve("models/late/shard-0.safetensors"))).isEqualTo(50_000);
   }
 
   @Test
   void aRemovedModelIsEvictedUnlessLeased() throws Exception {
     startAgent(false);
-    spec(LocalModelInfo.of("s3://models/llama/", "llama"), LocalModelInfo.of("s3://models/mistral/", "mistral"));
+    spec(
+        LocalModelInfo.of("s3://models/llama/", "llama"),
+        LocalModelInfo.of("s3://models/mistral/", "mistral"));
     awaitNode(state("llama", ModelStatus.DOWNLOADED).and(state("mistral", ModelStatus.DOWNLOADED)));
     ModelSource llama = ModelSource.parse("s3://models/llama/");
     ModelSource mistral = ModelSource.parse("s3://models/mistral/");
-    try (ModelCache pod = openCache(root); Lease lease = pod.lease(mistral)) {
+    try (ModelCache pod = openCache(root);
+        Lease lease = pod.lease(mistral)) {
       spec();
       awaitNode(n -> n.getStatus() == null || n.getStatus().modelStatus().isEmpty());
-      eventually("the unleased model is evicted", () -> cache.getIfPresent(llama).isEmpty());
-      assertThat(Files.exists(root.resolve("models/llama"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+      eventually(
+          "the unleased model is evicted", () -> cache.getIfPresent(llama).isEmpty());
+      assertThat(
+              Files.exists(root.resolve("models/llama"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+          .isFalse();
       assertThat(cache.getIfPresent(mistral)).as("leased: kept").isPresent();
       assertThat(Files.size(lease.directory().resolve("shard-0.safetensors"))).isEqualTo(200_000);
     }
-    eventually("the model is evicted once its lease ends", () -> cache.getIfPresent(mistral).isEmpty());
+    eventually(
+        "the model is evicted once its lease ends",
+        () -> cache.getIfPresent(mistral).isEmpty());
   }
 
   @Test
@@ -103,14 +126,18 @@ class NodeAgentTest extends AgentCluster {
     startAgent(false);
     spec(new LocalModelInfo("s3://models/llama/", "llama", null, "small-disks", null, null));
     LocalModelNode node = awaitNode(state("llama", ModelStatus.DOWNLOAD_ERROR));
-    String reasons = node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
-    assertThat(reasons).contains("370000 bytes needed").contains("102400 bytes available")
+    String reasons =
+        node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
+    assertThat(reasons)
+        .contains("370000 bytes needed")
+        .contains("102400 bytes available")
         .contains("storageLimit 102400 bytes of LocalModelNodeGroup small-disks");
     assertThat(cache.limits().maxBytes()).isEqualTo(102_400);
     assertThat(cache.list().entries()).isEmpty();
     assertThat(cache.list().downloads()).isEmpty();
     try (var files = Files.walk(root)) {
-      long bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+      long bytes =
+          files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
       assertThat(bytes).as("bytes under the root").isLessThan(10_000);
     }
   }
@@ -146,7 +173,9 @@ class NodeAgentTest extends AgentCluster {
     }
     assertThat(broken.get()).as("a reader never finds models/qwen missing").isNull();
     assertThat(sizesSeen[0]).isPositive();
-    eventually("the old entry is evicted", () -> cache.getIfPresent(ModelSource.parse("s3://models/qwen-v1/")).isEmpty());
+    eventually(
+        "the old entry is evicted",
+        () -> cache.getIfPresent(ModelSource.parse("s3://models/qwen-v1/")).isEmpty());
   }
 
   @Test
@@ -157,7 +186,9 @@ class NodeAgentTest extends AgentCluster {
     int port = server.getPort();
     server.destroy(); // every connection, the watch's included, is closed
     server = newServer(port); // the same objects, served again on the same port
-    spec(LocalModelInfo.of("s3://models/llama/", "llama"), LocalModelInfo.of("s3://models/mistral/", "mistral"));
+    spec(
+        LocalModelInfo.of("s3://models/llama/", "llama"),
+        LocalModelInfo.of("s3://models/mistral/", "mistral"));
     awaitNode(state("mistral", ModelStatus.DOWNLOADED));
     assertThat(Files.size(root.resolve("models/mistral/shard-0.safetensors"))).isEqualTo(200_000);
   }
@@ -169,21 +200,32 @@ class NodeAgentTest extends AgentCluster {
       port = socket.getLocalPort(); // nothing listens there once closed
     }
     cache.close();
-    cache = ModelCache.builder().root(root).minFreeBytes(0).partSizeBytes(64 << 10).maxAttempts(2)
+    cache = ModelCache.builder()
+        .root(root)
+        .minFreeBytes(0)
+        .partSizeBytes(64 << 10)
+        .maxAttempts(2)
         .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
-        .backendOptions("s3", BackendOptions.NONE.with("endpoint", "http://127.0.0.1:" + port).with("pathStyle", "true")
-            .with("region", "us-east-1"))
+        .backendOptions(
+            "s3",
+            BackendOptions.NONE
+                .with("endpoint", "http://127.0.0.1:" + port)
+                .with("pathStyle", "true")
+                .with("region", "us-east-1"))
         .build();
     startAgent(false);
     spec(LocalModelInfo.of("s3://models/mistral/", "mistral"));
     LocalModelNode node = awaitNode(state("mistral", ModelStatus.DOWNLOAD_ERROR));
-    assertThat(node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION))
-        .contains("mistral").contains("127.0.0.1:" + port);
+    assertThat(
+            node.getMetadata().getAnnotations().get(LocalModelNodeStatusWriter.REASONS_ANNOTATION))
+        .contains("mistral")
+        .contains("127.0.0.1:" + port);
 
     S3Proxy back = serve(store, port);
     try {
       node = awaitNode(state("mistral", ModelStatus.DOWNLOADED));
-      assertThat(node.getMetadata().getAnnotations()).doesNotContainKey(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
+      assertThat(node.getMetadata().getAnnotations())
+          .doesNotContainKey(LocalModelNodeStatusWriter.REASONS_ANNOTATION);
       assertThat(Files.size(root.resolve("models/mistral/shard-0.safetensors"))).isEqualTo(200_000);
     } finally {
       back.stop();
@@ -202,11 +244,14 @@ class NodeAgentTest extends AgentCluster {
     file.toFile().setWritable(true); // committed files are 0444; this test runs as their owner
     Files.write(file, bad);
 
-    eventually("the damage is found", () -> get("/metrics").contains("modelcache_agent_verification_failures_total 1.0"));
+    eventually(
+        "the damage is found",
+        () -> get("/metrics").contains("modelcache_agent_verification_failures_total 1.0"));
     // While the damaged entry is replaced, the link has nothing to point at for a moment.
     eventually("the model is downloaded again", () -> {
       try {
-        return java.util.Arrays.equals(Files.readAllBytes(root.resolve("models/llama/shard-1.safetensors")), good);
+        return java.util.Arrays.equals(
+            Files.readAllBytes(root.resolve("models/llama/shard-1.safetensors")), good);
       } catch (java.nio.file.NoSuchFileException replacing) {
         return false;
       }
@@ -225,17 +270,23 @@ class NodeAgentTest extends AgentCluster {
           - s3://models/mistral/
         """);
     startAgent(agentBuilder().modelsFile(models));
-    eventually("both models are linked", () -> Files.exists(root.resolve("models/llama-small/shard-1.safetensors"))
-        && Files.exists(root.resolve("models/mistral/shard-0.safetensors")));
+    eventually(
+        "both models are linked",
+        () -> Files.exists(root.resolve("models/llama-small/shard-1.safetensors"))
+            && Files.exists(root.resolve("models/mistral/shard-0.safetensors")));
     eventually("the agent is ready", () -> get("/readyz").startsWith("200"));
     assertThat(Files.readString(tmp.resolve("agent.log")))
         .contains("event=model_state model=llama-small state=ModelDownloaded");
 
     Files.writeString(models, "[\"s3://models/mistral/\"]\n"); // JSON too
-    Files.setLastModifiedTime(models, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
-    eventually("the model dropped from the file is evicted",
+    Files.setLastModifiedTime(
+        models, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+    eventually(
+        "the model dropped from the file is evicted",
         () -> cache.getIfPresent(ModelSource.parse("s3://models/llama/")).isEmpty());
-    assertThat(Files.exists(root.resolve("models/llama-small"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(Files.exists(
+            root.resolve("models/llama-small"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        .isFalse();
     assertThat(cache.getIfPresent(ModelSource.parse("s3://models/mistral/"))).isPresent();
   }
 
@@ -246,8 +297,10 @@ class NodeAgentTest extends AgentCluster {
     awaitNode(state("team-a/mistral", ModelStatus.DOWNLOADED));
     Path hashed = root.resolve("models/" + ModelLinks.storageKey("s3://models/mistral/"));
     assertThat(Files.size(hashed.resolve("shard-0.safetensors"))).isEqualTo(200_000);
-    assertThat(Files.exists(root.resolve("models/mistral"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
-        .as("another namespace may use the same name").isFalse();
+    assertThat(
+            Files.exists(root.resolve("models/mistral"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        .as("another namespace may use the same name")
+        .isFalse();
   }
 
   @Test
@@ -261,10 +314,12 @@ class NodeAgentTest extends AgentCluster {
     cache = openCache(root); // a new process would see only the disk
     startAgent(false);
     eventually("the restarted agent is ready", () -> get("/readyz").startsWith("200"));
-    eventually("it counts the model as downloaded", () -> get("/metrics")
-        .contains("modelcache_agent_models{state=\"ModelDownloaded\"} 1.0"));
+    eventually(
+        "it counts the model as downloaded",
+        () -> get("/metrics").contains("modelcache_agent_models{state=\"ModelDownloaded\"} 1.0"));
     assertThat(get("/metrics")).contains("modelcache_agent_downloaded_bytes_total 0.0");
-    assertThat(Files.readString(tmp.resolve("agent.log"))).contains("event=cached model=llama")
+    assertThat(Files.readString(tmp.resolve("agent.log")))
+        .contains("event=cached model=llama")
         .doesNotContain("event=downloaded");
   }
 }

@@ -8,8 +8,8 @@ import dev.modelcache.agent.kserve.LocalModelNodeGroupSpec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.PersistentVolumeSpecBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -88,43 +88,77 @@ class RbacRecipeTest extends AgentCluster {
 
   @Test
   void theRecipesRulesCoverEveryCallTheAgentMakesAndNoMore() throws Exception {
-    Node node = new NodeBuilder().withNewMetadata().withName(NODE).addToLabels("kserve/localmodel", "worker")
-        .endMetadata().build();
+    Node node = new NodeBuilder()
+        .withNewMetadata()
+        .withName(NODE)
+        .addToLabels("kserve/localmodel", "worker")
+        .endMetadata()
+        .build();
     client.resource(node).create();
     LocalModelNodeGroup byAffinity = new LocalModelNodeGroup();
     byAffinity.setMetadata(new ObjectMetaBuilder().withName("workers").build());
-    byAffinity.setSpec(new LocalModelNodeGroupSpec(new Quantity("10Mi"), new PersistentVolumeSpecBuilder()
-        .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-        .withKey("kserve/localmodel").withOperator("In").withValues("worker").endMatchExpression()
-        .endNodeSelectorTerm().endRequired().endNodeAffinity().build(), null));
+    byAffinity.setSpec(new LocalModelNodeGroupSpec(
+        new Quantity("10Mi"),
+        new PersistentVolumeSpecBuilder()
+            .withNewNodeAffinity()
+            .withNewRequired()
+            .addNewNodeSelectorTerm()
+            .addNewMatchExpression()
+            .withKey("kserve/localmodel")
+            .withOperator("In")
+            .withValues("worker")
+            .endMatchExpression()
+            .endNodeSelectorTerm()
+            .endRequired()
+            .endNodeAffinity()
+            .build(),
+        null));
     client.resource(byAffinity).create();
     LocalModelNodeGroup elsewhere = new LocalModelNodeGroup();
     elsewhere.setMetadata(new ObjectMetaBuilder().withName("other-nodes").build());
-    elsewhere.setSpec(new LocalModelNodeGroupSpec(new Quantity("1Mi"), new PersistentVolumeSpecBuilder()
-        .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-        .withKey("kserve/localmodel").withOperator("In").withValues("other").endMatchExpression()
-        .endNodeSelectorTerm().endRequired().endNodeAffinity().build(), null));
+    elsewhere.setSpec(new LocalModelNodeGroupSpec(
+        new Quantity("1Mi"),
+        new PersistentVolumeSpecBuilder()
+            .withNewNodeAffinity()
+            .withNewRequired()
+            .addNewNodeSelectorTerm()
+            .addNewMatchExpression()
+            .withKey("kserve/localmodel")
+            .withOperator("In")
+            .withValues("other")
+            .endMatchExpression()
+            .endNodeSelectorTerm()
+            .endRequired()
+            .endNodeAffinity()
+            .build(),
+        null));
     client.resource(elsewhere).create();
-    spec(LocalModelInfo.of("s3://models/llama/", "llama"), LocalModelInfo.of("gs://bucket/model/", "elsewhere"));
+    spec(
+        LocalModelInfo.of("s3://models/llama/", "llama"),
+        LocalModelInfo.of("gs://bucket/model/", "elsewhere"));
     drain(); // the test's own requests
 
     startAgent(true);
-    eventually("the model is downloaded and the node labelled", () ->
-        Files.readString(tmp.resolve("agent.log")).contains("event=node_labelled"));
+    eventually(
+        "the model is downloaded and the node labelled",
+        () -> Files.readString(tmp.resolve("agent.log")).contains("event=node_labelled"));
     agent.close();
     agent = null;
     Set<Call> made = drain();
     assertThat(client.nodes().withName(NODE).get().getMetadata().getLabels())
-        .containsEntry("model.modelcache.dev/llama", "true").doesNotContainKey("model.modelcache.dev/elsewhere");
-    assertThat(cache.limits().maxBytes()).as("the storageLimit of the group whose affinity selects the node")
+        .containsEntry("model.modelcache.dev/llama", "true")
+        .doesNotContainKey("model.modelcache.dev/elsewhere");
+    assertThat(cache.limits().maxBytes())
+        .as("the storageLimit of the group whose affinity selects the node")
         .isEqualTo(10L << 20);
 
     // And with the node group named by the models, as current KServe writes them.
     spec(new LocalModelInfo("s3://models/mistral/", "mistral", null, "other-nodes", null, null));
     drain();
     startAgent(false);
-    eventually("the model is refused for want of space", () -> Files.readString(tmp.resolve("agent.log"))
-        .contains("event=status_written"));
+    eventually(
+        "the model is refused for want of space",
+        () -> Files.readString(tmp.resolve("agent.log")).contains("event=status_written"));
     agent.close();
     agent = null;
     made.addAll(drain());
@@ -146,7 +180,10 @@ class RbacRecipeTest extends AgentCluster {
 
   @Test
   void requestsMapToTheirPermissions() {
-    assertThat(callOf("GET", "/apis/serving.kserve.io/v1alpha1/localmodelnodes?fieldSelector=metadata.name%3Dn&watch=true"))
+    assertThat(
+            callOf(
+                "GET",
+                "/apis/serving.kserve.io/v1alpha1/localmodelnodes?fieldSelector=metadata.name%3Dn&watch=true"))
         .isEqualTo(new Call("serving.kserve.io", "localmodelnodes", "watch"));
     assertThat(callOf("PATCH", "/apis/serving.kserve.io/v1alpha1/localmodelnodes/n/status"))
         .isEqualTo(new Call("serving.kserve.io", "localmodelnodes/status", "patch"));

@@ -30,72 +30,116 @@ import picocli.CommandLine.ParentCommand;
     })
 final class AgentCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Option(names = "--node-name", paramLabel = "NAME",
+  @Option(
+      names = "--node-name",
+      paramLabel = "NAME",
       description = "This node's name, which is also its LocalModelNode's (default: $NODE_NAME).")
   String nodeName;
 
-  @Option(names = "--models", paramLabel = "FILE",
-      description = "Keep the models this YAML or JSON file lists instead of following KServe (re-read when it changes).")
+  @Option(
+      names = "--models",
+      paramLabel = "FILE",
+      description =
+          "Keep the models this YAML or JSON file lists instead of following KServe (re-read when it changes).")
   Path modelsFile;
 
-  @Option(names = "--node-group", paramLabel = "NAME",
-      description = "The LocalModelNodeGroup whose storageLimit applies (default: the group the models name, else the "
-          + "groups whose volume node affinity selects this node).")
+  @Option(
+      names = "--node-group",
+      paramLabel = "NAME",
+      description =
+          "The LocalModelNodeGroup whose storageLimit applies (default: the group the models name, else the "
+              + "groups whose volume node affinity selects this node).")
   String nodeGroup;
 
-  @Option(names = "--label-node", description = "Label the Node model.modelcache.dev/NAME=true for each model it holds.")
+  @Option(
+      names = "--label-node",
+      description = "Label the Node model.modelcache.dev/NAME=true for each model it holds.")
   boolean labelNode;
 
-  @Option(names = "--max-parallel", paramLabel = "N", description = "Models downloaded at once (default: 2).")
+  @Option(
+      names = "--max-parallel",
+      paramLabel = "N",
+      description = "Models downloaded at once (default: 2).")
   int maxParallel = 2;
 
-  @Option(names = "--port", paramLabel = "PORT",
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
       description = "Port of /metrics, /healthz and /readyz (default: 9090; 0: none).")
   int port = 9090;
 
-  @Option(names = "--resync", paramLabel = "DURATION", description = "Look at everything again this often (default: 60s).")
+  @Option(
+      names = "--resync",
+      paramLabel = "DURATION",
+      description = "Look at everything again this often (default: 60s).")
   TimeSpan resync = new TimeSpan(java.time.Duration.ofSeconds(60));
 
-  @Option(names = "--verify-every", paramLabel = "DURATION",
-      description = "Re-read each cached model against its manifest this often and repair it (default: 24h; 0: never).")
+  @Option(
+      names = "--verify-every",
+      paramLabel = "DURATION",
+      description =
+          "Re-read each cached model against its manifest this often and repair it (default: 24h; 0: never).")
   TimeSpan verifyEvery = new TimeSpan(java.time.Duration.ofHours(24));
 
-  @Option(names = "--retry-after", paramLabel = "DURATION",
-      description = "First retry of a failed download after this long, doubling up to 5m (default: 10s).")
+  @Option(
+      names = "--retry-after",
+      paramLabel = "DURATION",
+      description =
+          "First retry of a failed download after this long, doubling up to 5m (default: 10s).")
   TimeSpan retryAfter = new TimeSpan(java.time.Duration.ofSeconds(10));
 
-  @Option(names = "--concurrency", paramLabel = "N",
-      description = "Byte ranges transferred at once, across all downloads (default: " + ModelCache.DEFAULT_CONCURRENCY + ").")
+  @Option(
+      names = "--concurrency",
+      paramLabel = "N",
+      description = "Byte ranges transferred at once, across all downloads (default: "
+          + ModelCache.DEFAULT_CONCURRENCY + ").")
   Integer concurrency;
 
-  @Option(names = "--part-size", paramLabel = "SIZE", description = "Bytes per ranged request, e.g. 8MiB (default: 8MiB).")
+  @Option(
+      names = "--part-size",
+      paramLabel = "SIZE",
+      description = "Bytes per ranged request, e.g. 8MiB (default: 8MiB).")
   ByteSize partSize;
 
-  @Option(names = "--endpoint", paramLabel = "URL",
-      description = "S3-compatible endpoint for s3:// sources, addressed path-style (default: AWS, or $AWS_ENDPOINT_URL).")
+  @Option(
+      names = "--endpoint",
+      paramLabel = "URL",
+      description =
+          "S3-compatible endpoint for s3:// sources, addressed path-style (default: AWS, or $AWS_ENDPOINT_URL).")
   String endpoint;
 
-  @Option(names = "--region", paramLabel = "REGION", description = "S3 region (default: the SDK's usual lookup).")
+  @Option(
+      names = "--region",
+      paramLabel = "REGION",
+      description = "S3 region (default: the SDK's usual lookup).")
   String region;
 
-  @Option(names = "--min-free", paramLabel = "SIZE|PCT", converter = FreeSpaceArgument.Converter.class,
-      description = "Free space to leave on the disk, e.g. 50GiB or 5% (default: the cache's setting).")
+  @Option(
+      names = "--min-free",
+      paramLabel = "SIZE|PCT",
+      converter = FreeSpaceArgument.Converter.class,
+      description =
+          "Free space to leave on the disk, e.g. 50GiB or 5% (default: the cache's setting).")
   FreeSpace minFree;
 
   @Override
   public Integer call() throws IOException, UsageException, InterruptedException {
     if (app.json()) {
-      throw new UsageException("agent runs until stopped and writes log lines; --json does not apply");
+      throw new UsageException(
+          "agent runs until stopped and writes log lines; --json does not apply");
     }
     String node = nodeName != null ? nodeName : app.context().env().get("NODE_NAME");
     if (modelsFile == null && (node == null || node.isBlank())) {
-      throw new UsageException("agent needs this node's name: --node-name NAME or $NODE_NAME (in a pod, from the "
-          + "downward API: fieldRef spec.nodeName), or --models FILE to run without KServe");
+      throw new UsageException(
+          "agent needs this node's name: --node-name NAME or $NODE_NAME (in a pod, from the "
+              + "downward API: fieldRef spec.nodeName), or --models FILE to run without KServe");
     }
     if (modelsFile != null && (labelNode || nodeGroup != null)) {
-      throw new UsageException((labelNode ? "--label-node" : "--node-group") + " needs KServe; it does not apply with --models");
+      throw new UsageException((labelNode ? "--label-node" : "--node-group")
+          + " needs KServe; it does not apply with --models");
     }
     if (modelsFile != null && !Files.isRegularFile(modelsFile)) {
       throw new UsageException("--models " + modelsFile + ": no such file");
@@ -119,9 +163,13 @@ final class AgentCommand implements Callable<Integer> {
     NodeAgent agent = null;
     boolean success = false;
     try {
-      NodeAgent.Builder agentBuilder = NodeAgent.builder().cache(cache).maxParallelDownloads(maxParallel)
-          .resyncInterval(resync.duration()).verifyInterval(verifyEvery.duration())
-          .retryBackoff(retryAfter.duration(), max(retryAfter.duration(), java.time.Duration.ofMinutes(5)))
+      NodeAgent.Builder agentBuilder = NodeAgent.builder()
+          .cache(cache)
+          .maxParallelDownloads(maxParallel)
+          .resyncInterval(resync.duration())
+          .verifyInterval(verifyEvery.duration())
+          .retryBackoff(
+              retryAfter.duration(), max(retryAfter.duration(), java.time.Duration.ofMinutes(5)))
           .log(app.context().err());
       if (port > 0) {
         agentBuilder.httpPort(port);
@@ -170,7 +218,8 @@ final class AgentCommand implements Callable<Integer> {
         builder.partSizeBytes(Math.toIntExact(partSize.bytes()));
       }
     } catch (IllegalArgumentException | ArithmeticException e) {
-      throw new UsageException((concurrency != null ? "--concurrency/--part-size: " : "--part-size: ") + e.getMessage());
+      throw new UsageException(
+          (concurrency != null ? "--concurrency/--part-size: " : "--part-size: ") + e.getMessage());
     }
     if (minFree != null) {
       builder.minFree(minFree);

@@ -30,19 +30,29 @@ import picocli.CommandLine.ParentCommand;
     })
 final class AwaitCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Mixin SourceArgument source;
+  @Mixin
+  SourceArgument source;
 
-  @Option(names = "--timeout", required = true, paramLabel = "DURATION", description = "How long to wait, e.g. 30s, 10m, 1h; 0 only checks.")
+  @Option(
+      names = "--timeout",
+      required = true,
+      paramLabel = "DURATION",
+      description = "How long to wait, e.g. 30s, 10m, 1h; 0 only checks.")
   TimeSpan timeout;
 
-  @Option(names = "--fetch-after-timeout", description = "Download the model after the timeout instead of failing.")
+  @Option(
+      names = "--fetch-after-timeout",
+      description = "Download the model after the timeout instead of failing.")
   boolean fetchAfterTimeout;
 
-  @Mixin DownloadOptions download;
+  @Mixin
+  DownloadOptions download;
 
-  @Mixin PrefetchCommand.EntryOptions entryOptions;
+  @Mixin
+  PrefetchCommand.EntryOptions entryOptions;
 
   @Override
   public Integer call() throws IOException, UsageException {
@@ -83,7 +93,8 @@ final class AwaitCommand implements Callable<Integer> {
         entry = cache.getIfPresent(model).orElse(entry);
       }
     }
-    PrefetchCommand.report(app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
+    PrefetchCommand.report(
+        app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 
@@ -97,13 +108,11 @@ final class AwaitCommand implements Callable<Integer> {
     private final ScheduledExecutorService poller;
 
     Watch(ModelCache cache, ModelSource model) {
-      poller =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "modelcache-await");
-                t.setDaemon(true);
-                return t;
-              });
+      poller = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "modelcache-await");
+        t.setDaemon(true);
+        return t;
+      });
       String name = model.cacheName();
       poller.scheduleWithFixedDelay(
           () -> {
@@ -112,7 +121,8 @@ final class AwaitCommand implements Callable<Integer> {
                 if (d.name().equals(name) && d.writerAlive()) {
                   Progress p = progress.get();
                   if (p == null) {
-                    p = app.progress("await: pid " + d.writerPid() + " is downloading " + model, d.bytesTotal());
+                    p = app.progress(
+                        "await: pid " + d.writerPid() + " is downloading " + model, d.bytesTotal());
                     progress.set(p);
                   }
                   p.total(d.bytesTotal());

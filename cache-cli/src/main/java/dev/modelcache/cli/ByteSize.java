@@ -32,8 +32,8 @@ record ByteSize(long bytes) {
   static ByteSize parse(String text) {
     var m = SIZE.matcher(text.strip());
     if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "invalid size '" + text + "': expected a number with an optional unit, e.g. 8MiB, 2GiB or 500M");
+      throw new IllegalArgumentException("invalid size '" + text
+          + "': expected a number with an optional unit, e.g. 8MiB, 2GiB or 500M");
     }
     long multiplier = multiplier(text, m.group("unit"));
     BigDecimal value = new BigDecimal(m.group("number")).multiply(BigDecimal.valueOf(multiplier));
@@ -55,9 +55,8 @@ record ByteSize(long bytes) {
       case "gi", "gib" -> 1L << 30;
       case "ti", "tib" -> 1L << 40;
       default ->
-          throw new IllegalArgumentException(
-              "invalid size '" + text + "': unknown unit '" + unit
-                  + "' (use B, KiB, MiB, GiB, TiB or K, M, G, T)");
+        throw new IllegalArgumentException("invalid size '" + text + "': unknown unit '" + unit
+            + "' (use B, KiB, MiB, GiB, TiB or K, M, G, T)");
     };
   }
 
@@ -73,7 +72,11 @@ record ByteSize(long bytes) {
       value /= 1024;
       unit++;
     }
-    return String.format(Locale.ROOT, value < 10 ? "%.2f %s" : value < 100 ? "%.1f %s" : "%.0f %s", value, units[unit]);
+    return String.format(
+        Locale.ROOT,
+        value < 10 ? "%.2f %s" : value < 100 ? "%.1f %s" : "%.0f %s",
+        value,
+        units[unit]);
   }
 
   @Override

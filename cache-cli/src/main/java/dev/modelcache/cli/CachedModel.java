@@ -17,7 +17,8 @@ final class CachedModel {
 
   @Parameters(
       paramLabel = "PATH|SOURCE",
-      description = "A model file or directory, or the source URI of a cached model (s3://bucket/prefix/).")
+      description =
+          "A model file or directory, or the source URI of a cached model (s3://bucket/prefix/).")
   String target;
 
   @Option(names = "--revision", paramLabel = "R", description = "The revision of SOURCE.")
@@ -59,18 +60,16 @@ final class CachedModel {
     sourceArgument.revision = revision;
     ModelSource model = sourceArgument.model();
     if (!java.nio.file.Files.isDirectory(app.root())) {
-      throw new EntryNotFoundException(
-          model + " is not in the cache: there is no cache at " + app.root() + " (run 'modelcache prefetch " + model + "' first)");
+      throw new EntryNotFoundException(model + " is not in the cache: there is no cache at "
+          + app.root() + " (run 'modelcache prefetch " + model + "' first)");
     }
     ModelCache cache = app.openCache(false, null, model);
     boolean success = false;
     try {
-      var entry =
-          cache.getIfPresent(model)
-              .orElseThrow(
-                  () ->
-                      new EntryNotFoundException(
-                          model + " is not in the cache at " + app.root() + " (run 'modelcache prefetch " + model + "' first)"));
+      var entry = cache
+          .getIfPresent(model)
+          .orElseThrow(() -> new EntryNotFoundException(model + " is not in the cache at "
+              + app.root() + " (run 'modelcache prefetch " + model + "' first)"));
       Lease lease = cache.lease(entry);
       success = true;
       return new Resolved() {

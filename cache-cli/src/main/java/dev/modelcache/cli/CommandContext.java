@@ -19,7 +19,11 @@ import java.util.Map;
  * @param progressInterval how often a plain progress line is written when not on a terminal
  */
 record CommandContext(
-    PrintStream out, PrintStream err, Map<String, String> env, boolean terminal, Duration progressInterval) {
+    PrintStream out,
+    PrintStream err,
+    Map<String, String> env,
+    boolean terminal,
+    Duration progressInterval) {
 
   /** The default interval of plain progress lines: often enough to show life in a pod's log. */
   static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(5);

@@ -26,7 +26,8 @@ import picocli.CommandLine.ParentCommand;
     subcommands = {ConfigCommand.Get.class, ConfigCommand.Set.class, ConfigCommand.Unset.class})
 final class ConfigCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
   /** The settings a user names on the command line. */
   enum Key {
@@ -45,7 +46,8 @@ final class ConfigCommand implements Callable<Integer> {
           return k;
         }
       }
-      throw new UsageException("unknown setting '" + text + "': known settings are max-size and min-free");
+      throw new UsageException(
+          "unknown setting '" + text + "': known settings are max-size and min-free");
     }
   }
 
@@ -57,7 +59,8 @@ final class ConfigCommand implements Callable<Integer> {
   /** {@code config get}: the limits in force, and where each comes from. */
   @Command(name = "get", description = "Show the limits in force and where each comes from.")
   static final class Get implements Callable<Integer> {
-    @ParentCommand ConfigCommand config;
+    @ParentCommand
+    ConfigCommand config;
 
     @Override
     public Integer call() throws IOException, UsageException {
@@ -75,7 +78,9 @@ final class ConfigCommand implements Callable<Integer> {
           JsonObject.create()
               .put("root", app.root().toString())
               .put("settingsFile", CacheSettings.file(app.root()).toString())
-              .put("maxSize", settings.maxBytes().isPresent() ? settings.maxBytes().getAsLong() : null)
+              .put(
+                  "maxSize",
+                  settings.maxBytes().isPresent() ? settings.maxBytes().getAsLong() : null)
               .put("minFree", settings.minFree().map(FreeSpace::toString).orElse(null))
               .put("limits", LsCommand.limits(limits)),
           "max-size  " + LsCommand.describeMax(limits) + System.lineSeparator()
@@ -86,17 +91,23 @@ final class ConfigCommand implements Callable<Integer> {
   }
 
   /** {@code config set KEY VALUE}. */
-  @Command(name = "set", description = {
-    "Change a limit for every process using the cache, e.g. 'config set max-size 1.5TiB',",
-    "'config set min-free 50GiB' or 'config set min-free 5%'."
-  })
+  @Command(
+      name = "set",
+      description = {
+        "Change a limit for every process using the cache, e.g. 'config set max-size 1.5TiB',",
+        "'config set min-free 50GiB' or 'config set min-free 5%'."
+      })
   static final class Set implements Callable<Integer> {
-    @ParentCommand ConfigCommand config;
+    @ParentCommand
+    ConfigCommand config;
 
     @Parameters(index = "0", paramLabel = "KEY", description = "max-size or min-free.")
     String key;
 
-    @Parameters(index = "1", paramLabel = "VALUE", description = "A size (1.5TiB, 500G) or, for min-free, a percentage of the disk (5%).")
+    @Parameters(
+        index = "1",
+        paramLabel = "VALUE",
+        description = "A size (1.5TiB, 500G) or, for min-free, a percentage of the disk (5%).")
     String value;
 
     @Override
@@ -108,7 +119,8 @@ final class ConfigCommand implements Callable<Integer> {
           case MAX_SIZE -> {
             long bytes = ByteSize.parse(value).bytes();
             if (bytes == 0) {
-              throw new UsageException("max-size 0: a cache of no bytes holds nothing; 'config unset max-size' removes the limit");
+              throw new UsageException(
+                  "max-size 0: a cache of no bytes holds nothing; 'config unset max-size' removes the limit");
             }
             yield s -> s.withMaxBytes(bytes);
           }
@@ -125,9 +137,13 @@ final class ConfigCommand implements Callable<Integer> {
   }
 
   /** {@code config unset KEY}. */
-  @Command(name = "unset", description = "Go back to a limit's default (max-size: none; min-free: 5% of the disk, at most 1 GiB).")
+  @Command(
+      name = "unset",
+      description =
+          "Go back to a limit's default (max-size: none; min-free: 5% of the disk, at most 1 GiB).")
   static final class Unset implements Callable<Integer> {
-    @ParentCommand ConfigCommand config;
+    @ParentCommand
+    ConfigCommand config;
 
     @Parameters(index = "0", paramLabel = "KEY", description = "max-size or min-free.")
     String key;
@@ -135,11 +151,14 @@ final class ConfigCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, UsageException {
       Key k = Key.of(key);
-      return update(config.app, k == Key.MAX_SIZE ? CacheSettings::withoutMaxBytes : CacheSettings::withoutMinFree);
+      return update(
+          config.app,
+          k == Key.MAX_SIZE ? CacheSettings::withoutMaxBytes : CacheSettings::withoutMinFree);
     }
   }
 
-  private static int update(ModelcacheCommand app, java.util.function.UnaryOperator<CacheSettings> change)
+  private static int update(
+      ModelcacheCommand app, java.util.function.UnaryOperator<CacheSettings> change)
       throws IOException, UsageException {
     try (ModelCache cache = app.openCache(true, null, null)) {
       cache.updateSettings(change);

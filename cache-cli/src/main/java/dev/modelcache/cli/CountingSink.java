@@ -33,7 +33,8 @@ final class CountingSink implements TensorSink {
   }
 
   @Override
-  public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) throws IOException {
+  public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes)
+      throws IOException {
     delegate.chunk(tensor, offsetInTensor, bytes);
     progress.advance(bytes.byteSize());
   }

@@ -46,18 +46,31 @@ final class DemoCommand implements Callable<Integer> {
   private static final String PREFIX = "llama-demo/";
   private static final long MIN_SIZE_BYTES = 16L << 20;
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Option(names = "--size", paramLabel = "SIZE", defaultValue = "2GiB", description = "Size of the generated model (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--size",
+      paramLabel = "SIZE",
+      defaultValue = "2GiB",
+      description = "Size of the generated model (default: ${DEFAULT-VALUE}).")
   ByteSize size;
 
-  @Option(names = "--work-dir", paramLabel = "DIR", description = "Where to put the model, the S3 server's data and the caches (default: a new directory under the system's temporary directory).")
+  @Option(
+      names = "--work-dir",
+      paramLabel = "DIR",
+      description =
+          "Where to put the model, the S3 server's data and the caches (default: a new directory under the system's temporary directory).")
   Path workDir;
 
   @Option(names = "--keep", description = "Keep the work directory afterwards.")
   boolean keep;
 
-  @Option(names = "--strategy", paramLabel = "STRATEGY", description = "How pods read the model: mmap, direct or buffered (default: the loader's default).")
+  @Option(
+      names = "--strategy",
+      paramLabel = "STRATEGY",
+      description =
+          "How pods read the model: mmap, direct or buffered (default: the loader's default).")
   ReadStrategy strategy;
 
   /** One row of the timeline. */
@@ -83,18 +96,18 @@ final class DemoCommand implements Callable<Integer> {
       throw new IOException(
           "the demo's S3 server (S3Proxy) is not part of this installation; run bin/modelcache demo from a source checkout");
     }
-    Path work =
-        workDir == null
-            ? Files.createTempDirectory("modelcache-demo-")
-            : Files.createDirectories(workDir).resolve("modelcache-demo-" + ProcessHandle.current().pid());
+    Path work = workDir == null
+        ? Files.createTempDirectory("modelcache-demo-")
+        : Files.createDirectories(workDir)
+            .resolve("modelcache-demo-" + ProcessHandle.current().pid());
     Files.createDirectories(work);
     long needed = size.bytes() * 21 / 10;
     long usable = Files.getFileStore(work).getUsableSpace();
     if (usable < needed) {
       deleteTree(work);
       throw new IOException(
-          "the demo needs about " + ByteSize.format(needed) + " free in " + work.getParent() + ", but "
-              + ByteSize.format(usable) + " is free (use --size or --work-dir)");
+          "the demo needs about " + ByteSize.format(needed) + " free in " + work.getParent()
+              + ", but " + ByteSize.format(usable) + " is free (use --size or --work-dir)");
     }
     Thread cleanup = new Thread(() -> deleteQuietly(work), "modelcache-demo-cleanup");
     if (!keep) {
@@ -141,12 +154,21 @@ final class DemoCommand implements Callable<Integer> {
       }
       deleteTree(origin);
       ModelSource source = ModelSource.parse("s3://" + BUCKET + "/" + PREFIX);
-      app.note(String.format(Locale.ROOT,
+      app.note(String.format(
+          Locale.ROOT,
           "demo: %s: %d layers, hidden size %d, %d tensors, %s in %d shards, served by S3 at %s",
-          source, model.layers(), model.hiddenSize(), model.tensors(), ByteSize.format(model.sizeBytes()),
-          model.files().size(), s3.endpoint()));
-      Loader loader = strategy == null ? Loader.builder().build() : Loader.builder().strategy(strategy).build();
-      String loadStep = "load (" + loader.strategy().name().toLowerCase(Locale.ROOT) + ", discard sink)";
+          source,
+          model.layers(),
+          model.hiddenSize(),
+          model.tensors(),
+          ByteSize.format(model.sizeBytes()),
+          model.files().size(),
+          s3.endpoint()));
+      Loader loader = strategy == null
+          ? Loader.builder().build()
+          : Loader.builder().strategy(strategy).build();
+      String loadStep =
+          "load (" + loader.strategy().name().toLowerCase(Locale.ROOT) + ", discard sink)";
 
       // 1. The pattern without a node cache: every pod downloads into its own emptyDir, then loads.
       String pod1 = "pod, no node cache";
@@ -174,20 +196,27 @@ final class DemoCommand implements Callable<Integer> {
           DownloadProgress listener = new DownloadProgress(app, "prefetch")) {
         cached = cache.ensure(source, listener);
       }
-      phases.add(new Phase("DaemonSet", "prefetch into the node cache (before pods start)", seconds(start), cached.sizeBytes()));
+      phases.add(new Phase(
+          "DaemonSet",
+          "prefetch into the node cache (before pods start)",
+          seconds(start),
+          cached.sizeBytes()));
       boolean dropped = true;
       for (var f : cached.manifest().files()) {
         dropped &= PageCache.drop(cached.file(f.path()));
       }
       String coldStep = dropped ? loadStep + ", page cache dropped" : loadStep;
       if (!dropped) {
-        app.note("demo: could not drop cached pages (run with --enable-native-access=ALL-UNNAMED); the cold load may read from memory");
+        app.note(
+            "demo: could not drop cached pages (run with --enable-native-access=ALL-UNNAMED); the cold load may read from memory");
       }
 
       // 3. A serving pod on that node: a cache hit, then a load from local disk.
-      double ready2 = pod("pod, node cache", nodeCache, s3.endpoint(), source, loader, coldStep, phases);
+      double ready2 =
+          pod("pod, node cache", nodeCache, s3.endpoint(), source, loader, coldStep, phases);
       // 4. A second pod on the same node: the entry and its pages are already there.
-      double ready3 = pod("second pod, same node", nodeCache, s3.endpoint(), source, loader, loadStep, phases);
+      double ready3 =
+          pod("second pod, same node", nodeCache, s3.endpoint(), source, loader, loadStep, phases);
 
       report(model, s3.endpoint(), phases, ready1, ready2, ready3);
     }
@@ -195,7 +224,14 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** A pod's start with the node cache: ensure (a hit), lease, load. Returns seconds until ready. */
-  private double pod(String pod, Path root, URI endpoint, ModelSource source, Loader loader, String loadStep, List<Phase> phases)
+  private double pod(
+      String pod,
+      Path root,
+      URI endpoint,
+      ModelSource source,
+      Loader loader,
+      String loadStep,
+      List<Phase> phases)
       throws IOException, UsageException {
     long start = System.nanoTime();
     try (ModelCache cache = cache(root, endpoint)) {
@@ -233,7 +269,13 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private void report(DemoModel model, URI endpoint, List<Phase> phases, double ready1, double ready2, double ready3) {
+  private void report(
+      DemoModel model,
+      URI endpoint,
+      List<Phase> phases,
+      double ready1,
+      double ready2,
+      double ready3) {
     var table = new TextTable("POD", "STEP", ">SECONDS", ">GiB", ">GiB/s");
     String lastPod = null;
     for (Phase p : phases) {
@@ -242,28 +284,39 @@ final class DemoCommand implements Callable<Integer> {
           p.step(),
           String.format(Locale.ROOT, "%.2f", p.seconds()),
           p.bytes() > 0 ? String.format(Locale.ROOT, "%.2f", p.bytes() / (double) (1L << 30)) : "",
-          p.bytes() > 0 && p.seconds() > 0 ? String.format(Locale.ROOT, "%.2f", p.bytes() / p.seconds() / (1L << 30)) : "");
+          p.bytes() > 0 && p.seconds() > 0
+              ? String.format(Locale.ROOT, "%.2f", p.bytes() / p.seconds() / (1L << 30))
+              : "");
       lastPod = p.pod();
     }
-    String summary =
-        String.format(
-            Locale.ROOT,
-            "A pod is ready %.1fx sooner with the node cache (%.2f s instead of %.2f s), a second pod on the node %.1fx sooner (%.2f s).%n"
-                + "Here the S3 server shares this machine's CPU and disk with the client; with remote object storage the download"
-                + " time follows the network instead.",
-            ready1 / ready2, ready2, ready1, ready1 / ready3, ready3);
+    String summary = String.format(
+        Locale.ROOT,
+        "A pod is ready %.1fx sooner with the node cache (%.2f s instead of %.2f s), a second pod on the node %.1fx sooner (%.2f s).%n"
+            + "Here the S3 server shares this machine's CPU and disk with the client; with remote object storage the download"
+            + " time follows the network instead.",
+        ready1 / ready2,
+        ready2,
+        ready1,
+        ready1 / ready3,
+        ready3);
     app.result(
         JsonObject.create()
-            .put("model", JsonObject.create()
-                .put("bytes", model.sizeBytes())
-                .put("files", model.files().size())
-                .put("tensors", model.tensors())
-                .put("layers", model.layers())
-                .put("hiddenSize", model.hiddenSize()))
+            .put(
+                "model",
+                JsonObject.create()
+                    .put("bytes", model.sizeBytes())
+                    .put("files", model.files().size())
+                    .put("tensors", model.tensors())
+                    .put("layers", model.layers())
+                    .put("hiddenSize", model.hiddenSize()))
             .put("endpoint", endpoint.toString())
             .put("phases", phases.stream().map(Phase::json).toList())
-            .put("readySeconds",
-                JsonObject.create().put("withoutCache", ready1).put("withCache", ready2).put("secondPod", ready3)),
+            .put(
+                "readySeconds",
+                JsonObject.create()
+                    .put("withoutCache", ready1)
+                    .put("withCache", ready2)
+                    .put("secondPod", ready3)),
         table + System.lineSeparator() + System.lineSeparator() + summary);
   }
 

@@ -31,7 +31,14 @@ import java.util.SplittableRandom;
  * @param tensors the number of tensors
  * @param files the shard files, in order
  */
-record DemoModel(int hiddenSize, int intermediateSize, int layers, int vocabSize, long sizeBytes, int tensors, List<Path> files) {
+record DemoModel(
+    int hiddenSize,
+    int intermediateSize,
+    int layers,
+    int vocabSize,
+    long sizeBytes,
+    int tensors,
+    List<Path> files) {
 
   private static final int VOCAB = 32_000;
   private static final int BYTES_PER_PARAM = 2; // BF16
@@ -84,13 +91,16 @@ record DemoModel(int hiddenSize, int intermediateSize, int layers, int vocabSize
     plan.add(new Planned("lm_head.weight", new long[] {VOCAB, hidden}));
 
     long total = plan.stream().mapToLong(Planned::bytes).sum();
-    int shardCount = (int) Math.max(2, Math.min(99, (total + SHARD_TARGET_BYTES - 1) / SHARD_TARGET_BYTES));
+    int shardCount =
+        (int) Math.max(2, Math.min(99, (total + SHARD_TARGET_BYTES - 1) / SHARD_TARGET_BYTES));
     long perShard = (total + shardCount - 1) / shardCount;
     List<List<Planned>> shards = new ArrayList<>();
     List<Planned> current = new ArrayList<>();
     long currentBytes = 0;
     for (Planned t : plan) {
-      if (!current.isEmpty() && currentBytes + t.bytes() > perShard && shards.size() < shardCount - 1) {
+      if (!current.isEmpty()
+          && currentBytes + t.bytes() > perShard
+          && shards.size() < shardCount - 1) {
         shards.add(current);
         current = new ArrayList<>();
         currentBytes = 0;
@@ -105,7 +115,8 @@ record DemoModel(int hiddenSize, int intermediateSize, int layers, int vocabSize
     List<Path> files = new ArrayList<>();
     int seed = 0;
     for (int s = 0; s < shards.size(); s++) {
-      String name = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
+      String name =
+          String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
       var writer = SafetensorsWriter.create().metadata("format", "pt");
       for (Planned t : shards.get(s)) {
         long tensorSeed = ++seed;
@@ -118,9 +129,11 @@ record DemoModel(int hiddenSize, int intermediateSize, int layers, int vocabSize
       writer.write(dir.resolve(name));
       files.add(dir.resolve(name));
     }
-    Files.writeString(dir.resolve("model.safetensors.index.json"), JsonWriter.compact(JsonObject.create()
-        .put("metadata", JsonObject.create().put("total_size", total))
-        .put("weight_map", weightMap)));
+    Files.writeString(
+        dir.resolve("model.safetensors.index.json"),
+        JsonWriter.compact(JsonObject.create()
+            .put("metadata", JsonObject.create().put("total_size", total))
+            .put("weight_map", weightMap)));
     Files.writeString(
         dir.resolve("config.json"),
         JsonObject.create()
@@ -134,7 +147,8 @@ record DemoModel(int hiddenSize, int intermediateSize, int layers, int vocabSize
             .put("vocab_size", VOCAB)
             .put("torch_dtype", "bfloat16")
             .toString());
-    return new DemoModel(hidden, intermediate, layers, VOCAB, total, plan.size(), List.copyOf(files));
+    return new DemoModel(
+        hidden, intermediate, layers, VOCAB, total, plan.size(), List.copyOf(files));
   }
 
   private static long embeddingBytes(int hidden) {

@@ -7,9 +7,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.concurrent.Flow;
 import java.util.function.LongConsumer;
-import java.util.Properties;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -23,7 +23,8 @@ final class DemoS3Server implements AutoCloseable {
 
   private final S3Proxy proxy;
   private final URI endpoint;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private DemoS3Server(S3Proxy proxy, URI endpoint) {
     this.proxy = proxy;
@@ -35,19 +36,19 @@ final class DemoS3Server implements AutoCloseable {
     java.nio.file.Files.createDirectories(baseDir);
     var properties = new Properties();
     properties.setProperty("jclouds.filesystem.basedir", baseDir.toString());
-    S3Proxy proxy =
-        S3Proxy.builder()
-            .blobStore(BlobStores.create("filesystem", properties))
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            // Anonymous requests: the demo has no credentials to hand out.
-            .awsAuthentication(AuthenticationType.NONE, null, null)
-            .build();
+    S3Proxy proxy = S3Proxy.builder()
+        .blobStore(BlobStores.create("filesystem", properties))
+        .endpoint(URI.create("http://127.0.0.1:0"))
+        // Anonymous requests: the demo has no credentials to hand out.
+        .awsAuthentication(AuthenticationType.NONE, null, null)
+        .build();
     try {
       proxy.start();
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (!"STARTED".equals(proxy.getState())) {
         if (System.nanoTime() > deadline) {
-          throw new IOException("the demo's S3 server did not start within 30 s (state " + proxy.getState() + ")");
+          throw new IOException(
+              "the demo's S3 server did not start within 30 s (state " + proxy.getState() + ")");
         }
         Thread.sleep(5);
       }
@@ -67,54 +68,61 @@ final class DemoS3Server implements AutoCloseable {
 
   /** Creates a bucket (an HTTP PUT, as any S3 client would). */
   void createBucket(String bucket) throws IOException {
-    send(HttpRequest.newBuilder(endpoint.resolve("/" + bucket)).PUT(HttpRequest.BodyPublishers.noBody()).build(), bucket);
+    send(
+        HttpRequest.newBuilder(endpoint.resolve("/" + bucket))
+            .PUT(HttpRequest.BodyPublishers.noBody())
+            .build(),
+        bucket);
   }
 
   /** Uploads a file as one object, streamed from disk, counting the bytes sent into {@code sent}. */
   void upload(String bucket, String key, Path file, LongConsumer sent) throws IOException {
     HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.ofFile(file);
-    HttpRequest.BodyPublisher counted =
-        new HttpRequest.BodyPublisher() {
+    HttpRequest.BodyPublisher counted = new HttpRequest.BodyPublisher() {
+      @Override
+      public long contentLength() {
+        return body.contentLength();
+      }
+
+      @Override
+      public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+        body.subscribe(new Flow.Subscriber<ByteBuffer>() {
           @Override
-          public long contentLength() {
-            return body.contentLength();
+          public void onSubscribe(Flow.Subscription subscription) {
+            subscriber.onSubscribe(subscription);
           }
 
           @Override
-          public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
-            body.subscribe(
-                new Flow.Subscriber<ByteBuffer>() {
-                  @Override
-                  public void onSubscribe(Flow.Subscription subscription) {
-                    subscriber.onSubscribe(subscription);
-                  }
-
-                  @Override
-                  public void onNext(ByteBuffer item) {
-                    sent.accept(item.remaining());
-                    subscriber.onNext(item);
-                  }
-
-                  @Override
-                  public void onError(Throwable throwable) {
-                    subscriber.onError(throwable);
-                  }
-
-                  @Override
-                  public void onComplete() {
-                    subscriber.onComplete();
-                  }
-                });
+          public void onNext(ByteBuffer item) {
+            sent.accept(item.remaining());
+            subscriber.onNext(item);
           }
-        };
-    send(HttpRequest.newBuilder(endpoint.resolve("/" + bucket + "/" + key)).PUT(counted).build(), bucket + "/" + key);
+
+          @Override
+          public void onError(Throwable throwable) {
+            subscriber.onError(throwable);
+          }
+
+          @Override
+          public void onComplete() {
+            subscriber.onComplete();
+          }
+        });
+      }
+    };
+    send(
+        HttpRequest.newBuilder(endpoint.resolve("/" + bucket + "/" + key))
+            .PUT(counted)
+            .build(),
+        bucket + "/" + key);
   }
 
   private void send(HttpRequest request, String what) throws IOException {
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() / 100 != 2) {
-        throw new IOException("the demo's S3 server refused PUT " + what + ": HTTP " + response.statusCode() + " " + response.body());
+        throw new IOException("the demo's S3 server refused PUT " + what + ": HTTP "
+            + response.statusCode() + " " + response.body());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

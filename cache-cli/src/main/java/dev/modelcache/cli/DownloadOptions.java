@@ -3,9 +3,9 @@ package dev.modelcache.cli;
 import dev.modelcache.core.CacheSettings;
 import dev.modelcache.core.FreeSpace;
 import dev.modelcache.core.ModelCache;
-import java.io.IOException;
 import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.spi.BackendOptions;
+import java.io.IOException;
 import java.net.URI;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -16,49 +16,60 @@ final class DownloadOptions {
   @Option(
       names = "--concurrency",
       paramLabel = "N",
-      description = "Byte ranges transferred at once, across all files (default: " + ModelCache.DEFAULT_CONCURRENCY + ").")
+      description = "Byte ranges transferred at once, across all files (default: "
+          + ModelCache.DEFAULT_CONCURRENCY + ").")
   Integer concurrency;
 
   @Option(
       names = "--part-size",
       paramLabel = "SIZE",
-      description = "Bytes per ranged request and per checksummed block, e.g. 8MiB (default: 8MiB). Memory used is concurrency x part size.")
+      description =
+          "Bytes per ranged request and per checksummed block, e.g. 8MiB (default: 8MiB). Memory used is concurrency x part size.")
   ByteSize partSize;
 
   @Option(
       names = "--buffered-writes",
-      description = "Write through the page cache instead of with O_DIRECT (the default where the file system allows it), "
-          + "e.g. on a network file system where O_DIRECT is slow.")
+      description =
+          "Write through the page cache instead of with O_DIRECT (the default where the file system allows it), "
+              + "e.g. on a network file system where O_DIRECT is slow.")
   boolean bufferedWrites;
 
   @Option(
       names = "--endpoint",
       paramLabel = "URL",
-      description = "S3-compatible endpoint (MinIO, Ceph, S3Proxy), addressed path-style; default: AWS, or $AWS_ENDPOINT_URL.")
+      description =
+          "S3-compatible endpoint (MinIO, Ceph, S3Proxy), addressed path-style; default: AWS, or $AWS_ENDPOINT_URL.")
   String endpoint;
 
-  @Option(names = "--region", paramLabel = "REGION", description = "S3 region (default: the SDK's usual lookup: $AWS_REGION, profile, instance metadata).")
+  @Option(
+      names = "--region",
+      paramLabel = "REGION",
+      description =
+          "S3 region (default: the SDK's usual lookup: $AWS_REGION, profile, instance metadata).")
   String region;
 
   @Option(
       names = "--require-verified",
-      description = "Fail the download if any file cannot be verified against the source (no checksum offered, or a "
-          + "multipart ETag no part size tried matches), naming each; by default such a file is committed as unverified.")
+      description =
+          "Fail the download if any file cannot be verified against the source (no checksum offered, or a "
+              + "multipart ETag no part size tried matches), naming each; by default such a file is committed as unverified.")
   boolean requireVerified;
 
   @Option(
       names = "--max-size",
       paramLabel = "SIZE",
-      description = "For this process only: the most the cache may hold, e.g. 1.5TiB (0: no limit), instead of the cache's "
-          + "setting ('modelcache config set max-size').")
+      description =
+          "For this process only: the most the cache may hold, e.g. 1.5TiB (0: no limit), instead of the cache's "
+              + "setting ('modelcache config set max-size').")
   ByteSize maxSize;
 
   @Option(
       names = "--min-free",
       paramLabel = "SIZE|PCT",
       converter = FreeSpaceArgument.Converter.class,
-      description = "For this process only: free space to leave on the disk, e.g. 50GiB or 5%, instead of the cache's "
-          + "setting ('modelcache config set min-free').")
+      description =
+          "For this process only: free space to leave on the disk, e.g. 50GiB or 5%, instead of the cache's "
+              + "setting ('modelcache config set min-free').")
   FreeSpace minFree;
 
   /** The first of these options the command line gave, as written there; null if none. */
@@ -97,14 +108,19 @@ final class DownloadOptions {
     }
     CacheSettings root = cache.settings();
     if (maxSize != null) {
-      app.note("--max-size " + (maxSize.bytes() == 0 ? "0 (no limit)" : ByteSize.format(maxSize.bytes()))
-          + " applies to this process only; the cache's setting is "
-          + (root.maxBytes().isPresent() ? ByteSize.format(root.maxBytes().getAsLong()) : "no limit"));
+      app.note(
+          "--max-size " + (maxSize.bytes() == 0 ? "0 (no limit)" : ByteSize.format(maxSize.bytes()))
+              + " applies to this process only; the cache's setting is "
+              + (root.maxBytes().isPresent()
+                  ? ByteSize.format(root.maxBytes().getAsLong())
+                  : "no limit"));
     }
     if (minFree != null) {
       app.note("--min-free " + FreeSpaceArgument.format(minFree)
           + " applies to this process only; the cache's setting is "
-          + root.minFree().map(FreeSpaceArgument::format).orElse("the default (5% of the disk, at most 1 GiB)"));
+          + root.minFree()
+              .map(FreeSpaceArgument::format)
+              .orElse("the default (5% of the disk, at most 1 GiB)"));
     }
   }
 
@@ -114,7 +130,8 @@ final class DownloadOptions {
    * @throws UsageException if an option does not fit the source or is out of range
    */
   void applyTo(ModelCache.Builder builder, ModelSource source) throws UsageException {
-    // The cache's builder knows the valid ranges; its message says which, the prefix says which option.
+    // The cache's builder knows the valid ranges; its message says which, the prefix says which
+    // option.
     if (concurrency != null) {
       try {
         builder.concurrency(concurrency);
@@ -145,8 +162,8 @@ final class DownloadOptions {
       return;
     }
     if (!"s3".equals(source.scheme())) {
-      throw new UsageException(
-          (endpoint != null ? "--endpoint" : "--region") + " applies to s3:// sources, not " + source.scheme() + ":");
+      throw new UsageException((endpoint != null ? "--endpoint" : "--region")
+          + " applies to s3:// sources, not " + source.scheme() + ":");
     }
     builder.backendOptions("s3", s3Options(endpoint, region));
   }

@@ -23,17 +23,28 @@ import picocli.CommandLine.ParentCommand;
     })
 final class EvictCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
   /** Exactly one way of choosing what to evict. */
   static final class Selection {
-    @Parameters(paramLabel = "SOURCE", description = "The model to evict (with --revision R for one revision).")
+    @Parameters(
+        paramLabel = "SOURCE",
+        description = "The model to evict (with --revision R for one revision).")
     String source;
 
-    @Option(names = "--unused", required = true, description = "Evict every model that is neither leased nor pinned.")
+    @Option(
+        names = "--unused",
+        required = true,
+        description = "Evict every model that is neither leased nor pinned.")
     boolean unused;
 
-    @Option(names = "--to-bytes", required = true, paramLabel = "SIZE", description = "Evict least recently used, unleased, unpinned models until the cache holds at most SIZE, e.g. 500GiB.")
+    @Option(
+        names = "--to-bytes",
+        required = true,
+        paramLabel = "SIZE",
+        description =
+            "Evict least recently used, unleased, unpinned models until the cache holds at most SIZE, e.g. 500GiB.")
     ByteSize toBytes;
   }
 
@@ -71,12 +82,16 @@ final class EvictCommand implements Callable<Integer> {
     List<JsonObject> list = new ArrayList<>();
     var text = new StringBuilder();
     for (CacheEntry e : evicted) {
-      list.add(
-          JsonObject.create()
-              .put("source", e.source().uri().toString())
-              .put("revision", e.source().revision())
-              .put("sizeBytes", e.sizeBytes()));
-      text.append("evicted ").append(e.source()).append(" (").append(ByteSize.format(e.sizeBytes())).append(')').append(System.lineSeparator());
+      list.add(JsonObject.create()
+          .put("source", e.source().uri().toString())
+          .put("revision", e.source().revision())
+          .put("sizeBytes", e.sizeBytes()));
+      text.append("evicted ")
+          .append(e.source())
+          .append(" (")
+          .append(ByteSize.format(e.sizeBytes()))
+          .append(')')
+          .append(System.lineSeparator());
     }
     text.append("freed ").append(ByteSize.format(freed));
     app.result(JsonObject.create().put("evicted", list).put("freedBytes", freed), text.toString());

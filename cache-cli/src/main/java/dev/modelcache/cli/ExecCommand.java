@@ -1,8 +1,8 @@
 package dev.modelcache.cli;
 
 import dev.modelcache.common.json.JsonObject;
-import dev.modelcache.core.EntryNotFoundException;
 import dev.modelcache.core.EnsureOptions;
+import dev.modelcache.core.EntryNotFoundException;
 import dev.modelcache.core.Lease;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
@@ -56,17 +56,23 @@ final class ExecCommand implements Callable<Integer> {
 
   static final String SYNOPSIS = "modelcache exec SOURCE [OPTIONS] -- COMMAND [ARGS...]";
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Spec CommandLine.Model.CommandSpec spec;
+  @Spec
+  CommandLine.Model.CommandSpec spec;
 
-  @Mixin SourceArgument source;
+  @Mixin
+  SourceArgument source;
 
-  @Mixin DownloadOptions download;
+  @Mixin
+  DownloadOptions download;
 
-  @Mixin PrefetchCommand.EntryOptions entryOptions;
+  @Mixin
+  PrefetchCommand.EntryOptions entryOptions;
 
-  @Mixin ReadinessOptions readinessOptions;
+  @Mixin
+  ReadinessOptions readinessOptions;
 
   /** Held while the ready file is created or removed, so a signal never leaves one behind. */
   private final Object readyLock = new Object();
@@ -93,7 +99,9 @@ final class ExecCommand implements Callable<Integer> {
       prepare(plan.reportFile());
       end = execute(argv, plan, report);
     } catch (IOException | UsageException | RuntimeException e) {
-      writeReport(plan, report.exitDocument(ExitCode.of(e).status(), null, Main.describe(ExitCode.unwrap(e))));
+      writeReport(
+          plan,
+          report.exitDocument(ExitCode.of(e).status(), null, Main.describe(ExitCode.unwrap(e))));
       throw e;
     } finally {
       withdrawReady(plan);
@@ -158,8 +166,9 @@ final class ExecCommand implements Callable<Integer> {
     List<String> args = spec.commandLine().getParseResult().expandedArgs();
     int n = command.size();
     int delimiter = args.size() - n - 1;
-    boolean afterDelimiter =
-        delimiter >= 0 && args.get(delimiter).equals("--") && args.subList(delimiter + 1, args.size()).equals(command);
+    boolean afterDelimiter = delimiter >= 0
+        && args.get(delimiter).equals("--")
+        && args.subList(delimiter + 1, args.size()).equals(command);
     if (!afterDelimiter) {
       if (n == 0) {
         throw new UsageException("no command to run: give it after '--' (" + SYNOPSIS + ")");
@@ -191,7 +200,8 @@ final class ExecCommand implements Callable<Integer> {
    * Ensures the model and leases it. An entry evicted between the two (by a process that needed the
    * space) is ensured again.
    */
-  private Lease ensureAndLease(ModelCache cache, ModelSource model, DownloadProgress listener) throws IOException {
+  private Lease ensureAndLease(ModelCache cache, ModelSource model, DownloadProgress listener)
+      throws IOException {
     EnsureOptions options = EnsureOptions.DEFAULTS.withPin(entryOptions.pin);
     for (int attempt = 1; ; attempt++) {
       try {
@@ -208,12 +218,14 @@ final class ExecCommand implements Callable<Integer> {
    * Runs the command to its end, forwarding signals to it, and in between brings it to readiness
    * if asked to; how exec ends.
    */
-  private Ending run(String name, ProcessBuilder builder, ReadinessOptions.Plan plan, ExecReport report) {
+  private Ending run(
+      String name, ProcessBuilder builder, ReadinessOptions.Plan plan, ExecReport report) {
     app.context().out().flush();
     app.context().err().flush();
     try (SignalForwarder signals = SignalForwarder.install()) {
       if (plan.readyFile() != null) {
-        // Withdrawn before the command hears of the signal: a probe never sees a stopping server ready.
+        // Withdrawn before the command hears of the signal: a probe never sees a stopping server
+        // ready.
         signals.beforeForwarding(signal -> {
           if (!signal.equals("HUP")) {
             withdrawReady(plan);
@@ -224,8 +236,10 @@ final class ExecCommand implements Callable<Integer> {
       try {
         child = builder.start();
       } catch (IOException e) {
-        // Found a moment ago, so it exists: the kernel refused it (a missing interpreter, a bad binary).
-        String why = Main.oneLine(e.getMessage()).replaceFirst("^Cannot run program \"[^\"]*\"[^:]*: ", "");
+        // Found a moment ago, so it exists: the kernel refused it (a missing interpreter, a bad
+        // binary).
+        String why =
+            Main.oneLine(e.getMessage()).replaceFirst("^Cannot run program \"[^\"]*\"[^:]*: ", "");
         return refuse(name, "cannot be run: " + why, ExitCode.CANNOT_EXECUTE);
       }
       signals.forwardTo(child);
@@ -247,7 +261,7 @@ final class ExecCommand implements Callable<Integer> {
           app.context().err().flush();
         }
         case Readiness.Outcome.StopRequested _ ->
-            app.note("exec: asked to stop before " + name + " was ready; waiting for it to exit");
+          app.note("exec: asked to stop before " + name + " was ready; waiting for it to exit");
         case Readiness.Outcome.Ready _ -> throw new IllegalStateException("ready is no failure");
       }
       int status = waitFor(child);
@@ -261,14 +275,19 @@ final class ExecCommand implements Callable<Integer> {
    * line. Null once ready, else what went wrong.
    */
   private Readiness.Outcome bringUp(
-      String name, Process child, SignalForwarder signals, ReadinessOptions.Plan plan, ExecReport report) {
+      String name,
+      Process child,
+      SignalForwarder signals,
+      ReadinessOptions.Plan plan,
+      ExecReport report) {
     Readiness.Outcome outcome;
     try (var readiness = new Readiness(app, plan, name, report)) {
       outcome = readiness.bringUp(child, signals);
     } catch (InterruptedException e) {
       // Nothing interrupts this thread on purpose; treat it as a failure rather than hang on.
       Thread.currentThread().interrupt();
-      return new Readiness.Outcome.Failed(ExitCode.FAILURE, "interrupted while waiting for " + name);
+      return new Readiness.Outcome.Failed(
+          ExitCode.FAILURE, "interrupted while waiting for " + name);
     }
     if (!(outcome instanceof Readiness.Outcome.Ready)) {
       return outcome;
@@ -280,14 +299,17 @@ final class ExecCommand implements Callable<Integer> {
       report.ready();
       if (plan.readyFile() != null) {
         try {
-          ExecReport.writeAtomically(plan.readyFile(), report.readyDocument() + System.lineSeparator());
+          ExecReport.writeAtomically(
+              plan.readyFile(), report.readyDocument() + System.lineSeparator());
         } catch (IOException e) {
           report.notReady();
-          return new Readiness.Outcome.Failed(ExitCode.FAILURE, "--ready-file " + plan.readyFile() + ": " + Main.describe(e));
+          return new Readiness.Outcome.Failed(
+              ExitCode.FAILURE, "--ready-file " + plan.readyFile() + ": " + Main.describe(e));
         }
       }
     }
-    app.note("exec: " + report.readyLine() + (plan.readyFile() == null ? "" : "; created " + plan.readyFile()));
+    app.note("exec: " + report.readyLine()
+        + (plan.readyFile() == null ? "" : "; created " + plan.readyFile()));
     return null;
   }
 
@@ -302,7 +324,8 @@ final class ExecCommand implements Callable<Integer> {
       exited = false;
     }
     if (!exited) {
-      app.note("exec: " + name + " did not exit within " + TimeSpan.format(grace) + " of SIGTERM (--stop-grace): sending SIGKILL");
+      app.note("exec: " + name + " did not exit within " + TimeSpan.format(grace)
+          + " of SIGTERM (--stop-grace): sending SIGKILL");
       child.destroyForcibly();
     }
   }
@@ -336,7 +359,10 @@ final class ExecCommand implements Callable<Integer> {
       try {
         Files.deleteIfExists(plan.readyFile());
       } catch (IOException e) {
-        app.context().err().println(spec.qualifiedName() + ": --ready-file " + plan.readyFile() + ": cannot remove it: " + Main.describe(e));
+        app.context()
+            .err()
+            .println(spec.qualifiedName() + ": --ready-file " + plan.readyFile()
+                + ": cannot remove it: " + Main.describe(e));
         app.context().err().flush();
       }
     }
@@ -349,7 +375,10 @@ final class ExecCommand implements Callable<Integer> {
     try {
       ExecReport.writeAtomically(plan.reportFile(), document + System.lineSeparator());
     } catch (IOException e) {
-      app.context().err().println(spec.qualifiedName() + ": --report-file " + plan.reportFile() + ": " + Main.describe(e));
+      app.context()
+          .err()
+          .println(spec.qualifiedName() + ": --report-file " + plan.reportFile() + ": "
+              + Main.describe(e));
       app.context().err().flush();
     }
   }
@@ -407,7 +436,8 @@ final class ExecCommand implements Callable<Integer> {
         }
       }
       if (notExecutable != null) {
-        return Resolved.refused("permission denied (" + notExecutable + ")", ExitCode.CANNOT_EXECUTE);
+        return Resolved.refused(
+            "permission denied (" + notExecutable + ")", ExitCode.CANNOT_EXECUTE);
       }
       return Resolved.refused("command not found", ExitCode.COMMAND_NOT_FOUND);
     } catch (InvalidPathException e) {

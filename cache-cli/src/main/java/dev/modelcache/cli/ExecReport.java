@@ -84,14 +84,22 @@ final class ExecReport {
 
   /** The log line once ready: {@code ready in 42.1 s: cache 3.2 s, healthy 35.0 s, warmup 3.9 s (2 requests)}. */
   String readyLine() {
-    var sb = new StringBuilder(String.format(Locale.ROOT, "ready in %.1f s: cache %.1f s", seconds(start, readyAt), seconds(start, cachedAt)));
+    var sb = new StringBuilder(String.format(
+        Locale.ROOT,
+        "ready in %.1f s: cache %.1f s",
+        seconds(start, readyAt),
+        seconds(start, cachedAt)));
     if (waitedForHealth) {
       sb.append(String.format(Locale.ROOT, ", healthy %.1f s", seconds(childStartedAt, healthyAt)));
     } else {
       sb.append(", ").append(command).append(" started (no --wait-http)");
     }
     if (warmedUp) {
-      sb.append(String.format(Locale.ROOT, ", warmup %.1f s (%d request%s", seconds(healthyAt, warmedUpAt), warmupRequests,
+      sb.append(String.format(
+          Locale.ROOT,
+          ", warmup %.1f s (%d request%s",
+          seconds(healthyAt, warmedUpAt),
+          warmupRequests,
           warmupRequests == 1 ? "" : "s"));
       if (warmupFailures > 0) {
         sb.append(", ").append(warmupFailures).append(" failed");

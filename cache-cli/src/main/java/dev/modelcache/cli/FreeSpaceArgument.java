@@ -24,20 +24,20 @@ final class FreeSpaceArgument {
       try {
         percent = new BigDecimal(t.substring(0, t.length() - 1).strip());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("invalid free space '" + text + "': expected a size such as 50GiB or a"
-            + " percentage of the disk such as 5%");
+        throw new IllegalArgumentException("invalid free space '" + text
+            + "': expected a size such as 50GiB or a" + " percentage of the disk such as 5%");
       }
       if (percent.signum() < 0 || percent.compareTo(BigDecimal.valueOf(100)) >= 0) {
-        throw new IllegalArgumentException("invalid free space '" + text + "': a percentage of the disk must be"
-            + " at least 0% and below 100%");
+        throw new IllegalArgumentException("invalid free space '" + text
+            + "': a percentage of the disk must be" + " at least 0% and below 100%");
       }
       return FreeSpace.ofPercent(percent.doubleValue());
     }
     try {
       return FreeSpace.ofBytes(ByteSize.parse(t).bytes());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("invalid free space '" + text + "': expected a size such as 50GiB or a"
-          + " percentage of the disk such as 5%");
+      throw new IllegalArgumentException("invalid free space '" + text
+          + "': expected a size such as 50GiB or a" + " percentage of the disk such as 5%");
     }
   }
 

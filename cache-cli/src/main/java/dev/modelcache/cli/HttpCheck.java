@@ -33,14 +33,13 @@ final class HttpCheck implements AutoCloseable {
   private final HttpClient client;
 
   HttpCheck() {
-    client =
-        HttpClient.newBuilder()
-            // The server is exec's own child: go to it directly, whatever proxy the JVM knows of.
-            .proxy(HttpClient.Builder.NO_PROXY)
-            // Servers that only speak HTTP/1.1 (most model servers) need no upgrade attempt.
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NORMAL)
-            .build();
+    client = HttpClient.newBuilder()
+        // The server is exec's own child: go to it directly, whatever proxy the JVM knows of.
+        .proxy(HttpClient.Builder.NO_PROXY)
+        // Servers that only speak HTTP/1.1 (most model servers) need no upgrade attempt.
+        .version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NORMAL)
+        .build();
   }
 
   /**
@@ -63,7 +62,8 @@ final class HttpCheck implements AutoCloseable {
       if (failure != null) {
         return failure;
       }
-      String text = Main.oneLine(new String(head, StandardCharsets.UTF_8)).replaceAll("\\p{Cntrl}", " ");
+      String text =
+          Main.oneLine(new String(head, StandardCharsets.UTF_8)).replaceAll("\\p{Cntrl}", " ");
       if (text.isEmpty()) {
         return "status " + status;
       }
@@ -88,12 +88,14 @@ final class HttpCheck implements AutoCloseable {
   private Answer send(HttpRequest.Builder request, Duration timeout) throws InterruptedException {
     long start = System.nanoTime();
     Duration bounded = timeout.isZero() || timeout.isNegative() ? Duration.ofMillis(1) : timeout;
-    CompletableFuture<HttpResponse<Head>> exchange =
-        client.sendAsync(request.timeout(bounded).build(), info -> HttpResponse.BodySubscribers.fromSubscriber(new Head(), h -> h));
+    CompletableFuture<HttpResponse<Head>> exchange = client.sendAsync(
+        request.timeout(bounded).build(),
+        info -> HttpResponse.BodySubscribers.fromSubscriber(new Head(), h -> h));
     try {
       HttpResponse<Head> response = exchange.get(bounded.toNanos(), TimeUnit.NANOSECONDS);
       Head head = response.body();
-      return new Answer(response.statusCode(), head.bytes(), head.total, null, System.nanoTime() - start);
+      return new Answer(
+          response.statusCode(), head.bytes(), head.total, null, System.nanoTime() - start);
     } catch (TimeoutException e) {
       exchange.cancel(true);
       return failed("no answer within " + TimeSpan.format(bounded), start);

@@ -32,12 +32,19 @@ final class InspectCommand implements Callable<Integer> {
     sha256
   }
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Parameters(paramLabel = "PATH", description = "A .safetensors file, or a directory of shards (with or without model.safetensors.index.json).")
+  @Parameters(
+      paramLabel = "PATH",
+      description =
+          "A .safetensors file, or a directory of shards (with or without model.safetensors.index.json).")
   String path;
 
-  @Option(names = "--hash", paramLabel = "ALGORITHM", description = "Also compute each tensor's digest: ${COMPLETION-CANDIDATES}.")
+  @Option(
+      names = "--hash",
+      paramLabel = "ALGORITHM",
+      description = "Also compute each tensor's digest: ${COMPLETION-CANDIDATES}.")
   HashAlgorithm hash;
 
   @Override
@@ -53,31 +60,37 @@ final class InspectCommand implements Callable<Integer> {
         : new TextTable("NAME", "DTYPE", "SHAPE", "FILE", ">BEGIN", ">END", "SHA256");
     for (TensorInfo t : model.tensors().values()) {
       String file = base.relativize(t.file().toAbsolutePath()).toString();
-      tensors.add(
-          JsonObject.create()
-              .put("name", t.name())
-              .put("dtype", t.dtype().name())
-              .put("shape", t.shape())
-              .put("file", file)
-              .put("dataOffsets", new long[] {t.dataBegin(), t.dataEnd()})
-              .put("sha256", digests.get(t.name())));
+      tensors.add(JsonObject.create()
+          .put("name", t.name())
+          .put("dtype", t.dtype().name())
+          .put("shape", t.shape())
+          .put("file", file)
+          .put("dataOffsets", new long[] {t.dataBegin(), t.dataEnd()})
+          .put("sha256", digests.get(t.name())));
       String shape = java.util.Arrays.toString(t.shape());
       if (hash == null) {
         table.row(t.name(), t.dtype().name(), shape, file, t.dataBegin(), t.dataEnd());
       } else {
-        table.row(t.name(), t.dtype().name(), shape, file, t.dataBegin(), t.dataEnd(), digests.get(t.name()));
+        table.row(
+            t.name(),
+            t.dtype().name(),
+            shape,
+            file,
+            t.dataBegin(),
+            t.dataEnd(),
+            digests.get(t.name()));
       }
     }
-    String summary =
-        String.format(
-            java.util.Locale.ROOT,
-            "%s: valid safetensors, %d tensors in %d file%s, %s of tensor data",
-            target,
-            model.tensors().size(),
-            model.files().size(),
-            model.files().size() == 1 ? "" : "s",
-            ByteSize.format(model.dataSizeBytes()));
-    app.result(JsonObject.create().put("tensors", tensors), summary + System.lineSeparator() + table);
+    String summary = String.format(
+        java.util.Locale.ROOT,
+        "%s: valid safetensors, %d tensors in %d file%s, %s of tensor data",
+        target,
+        model.tensors().size(),
+        model.files().size(),
+        model.files().size() == 1 ? "" : "s",
+        ByteSize.format(model.dataSizeBytes()));
+    app.result(
+        JsonObject.create().put("tensors", tensors), summary + System.lineSeparator() + table);
     return ExitCode.OK.status();
   }
 
@@ -85,7 +98,10 @@ final class InspectCommand implements Callable<Integer> {
   private Map<String, String> sha256(SafetensorsModel model) throws IOException {
     DigestTensorSink sink = DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256);
     try (Progress progress = app.progress("hash", model.dataSizeBytes())) {
-      Loader.builder().strategy(ReadStrategy.BUFFERED).build().load(model, new CountingSink(sink, progress));
+      Loader.builder()
+          .strategy(ReadStrategy.BUFFERED)
+          .build()
+          .load(model, new CountingSink(sink, progress));
     }
     return sink.digests();
   }

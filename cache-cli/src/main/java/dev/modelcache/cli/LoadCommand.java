@@ -25,7 +25,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
@@ -76,8 +75,8 @@ final class LoadCommand implements Callable<Integer> {
             device = -1;
           }
           if (!kind.equals("cuda") || device < 0) {
-            throw new CommandLine.TypeConversionException(
-                "'" + value + "': only cuda takes a device, as cuda:N with N a device number from 0");
+            throw new CommandLine.TypeConversionException("'" + value
+                + "': only cuda takes a device, as cuda:N with N a device number from 0");
           }
         }
         for (SinkKind k : SinkKind.values()) {
@@ -91,30 +90,48 @@ final class LoadCommand implements Callable<Integer> {
     }
   }
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Mixin CachedModel model;
+  @Mixin
+  CachedModel model;
 
-  @Option(names = "--strategy", paramLabel = "STRATEGY", description = "How files are read: mmap, direct (O_DIRECT) or buffered (default: the loader's default).")
+  @Option(
+      names = "--strategy",
+      paramLabel = "STRATEGY",
+      description =
+          "How files are read: mmap, direct (O_DIRECT) or buffered (default: the loader's default).")
   ReadStrategy strategy;
 
-  @Option(names = "--sink", paramLabel = "SINK", defaultValue = "discard", converter = SinkChoice.Converter.class,
-      description = "Where tensors go: discard, offheap, digest or cuda[:DEVICE] (CUDA device memory, device 0 by default) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sink",
+      paramLabel = "SINK",
+      defaultValue = "discard",
+      converter = SinkChoice.Converter.class,
+      description =
+          "Where tensors go: discard, offheap, digest or cuda[:DEVICE] (CUDA device memory, device 0 by default) (default: ${DEFAULT-VALUE}).")
   SinkChoice sink;
 
-  @Option(names = "--block-size", paramLabel = "SIZE", description = "Read block size of the direct and buffered strategies, e.g. 8MiB.")
+  @Option(
+      names = "--block-size",
+      paramLabel = "SIZE",
+      description = "Read block size of the direct and buffered strategies, e.g. 8MiB.")
   ByteSize blockSize;
 
-  @Option(names = "--cold", description = "Drop the files' pages from the page cache first, to measure a load from disk.")
+  @Option(
+      names = "--cold",
+      description = "Drop the files' pages from the page cache first, to measure a load from disk.")
   boolean cold;
 
   @Option(
       names = "--fetch",
-      description = "On a miss, download SOURCE and load it in the same pass, committing it to the cache when the download"
-          + " completes; the download options below apply. Without it a SOURCE must be cached.")
+      description =
+          "On a miss, download SOURCE and load it in the same pass, committing it to the cache when the download"
+              + " completes; the download options below apply. Without it a SOURCE must be cached.")
   boolean fetch;
 
-  @Mixin DownloadOptions download;
+  @Mixin
+  DownloadOptions download;
 
   @Override
   public Integer call() throws Exception {
@@ -123,7 +140,8 @@ final class LoadCommand implements Callable<Integer> {
     }
     String given = download.firstGiven();
     if (given != null) {
-      throw new UsageException(given + " applies with --fetch, which downloads a SOURCE that is not cached");
+      throw new UsageException(
+          given + " applies with --fetch, which downloads a SOURCE that is not cached");
     }
     try (CachedModel.Resolved resolved = model.resolve(app)) {
       return load(resolved.path());
@@ -136,8 +154,9 @@ final class LoadCommand implements Callable<Integer> {
       throw new UsageException("--fetch applies to a SOURCE, not to the path " + model.target);
     }
     if (sink.kind() == SinkKind.cuda) {
-      throw new UsageException("--sink cuda does not apply with --fetch: device memory is reserved from every header"
-          + " before the load starts, before a download has them; run 'modelcache prefetch' first");
+      throw new UsageException(
+          "--sink cuda does not apply with --fetch: device memory is reserved from every header"
+              + " before the load starts, before a download has them; run 'modelcache prefetch' first");
     }
     if (cold) {
       throw new UsageException("--cold does not apply with --fetch");
@@ -149,10 +168,12 @@ final class LoadCommand implements Callable<Integer> {
     ReadThroughResult result;
     try (ModelCache cache = app.openCache(true, download, source);
         DownloadProgress listener = new DownloadProgress(app, "load")) {
-      ReadThrough readThrough = ReadThrough.builder(cache).loader(loader()).listener(listener).build();
+      ReadThrough readThrough =
+          ReadThrough.builder(cache).loader(loader()).listener(listener).build();
       result = switch (sink.kind()) {
         case discard -> readThrough.load(source, new DiscardTensorSink());
-        case digest -> readThrough.load(source, DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256));
+        case digest ->
+          readThrough.load(source, DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256));
         case offheap -> {
           try (OffHeapTensorSink offHeap = OffHeapTensorSink.create()) {
             yield readThrough.load(source, offHeap);
@@ -179,7 +200,8 @@ final class LoadCommand implements Callable<Integer> {
   private int load(Path path) throws IOException {
     SafetensorsModel opened = SafetensorsModel.open(path);
     // Before anything is read: without a usable GPU this fails at once, in one line.
-    CudaTensorSink cudaSink = sink.kind() == SinkKind.cuda ? CudaTensorSink.open(sink.device()) : null;
+    CudaTensorSink cudaSink =
+        sink.kind() == SinkKind.cuda ? CudaTensorSink.open(sink.device()) : null;
     try (cudaSink) {
       return load(path, opened, cudaSink);
     }
@@ -192,7 +214,8 @@ final class LoadCommand implements Callable<Integer> {
         dropped &= PageCache.drop(file.path());
       }
       if (!dropped) {
-        app.note("note: could not drop cached pages (native access unavailable); the load may be warm");
+        app.note(
+            "note: could not drop cached pages (native access unavailable); the load may be warm");
       }
     }
     Loader loader = loader();
@@ -201,7 +224,9 @@ final class LoadCommand implements Callable<Integer> {
       result = switch (sink.kind()) {
         case discard -> loader.load(opened, new CountingSink(new DiscardTensorSink(), progress));
         case digest ->
-            loader.load(opened, new CountingSink(DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256), progress));
+          loader.load(
+              opened,
+              new CountingSink(DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256), progress));
         case offheap -> {
           try (OffHeapTensorSink offHeap = OffHeapTensorSink.create()) {
             yield loader.load(opened, new CountingSink(offHeap, progress));
@@ -215,29 +240,28 @@ final class LoadCommand implements Callable<Integer> {
   }
 
   /** Prints what a load did; {@code readThrough} is the outcome of a {@code --fetch} load, else null. */
-  private void report(Path path, LoadResult result, CudaTensorSink cudaSink, ReadThroughResult readThrough) {
+  private void report(
+      Path path, LoadResult result, CudaTensorSink cudaSink, ReadThroughResult readThrough) {
     double seconds = result.elapsed().toNanos() / 1e9;
     String used = result.usedStrategy().name().toLowerCase(Locale.ROOT);
-    var json =
-        JsonObject.create()
-            .put("path", path.toString())
-            .put("bytes", result.bytesLoaded())
-            .put("seconds", seconds)
-            .put("bytesPerSecond", result.bytesPerSecond())
-            .put("strategy", used)
-            .put("requestedStrategy", result.requestedStrategy().name().toLowerCase(Locale.ROOT))
-            .put("fallbackReason", result.fallbackReason().orElse(null))
-            .put("sink", sink.kind().name())
-            .put("tensors", result.tensorCount())
-            .put("files", result.fileCount());
+    var json = JsonObject.create()
+        .put("path", path.toString())
+        .put("bytes", result.bytesLoaded())
+        .put("seconds", seconds)
+        .put("bytesPerSecond", result.bytesPerSecond())
+        .put("strategy", used)
+        .put("requestedStrategy", result.requestedStrategy().name().toLowerCase(Locale.ROOT))
+        .put("fallbackReason", result.fallbackReason().orElse(null))
+        .put("sink", sink.kind().name())
+        .put("tensors", result.tensorCount())
+        .put("files", result.fileCount());
     if (cudaSink != null) {
       json.put("cudaDevice", cudaSink.device()).put("cudaRuntime", cudaSink.runtimeDescription());
     }
     if (readThrough != null) {
       json.put("cacheHit", readThrough.cacheHit()).put("fetchedBytes", readThrough.fetchedBytes());
     }
-    String text =
-        String.format(
+    String text = String.format(
             Locale.ROOT,
             "loaded %s (%d tensors, %d files) in %.3f s: %.2f GiB/s (%s, %s)",
             ByteSize.format(result.bytesLoaded()),
@@ -246,18 +270,26 @@ final class LoadCommand implements Callable<Integer> {
             seconds,
             result.bytesPerSecond() / (1L << 30),
             used,
-            cudaSink != null ? "cuda sink, into the memory of device " + cudaSink.device() : sink + " sink")
-            + (readThrough == null ? "" : readThrough.cacheHit() ? "; cache hit"
-                : "; cache miss, read through the download of " + ByteSize.format(readThrough.fetchedBytes()));
-    result.fallbackReason().ifPresent(reason ->
-        app.note("note: read with buffered I/O instead of "
+            cudaSink != null
+                ? "cuda sink, into the memory of device " + cudaSink.device()
+                : sink + " sink")
+        + (readThrough == null
+            ? ""
+            : readThrough.cacheHit()
+                ? "; cache hit"
+                : "; cache miss, read through the download of "
+                    + ByteSize.format(readThrough.fetchedBytes()));
+    result
+        .fallbackReason()
+        .ifPresent(reason -> app.note("note: read with buffered I/O instead of "
             + result.requestedStrategy().name().toLowerCase(Locale.ROOT) + ": " + reason));
     app.result(json, text);
   }
 
   /** One device allocation for the model, then the load; CUDA's failure is reported as itself. */
   private static LoadResult loadToDevice(
-      Loader loader, SafetensorsModel model, CudaTensorSink cudaSink, Progress progress) throws IOException {
+      Loader loader, SafetensorsModel model, CudaTensorSink cudaSink, Progress progress)
+      throws IOException {
     cudaSink.reserve(model);
     try {
       LoadResult result = loader.load(model, new CountingSink(cudaSink, progress));

@@ -31,9 +31,11 @@ import picocli.CommandLine.ParentCommand;
     })
 final class LsCommand implements Callable<Integer> {
 
-  private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter WHEN =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
   @Override
   public Integer call() throws IOException, UsageException {
@@ -48,21 +50,21 @@ final class LsCommand implements Callable<Integer> {
       expiry = cache.heartbeatExpiry();
     }
     List<JsonObject> entries = new ArrayList<>();
-    var table = new TextTable("SOURCE", "REVISION", ">SIZE", "STATE", "LAST USE", "PINNED", ">LEASES", "HELD BY");
+    var table = new TextTable(
+        "SOURCE", "REVISION", ">SIZE", "STATE", "LAST USE", "PINNED", ">LEASES", "HELD BY");
     for (CacheEntry e : listing.entries()) {
-      entries.add(
-          JsonObject.create()
-              .put("source", e.source().uri().toString())
-              .put("revision", e.source().revision())
-              .put("name", e.name())
-              .put("path", e.directory().toString())
-              .put("sizeBytes", e.sizeBytes())
-              .put("state", "complete")
-              .put("lastUsed", e.lastUsed().truncatedTo(ChronoUnit.MILLIS).toString())
-              .put("pinned", e.pinned())
-              .put("leases", e.leaseCount())
-              .put("leaseHolders", e.leases().stream().map(LsCommand::holder).toList())
-              .put("integrity", PrefetchCommand.integritySummary(e)));
+      entries.add(JsonObject.create()
+          .put("source", e.source().uri().toString())
+          .put("revision", e.source().revision())
+          .put("name", e.name())
+          .put("path", e.directory().toString())
+          .put("sizeBytes", e.sizeBytes())
+          .put("state", "complete")
+          .put("lastUsed", e.lastUsed().truncatedTo(ChronoUnit.MILLIS).toString())
+          .put("pinned", e.pinned())
+          .put("leases", e.leaseCount())
+          .put("leaseHolders", e.leases().stream().map(LsCommand::holder).toList())
+          .put("integrity", PrefetchCommand.integritySummary(e)));
       table.row(
           e.source().uri(),
           e.source().revisionLabel().orElse("-"),
@@ -71,22 +73,23 @@ final class LsCommand implements Callable<Integer> {
           WHEN.format(e.lastUsed()),
           e.pinned() ? "yes" : "no",
           e.leaseCount(),
-          e.leases().isEmpty() ? "-" : String.join(", ", e.leases().stream().map(LsCommand::who).toList()));
+          e.leases().isEmpty()
+              ? "-"
+              : String.join(", ", e.leases().stream().map(LsCommand::who).toList()));
     }
     List<JsonObject> downloads = new ArrayList<>();
     var inProgress = new TextTable("SOURCE", "REVISION", ">DONE", ">SIZE", "STATE", "WRITER");
     for (DownloadStatus d : listing.downloads()) {
       String state = d.writerAlive() ? "downloading" : "interrupted";
-      downloads.add(
-          JsonObject.create()
-              .put("source", d.source().uri().toString())
-              .put("revision", d.source().revision())
-              .put("name", d.name())
-              .put("bytesDone", d.bytesDone())
-              .put("sizeBytes", d.bytesTotal())
-              .put("state", state)
-              .put("writerPid", d.writerPid() < 0 ? null : d.writerPid())
-              .put("writer", d.writerPid() < 0 ? null : holder(d.writer())));
+      downloads.add(JsonObject.create()
+          .put("source", d.source().uri().toString())
+          .put("revision", d.source().revision())
+          .put("name", d.name())
+          .put("bytesDone", d.bytesDone())
+          .put("sizeBytes", d.bytesTotal())
+          .put("state", state)
+          .put("writerPid", d.writerPid() < 0 ? null : d.writerPid())
+          .put("writer", d.writerPid() < 0 ? null : holder(d.writer())));
       inProgress.row(
           d.source().uri(),
           d.source().revisionLabel().orElse("-"),
@@ -96,7 +99,8 @@ final class LsCommand implements Callable<Integer> {
           d.writerPid() < 0 ? "-" : who(d.writer()));
     }
     var text = new StringBuilder();
-    text.append(listing.entries().isEmpty() ? "no cached models in " + app.root() : table.toString());
+    text.append(
+        listing.entries().isEmpty() ? "no cached models in " + app.root() : table.toString());
     text.append(System.lineSeparator())
         .append(listing.entries().size())
         .append(listing.entries().size() == 1 ? " model, " : " models, ")
@@ -116,7 +120,11 @@ final class LsCommand implements Callable<Integer> {
         .append(System.lineSeparator())
         .append(describe(liveness, expiry));
     if (!listing.downloads().isEmpty()) {
-      text.append(System.lineSeparator()).append(System.lineSeparator()).append("downloads:").append(System.lineSeparator()).append(inProgress);
+      text.append(System.lineSeparator())
+          .append(System.lineSeparator())
+          .append("downloads:")
+          .append(System.lineSeparator())
+          .append(inProgress);
     }
     app.result(
         JsonObject.create()
@@ -126,7 +134,9 @@ final class LsCommand implements Callable<Integer> {
             .put("usableBytes", stats.usableBytes())
             .put("evictableBytes", stats.evictableBytes())
             .put("liveness", liveness)
-            .put("heartbeatExpirySeconds", liveness == Liveness.HEARTBEAT ? expiry.toMillis() / 1000.0 : null)
+            .put(
+                "heartbeatExpirySeconds",
+                liveness == Liveness.HEARTBEAT ? expiry.toMillis() / 1000.0 : null)
             .put("entries", entries)
             .put("downloads", downloads),
         text.toString());
@@ -137,7 +147,8 @@ final class LsCommand implements Callable<Integer> {
   static String describe(Liveness liveness, Duration expiry) {
     return liveness == Liveness.LOCKS
         ? "liveness: kernel locks (a lease or download ends the moment its process does)"
-        : "liveness: heartbeat (a lease or download ends " + TimeSpan.format(expiry) + " after its process stops renewing it)";
+        : "liveness: heartbeat (a lease or download ends " + TimeSpan.format(expiry)
+            + " after its process stops renewing it)";
   }
 
   /** The limits as JSON: each value in bytes and where it comes from. */
@@ -152,15 +163,20 @@ final class LsCommand implements Callable<Integer> {
 
   /** "1.50 TiB (the cache's setting)", "none (default)". */
   static String describeMax(CacheLimits l) {
-    return (l.maxBytes() == 0 ? "none" : ByteSize.format(l.maxBytes())) + " (" + source(l.maxBytesSource()) + ")";
+    return (l.maxBytes() == 0 ? "none" : ByteSize.format(l.maxBytes())) + " ("
+        + source(l.maxBytesSource()) + ")";
   }
 
   /** "5% = 23.4 GiB (the cache's setting)", "1.00 GiB (default: 5% of the disk, at most 1 GiB)". */
   static String describeMinFree(CacheLimits l) {
     String value = l.minFree().isPercent() && l.minFreeSource() != CacheLimits.Source.DEFAULT
-        ? l.minFree() + " = " + ByteSize.format(l.minFreeBytes()) : ByteSize.format(l.minFreeBytes());
-    return value + " (" + (l.minFreeSource() == CacheLimits.Source.DEFAULT
-        ? "default: 5% of the disk, at most 1 GiB" : source(l.minFreeSource())) + ")";
+        ? l.minFree() + " = " + ByteSize.format(l.minFreeBytes())
+        : ByteSize.format(l.minFreeBytes());
+    return value + " ("
+        + (l.minFreeSource() == CacheLimits.Source.DEFAULT
+            ? "default: 5% of the disk, at most 1 GiB"
+            : source(l.minFreeSource()))
+        + ")";
   }
 
   private static String source(CacheLimits.Source s) {

@@ -34,43 +34,45 @@ public final class Main {
   static int run(CommandContext context, String... args) {
     var app = new ModelcacheCommand(context);
     CommandLine cl = commandLine(app);
-    cl.setExecutionStrategy(
-        parseResult -> {
-          configureLogging(context, app);
-          return new CommandLine.RunLast().execute(parseResult);
-        });
-    cl.setParameterExceptionHandler(
-        (ex, ignored) -> {
-          String name = ex.getCommandLine().getCommandSpec().qualifiedName();
-          String hint = ExecCommand.hint(ex);
-          context.err().println(
-              name + ": " + oneLine(ex.getMessage()) + " (" + (hint != null ? hint : "see '" + name + " --help'") + ")");
-          context.err().flush();
-          return ExitCode.USAGE.status();
-        });
-    cl.setExecutionExceptionHandler(
-        (ex, failed, parseResult) -> {
-          ExitCode code = ExitCode.of(ex);
-          Throwable cause = ExitCode.unwrap(ex);
-          String name = failed.getCommandSpec().qualifiedName();
-          String message = describe(cause);
-          if (ExitCode.isExpected(cause)) {
-            context.err().println(name + ": " + message);
-          } else {
-            context.err().println(
-                name + ": internal error: " + message
-                    + (app.debug() ? "" : " (run with --debug for the stack trace)"));
-          }
-          if (app.debug()) {
-            ex.printStackTrace(context.err());
-          }
-          context.err().flush();
-          if (app.json()) {
-            context.out().println(JsonObject.create().put("error", message).put("exitCode", code.status()));
-            context.out().flush();
-          }
-          return code.status();
-        });
+    cl.setExecutionStrategy(parseResult -> {
+      configureLogging(context, app);
+      return new CommandLine.RunLast().execute(parseResult);
+    });
+    cl.setParameterExceptionHandler((ex, ignored) -> {
+      String name = ex.getCommandLine().getCommandSpec().qualifiedName();
+      String hint = ExecCommand.hint(ex);
+      context
+          .err()
+          .println(name + ": " + oneLine(ex.getMessage()) + " ("
+              + (hint != null ? hint : "see '" + name + " --help'") + ")");
+      context.err().flush();
+      return ExitCode.USAGE.status();
+    });
+    cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+      ExitCode code = ExitCode.of(ex);
+      Throwable cause = ExitCode.unwrap(ex);
+      String name = failed.getCommandSpec().qualifiedName();
+      String message = describe(cause);
+      if (ExitCode.isExpected(cause)) {
+        context.err().println(name + ": " + message);
+      } else {
+        context
+            .err()
+            .println(name + ": internal error: " + message
+                + (app.debug() ? "" : " (run with --debug for the stack trace)"));
+      }
+      if (app.debug()) {
+        ex.printStackTrace(context.err());
+      }
+      context.err().flush();
+      if (app.json()) {
+        context
+            .out()
+            .println(JsonObject.create().put("error", message).put("exitCode", code.status()));
+        context.out().flush();
+      }
+      return code.status();
+    });
     int status = cl.execute(args);
     context.out().flush();
     context.err().flush();
@@ -108,16 +110,16 @@ public final class Main {
     String detail = t.getMessage() == null ? t.getClass().getSimpleName() : oneLine(t.getMessage());
     if (t instanceof FileSystemException fse && fse.getReason() == null && fse.getFile() != null) {
       // The JDK puts only the path in the message of these; say what happened to it.
-      String what =
-          switch (fse) {
-            case NoSuchFileException e -> "no such file or directory";
-            case AccessDeniedException e -> "permission denied";
-            case FileAlreadyExistsException e -> "already exists";
-            case NotDirectoryException e -> "not a directory";
-            case DirectoryNotEmptyException e -> "directory not empty";
-            default -> "file system error";
-          };
-      return what + ": " + fse.getFile() + (fse.getOtherFile() == null ? "" : " -> " + fse.getOtherFile());
+      String what = switch (fse) {
+        case NoSuchFileException e -> "no such file or directory";
+        case AccessDeniedException e -> "permission denied";
+        case FileAlreadyExistsException e -> "already exists";
+        case NotDirectoryException e -> "not a directory";
+        case DirectoryNotEmptyException e -> "directory not empty";
+        default -> "file system error";
+      };
+      return what + ": " + fse.getFile()
+          + (fse.getOtherFile() == null ? "" : " -> " + fse.getOtherFile());
     }
     if (!ExitCode.isExpected(t)) {
       return t.getClass().getName() + ": " + detail;
@@ -139,40 +141,38 @@ public final class Main {
     Level level = app.debug() ? Level.FINE : app.quiet() ? Level.SEVERE : Level.WARNING;
     root.setLevel(level);
     // A handler of our own: ConsoleHandler.setOutputStream would close System.err.
-    var formatter =
-        new Formatter() {
-          @Override
-          public String format(LogRecord record) {
-            String line =
-                record.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": " + formatMessage(record);
-            if (record.getThrown() != null && app.debug()) {
-              var sw = new java.io.StringWriter();
-              record.getThrown().printStackTrace(new java.io.PrintWriter(sw));
-              line += System.lineSeparator() + sw;
-            }
-            return line + System.lineSeparator();
-          }
-        };
-    var handler =
-        new Handler() {
-          @Override
-          public void publish(LogRecord record) {
-            if (isLoggable(record)) {
-              context.err().print(formatter.format(record));
-              context.err().flush();
-            }
-          }
+    var formatter = new Formatter() {
+      @Override
+      public String format(LogRecord record) {
+        String line = record.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
+            + formatMessage(record);
+        if (record.getThrown() != null && app.debug()) {
+          var sw = new java.io.StringWriter();
+          record.getThrown().printStackTrace(new java.io.PrintWriter(sw));
+          line += System.lineSeparator() + sw;
+        }
+        return line + System.lineSeparator();
+      }
+    };
+    var handler = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        if (isLoggable(record)) {
+          context.err().print(formatter.format(record));
+          context.err().flush();
+        }
+      }
 
-          @Override
-          public void flush() {
-            context.err().flush();
-          }
+      @Override
+      public void flush() {
+        context.err().flush();
+      }
 
-          @Override
-          public void close() {
-            flush();
-          }
-        };
+      @Override
+      public void close() {
+        flush();
+      }
+    };
     handler.setLevel(level);
     root.addHandler(handler);
   }

@@ -37,7 +37,8 @@ final class ModelcacheCommand implements Callable<Integer> {
 
   private final CommandContext context;
 
-  @Spec CommandLine.Model.CommandSpec spec;
+  @Spec
+  CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = "--root",
@@ -54,10 +55,16 @@ final class ModelcacheCommand implements Callable<Integer> {
       description = "Print the result as one JSON document on stdout, and nothing else there.")
   boolean json;
 
-  @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT, description = "No progress or notes on stderr; errors only.")
+  @Option(
+      names = {"-q", "--quiet"},
+      scope = ScopeType.INHERIT,
+      description = "No progress or notes on stderr; errors only.")
   boolean quiet;
 
-  @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Show stack traces and library log messages.")
+  @Option(
+      names = "--debug",
+      scope = ScopeType.INHERIT,
+      description = "Show stack traces and library log messages.")
   boolean debug;
 
   ModelcacheCommand(CommandContext context) {
@@ -136,8 +143,9 @@ final class ModelcacheCommand implements Callable<Integer> {
 
   /** Starts a progress display on stderr, in the style this run calls for. */
   Progress progress(String label, long totalBytes) {
-    Progress.Style style =
-        quiet ? Progress.Style.NONE : context.terminal() ? Progress.Style.BAR : Progress.Style.LINES;
+    Progress.Style style = quiet
+        ? Progress.Style.NONE
+        : context.terminal() ? Progress.Style.BAR : Progress.Style.LINES;
     return Progress.start(context.err(), style, label, totalBytes, context.progressInterval());
   }
 

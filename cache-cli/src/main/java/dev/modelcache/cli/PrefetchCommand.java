@@ -32,15 +32,22 @@ import picocli.CommandLine.ParentCommand;
     })
 final class PrefetchCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Mixin SourceArgument source;
+  @Mixin
+  SourceArgument source;
 
-  @Mixin DownloadOptions download;
+  @Mixin
+  DownloadOptions download;
 
-  @Mixin EntryOptions entryOptions;
+  @Mixin
+  EntryOptions entryOptions;
 
-  @Option(names = "--verify", description = "If the model is cached, re-read its files against the manifest first; a damaged copy is downloaded again.")
+  @Option(
+      names = "--verify",
+      description =
+          "If the model is cached, re-read its files against the manifest first; a damaged copy is downloaded again.")
   boolean verify;
 
   @Override
@@ -52,17 +59,24 @@ final class PrefetchCommand implements Callable<Integer> {
     long writtenDirect;
     try (ModelCache cache = app.openCache(true, download, model);
         DownloadProgress listener = new DownloadProgress(app, "prefetch")) {
-      entry = cache.ensure(model, EnsureOptions.DEFAULTS.withPin(entryOptions.pin).withVerify(verify), listener);
+      entry = cache.ensure(
+          model, EnsureOptions.DEFAULTS.withPin(entryOptions.pin).withVerify(verify), listener);
       downloaded = listener.downloadedBytes();
       writtenDirect = listener.writtenDirectBytes();
     }
-    report(app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
+    report(
+        app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 
   /** Prints the result of {@code prefetch} and {@code await}: the directory, or its JSON. */
   static void report(
-      ModelcacheCommand app, CacheEntry entry, long downloadedBytes, long writtenDirectBytes, long nanos, Path link) {
+      ModelcacheCommand app,
+      CacheEntry entry,
+      long downloadedBytes,
+      long writtenDirectBytes,
+      long nanos,
+      Path link) {
     double seconds = nanos / 1e9;
     ModelSource model = entry.source();
     app.note(summary(entry, downloadedBytes, nanos, link));
@@ -111,9 +125,16 @@ final class PrefetchCommand implements Callable<Integer> {
 
   /** ", 2 of 5 files not verified against the source" when some are not; else nothing. */
   static String unverifiedNote(CacheEntry entry) {
-    long unverified = entry.manifest().files().stream().filter(f -> f.integrity() == Integrity.UNVERIFIED).count();
-    return unverified == 0 ? "" : String.format(Locale.ROOT, ", %d of %d files not verified against the source",
-        unverified, entry.manifest().files().size());
+    long unverified = entry.manifest().files().stream()
+        .filter(f -> f.integrity() == Integrity.UNVERIFIED)
+        .count();
+    return unverified == 0
+        ? ""
+        : String.format(
+            Locale.ROOT,
+            ", %d of %d files not verified against the source",
+            unverified,
+            entry.manifest().files().size());
   }
 
   /** The note on stderr about how an entry got here: "SOURCE: downloaded 1.2 GiB in 3.40 s, linked at PATH". */
@@ -122,13 +143,19 @@ final class PrefetchCommand implements Callable<Integer> {
     if (downloadedBytes == 0) {
       what = "already cached (" + ByteSize.format(entry.sizeBytes()) + ")";
     } else if (downloadedBytes < entry.sizeBytes()) {
-      what = "downloaded " + ByteSize.format(downloadedBytes) + " of " + ByteSize.format(entry.sizeBytes())
-          + " (the rest resumed from an interrupted download)";
+      what = "downloaded " + ByteSize.format(downloadedBytes) + " of "
+          + ByteSize.format(entry.sizeBytes()) + " (the rest resumed from an interrupted download)";
     } else {
       what = "downloaded " + ByteSize.format(downloadedBytes);
     }
-    return String.format(Locale.ROOT, "%s: %s in %.2f s%s%s", entry.source(), what, nanos / 1e9,
-        downloadedBytes == 0 ? "" : unverifiedNote(entry), link == null ? "" : ", linked at " + link);
+    return String.format(
+        Locale.ROOT,
+        "%s: %s in %.2f s%s%s",
+        entry.source(),
+        what,
+        nanos / 1e9,
+        downloadedBytes == 0 ? "" : unverifiedNote(entry),
+        link == null ? "" : ", linked at " + link);
   }
 
   /** What to do with the entry once it is there: {@code --pin} and {@code --link}. */
@@ -158,16 +185,21 @@ final class PrefetchCommand implements Callable<Integer> {
       Path absolute = link.toAbsolutePath();
       if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(absolute)) {
         // Only a link is replaced: anything else there is someone's data.
-        throw new UsageException("--link " + absolute + ": something other than a symbolic link is there; not replacing it");
+        throw new UsageException("--link " + absolute
+            + ": something other than a symbolic link is there; not replacing it");
       }
       Files.createDirectories(absolute.getParent());
-      // A new link beside the old one, renamed over it: a reader sees the old or the new entry, never none.
-      Path fresh = absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + java.util.UUID.randomUUID());
+      // A new link beside the old one, renamed over it: a reader sees the old or the new entry,
+      // never none.
+      Path fresh = absolute.resolveSibling(
+          "." + absolute.getFileName() + ".tmp-" + java.util.UUID.randomUUID());
       // Relative to where the link lives, so that nothing depends on the path this process mounts
       // the root at: pods mount one hostPath at different paths.
-      Path target = absolute.getParent().toRealPath().relativize(entry.directory().toRealPath());
+      Path target =
+          absolute.getParent().toRealPath().relativize(entry.directory().toRealPath());
       Files.createSymbolicLink(fresh, target);
-      Files.move(fresh, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          fresh, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return absolute;
     }
   }

@@ -83,7 +83,13 @@ final class Progress implements AutoCloseable {
    *     every {@code interval}
    * @param nanoClock the time in nanoseconds, for rates and the elapsed time ({@code System::nanoTime})
    */
-  Progress(PrintStream err, Style style, String label, long totalBytes, Duration interval, Ticker ticker,
+  Progress(
+      PrintStream err,
+      Style style,
+      String label,
+      long totalBytes,
+      Duration interval,
+      Ticker ticker,
       LongSupplier nanoClock) {
     this.err = err;
     this.style = style;
@@ -91,7 +97,9 @@ final class Progress implements AutoCloseable {
     this.totalBytes = new AtomicLong(totalBytes);
     this.nanoClock = nanoClock;
     this.startNanos = nanoClock.getAsLong();
-    stopTicker = style == Style.NONE ? null : ticker.start(this::draw, style == Style.BAR ? BAR_REFRESH : interval);
+    stopTicker = style == Style.NONE
+        ? null
+        : ticker.start(this::draw, style == Style.BAR ? BAR_REFRESH : interval);
   }
 
   /**
@@ -100,7 +108,8 @@ final class Progress implements AutoCloseable {
    * @param totalBytes the expected total, or 0 if not known yet
    * @param interval how often a {@link Style#LINES} line is written
    */
-  static Progress start(PrintStream err, Style style, String label, long totalBytes, Duration interval) {
+  static Progress start(
+      PrintStream err, Style style, String label, long totalBytes, Duration interval) {
     return new Progress(err, style, label, totalBytes, interval, DAEMON_THREAD, System::nanoTime);
   }
 
@@ -173,7 +182,8 @@ final class Progress implements AutoCloseable {
     Duration elapsed = Duration.ofNanos(now - startNanos);
     synchronized (this) {
       if (style == Style.BAR) {
-        String line = barLine(label, done, Math.max(done, totalBytes.get()), averageRate(now, done));
+        String line =
+            barLine(label, done, Math.max(done, totalBytes.get()), averageRate(now, done));
         int pad = Math.max(0, lastBarWidth - line.length());
         err.print("\r" + line + " ".repeat(pad) + System.lineSeparator());
       } else {
@@ -213,7 +223,10 @@ final class Progress implements AutoCloseable {
     var sb = new StringBuilder(label).append(' ');
     if (total > 0) {
       int filled = (int) Math.min(width, done * width / total);
-      sb.append('[').append("#".repeat(filled)).append(".".repeat(width - filled)).append("] ");
+      sb.append('[')
+          .append("#".repeat(filled))
+          .append(".".repeat(width - filled))
+          .append("] ");
       sb.append(String.format(Locale.ROOT, "%3d%% ", Math.min(100, done * 100 / total)));
       sb.append(ByteSize.format(done)).append(" / ").append(ByteSize.format(total));
     } else {
@@ -252,6 +265,7 @@ final class Progress implements AutoCloseable {
       return java.util.Optional.empty();
     }
     long seconds = (long) Math.ceil((total - done) / bytesPerSecond);
-    return java.util.Optional.of(seconds < 60 ? seconds + "s" : TimeSpan.format(Duration.ofSeconds(seconds)));
+    return java.util.Optional.of(
+        seconds < 60 ? seconds + "s" : TimeSpan.format(Duration.ofSeconds(seconds)));
   }
 }

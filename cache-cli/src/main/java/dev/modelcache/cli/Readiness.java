@@ -72,7 +72,8 @@ final class Readiness implements AutoCloseable {
   private Outcome awaitHealthy(URI url, Process child, SignalForwarder signals, long deadline)
       throws InterruptedException {
     boolean first = url.equals(plan.waitUrls().getFirst());
-    app.note("exec: waiting " + (first ? "up to " + TimeSpan.format(plan.waitTimeout()) + " " : "") + "for " + url + " to answer 2xx");
+    app.note("exec: waiting " + (first ? "up to " + TimeSpan.format(plan.waitTimeout()) + " " : "")
+        + "for " + url + " to answer 2xx");
     long interval = Math.max(1, app.context().progressInterval().toNanos());
     long nextNote = System.nanoTime() + interval;
     HttpCheck.Answer last = null;
@@ -85,27 +86,39 @@ final class Readiness implements AutoCloseable {
       if (left <= 0 && last != null) {
         return new Outcome.Failed(
             ExitCode.TIMED_OUT,
-            url + " did not answer 2xx within " + TimeSpan.format(plan.waitTimeout()) + " of " + name
-                + "'s start (--wait-timeout; last: " + last.describe() + ")");
+            url + " did not answer 2xx within " + TimeSpan.format(plan.waitTimeout()) + " of "
+                + name + "'s start (--wait-timeout; last: " + last.describe() + ")");
       }
       HttpCheck.Answer answer = http.get(url, atMost(CHECK_TIMEOUT, left));
       long now = System.nanoTime();
       if (answer.ok()) {
-        app.note(String.format(Locale.ROOT, "exec: %s answered %d after %.1f s", url, answer.status(), sinceStart(now)));
+        app.note(String.format(
+            Locale.ROOT,
+            "exec: %s answered %d after %.1f s",
+            url,
+            answer.status(),
+            sinceStart(now)));
         return null;
       }
       last = answer;
       if (now - nextNote >= 0) {
-        app.note(String.format(Locale.ROOT, "exec: waiting for %s (%d s, last: %s)", url, (long) sinceStart(now), answer.describe()));
+        app.note(String.format(
+            Locale.ROOT,
+            "exec: waiting for %s (%d s, last: %s)",
+            url,
+            (long) sinceStart(now),
+            answer.describe()));
         nextNote = now + interval;
       }
       // Returns at once if the command exits meanwhile.
-      child.waitFor(Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - now)), TimeUnit.NANOSECONDS);
+      child.waitFor(
+          Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - now)), TimeUnit.NANOSECONDS);
     }
   }
 
   /** Sends the warmup requests one after another; null when done, else why not. */
-  private Outcome warmUp(Process child, SignalForwarder signals, long deadline) throws InterruptedException {
+  private Outcome warmUp(Process child, SignalForwarder signals, long deadline)
+      throws InterruptedException {
     URI url = plan.warmupUrl();
     int count = plan.warmupCount();
     for (int i = 1; i <= count; i++) {
@@ -114,12 +127,13 @@ final class Readiness implements AutoCloseable {
       if (interrupted != null) {
         return interrupted;
       }
-      String timeout = "--wait-timeout " + TimeSpan.format(plan.waitTimeout()) + " of " + name + "'s start";
+      String timeout =
+          "--wait-timeout " + TimeSpan.format(plan.waitTimeout()) + " of " + name + "'s start";
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         if (plan.warmupOptional()) {
-          app.note("exec: warning: " + (count - i + 1) + " of " + count + " warmup requests not sent: " + timeout
-              + " passed; going on (--warmup-optional)");
+          app.note("exec: warning: " + (count - i + 1) + " of " + count
+              + " warmup requests not sent: " + timeout + " passed; going on (--warmup-optional)");
           return null;
         }
         return new Outcome.Failed(ExitCode.TIMED_OUT, which + " not sent: " + timeout + " passed");
@@ -127,16 +141,26 @@ final class Readiness implements AutoCloseable {
       HttpCheck.Answer answer = http.postJson(url, plan.warmupBody(), Duration.ofNanos(left));
       report.warmupRequest(answer.ok());
       if (answer.ok()) {
-        app.note(String.format(Locale.ROOT, "exec: %s answered %d in %.1f s", which, answer.status(), answer.nanos() / 1e9));
+        app.note(String.format(
+            Locale.ROOT,
+            "exec: %s answered %d in %.1f s",
+            which,
+            answer.status(),
+            answer.nanos() / 1e9));
         continue;
       }
       // A request cut off because the command died is the command's exit, not a failed warmup.
-      if (answer.failure() != null && child.waitFor(POLL_INTERVAL.toNanos(), TimeUnit.NANOSECONDS)) {
+      if (answer.failure() != null
+          && child.waitFor(POLL_INTERVAL.toNanos(), TimeUnit.NANOSECONDS)) {
         return new Outcome.ChildExited(
-            child.exitValue(), name + " exited with status " + child.exitValue() + " before " + which + " was answered");
+            child.exitValue(),
+            name + " exited with status " + child.exitValue() + " before " + which
+                + " was answered");
       }
       boolean timedOut = answer.failure() != null && System.nanoTime() - deadline >= 0;
-      String why = timedOut ? which + ": no answer within " + timeout : which + " failed: " + answer.describe();
+      String why = timedOut
+          ? which + ": no answer within " + timeout
+          : which + " failed: " + answer.describe();
       if (plan.warmupOptional()) {
         app.note("exec: warning: " + why + "; going on (--warmup-optional)");
         continue;

@@ -25,31 +25,38 @@ final class ReadinessOptions {
   @Option(
       names = "--wait-http",
       paramLabel = "URL",
-      description = "After starting COMMAND, poll URL (its health endpoint) until it answers 2xx; repeatable, "
-          + "polled in order. If COMMAND exits first, exec exits with its status.")
+      description =
+          "After starting COMMAND, poll URL (its health endpoint) until it answers 2xx; repeatable, "
+              + "polled in order. If COMMAND exits first, exec exits with its status.")
   List<String> waitHttp = new ArrayList<>();
 
   @Option(
       names = "--wait-timeout",
       paramLabel = "DURATION",
-      description = "How long COMMAND has from its start to answer every --wait-http URL and the warmup requests "
-          + "(default: 10m). Past it COMMAND is stopped and exec exits with status 4.")
+      description =
+          "How long COMMAND has from its start to answer every --wait-http URL and the warmup requests "
+              + "(default: 10m). Past it COMMAND is stopped and exec exits with status 4.")
   TimeSpan waitTimeout;
 
   @Option(
       names = "--warmup-http",
       paramLabel = "URL",
-      description = "Once COMMAND is healthy, POST --warmup-body to URL (needs --wait-http); each request must answer 2xx.")
+      description =
+          "Once COMMAND is healthy, POST --warmup-body to URL (needs --wait-http); each request must answer 2xx.")
   String warmupHttp;
 
   @Option(
       names = "--warmup-body",
       paramLabel = "@FILE|JSON",
-      description = "The warmup request's body, sent as application/json: @FILE reads it from FILE, "
-          + "anything else is the JSON itself (starting with '{' or '[').")
+      description =
+          "The warmup request's body, sent as application/json: @FILE reads it from FILE, "
+              + "anything else is the JSON itself (starting with '{' or '[').")
   String warmupBody;
 
-  @Option(names = "--warmup-count", paramLabel = "N", description = "How many warmup requests to send, one after another (default: 1).")
+  @Option(
+      names = "--warmup-count",
+      paramLabel = "N",
+      description = "How many warmup requests to send, one after another (default: 1).")
   Integer warmupCount;
 
   @Option(
@@ -61,23 +68,26 @@ final class ReadinessOptions {
   @Option(
       names = "--stop-grace",
       paramLabel = "DURATION",
-      description = "When exec stops COMMAND itself (not healthy in time, a failed warmup): how long COMMAND has "
-          + "between SIGTERM and SIGKILL (default: 30s).")
+      description =
+          "When exec stops COMMAND itself (not healthy in time, a failed warmup): how long COMMAND has "
+              + "between SIGTERM and SIGKILL (default: 30s).")
   TimeSpan stopGrace;
 
   @Option(
       names = "--ready-file",
       paramLabel = "PATH",
-      description = "Create PATH (atomically, holding the timings as JSON) once the model is cached and leased and "
-          + "COMMAND is healthy and warmed up; remove it on SIGTERM or SIGINT and when COMMAND exits. "
-          + "For a probe: test -f PATH.")
+      description =
+          "Create PATH (atomically, holding the timings as JSON) once the model is cached and leased and "
+              + "COMMAND is healthy and warmed up; remove it on SIGTERM or SIGINT and when COMMAND exits. "
+              + "For a probe: test -f PATH.")
   Path readyFile;
 
   @Option(
       names = "--report-file",
       paramLabel = "PATH",
-      description = "On exit, write exec's timings and outcome to PATH as one JSON document (atomically); "
-          + "stdout is COMMAND's, so --json does not apply.")
+      description =
+          "On exit, write exec's timings and outcome to PATH as one JSON document (atomically); "
+              + "stdout is COMMAND's, so --json does not apply.")
   Path reportFile;
 
   /**
@@ -140,7 +150,12 @@ final class ReadinessOptions {
     }
     URI warmupUrl = warmupHttp == null ? null : url("--warmup-http", warmupHttp);
     byte[] body = warmupBody == null ? new byte[0] : body(warmupBody);
-    if (readyFile != null && reportFile != null && readyFile.toAbsolutePath().normalize().equals(reportFile.toAbsolutePath().normalize())) {
+    if (readyFile != null
+        && reportFile != null
+        && readyFile
+            .toAbsolutePath()
+            .normalize()
+            .equals(reportFile.toAbsolutePath().normalize())) {
       throw new UsageException("--ready-file and --report-file name the same file: " + readyFile);
     }
     checkFile("--ready-file", readyFile);
@@ -193,8 +208,8 @@ final class ReadinessOptions {
     String json = value.strip();
     if (!(json.startsWith("{") || json.startsWith("["))) {
       // Most often a file name without its @.
-      throw new UsageException(
-          "--warmup-body '" + value + "' is not JSON: give a file as @" + value + ", or the JSON itself");
+      throw new UsageException("--warmup-body '" + value + "' is not JSON: give a file as @" + value
+          + ", or the JSON itself");
     }
     return value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }

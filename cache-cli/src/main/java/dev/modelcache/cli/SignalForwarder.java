@@ -52,8 +52,11 @@ final class SignalForwarder implements AutoCloseable {
         Signal signal = new Signal(name);
         forwarder.previous.put(signal, Signal.handle(signal, forwarder::received));
       } catch (IllegalArgumentException e) {
-        // The JVM keeps some signals for itself (with -Xrs, or on another OS): they stay as they were.
-        LOG.log(System.Logger.Level.WARNING, "SIG" + name + " is not forwarded to the command: " + e.getMessage());
+        // The JVM keeps some signals for itself (with -Xrs, or on another OS): they stay as they
+        // were.
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "SIG" + name + " is not forwarded to the command: " + e.getMessage());
       }
     }
     return forwarder;
@@ -114,7 +117,9 @@ final class SignalForwarder implements AutoCloseable {
           return;
         }
       } catch (Throwable t) {
-        LOG.log(System.Logger.Level.DEBUG, () -> "kill(" + process.pid() + ", SIG" + signal.getName() + ") failed: " + t);
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            () -> "kill(" + process.pid() + ", SIG" + signal.getName() + ") failed: " + t);
       }
     }
     process.destroy(); // SIGTERM
@@ -143,7 +148,9 @@ final class SignalForwarder implements AutoCloseable {
           linker.defaultLookup().findOrThrow("kill"),
           FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.DEBUG, () -> "kill(2) could not be bound; signals reach the command as SIGTERM: " + e);
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          () -> "kill(2) could not be bound; signals reach the command as SIGTERM: " + e);
       return null;
     }
   }

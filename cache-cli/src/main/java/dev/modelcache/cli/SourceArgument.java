@@ -9,10 +9,14 @@ final class SourceArgument {
 
   @Parameters(
       paramLabel = "SOURCE",
-      description = "The model's source prefix: s3://bucket/prefix/ or file:///mnt/models/name/ (an optional #revision may follow).")
+      description =
+          "The model's source prefix: s3://bucket/prefix/ or file:///mnt/models/name/ (an optional #revision may follow).")
   String source;
 
-  @Option(names = "--revision", paramLabel = "R", description = "The model's revision: a new revision is a separate cache entry.")
+  @Option(
+      names = "--revision",
+      paramLabel = "R",
+      description = "The model's revision: a new revision is a separate cache entry.")
   String revision;
 
   /**
@@ -31,8 +35,8 @@ final class SourceArgument {
       return parsed;
     }
     if (parsed.revision() != null && !parsed.revision().equals(revision)) {
-      throw new UsageException(
-          "two revisions given: '" + parsed.revision() + "' in " + source + " and --revision " + revision);
+      throw new UsageException("two revisions given: '" + parsed.revision() + "' in " + source
+          + " and --revision " + revision);
     }
     return parsed.withRevision(revision);
   }

@@ -22,7 +22,8 @@ final class TextTable {
 
   TextTable row(Object... cells) {
     if (cells.length != rightAligned.length) {
-      throw new IllegalArgumentException("expected " + rightAligned.length + " cells, got " + cells.length);
+      throw new IllegalArgumentException(
+          "expected " + rightAligned.length + " cells, got " + cells.length);
     }
     String[] text = new String[cells.length];
     for (int i = 0; i < cells.length; i++) {

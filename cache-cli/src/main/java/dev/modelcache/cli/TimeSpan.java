@@ -37,21 +37,22 @@ record TimeSpan(Duration duration) {
       long n;
       try {
         n = Long.parseLong(m.group(1));
-        total = total.plus(switch (m.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "s" -> Duration.ofSeconds(n);
-          case "m" -> Duration.ofMinutes(n);
-          case "h" -> Duration.ofHours(n);
-          default -> Duration.ofDays(n);
-        });
+        total = total.plus(
+            switch (m.group(2)) {
+              case "ms" -> Duration.ofMillis(n);
+              case "s" -> Duration.ofSeconds(n);
+              case "m" -> Duration.ofMinutes(n);
+              case "h" -> Duration.ofHours(n);
+              default -> Duration.ofDays(n);
+            });
       } catch (NumberFormatException | ArithmeticException e) {
         throw new IllegalArgumentException("invalid duration '" + text + "': too large");
       }
       at = m.end();
     }
     if (at == 0 || at != s.length()) {
-      throw new IllegalArgumentException(
-          "invalid duration '" + text + "': expected a number and a unit (ms, s, m, h, d), e.g. 30s, 10m or 1h30m");
+      throw new IllegalArgumentException("invalid duration '" + text
+          + "': expected a number and a unit (ms, s, m, h, d), e.g. 30s, 10m or 1h30m");
     }
     return new TimeSpan(total);
   }

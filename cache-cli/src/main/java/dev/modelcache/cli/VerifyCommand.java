@@ -23,9 +23,11 @@ import picocli.CommandLine.ParentCommand;
     })
 final class VerifyCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Mixin SourceArgument source;
+  @Mixin
+  SourceArgument source;
 
   @Override
   public Integer call() throws IOException, UsageException {
@@ -40,17 +42,18 @@ final class VerifyCommand implements Callable<Integer> {
     double seconds = (System.nanoTime() - start) / 1e9;
     List<JsonObject> mismatches = new ArrayList<>();
     for (VerificationResult.Mismatch m : result.mismatches()) {
-      mismatches.add(
-          JsonObject.create().put("path", m.path()).put("offsetBytes", m.offsetBytes()).put("reason", m.reason()));
+      mismatches.add(JsonObject.create()
+          .put("path", m.path())
+          .put("offsetBytes", m.offsetBytes())
+          .put("reason", m.reason()));
     }
-    String text =
-        String.format(
-            Locale.ROOT,
-            "%s: %s, %s checked in %.2f s",
-            model,
-            result.ok() ? "ok" : result.mismatches().size() + " file(s) differ from the manifest",
-            ByteSize.format(result.bytesChecked()),
-            seconds);
+    String text = String.format(
+        Locale.ROOT,
+        "%s: %s, %s checked in %.2f s",
+        model,
+        result.ok() ? "ok" : result.mismatches().size() + " file(s) differ from the manifest",
+        ByteSize.format(result.bytesChecked()),
+        seconds);
     app.result(
         JsonObject.create()
             .put("source", model.uri().toString())
@@ -66,10 +69,12 @@ final class VerifyCommand implements Callable<Integer> {
       return ExitCode.OK.status();
     }
     // One line naming every damaged file; the JSON above has the details.
-    app.context().err().println(
-        "modelcache verify: " + model + " is damaged: "
+    app.context()
+        .err()
+        .println("modelcache verify: " + model + " is damaged: "
             + result.mismatches().stream()
-                .map(m -> m.path() + " (" + m.reason() + (m.offsetBytes() > 0 ? " at byte " + m.offsetBytes() : "") + ")")
+                .map(m -> m.path() + " (" + m.reason()
+                    + (m.offsetBytes() > 0 ? " at byte " + m.offsetBytes() : "") + ")")
                 .collect(Collectors.joining(", ")));
     app.context().err().flush();
     return ExitCode.INVALID_DATA.status();

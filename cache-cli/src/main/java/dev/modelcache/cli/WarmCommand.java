@@ -22,9 +22,11 @@ import picocli.CommandLine.ParentCommand;
     })
 final class WarmCommand implements Callable<Integer> {
 
-  @ParentCommand ModelcacheCommand app;
+  @ParentCommand
+  ModelcacheCommand app;
 
-  @Mixin CachedModel model;
+  @Mixin
+  CachedModel model;
 
   @Override
   public Integer call() throws Exception {

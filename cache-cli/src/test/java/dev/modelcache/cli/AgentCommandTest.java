@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code modelcache agent}: its command line, and a run without KServe as a real process. */
 class AgentCommandTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void withoutANodeNameOrAModelsFileItIsAUsageError() {
@@ -27,10 +28,12 @@ class AgentCommandTest {
   @Test
   void optionsThatNeedKServeAreRefusedWithAModelsFile() throws Exception {
     Path models = Files.writeString(tmp.resolve("models.yaml"), "[]\n");
-    var r = Cli.withRoot(tmp.resolve("root")).run("agent", "--models", models.toString(), "--label-node");
+    var r = Cli.withRoot(tmp.resolve("root"))
+        .run("agent", "--models", models.toString(), "--label-node");
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
     assertThat(r.stderr()).contains("--label-node needs KServe");
-    r = Cli.withRoot(tmp.resolve("root")).run("agent", "--models", tmp.resolve("missing.yaml").toString());
+    r = Cli.withRoot(tmp.resolve("root"))
+        .run("agent", "--models", tmp.resolve("missing.yaml").toString());
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.stderr()).contains("missing.yaml: no such file");
     r = Cli.withRoot(tmp.resolve("root")).run("agent", "--models", models.toString(), "--json");
@@ -40,13 +43,24 @@ class AgentCommandTest {
   @Test
   void withAModelsFileItKeepsTheModelsLinkedUntilSigterm() throws Exception {
     Path model = TestModels.sharded(tmp.resolve("src/llama"), 64);
-    Path models = Files.writeString(tmp.resolve("models.yaml"),
+    Path models = Files.writeString(
+        tmp.resolve("models.yaml"),
         "models:\n  - name: llama\n    source: " + model.toUri() + "\n");
     Path root = tmp.resolve("root");
     Path log = tmp.resolve("agent.log");
-    Process agent = ProcessTest.modelcache("agent", "--root", root.toString(), "--models", models.toString(),
-            "--port", "0", "--resync", "200ms")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process agent = ProcessTest.modelcache(
+            "agent",
+            "--root",
+            root.toString(),
+            "--models",
+            models.toString(),
+            "--port",
+            "0",
+            "--resync",
+            "200ms")
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
     try {
       Path link = root.resolve("models/llama");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -57,10 +71,14 @@ class AgentCommandTest {
       assertThat(Files.isSymbolicLink(link)).as(out).isTrue();
       try (var files = Files.list(model)) {
         for (Path f : files.toList()) {
-          assertThat(Files.mismatch(f, link.resolve(f.getFileName().toString()))).isEqualTo(-1);
+          assertThat(Files.mismatch(f, link.resolve(f.getFileName().toString())))
+              .isEqualTo(-1);
         }
       }
-      assertThat(out).contains("event=agent_started").contains("mode=models-file").contains("event=linked");
+      assertThat(out)
+          .contains("event=agent_started")
+          .contains("mode=models-file")
+          .contains("event=linked");
       assertThat(Files.exists(link, LinkOption.NOFOLLOW_LINKS)).isTrue();
     } finally {
       agent.destroy(); // SIGTERM
@@ -78,7 +96,9 @@ class AgentCommandTest {
         found.addAll(KubernetesRecipes.invocations(f));
       }
     }
-    assertThat(found).extracting(KubernetesRecipes.Invocation::subcommand).containsExactly("agent", "agent");
+    assertThat(found)
+        .extracting(KubernetesRecipes.Invocation::subcommand)
+        .containsExactly("agent", "agent");
     List<String> problems = new ArrayList<>();
     found.forEach(inv -> problems.addAll(KubernetesRecipes.problems(inv)));
     assertThat(problems).isEmpty();

@@ -55,46 +55,55 @@ class ArgumentValuesTest {
     assertThatThrownBy(() -> TimeSpan.parse("30")).hasMessageContaining("add a unit");
     assertThatThrownBy(() -> TimeSpan.parse("30x")).hasMessageContaining("invalid duration '30x'");
     assertThatThrownBy(() -> TimeSpan.parse("m")).hasMessageContaining("invalid duration 'm'");
-    assertThatThrownBy(() -> TimeSpan.parse("99999999999999999999h")).hasMessageContaining("too large");
+    assertThatThrownBy(() -> TimeSpan.parse("99999999999999999999h"))
+        .hasMessageContaining("too large");
   }
 
   @Test
   void cacheRootFollowsOptionThenEnvironmentThenUser() {
     Path home = Path.of("/home/ann");
     Path option = Path.of("/mnt/cache");
-    assertThat(CacheRoot.resolve(option, Map.of("MODELCACHE_ROOT", "/x"), false, home)).isEqualTo(option);
-    assertThat(CacheRoot.resolve(null, Map.of("MODELCACHE_ROOT", "/x"), true, home)).isEqualTo(Path.of("/x"));
-    assertThat(CacheRoot.resolve(null, Map.of(), true, home)).isEqualTo(Path.of("/var/cache/modelcache"));
+    assertThat(CacheRoot.resolve(option, Map.of("MODELCACHE_ROOT", "/x"), false, home))
+        .isEqualTo(option);
+    assertThat(CacheRoot.resolve(null, Map.of("MODELCACHE_ROOT", "/x"), true, home))
+        .isEqualTo(Path.of("/x"));
+    assertThat(CacheRoot.resolve(null, Map.of(), true, home))
+        .isEqualTo(Path.of("/var/cache/modelcache"));
     assertThat(CacheRoot.resolve(null, Map.of("XDG_CACHE_HOME", "/xdg"), false, home))
         .isEqualTo(Path.of("/xdg/modelcache"));
     assertThat(CacheRoot.resolve(null, Map.of("XDG_CACHE_HOME", "relative"), false, home))
         .isEqualTo(Path.of("/home/ann/.cache/modelcache"));
-    assertThat(CacheRoot.resolve(null, Map.of(), false, home)).isEqualTo(Path.of("/home/ann/.cache/modelcache"));
+    assertThat(CacheRoot.resolve(null, Map.of(), false, home))
+        .isEqualTo(Path.of("/home/ann/.cache/modelcache"));
   }
 
   @Test
   void jsonWritesOptionalsAndRefusesUnknownTypes() {
-    assertThat(JsonObject.create().put("a", java.util.Optional.empty()).put("b", java.util.Optional.of("x")).toString())
+    assertThat(JsonObject.create()
+            .put("a", java.util.Optional.empty())
+            .put("b", java.util.Optional.of("x"))
+            .toString())
         .isEqualTo("{\"a\":null,\"b\":\"x\"}");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> JsonObject.create().put("p", Path.of("/x")).toString())
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> JsonObject.create().put("p", Path.of("/x")).toString())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("sun.nio.fs.UnixPath");
   }
 
   @Test
   void jsonEscapesEverythingAParserNeeds() {
-    String tricky = "quote\" backslash\\ newline\n tab\t nul\u0000 bell\u0007 ünïcödé \u2028 emoji \uD83D\uDE00";
-    var doc =
-        JsonObject.create()
-            .put("s", tricky)
-            .put("n", 42L)
-            .put("d", 1.25)
-            .put("whole", 2.0)
-            .put("nan", Double.NaN)
-            .put("b", true)
-            .put("nil", null)
-            .put("shape", new long[] {4096, 11008})
-            .put("list", List.of(JsonObject.create().put("k", "v")));
+    String tricky =
+        "quote\" backslash\\ newline\n tab\t nul\u0000 bell\u0007 ünïcödé \u2028 emoji \uD83D\uDE00";
+    var doc = JsonObject.create()
+        .put("s", tricky)
+        .put("n", 42L)
+        .put("d", 1.25)
+        .put("whole", 2.0)
+        .put("nan", Double.NaN)
+        .put("b", true)
+        .put("nil", null)
+        .put("shape", new long[] {4096, 11008})
+        .put("list", List.of(JsonObject.create().put("k", "v")));
     String text = doc.toString();
     assertThat(text).doesNotContain("\n").doesNotContain("\u0000");
     Map<String, Object> back = Cli.jsonObject(text);
@@ -107,6 +116,7 @@ class ArgumentValuesTest {
     assertThat(back).containsKey("nil");
     assertThat(back.get("shape")).isEqualTo(List.of(4096L, 11008L));
     assertThat(back.get("list")).isEqualTo(List.of(Map.of("k", "v")));
-    assertThat(List.copyOf(back.keySet())).containsExactly("s", "n", "d", "whole", "nan", "b", "nil", "shape", "list");
+    assertThat(List.copyOf(back.keySet()))
+        .containsExactly("s", "n", "d", "whole", "nan", "b", "nil", "shape", "list");
   }
 }

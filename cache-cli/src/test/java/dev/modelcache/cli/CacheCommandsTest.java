@@ -15,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code prefetch}, {@code await}, {@code ls}, {@code evict}, {@code verify} against a {@code file:} source and a real cache. */
 class CacheCommandsTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
+
   Path root;
   Path model;
   String source;
@@ -38,32 +40,48 @@ class CacheCommandsTest {
     var first = cli.run("prefetch", source, "--json");
     assertThat(first.exitCode()).as(first.toString()).isZero();
     var json = first.json();
-    assertThat(List.copyOf(json.keySet())).startsWith("source", "revision", "path", "bytes", "seconds", "downloadedBytes");
-    assertThat(json).containsEntry("source", source).containsEntry("revision", null)
-        .containsEntry("bytes", modelBytes).containsEntry("downloadedBytes", modelBytes);
+    assertThat(List.copyOf(json.keySet()))
+        .startsWith("source", "revision", "path", "bytes", "seconds", "downloadedBytes");
+    assertThat(json)
+        .containsEntry("source", source)
+        .containsEntry("revision", null)
+        .containsEntry("bytes", modelBytes)
+        .containsEntry("downloadedBytes", modelBytes);
     Path dir = Path.of((String) json.get("path"));
     assertThat(dir).startsWith(root);
-    for (String name : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json")) {
+    for (String name : List.of(
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+        "model.safetensors.index.json")) {
       assertThat(Files.mismatch(dir.resolve(name), model.resolve(name))).isEqualTo(-1);
     }
 
     var second = cli.run("--json", "prefetch", source);
     assertThat(second.exitCode()).isZero();
-    assertThat(second.json()).containsEntry("downloadedBytes", 0L).containsEntry("path", dir.toString());
+    assertThat(second.json())
+        .containsEntry("downloadedBytes", 0L)
+        .containsEntry("path", dir.toString());
 
     var text = cli.run("prefetch", source);
     assertThat(text.exitCode()).isZero();
     assertThat(text.stdout()).isEqualTo(dir + System.lineSeparator());
-    assertThat(text.stderrLines()).singleElement().asString().startsWith(source + ": already cached (" + ByteSize.format(modelBytes) + ") in ");
+    assertThat(text.stderrLines())
+        .singleElement()
+        .asString()
+        .startsWith(source + ": already cached (" + ByteSize.format(modelBytes) + ") in ");
   }
 
   @Test
   void prefetchWritesWholeBlocksWithODirectUnlessToldToBuffer() throws Exception {
-    try (var probe = java.nio.channels.FileChannel.open(tmp.resolve("probe"), java.nio.file.StandardOpenOption.CREATE_NEW,
-        java.nio.file.StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+    try (var probe = java.nio.channels.FileChannel.open(
+        tmp.resolve("probe"),
+        java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE,
+        com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
       // the temporary directory's file system accepts O_DIRECT
     } catch (java.io.IOException | UnsupportedOperationException e) {
-      org.junit.jupiter.api.Assumptions.abort("the temporary directory's file system refuses O_DIRECT: " + e);
+      org.junit.jupiter.api.Assumptions.abort(
+          "the temporary directory's file system refuses O_DIRECT: " + e);
     }
     long wholeBlocks;
     try (var files = Files.list(model)) {
@@ -71,15 +89,22 @@ class CacheCommandsTest {
     }
     var direct = cli.run("prefetch", source, "--part-size", "4KiB", "--json");
     assertThat(direct.exitCode()).as(direct.toString()).isZero();
-    assertThat(direct.json()).containsEntry("downloadedBytes", modelBytes).containsEntry("writtenDirectBytes", wholeBlocks);
+    assertThat(direct.json())
+        .containsEntry("downloadedBytes", modelBytes)
+        .containsEntry("writtenDirectBytes", wholeBlocks);
 
-    var buffered = Cli.withRoot(tmp.resolve("other")).run("prefetch", source, "--part-size", "4KiB", "--buffered-writes", "--json");
+    var buffered = Cli.withRoot(tmp.resolve("other"))
+        .run("prefetch", source, "--part-size", "4KiB", "--buffered-writes", "--json");
     assertThat(buffered.exitCode()).as(buffered.toString()).isZero();
-    assertThat(buffered.json()).containsEntry("downloadedBytes", modelBytes).containsEntry("writtenDirectBytes", 0L);
+    assertThat(buffered.json())
+        .containsEntry("downloadedBytes", modelBytes)
+        .containsEntry("writtenDirectBytes", 0L);
     Path dir = Path.of((String) buffered.json().get("path"));
     try (var files = Files.list(model)) {
       for (Path f : files.toList()) {
-        assertThat(Files.mismatch(dir.resolve(f.getFileName().toString()), f)).as(f.toString()).isEqualTo(-1);
+        assertThat(Files.mismatch(dir.resolve(f.getFileName().toString()), f))
+            .as(f.toString())
+            .isEqualTo(-1);
       }
     }
   }
@@ -88,7 +113,9 @@ class CacheCommandsTest {
   void prefetchShowsProgressLinesWhenNotOnATerminal() {
     var r = cli.run("prefetch", source, "--part-size", "64KiB", "--concurrency", "2");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stderr()).contains("prefetch: " + ByteSize.format(modelBytes) + " in ").doesNotContain("\r")
+    assertThat(r.stderr())
+        .contains("prefetch: " + ByteSize.format(modelBytes) + " in ")
+        .doesNotContain("\r")
         .contains(source + ": downloaded " + ByteSize.format(modelBytes) + " in ");
     var quiet = Cli.withRoot(tmp.resolve("other")).run("prefetch", source, "--quiet");
     assertThat(quiet.exitCode()).isZero();
@@ -98,41 +125,67 @@ class CacheCommandsTest {
   @Test
   void revisionsAreSeparateEntriesAndPinAndLinkWork() throws Exception {
     Path link = tmp.resolve("models/llama");
-    var r = cli.run("prefetch", source, "--revision", "v1", "--pin", "--link", link.toString(), "--json");
+    var r = cli.run(
+        "prefetch", source, "--revision", "v1", "--pin", "--link", link.toString(), "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.json()).containsEntry("revision", "v1").containsEntry("pinned", true).containsEntry("link", link.toString());
-    assertThat(link.toRealPath()).isEqualTo(Path.of((String) r.json().get("path")).toRealPath());
-    assertThat(Files.readSymbolicLink(link)).as("relative, whatever path the root is mounted at").isRelative();
+    assertThat(r.json())
+        .containsEntry("revision", "v1")
+        .containsEntry("pinned", true)
+        .containsEntry("link", link.toString());
+    assertThat(link.toRealPath())
+        .isEqualTo(Path.of((String) r.json().get("path")).toRealPath());
+    assertThat(Files.readSymbolicLink(link))
+        .as("relative, whatever path the root is mounted at")
+        .isRelative();
 
     var v2 = cli.run("prefetch", source + "#v2", "--link", link.toString(), "--json");
     assertThat(v2.exitCode()).as(v2.toString()).isZero();
     assertThat(v2.json()).containsEntry("downloadedBytes", modelBytes);
-    assertThat(link.toRealPath()).isEqualTo(Path.of((String) v2.json().get("path")).toRealPath());
+    assertThat(link.toRealPath())
+        .isEqualTo(Path.of((String) v2.json().get("path")).toRealPath());
 
     var ls = cli.run("ls", "--json");
     assertThat(ls.exitCode()).isZero();
     @SuppressWarnings("unchecked")
     var entries = (List<Map<String, Object>>) ls.json().get("entries");
     assertThat(entries).hasSize(2);
-    assertThat(entries).allSatisfy(e -> assertThat(e).containsEntry("source", source).containsEntry("sizeBytes", modelBytes)
-        .containsEntry("state", "complete").containsEntry("leases", 0L).containsKey("lastUsed"));
-    assertThat(entries).extracting(e -> e.get("revision") + ":" + e.get("pinned")).containsExactlyInAnyOrder("v1:true", "v2:false");
-    assertThat(ls.json()).containsEntry("totalBytes", 2 * modelBytes).containsEntry("downloads", List.of());
-    assertThat(ls.json()).containsEntry("liveness", "locks").containsEntry("heartbeatExpirySeconds", null);
+    assertThat(entries)
+        .allSatisfy(e -> assertThat(e)
+            .containsEntry("source", source)
+            .containsEntry("sizeBytes", modelBytes)
+            .containsEntry("state", "complete")
+            .containsEntry("leases", 0L)
+            .containsKey("lastUsed"));
+    assertThat(entries)
+        .extracting(e -> e.get("revision") + ":" + e.get("pinned"))
+        .containsExactlyInAnyOrder("v1:true", "v2:false");
+    assertThat(ls.json())
+        .containsEntry("totalBytes", 2 * modelBytes)
+        .containsEntry("downloads", List.of());
+    assertThat(ls.json())
+        .containsEntry("liveness", "locks")
+        .containsEntry("heartbeatExpirySeconds", null);
 
     // Global options work after the command name too.
     var after = Cli.plain().run("ls", "--root", root.toString(), "--json");
-    assertThat(after.json()).containsEntry("root", root.toString()).containsEntry("totalBytes", 2 * modelBytes);
+    assertThat(after.json())
+        .containsEntry("root", root.toString())
+        .containsEntry("totalBytes", 2 * modelBytes);
 
     var human = cli.run("ls");
-    assertThat(human.stdout()).contains("SOURCE").contains("v1").contains("yes").contains("2 models, 1.00 MiB in " + root);
+    assertThat(human.stdout())
+        .contains("SOURCE")
+        .contains("v1")
+        .contains("yes")
+        .contains("2 models, 1.00 MiB in " + root);
     assertThat(human.stdout()).contains("liveness: kernel locks");
 
     Path data = Files.writeString(tmp.resolve("models/notes.txt"), "keep me");
     var notALink = cli.run("prefetch", source + "#v2", "--link", data.toString());
     assertThat(notALink.exitCode()).isEqualTo(2);
-    assertThat(notALink.stderrLines()).containsExactly(
-        "modelcache prefetch: --link " + data + ": something other than a symbolic link is there; not replacing it");
+    assertThat(notALink.stderrLines())
+        .containsExactly("modelcache prefetch: --link " + data
+            + ": something other than a symbolic link is there; not replacing it");
     assertThat(Files.readString(data)).isEqualTo("keep me");
 
     var conflicting = cli.run("prefetch", source + "#v2", "--revision", "v3");
@@ -144,7 +197,9 @@ class CacheCommandsTest {
   void aFileSourceIsUnverifiedAndRefusedUnderRequireVerified() throws Exception {
     var strict = cli.run("prefetch", source, "--require-verified");
     assertThat(strict.exitCode()).as(strict.toString()).isEqualTo(3);
-    assertThat(strict.stderrLines()).singleElement().asString()
+    assertThat(strict.stderrLines())
+        .singleElement()
+        .asString()
         .contains("cannot verify every file of " + source)
         .contains("model-00001-of-00002.safetensors: the store offers no checksum for it")
         .contains("nothing was fetched");
@@ -156,12 +211,15 @@ class CacheCommandsTest {
     var ls = cli.run("ls", "--json");
     @SuppressWarnings("unchecked")
     var entries = (List<Map<String, Object>>) ls.json().get("entries");
-    assertThat(entries).singleElement().satisfies(e -> assertThat(e).containsEntry("integrity", Map.of("unverified", 3L)));
+    assertThat(entries)
+        .singleElement()
+        .satisfies(e -> assertThat(e).containsEntry("integrity", Map.of("unverified", 3L)));
   }
 
   @Test
   void evictHonoursPinsAndLeasesAndSizes() throws Exception {
-    assertThat(cli.run("prefetch", source, "--revision", "a", "--pin").exitCode()).isZero();
+    assertThat(cli.run("prefetch", source, "--revision", "a", "--pin").exitCode())
+        .isZero();
     assertThat(cli.run("prefetch", source, "--revision", "b").exitCode()).isZero();
     assertThat(cli.run("prefetch", source, "--revision", "c").exitCode()).isZero();
 
@@ -207,7 +265,10 @@ class CacheCommandsTest {
     Path dir = Path.of((String) r.json().get("path"));
     var ok = cli.run("verify", source, "--json");
     assertThat(ok.exitCode()).as(ok.toString()).isZero();
-    assertThat(ok.json()).containsEntry("ok", true).containsEntry("bytesChecked", modelBytes).containsEntry("mismatches", List.of());
+    assertThat(ok.json())
+        .containsEntry("ok", true)
+        .containsEntry("bytesChecked", modelBytes)
+        .containsEntry("mismatches", List.of());
 
     Path shard = dir.resolve("model-00002-of-00002.safetensors");
     shard.toFile().setWritable(true);
@@ -220,14 +281,18 @@ class CacheCommandsTest {
     var bad = cli.run("verify", source);
     assertThat(bad.exitCode()).as(bad.toString()).isEqualTo(3);
     assertThat(bad.stderrLines()).hasSize(1);
-    assertThat(bad.stderr()).contains("model-00002-of-00002.safetensors").doesNotContain("model-00001");
+    assertThat(bad.stderr())
+        .contains("model-00002-of-00002.safetensors")
+        .doesNotContain("model-00001");
 
     var badJson = cli.run("verify", source, "--json");
     assertThat(badJson.exitCode()).isEqualTo(3);
     assertThat(badJson.json()).containsEntry("ok", false);
     @SuppressWarnings("unchecked")
     var mismatches = (List<Map<String, Object>>) badJson.json().get("mismatches");
-    assertThat(mismatches).extracting(m -> m.get("path")).containsExactly("model-00002-of-00002.safetensors");
+    assertThat(mismatches)
+        .extracting(m -> m.get("path"))
+        .containsExactly("model-00002-of-00002.safetensors");
 
     var notCached = cli.run("verify", source + "#other");
     assertThat(notCached.exitCode()).isEqualTo(1);
@@ -239,15 +304,19 @@ class CacheCommandsTest {
   void awaitTimesOutWithExitFourOrFetches() {
     var timeout = cli.run("await", source, "--timeout", "300ms");
     assertThat(timeout.exitCode()).as(timeout.toString()).isEqualTo(4);
-    assertThat(timeout.stderrLines()).containsExactly(
-        "await: waiting up to 0.3s for " + source + " to be cached",
-        timeout.stderrLines().get(1));
+    assertThat(timeout.stderrLines())
+        .containsExactly(
+            "await: waiting up to 0.3s for " + source + " to be cached",
+            timeout.stderrLines().get(1));
     assertThat(timeout.stderrLines().get(1)).startsWith("modelcache await: ").contains(source);
     assertThat(timeout.stdout()).isEmpty();
 
-    var fetched = cli.run("await", source, "--timeout", "200ms", "--fetch-after-timeout", "--pin", "--json");
+    var fetched =
+        cli.run("await", source, "--timeout", "200ms", "--fetch-after-timeout", "--pin", "--json");
     assertThat(fetched.exitCode()).as(fetched.toString()).isZero();
-    assertThat(fetched.json()).containsEntry("downloadedBytes", modelBytes).containsEntry("pinned", true);
+    assertThat(fetched.json())
+        .containsEntry("downloadedBytes", modelBytes)
+        .containsEntry("pinned", true);
     assertThat(fetched.stderr()).contains("downloading it");
 
     var hit = cli.run("await", source, "--timeout", "0", "--json");
@@ -265,7 +334,9 @@ class CacheCommandsTest {
     assertThat(prefetch.exitCode()).isZero();
     var awaited = waiting.get();
     assertThat(awaited.exitCode()).as(awaited.toString()).isZero();
-    assertThat(awaited.json()).containsEntry("downloadedBytes", 0L).containsEntry("path", prefetch.json().get("path"));
+    assertThat(awaited.json())
+        .containsEntry("downloadedBytes", 0L)
+        .containsEntry("path", prefetch.json().get("path"));
   }
 
   @Test
@@ -309,7 +380,8 @@ class CacheCommandsTest {
     assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
     assertThat(refused.stderr()).contains("--concurrency applies with --fetch");
 
-    var miss = cli.run("load", source, "--fetch", "--concurrency", "2", "--json", "--sink", "digest");
+    var miss =
+        cli.run("load", source, "--fetch", "--concurrency", "2", "--json", "--sink", "digest");
     assertThat(miss.exitCode()).as(miss.toString()).isZero();
     assertThat(miss.json())
         .containsEntry("bytes", 2L * 256 * 1024 + 16)
@@ -320,7 +392,9 @@ class CacheCommandsTest {
 
     var hit = cli.run("load", source, "--fetch", "--json");
     assertThat(hit.exitCode()).as(hit.toString()).isZero();
-    assertThat(hit.json()).containsEntry("cacheHit", true).containsEntry("fetchedBytes", 0L)
+    assertThat(hit.json())
+        .containsEntry("cacheHit", true)
+        .containsEntry("fetchedBytes", 0L)
         .containsEntry("bytes", 2L * 256 * 1024 + 16);
     var human = cli.run("load", source, "--fetch");
     assertThat(human.stdout()).contains("cache hit");

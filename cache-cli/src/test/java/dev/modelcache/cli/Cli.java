@@ -66,7 +66,8 @@ final class Cli {
         var e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
       var context = new CommandContext(o, e, env, terminal, progressInterval);
       int status = Main.run(context, args);
-      return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Result(
+          status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
   }
 

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code modelcache demo} end to end: generate, serve from S3, download, load, and clean up. */
 class DemoCommandTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   @SuppressWarnings("unchecked")
@@ -28,7 +29,8 @@ class DemoCommandTest {
     assertThat((String) json.get("endpoint")).startsWith("http://127.0.0.1:");
 
     var phases = (List<Map<String, Object>>) json.get("phases");
-    assertThat(phases).extracting(p -> p.get("pod") + " / " + p.get("step"))
+    assertThat(phases)
+        .extracting(p -> p.get("pod") + " / " + p.get("step"))
         .anyMatch(s -> s.startsWith("pod, no node cache / download from S3"))
         .anyMatch(s -> s.startsWith("DaemonSet / prefetch"))
         .anyMatch(s -> s.startsWith("pod, node cache / ensure: cache hit"))
@@ -40,19 +42,27 @@ class DemoCommandTest {
       if (step.startsWith("load")) {
         assertThat(phaseBytes).as(step).isEqualTo(bytes); // every tensor byte
       } else if (step.startsWith("download") || step.startsWith("prefetch")) {
-        assertThat(phaseBytes).as(step).isBetween(bytes, bytes + (1 << 20)); // plus index and config.json
+        assertThat(phaseBytes)
+            .as(step)
+            .isBetween(bytes, bytes + (1 << 20)); // plus index and config.json
       } else {
         assertThat(phaseBytes).as(step).isZero();
       }
     }
     // Each pod's "ready after" is the sum of its steps, and the summary repeats it.
     var ready = (Map<String, Object>) json.get("readySeconds");
-    assertThat(readyOf(phases, "pod, no node cache")).isEqualTo(seconds(ready.get("withoutCache")))
-        .isCloseTo(sumOfSteps(phases, "pod, no node cache"), org.assertj.core.data.Offset.offset(1e-6));
-    assertThat(readyOf(phases, "pod, node cache")).isEqualTo(seconds(ready.get("withCache")))
-        .isCloseTo(sumOfSteps(phases, "pod, node cache"), org.assertj.core.data.Offset.offset(1e-6));
-    assertThat(readyOf(phases, "second pod, same node")).isEqualTo(seconds(ready.get("secondPod")))
-        .isCloseTo(sumOfSteps(phases, "second pod, same node"), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(readyOf(phases, "pod, no node cache"))
+        .isEqualTo(seconds(ready.get("withoutCache")))
+        .isCloseTo(
+            sumOfSteps(phases, "pod, no node cache"), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(readyOf(phases, "pod, node cache"))
+        .isEqualTo(seconds(ready.get("withCache")))
+        .isCloseTo(
+            sumOfSteps(phases, "pod, node cache"), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(readyOf(phases, "second pod, same node"))
+        .isEqualTo(seconds(ready.get("secondPod")))
+        .isCloseTo(
+            sumOfSteps(phases, "second pod, same node"), org.assertj.core.data.Offset.offset(1e-6));
 
     try (var left = Files.list(tmp)) {
       assertThat(left.toList()).as("the work directory is removed").isEmpty();
@@ -82,6 +92,7 @@ class DemoCommandTest {
   void tooSmallASizeIsAUsageError() {
     var r = Cli.plain().run("demo", "--size", "1MiB");
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.stderrLines()).containsExactly("modelcache demo: --size must be at least 16MiB, was 1.00 MiB");
+    assertThat(r.stderrLines())
+        .containsExactly("modelcache demo: --size must be at least 16MiB, was 1.00 MiB");
   }
 }

@@ -36,7 +36,8 @@ class ExecCommandTest {
 
   private static final Duration DEADLINE = Duration.ofSeconds(60);
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private Path root;
   private ModelSource source;
@@ -66,11 +67,20 @@ class ExecCommandTest {
     Path link = tmp.resolve("models/llama");
     // Arguments after '--' that look like options are the child's.
     Process exec = start(
-        "exec", source.toString(), "--link", link.toString(), "--",
-        "sh", "-c",
+        "exec",
+        source.toString(),
+        "--link",
+        link.toString(),
+        "--",
+        "sh",
+        "-c",
         "printf '%s' \"$MODELCACHE_MODEL_DIR\" > dir; ls \"$MODELCACHE_MODEL_DIR\" > listing;"
             + " printf '%s\\n' \"$@\" > args; echo from-the-child; exit 7",
-        "child", "--port", "8000", "-x", "--");
+        "child",
+        "--port",
+        "8000",
+        "-x",
+        "--");
     String stdout = new String(exec.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = new String(exec.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -81,15 +91,25 @@ class ExecCommandTest {
     CacheEntry entry = entry();
     assertThat(Files.readString(tmp.resolve("dir"))).isEqualTo(entry.directory().toString());
     assertThat(Files.readAllLines(tmp.resolve("listing")))
-        .contains("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json");
-    assertThat(Files.readAllLines(tmp.resolve("args"))).containsExactly("--port", "8000", "-x", "--");
+        .contains(
+            "model-00001-of-00002.safetensors",
+            "model-00002-of-00002.safetensors",
+            "model.safetensors.index.json");
+    assertThat(Files.readAllLines(tmp.resolve("args")))
+        .containsExactly("--port", "8000", "-x", "--");
     assertThat(link.toRealPath()).isEqualTo(entry.directory().toRealPath());
     assertThat(entry.leaseCount()).isZero();
   }
 
   @Test
   void theLeaseLivesExactlyAsLongAsTheChild() throws Exception {
-    Process exec = start("exec", source.toString(), "--", "sh", "-c", "echo > running; read line; echo \"$line\" > read");
+    Process exec = start(
+        "exec",
+        source.toString(),
+        "--",
+        "sh",
+        "-c",
+        "echo > running; read line; echo \"$line\" > read");
     awaitFile(exec, tmp.resolve("running"));
     try (ModelCache cache = openCache()) {
       assertThat(cache.getIfPresent(source).orElseThrow().leaseCount()).isEqualTo(1);
@@ -100,7 +120,9 @@ class ExecCommandTest {
       }
       assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
       assertThat(exec.exitValue()).as(stderr(exec)).isZero();
-      assertThat(Files.readString(tmp.resolve("read")).strip()).as("stdin reaches the child").isEqualTo("done");
+      assertThat(Files.readString(tmp.resolve("read")).strip())
+          .as("stdin reaches the child")
+          .isEqualTo("done");
       assertThat(cache.getIfPresent(source).orElseThrow().leaseCount()).isZero();
       assertThat(cache.evict(source)).isTrue();
     }
@@ -108,10 +130,16 @@ class ExecCommandTest {
 
   @ParameterizedTest
   @CsvSource({"TERM, 42", "INT, 43", "HUP, 44"})
-  void aSignalToExecReachesTheChildAndExecExitsWithTheChildsStatus(String signal, int status) throws Exception {
+  void aSignalToExecReachesTheChildAndExecExitsWithTheChildsStatus(String signal, int status)
+      throws Exception {
     // A shell runs a trap only between commands: it waits on a background sleep, which a trapped
     // signal interrupts.
-    Process exec = start("exec", source.toString(), "--", "sh", "-c",
+    Process exec = start(
+        "exec",
+        source.toString(),
+        "--",
+        "sh",
+        "-c",
         "trap 'kill $sleeper; echo got-" + signal + " > got; exit " + status + "' " + signal + ";"
             + " sleep 600 & sleeper=$!; echo $sleeper > sleeper; echo > running; wait $sleeper");
     awaitFile(exec, tmp.resolve("running"));
@@ -120,13 +148,16 @@ class ExecCommandTest {
 
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(Files.readString(tmp.resolve("got")).strip()).isEqualTo("got-" + signal);
-    assertThat(exec.exitValue()).as("the child's status, so exec waited for it: " + stderr(exec)).isEqualTo(status);
+    assertThat(exec.exitValue())
+        .as("the child's status, so exec waited for it: " + stderr(exec))
+        .isEqualTo(status);
     assertThat(entry().leaseCount()).isZero();
   }
 
   @Test
   void aChildKilledBySignalNGivesExitStatus128PlusN() throws Exception {
-    Process exec = start("exec", source.toString(), "--", "sh", "-c", "echo > running; exec sleep 600");
+    Process exec =
+        start("exec", source.toString(), "--", "sh", "-c", "echo > running; exec sleep 600");
     awaitFile(exec, tmp.resolve("running"));
     kill("TERM", exec.pid());
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
@@ -136,7 +167,13 @@ class ExecCommandTest {
 
   @Test
   void aSigkilledExecLeavesNoLiveLeaseWhileItsOrphanRunsOn() throws Exception {
-    Process exec = start("exec", source.toString(), "--", "sh", "-c", "echo $$ > child.tmp; mv child.tmp child; exec sleep 600");
+    Process exec = start(
+        "exec",
+        source.toString(),
+        "--",
+        "sh",
+        "-c",
+        "echo $$ > child.tmp; mv child.tmp child; exec sleep 600");
     awaitFile(exec, tmp.resolve("child"));
     long child = Long.parseLong(Files.readString(tmp.resolve("child")).strip());
     orphans.add(child);
@@ -165,10 +202,12 @@ class ExecCommandTest {
    * running {@code script} as its command; returns once the script has created the file "running".
    */
   private Process execAsPidOne(String script) throws Exception {
-    assumeTrue(canUnsharePidNamespace(), "needs unshare(1) with the rights to make a PID namespace");
+    assumeTrue(
+        canUnsharePidNamespace(), "needs unshare(1) with the rights to make a PID namespace");
     List<String> command = new ArrayList<>(List.of("unshare", "--fork", "--pid", "--mount-proc"));
-    command.addAll(ProcessTest.modelcache("--root", root.toString(), "exec", source.toString(), "--",
-        "sh", "-c", script).command());
+    command.addAll(ProcessTest.modelcache(
+            "--root", root.toString(), "exec", source.toString(), "--", "sh", "-c", script)
+        .command());
     Process unshare = new ProcessBuilder(command).directory(tmp.toFile()).start();
     started.add(unshare);
     awaitFile(unshare, tmp.resolve("running"));
@@ -178,7 +217,9 @@ class ExecCommandTest {
   @Test
   void asPidOneOfAPidNamespaceItsDeathTakesTheChildWithIt() throws Exception {
     Process unshare = execAsPidOne("echo $PPID > parent; echo > running; exec sleep 600");
-    assertThat(Files.readString(tmp.resolve("parent")).strip()).as("exec's pid in the namespace").isEqualTo("1");
+    assertThat(Files.readString(tmp.resolve("parent")).strip())
+        .as("exec's pid in the namespace")
+        .isEqualTo("1");
     ProcessHandle exec = unshare.toHandle().children().findFirst().orElseThrow();
     ProcessHandle child = exec.children().findFirst().orElseThrow();
     orphans.add(child.pid());
@@ -206,16 +247,26 @@ class ExecCommandTest {
 
       exec.destroyForcibly(); // its namespace, the server included, ends with it
       assertThat(unshare.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
-      assertThat(cache.getIfPresent(source).orElseThrow().leaseCount()).as("the lease ended with exec").isZero();
+      assertThat(cache.getIfPresent(source).orElseThrow().leaseCount())
+          .as("the lease ended with exec")
+          .isZero();
       assertThat(cache.evict(source)).isTrue();
     }
   }
 
   @Test
   void withoutNativeAccessASignalReachesTheChildAsSigterm() throws Exception {
-    List<String> command = new ArrayList<>(ProcessTest.modelcache("--root", root.toString(), "exec", source.toString(), "--",
-        "sh", "-c", "trap 'kill $sleeper; echo got-TERM > got; exit 42' TERM;"
-            + " sleep 600 & sleeper=$!; echo $sleeper > sleeper; echo > running; wait $sleeper").command());
+    List<String> command = new ArrayList<>(ProcessTest.modelcache(
+            "--root",
+            root.toString(),
+            "exec",
+            source.toString(),
+            "--",
+            "sh",
+            "-c",
+            "trap 'kill $sleeper; echo got-TERM > got; exit 42' TERM;"
+                + " sleep 600 & sleeper=$!; echo $sleeper > sleeper; echo > running; wait $sleeper")
+        .command());
     command.remove("--enable-native-access=ALL-UNNAMED");
     Process exec = new ProcessBuilder(command).directory(tmp.toFile()).start();
     started.add(exec);
@@ -230,15 +281,23 @@ class ExecCommandTest {
 
   @Test
   void aCommandThatIsNotFoundIs127AndOneLine() throws Exception {
-    var r = Cli.withRoot(root).run("exec", source.toString(), "--", "no-such-command-here", "--flag");
+    var r =
+        Cli.withRoot(root).run("exec", source.toString(), "--", "no-such-command-here", "--flag");
     assertThat(r.exitCode()).isEqualTo(127);
     assertThat(r.stdout()).isEmpty();
-    assertThat(r.stderr().lines().toList()).containsExactly("modelcache exec: no-such-command-here: command not found");
-    assertThat(Files.exists(root)).as("nothing fetched for a command that cannot run").isFalse();
+    assertThat(r.stderr().lines().toList())
+        .containsExactly("modelcache exec: no-such-command-here: command not found");
+    assertThat(Files.exists(root))
+        .as("nothing fetched for a command that cannot run")
+        .isFalse();
 
-    var missingPath = Cli.withRoot(root).run("exec", source.toString(), "--", tmp.resolve("nothing-here").toString());
+    var missingPath = Cli.withRoot(root)
+        .run("exec", source.toString(), "--", tmp.resolve("nothing-here").toString());
     assertThat(missingPath.exitCode()).isEqualTo(127);
-    assertThat(missingPath.stderr().lines().toList()).singleElement().asString().endsWith(": no such file or directory");
+    assertThat(missingPath.stderr().lines().toList())
+        .singleElement()
+        .asString()
+        .endsWith(": no such file or directory");
   }
 
   @Test
@@ -246,18 +305,25 @@ class ExecCommandTest {
     Path plain = Files.writeString(tmp.resolve("not-executable.sh"), "echo hi\n");
     var r = Cli.withRoot(root).run("exec", source.toString(), "--", plain.toString());
     assertThat(r.exitCode()).isEqualTo(126);
-    assertThat(r.stderr().lines().toList()).containsExactly("modelcache exec: " + plain + ": permission denied");
+    assertThat(r.stderr().lines().toList())
+        .containsExactly("modelcache exec: " + plain + ": permission denied");
 
     var dir = Cli.withRoot(root).run("exec", source.toString(), "--", tmp.toString());
     assertThat(dir.exitCode()).isEqualTo(126);
-    assertThat(dir.stderr().lines().toList()).containsExactly("modelcache exec: " + tmp + ": is a directory");
+    assertThat(dir.stderr().lines().toList())
+        .containsExactly("modelcache exec: " + tmp + ": is a directory");
 
     // Found and executable, but the kernel refuses it: the model was fetched and leased first.
-    Path badInterpreter = Files.writeString(tmp.resolve("bad-interpreter"), "#!/no/such/interpreter\n");
+    Path badInterpreter =
+        Files.writeString(tmp.resolve("bad-interpreter"), "#!/no/such/interpreter\n");
     Files.setPosixFilePermissions(badInterpreter, PosixFilePermissions.fromString("rwxr-xr-x"));
-    var refused = Cli.withRoot(root).run("exec", source.toString(), "--", badInterpreter.toString());
+    var refused =
+        Cli.withRoot(root).run("exec", source.toString(), "--", badInterpreter.toString());
     assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(126);
-    assertThat(refused.stderr().lines().filter(l -> l.startsWith("modelcache exec: " + badInterpreter + ": cannot be run: ")))
+    assertThat(refused
+            .stderr()
+            .lines()
+            .filter(l -> l.startsWith("modelcache exec: " + badInterpreter + ": cannot be run: ")))
         .hasSize(1);
     assertThat(refused.stderr()).doesNotContain("\tat ");
     assertThat(entry().leaseCount()).isZero();
@@ -280,13 +346,18 @@ class ExecCommandTest {
         new String[] {"--json", "exec", source.toString(), "--", "true"})) {
       var r = cli.run(args);
       assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r).isEqualTo(2);
-      assertThat(r.stderr().lines().toList()).as(String.join(" ", args)).singleElement().asString()
+      assertThat(r.stderr().lines().toList())
+          .as(String.join(" ", args))
+          .singleElement()
+          .asString()
           .startsWith("modelcache exec: ");
     }
     assertThat(cli.run("exec", source.toString()).stderr()).contains("after '--'");
-    assertThat(cli.run("exec", source.toString(), "sh", "true").stderr()).contains("'sh': the command to run must follow '--'");
+    assertThat(cli.run("exec", source.toString(), "sh", "true").stderr())
+        .contains("'sh': the command to run must follow '--'");
     assertThat(cli.run("exec", source.toString(), "vllm", "--port", "8000").stderr())
-        .contains("Unknown option: '--port'").contains("go after '--'");
+        .contains("Unknown option: '--port'")
+        .contains("go after '--'");
     assertThat(Files.exists(root)).isFalse();
   }
 
@@ -294,10 +365,24 @@ class ExecCommandTest {
   void everythingAfterTheDelimiterIsTheCommand() throws Exception {
     var app = new ModelcacheCommand(CommandContext.system());
     CommandLine cl = Main.commandLine(app);
-    var parsed = cl.parseArgs("exec", "s3://m/llama/", "--revision", "r1", "--link", "/models/llama", "--",
-        "vllm", "serve", "--port", "8000", "--revision", "x", "--");
+    var parsed = cl.parseArgs(
+        "exec",
+        "s3://m/llama/",
+        "--revision",
+        "r1",
+        "--link",
+        "/models/llama",
+        "--",
+        "vllm",
+        "serve",
+        "--port",
+        "8000",
+        "--revision",
+        "x",
+        "--");
     var exec = (ExecCommand) parsed.subcommand().commandSpec().userObject();
-    assertThat(exec.childCommand()).containsExactly("vllm", "serve", "--port", "8000", "--revision", "x", "--");
+    assertThat(exec.childCommand())
+        .containsExactly("vllm", "serve", "--port", "8000", "--revision", "x", "--");
     assertThat(exec.source.revision).isEqualTo("r1");
     assertThat(exec.entryOptions.link).isEqualTo(Path.of("/models/llama"));
   }
@@ -306,15 +391,19 @@ class ExecCommandTest {
   void aWordStartingWithAtIsNoFileOfArgumentsToExpand() throws Exception {
     Path file = Files.writeString(tmp.resolve("body.json"), "--not-an-argument\n");
     CommandLine cl = Main.commandLine(new ModelcacheCommand(CommandContext.system()));
-    var parsed = cl.parseArgs("exec", "s3://m/llama/", "--", "curl", "-d", "@" + file, "http://127.0.0.1:8000/");
+    var parsed = cl.parseArgs(
+        "exec", "s3://m/llama/", "--", "curl", "-d", "@" + file, "http://127.0.0.1:8000/");
     var exec = (ExecCommand) parsed.subcommand().commandSpec().userObject();
-    assertThat(exec.childCommand()).containsExactly("curl", "-d", "@" + file, "http://127.0.0.1:8000/");
+    assertThat(exec.childCommand())
+        .containsExactly("curl", "-d", "@" + file, "http://127.0.0.1:8000/");
   }
 
   private Process start(String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--root", root.toString()));
     all.addAll(List.of(args));
-    Process p = ProcessTest.modelcache(all.toArray(String[]::new)).directory(tmp.toFile()).start();
+    Process p = ProcessTest.modelcache(all.toArray(String[]::new))
+        .directory(tmp.toFile())
+        .start();
     started.add(p);
     return p;
   }
@@ -334,11 +423,13 @@ class ExecCommandTest {
     awaitCondition(() -> Files.exists(file), process, "the child to create " + file);
   }
 
-  static void awaitCondition(BooleanSupplier condition, Process process, String what) throws Exception {
+  static void awaitCondition(BooleanSupplier condition, Process process, String what)
+      throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
       if (!process.isAlive()) {
-        throw new AssertionError("exec exited with " + process.exitValue() + " before " + what + ": " + stderr(process));
+        throw new AssertionError(
+            "exec exited with " + process.exitValue() + " before " + what + ": " + stderr(process));
       }
       if (System.nanoTime() - deadline > 0) {
         throw new AssertionError("timed out waiting for " + what);
@@ -350,7 +441,9 @@ class ExecCommandTest {
   private static boolean canUnsharePidNamespace() throws InterruptedException {
     try {
       Process p = new ProcessBuilder("unshare", "--fork", "--pid", "--mount-proc", "true")
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
       return p.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS) && p.exitValue() == 0;
     } catch (IOException e) {
       return false;
@@ -358,7 +451,8 @@ class ExecCommandTest {
   }
 
   static void kill(String signal, long pid) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
     assertThat(kill.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
   }

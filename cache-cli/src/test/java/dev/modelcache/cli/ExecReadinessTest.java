@@ -35,7 +35,8 @@ class ExecReadinessTest {
 
   private static final Duration DEADLINE = Duration.ofSeconds(60);
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private Path root;
   private ModelSource source;
@@ -67,25 +68,44 @@ class ExecReadinessTest {
 
   @Test
   void theReadyFileAppearsOnlyOnceHealthyAndWarmedUpAndGoesOnSigterm() throws Exception {
-    Path body = Files.writeString(tmp.resolve("warmup.json"), "{\"prompt\":\"hello\",\"max_tokens\":1}");
-    Process exec = start(List.of(
-            "--wait-http", url("/health"),
-            "--warmup-http", url("/v1/completions"), "--warmup-body", "@" + body, "--warmup-count", "3",
-            "--ready-file", ready.toString(), "--report-file", report.toString()),
-        "--healthy-after", "1000");
+    Path body =
+        Files.writeString(tmp.resolve("warmup.json"), "{\"prompt\":\"hello\",\"max_tokens\":1}");
+    Process exec = start(
+        List.of(
+            "--wait-http",
+            url("/health"),
+            "--warmup-http",
+            url("/v1/completions"),
+            "--warmup-body",
+            "@" + body,
+            "--warmup-count",
+            "3",
+            "--ready-file",
+            ready.toString(),
+            "--report-file",
+            report.toString()),
+        "--healthy-after",
+        "1000");
     awaitFile(exec, ready);
 
     Map<String, Object> readyJson = Cli.jsonObject(Files.readString(ready).strip());
     List<String> seen = Files.readAllLines(events);
-    assertThat(seen.stream().filter(e -> e.startsWith("warmup "))).as("exactly --warmup-count requests")
+    assertThat(seen.stream().filter(e -> e.startsWith("warmup ")))
+        .as("exactly --warmup-count requests")
         .containsExactly(
             "warmup 1 ready=absent type=application/json body={\"prompt\":\"hello\",\"max_tokens\":1}",
             "warmup 2 ready=absent type=application/json body={\"prompt\":\"hello\",\"max_tokens\":1}",
             "warmup 3 ready=absent type=application/json body={\"prompt\":\"hello\",\"max_tokens\":1}");
     assertThat(seen).contains("health 503");
-    assertThat(seen.indexOf("health 200")).as("healthy before the first warmup request: " + seen)
-        .isPositive().isEqualTo(seen.indexOf("warmup 1 ready=absent type=application/json body={\"prompt\":\"hello\",\"max_tokens\":1}") - 1);
-    assertThat(seen.stream().filter(e -> e.equals("health 200"))).as("polled until the first 2xx, not after").hasSize(1);
+    assertThat(seen.indexOf("health 200"))
+        .as("healthy before the first warmup request: " + seen)
+        .isPositive()
+        .isEqualTo(seen.indexOf(
+                "warmup 1 ready=absent type=application/json body={\"prompt\":\"hello\",\"max_tokens\":1}")
+            - 1);
+    assertThat(seen.stream().filter(e -> e.equals("health 200")))
+        .as("polled until the first 2xx, not after")
+        .hasSize(1);
 
     CacheEntry entry = entry();
     assertThat(entry.leaseCount()).isEqualTo(1);
@@ -96,7 +116,9 @@ class ExecReadinessTest {
         .containsEntry("warmupRequests", 3L)
         .containsEntry("warmupFailures", 0L)
         .containsKeys("cacheSeconds", "warmupSeconds", "readySeconds");
-    assertThat(((Number) readyJson.get("healthySeconds")).doubleValue()).as("the server is healthy after 1 s").isGreaterThanOrEqualTo(1.0);
+    assertThat(((Number) readyJson.get("healthySeconds")).doubleValue())
+        .as("the server is healthy after 1 s")
+        .isGreaterThanOrEqualTo(1.0);
     assertThat(((Number) readyJson.get("readySeconds")).doubleValue())
         .isGreaterThanOrEqualTo(((Number) readyJson.get("healthySeconds")).doubleValue());
     long serverPid = (Long) readyJson.get("pid");
@@ -106,15 +128,20 @@ class ExecReadinessTest {
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(42);
-    assertThat(Files.readAllLines(events)).as("the ready file went before the server heard of the signal")
-        .last().isEqualTo("term ready=absent");
+    assertThat(Files.readAllLines(events))
+        .as("the ready file went before the server heard of the signal")
+        .last()
+        .isEqualTo("term ready=absent");
     assertThat(ready).doesNotExist();
     assertThat(entry().leaseCount()).isZero();
     assertThat(stderr.lines().toList())
         .contains("exec: waiting up to 10m00s for " + url("/health") + " to answer 2xx")
-        .anySatisfy(l -> assertThat(l).startsWith("exec: " + url("/health") + " answered 200 after "))
-        .anySatisfy(l -> assertThat(l).matches(
-            "exec: ready in [0-9.]+ s: cache [0-9.]+ s, healthy [0-9.]+ s, warmup [0-9.]+ s \\(3 requests\\); created " + ready));
+        .anySatisfy(
+            l -> assertThat(l).startsWith("exec: " + url("/health") + " answered 200 after "))
+        .anySatisfy(l -> assertThat(l)
+            .matches(
+                "exec: ready in [0-9.]+ s: cache [0-9.]+ s, healthy [0-9.]+ s, warmup [0-9.]+ s \\(3 requests\\); created "
+                    + ready));
     Map<String, Object> exit = Cli.jsonObject(Files.readString(report).strip());
     assertThat(exit)
         .containsEntry("exitCode", 42L)
@@ -129,9 +156,14 @@ class ExecReadinessTest {
   @Test
   void inlineJsonIsSentOnceAndTheReadyFileGoesWhenTheServerExits() throws Exception {
     Process exec = start(List.of(
-        "--wait-http", url("/health"),
-        "--warmup-http", url("/v1/chat/completions"), "--warmup-body", " {\"messages\":[]}",
-        "--ready-file", ready.toString()));
+        "--wait-http",
+        url("/health"),
+        "--warmup-http",
+        url("/v1/chat/completions"),
+        "--warmup-body",
+        " {\"messages\":[]}",
+        "--ready-file",
+        ready.toString()));
     awaitFile(exec, ready);
     assertThat(Files.readAllLines(events).stream().filter(e -> e.startsWith("warmup ")))
         .containsExactly("warmup 1 ready=absent type=application/json body= {\"messages\":[]}");
@@ -147,48 +179,84 @@ class ExecReadinessTest {
 
   @Test
   void aServerThatNeverAnswers2xxTimesOutAndIsStoppedWithSigterm() throws Exception {
-    Process exec = start(List.of(
-            "--wait-http", url("/health"), "--wait-timeout", "5s",
-            "--ready-file", ready.toString(), "--report-file", report.toString()),
-        "--healthy-after", "-1");
+    Process exec = start(
+        List.of(
+            "--wait-http",
+            url("/health"),
+            "--wait-timeout",
+            "5s",
+            "--ready-file",
+            ready.toString(),
+            "--report-file",
+            report.toString()),
+        "--healthy-after",
+        "-1");
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(ExitCode.TIMED_OUT.status());
-    assertThat(errorLines(stderr)).containsExactly(
-        "modelcache exec: " + url("/health") + " did not answer 2xx within 5.0s of " + javaCommand()
+    assertThat(errorLines(stderr))
+        .containsExactly("modelcache exec: " + url("/health")
+            + " did not answer 2xx within 5.0s of " + javaCommand()
             + "'s start (--wait-timeout; last: status 503: loading); stopping " + javaCommand());
-    assertThat(Files.readAllLines(events)).as("stopped with SIGTERM").last().isEqualTo("term ready=absent");
+    assertThat(Files.readAllLines(events))
+        .as("stopped with SIGTERM")
+        .last()
+        .isEqualTo("term ready=absent");
     assertThat(ready).doesNotExist();
     Map<String, Object> exit = Cli.jsonObject(Files.readString(report).strip());
-    assertThat(exit).containsEntry("exitCode", 4L).containsEntry("childStatus", 42L).containsEntry("ready", false)
-        .containsEntry("healthySeconds", null).containsEntry("readySeconds", null);
+    assertThat(exit)
+        .containsEntry("exitCode", 4L)
+        .containsEntry("childStatus", 42L)
+        .containsEntry("ready", false)
+        .containsEntry("healthySeconds", null)
+        .containsEntry("readySeconds", null);
     assertThat((String) exit.get("error")).contains("did not answer 2xx");
-    assertThat(ProcessHandle.of((Long) exit.get("pid")).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(
+            ProcessHandle.of((Long) exit.get("pid")).map(ProcessHandle::isAlive).orElse(false))
+        .isFalse();
     assertThat(entry().leaseCount()).isZero();
   }
 
   @Test
   void aServerThatIgnoresSigtermIsKilledAfterTheStopGrace() throws Exception {
-    Process exec = start(List.of(
-            "--wait-http", url("/health"), "--wait-timeout", "5s", "--stop-grace", "1s",
-            "--report-file", report.toString()),
-        "--healthy-after", "-1", "--ignore-term");
+    Process exec = start(
+        List.of(
+            "--wait-http",
+            url("/health"),
+            "--wait-timeout",
+            "5s",
+            "--stop-grace",
+            "1s",
+            "--report-file",
+            report.toString()),
+        "--healthy-after",
+        "-1",
+        "--ignore-term");
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(4);
-    assertThat(Files.readAllLines(events)).as("SIGTERM first").last().isEqualTo("term ready=absent");
-    assertThat(stderr).contains("exec: " + javaCommand() + " did not exit within 1.0s of SIGTERM (--stop-grace): sending SIGKILL");
-    assertThat(Cli.jsonObject(Files.readString(report).strip())).containsEntry("childStatus", 128L + 9);
+    assertThat(Files.readAllLines(events))
+        .as("SIGTERM first")
+        .last()
+        .isEqualTo("term ready=absent");
+    assertThat(stderr)
+        .contains("exec: " + javaCommand()
+            + " did not exit within 1.0s of SIGTERM (--stop-grace): sending SIGKILL");
+    assertThat(Cli.jsonObject(Files.readString(report).strip()))
+        .containsEntry("childStatus", 128L + 9);
   }
 
   @Test
   void aCommandThatExitsBeforeItIsHealthyGivesItsStatus() throws Exception {
-    Process exec = startCommand(List.of("--wait-http", url("/health"), "--ready-file", ready.toString()),
+    Process exec = startCommand(
+        List.of("--wait-http", url("/health"), "--ready-file", ready.toString()),
         List.of("sh", "-c", "exit 3"));
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(3);
-    assertThat(errorLines(stderr)).containsExactly("modelcache exec: sh exited with status 3 before " + url("/health") + " answered 2xx");
+    assertThat(errorLines(stderr))
+        .containsExactly(
+            "modelcache exec: sh exited with status 3 before " + url("/health") + " answered 2xx");
     assertThat(ready).doesNotExist();
     assertThat(entry().leaseCount()).isZero();
   }
@@ -196,64 +264,108 @@ class ExecReadinessTest {
   @Test
   void aFailedWarmupIsFatalWithItsStatusAndTheFirstBytesOfItsBody() throws Exception {
     String answer = "{\"error\":\"CUDA out of memory\",\"detail\":\"" + "x".repeat(400) + "\"}";
-    Process exec = start(List.of(
-            "--wait-http", url("/health"), "--warmup-http", url("/v1/completions"), "--warmup-body", "{}",
-            "--warmup-count", "2", "--ready-file", ready.toString()),
-        "--warmup-status", "500", "--warmup-answer", answer);
+    Process exec = start(
+        List.of(
+            "--wait-http",
+            url("/health"),
+            "--warmup-http",
+            url("/v1/completions"),
+            "--warmup-body",
+            "{}",
+            "--warmup-count",
+            "2",
+            "--ready-file",
+            ready.toString()),
+        "--warmup-status",
+        "500",
+        "--warmup-answer",
+        answer);
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(ExitCode.FAILURE.status());
     String first200 = answer.substring(0, HttpCheck.QUOTED_BYTES);
-    assertThat(errorLines(stderr)).containsExactly(
-        "modelcache exec: warmup request 1 of 2 to " + url("/v1/completions") + " failed: status 500: " + first200
-            + "...; stopping " + javaCommand());
+    assertThat(errorLines(stderr))
+        .containsExactly("modelcache exec: warmup request 1 of 2 to " + url("/v1/completions")
+            + " failed: status 500: " + first200 + "...; stopping " + javaCommand());
     List<String> seen = Files.readAllLines(events);
-    assertThat(seen.stream().filter(e -> e.startsWith("warmup "))).as("the first failure ends the warmup").hasSize(1);
+    assertThat(seen.stream().filter(e -> e.startsWith("warmup ")))
+        .as("the first failure ends the warmup")
+        .hasSize(1);
     assertThat(seen).last().isEqualTo("term ready=absent");
     assertThat(ready).doesNotExist();
   }
 
   @Test
   void withWarmupOptionalAFailedWarmupIsAWarningAndTheServerBecomesReady() throws Exception {
-    Process exec = start(List.of(
-            "--wait-http", url("/health"), "--warmup-http", url("/v1/completions"), "--warmup-body", "{}",
-            "--warmup-count", "2", "--warmup-optional", "--ready-file", ready.toString()),
-        "--warmup-status", "500", "--warmup-answer", "busy");
+    Process exec = start(
+        List.of(
+            "--wait-http",
+            url("/health"),
+            "--warmup-http",
+            url("/v1/completions"),
+            "--warmup-body",
+            "{}",
+            "--warmup-count",
+            "2",
+            "--warmup-optional",
+            "--ready-file",
+            ready.toString()),
+        "--warmup-status",
+        "500",
+        "--warmup-answer",
+        "busy");
     awaitFile(exec, ready);
     assertThat(Cli.jsonObject(Files.readString(ready).strip()))
-        .containsEntry("warmupRequests", 2L).containsEntry("warmupFailures", 2L);
-    assertThat(Files.readAllLines(events).stream().filter(e -> e.startsWith("warmup "))).hasSize(2);
+        .containsEntry("warmupRequests", 2L)
+        .containsEntry("warmupFailures", 2L);
+    assertThat(Files.readAllLines(events).stream().filter(e -> e.startsWith("warmup ")))
+        .hasSize(2);
 
     kill("TERM", exec.pid());
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(42);
-    assertThat(stderr.lines().filter(l -> l.startsWith("exec: warning: ")).toList()).containsExactly(
-        "exec: warning: warmup request 1 of 2 to " + url("/v1/completions") + " failed: status 500: busy; going on (--warmup-optional)",
-        "exec: warning: warmup request 2 of 2 to " + url("/v1/completions") + " failed: status 500: busy; going on (--warmup-optional)");
+    assertThat(stderr.lines().filter(l -> l.startsWith("exec: warning: ")).toList())
+        .containsExactly(
+            "exec: warning: warmup request 1 of 2 to " + url("/v1/completions")
+                + " failed: status 500: busy; going on (--warmup-optional)",
+            "exec: warning: warmup request 2 of 2 to " + url("/v1/completions")
+                + " failed: status 500: busy; going on (--warmup-optional)");
     assertThat(stderr).contains("(2 requests, 2 failed)");
     assertThat(errorLines(stderr)).isEmpty();
   }
 
   @Test
   void sigtermWhileWaitingForHealthReachesTheServerAndQuietSaysNothing() throws Exception {
-    Process exec = start(List.of("--quiet", "--wait-http", url("/health"), "--ready-file", ready.toString()),
-        "--healthy-after", "-1");
+    Process exec = start(
+        List.of("--quiet", "--wait-http", url("/health"), "--ready-file", ready.toString()),
+        "--healthy-after",
+        "-1");
     awaitCondition(() -> eventsContain("health 503"), exec, "the first health check");
     kill("TERM", exec.pid());
     assertThat(exec.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     String stderr = stderr(exec);
     assertThat(exec.exitValue()).as(stderr).isEqualTo(42);
     assertThat(Files.readAllLines(events)).last().isEqualTo("term ready=absent");
-    assertThat(stderr).as("--quiet: no notes, and no error for a stop that was asked for").isEmpty();
+    assertThat(stderr)
+        .as("--quiet: no notes, and no error for a stop that was asked for")
+        .isEmpty();
     assertThat(ready).doesNotExist();
     assertThat(entry().leaseCount()).isZero();
   }
 
   @Test
   void theReportIsWrittenAlsoWhenTheCommandNeverRan() throws Exception {
-    var r = Cli.withRoot(root).run("exec", source.toString(), "--report-file", report.toString(),
-        "--ready-file", ready.toString(), "--", "no-such-command-here");
+    var r = Cli.withRoot(root)
+        .run(
+            "exec",
+            source.toString(),
+            "--report-file",
+            report.toString(),
+            "--ready-file",
+            ready.toString(),
+            "--",
+            "no-such-command-here");
     assertThat(r.exitCode()).isEqualTo(127);
     assertThat(Cli.jsonObject(Files.readString(report).strip()))
         .containsEntry("exitCode", 127L)
@@ -272,23 +384,53 @@ class ExecReadinessTest {
     Cli cli = Cli.withRoot(root);
     Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
     cases.put(List.of("--warmup-body", "{}"), "--warmup-body needs --warmup-http");
-    cases.put(List.of("--wait-http", health, "--warmup-count", "2"), "--warmup-count needs --warmup-http");
-    cases.put(List.of("--wait-http", health, "--warmup-optional"), "--warmup-optional needs --warmup-http");
-    cases.put(List.of("--warmup-http", health, "--warmup-body", "{}"), "--warmup-http needs --wait-http");
+    cases.put(
+        List.of("--wait-http", health, "--warmup-count", "2"),
+        "--warmup-count needs --warmup-http");
+    cases.put(
+        List.of("--wait-http", health, "--warmup-optional"),
+        "--warmup-optional needs --warmup-http");
+    cases.put(
+        List.of("--warmup-http", health, "--warmup-body", "{}"), "--warmup-http needs --wait-http");
     cases.put(List.of("--wait-timeout", "1m"), "--wait-timeout needs --wait-http");
     cases.put(List.of("--stop-grace", "5s"), "--stop-grace needs --wait-http");
-    cases.put(List.of("--wait-http", health, "--warmup-http", health), "--warmup-http needs --warmup-body");
-    cases.put(List.of("--wait-http", health, "--warmup-http", health, "--warmup-body", "{}", "--warmup-count", "0"),
+    cases.put(
+        List.of("--wait-http", health, "--warmup-http", health),
+        "--warmup-http needs --warmup-body");
+    cases.put(
+        List.of(
+            "--wait-http",
+            health,
+            "--warmup-http",
+            health,
+            "--warmup-body",
+            "{}",
+            "--warmup-count",
+            "0"),
         "--warmup-count 0: at least 1");
-    cases.put(List.of("--wait-http", "ftp://127.0.0.1/health"), "is not an http:// or https:// URL");
+    cases.put(
+        List.of("--wait-http", "ftp://127.0.0.1/health"), "is not an http:// or https:// URL");
     cases.put(List.of("--wait-http", "127.0.0.1:8000/health"), "is not an http:// or https:// URL");
-    cases.put(List.of("--wait-http", health, "--warmup-http", health, "--warmup-body", "warmup.json"),
+    cases.put(
+        List.of("--wait-http", health, "--warmup-http", health, "--warmup-body", "warmup.json"),
         "give a file as @warmup.json, or the JSON itself");
-    cases.put(List.of("--wait-http", health, "--warmup-http", health, "--warmup-body", "@" + tmp.resolve("missing.json")),
+    cases.put(
+        List.of(
+            "--wait-http",
+            health,
+            "--warmup-http",
+            health,
+            "--warmup-body",
+            "@" + tmp.resolve("missing.json")),
         "no such file or directory");
     cases.put(List.of("--wait-http", health, "--wait-timeout", "30"), "add a unit");
     cases.put(List.of("--ready-file", dir.toString()), "is a directory");
-    cases.put(List.of("--ready-file", dir.resolve("f").toString(), "--report-file", dir.resolve("f").toString()),
+    cases.put(
+        List.of(
+            "--ready-file",
+            dir.resolve("f").toString(),
+            "--report-file",
+            dir.resolve("f").toString()),
         "name the same file");
     for (var c : cases.entrySet()) {
       List<String> args = new ArrayList<>(List.of("exec", source.toString()));
@@ -296,8 +438,12 @@ class ExecReadinessTest {
       args.addAll(List.of("--", "true"));
       var r = cli.run(args.toArray(String[]::new));
       assertThat(r.exitCode()).as(args + ": " + r).isEqualTo(2);
-      assertThat(r.stderr().lines().toList()).as(String.join(" ", args)).singleElement().asString()
-          .startsWith("modelcache exec: ").contains(c.getValue());
+      assertThat(r.stderr().lines().toList())
+          .as(String.join(" ", args))
+          .singleElement()
+          .asString()
+          .startsWith("modelcache exec: ")
+          .contains(c.getValue());
     }
     var json = cli.run("--json", "exec", source.toString(), "--", "true");
     assertThat(json.exitCode()).isEqualTo(2);
@@ -308,15 +454,31 @@ class ExecReadinessTest {
   @Test
   void readinessOptionsGoBeforeTheDelimiterAndTheServersAfterIt() throws Exception {
     CommandLine cl = Main.commandLine(new ModelcacheCommand(CommandContext.system()));
-    var parsed = cl.parseArgs("exec", "s3://m/llama/", "--wait-http", "http://127.0.0.1:8000/health",
-        "--wait-http=http://127.0.0.1:8000/v1/models", "--ready-file", "/tmp/ready", "--",
-        "vllm", "serve", "--wait-http", "x", "--ready-file", "y");
+    var parsed = cl.parseArgs(
+        "exec",
+        "s3://m/llama/",
+        "--wait-http",
+        "http://127.0.0.1:8000/health",
+        "--wait-http=http://127.0.0.1:8000/v1/models",
+        "--ready-file",
+        "/tmp/ready",
+        "--",
+        "vllm",
+        "serve",
+        "--wait-http",
+        "x",
+        "--ready-file",
+        "y");
     var exec = (ExecCommand) parsed.subcommand().commandSpec().userObject();
-    assertThat(exec.childCommand()).containsExactly("vllm", "serve", "--wait-http", "x", "--ready-file", "y");
+    assertThat(exec.childCommand())
+        .containsExactly("vllm", "serve", "--wait-http", "x", "--ready-file", "y");
     var plan = exec.readinessOptions.plan();
-    assertThat(plan.waitUrls()).extracting(Object::toString)
+    assertThat(plan.waitUrls())
+        .extracting(Object::toString)
         .containsExactly("http://127.0.0.1:8000/health", "http://127.0.0.1:8000/v1/models");
-    assertThat(plan.waitTimeout()).isEqualTo(ReadinessOptions.DEFAULT_WAIT_TIMEOUT).isEqualTo(Duration.ofMinutes(10));
+    assertThat(plan.waitTimeout())
+        .isEqualTo(ReadinessOptions.DEFAULT_WAIT_TIMEOUT)
+        .isEqualTo(Duration.ofMinutes(10));
     assertThat(plan.stopGrace()).isEqualTo(Duration.ofSeconds(30));
     assertThat(plan.readyFile()).isEqualTo(Path.of("/tmp/ready"));
     assertThat(plan.warmupUrl()).isNull();
@@ -325,18 +487,29 @@ class ExecReadinessTest {
   /** Starts exec with {@code options} and a {@link WarmupServer} as its command. */
   private Process start(List<String> options, String... serverOptions) throws IOException {
     List<String> server = new ArrayList<>(List.of(
-        javaCommand(), "-cp", System.getProperty("java.class.path"), WarmupServer.class.getName(),
-        "--port", Integer.toString(port), "--events", events.toString(), "--ready-file", ready.toString()));
+        javaCommand(),
+        "-cp",
+        System.getProperty("java.class.path"),
+        WarmupServer.class.getName(),
+        "--port",
+        Integer.toString(port),
+        "--events",
+        events.toString(),
+        "--ready-file",
+        ready.toString()));
     server.addAll(List.of(serverOptions));
     return startCommand(options, server);
   }
 
   private Process startCommand(List<String> options, List<String> command) throws IOException {
-    List<String> all = new ArrayList<>(List.of("--root", root.toString(), "exec", source.toString()));
+    List<String> all =
+        new ArrayList<>(List.of("--root", root.toString(), "exec", source.toString()));
     all.addAll(options);
     all.add("--");
     all.addAll(command);
-    Process p = ProcessTest.modelcache(all.toArray(String[]::new)).directory(tmp.toFile()).start();
+    Process p = ProcessTest.modelcache(all.toArray(String[]::new))
+        .directory(tmp.toFile())
+        .start();
     started.add(p);
     return p;
   }

@@ -23,10 +23,18 @@ class ExitCodeTest {
   @Test
   void invalidOrCorruptDataIsThree() {
     assertThat(ExitCode.of(new SafetensorsFormatException(
-            Path.of("m.safetensors"), "w", SafetensorsFormatException.Rule.values()[0], "detail")).status())
+                Path.of("m.safetensors"),
+                "w",
+                SafetensorsFormatException.Rule.values()[0],
+                "detail"))
+            .status())
         .isEqualTo(3);
-    assertThat(ExitCode.of(new IntegrityException("digest differs", "a.safetensors", 4096)).status()).isEqualTo(3);
-    assertThat(ExitCode.of(new ManifestCorruptException(Path.of("manifest.json"), "not JSON")).status()).isEqualTo(3);
+    assertThat(ExitCode.of(new IntegrityException("digest differs", "a.safetensors", 4096))
+            .status())
+        .isEqualTo(3);
+    assertThat(ExitCode.of(new ManifestCorruptException(Path.of("manifest.json"), "not JSON"))
+            .status())
+        .isEqualTo(3);
   }
 
   @Test
@@ -34,20 +42,25 @@ class ExitCodeTest {
     var timeout = new CacheTimeoutException("no commit", Duration.ofSeconds(1));
     assertThat(ExitCode.of(timeout).status()).isEqualTo(4);
     assertThat(ExitCode.of(new CompletionException(timeout)).status()).isEqualTo(4);
-    assertThat(ExitCode.of(new ExecutionException(new CompletionException(timeout))).status()).isEqualTo(4);
+    assertThat(ExitCode.of(new ExecutionException(new CompletionException(timeout)))
+            .status())
+        .isEqualTo(4);
   }
 
   @Test
   void usageMistakesAreTwo() {
     assertThat(ExitCode.of(new UsageException("bad")).status()).isEqualTo(2);
-    assertThat(ExitCode.of(new IllegalArgumentException("unknown option 'x' for the s3: backend")).status()).isEqualTo(2);
+    assertThat(ExitCode.of(new IllegalArgumentException("unknown option 'x' for the s3: backend"))
+            .status())
+        .isEqualTo(2);
   }
 
   @Test
   void runtimeFailuresAreOne() {
     assertThat(ExitCode.of(new SourceNotFoundException("no bucket b")).status()).isEqualTo(1);
     assertThat(ExitCode.of(new SourceAccessDeniedException("denied")).status()).isEqualTo(1);
-    assertThat(ExitCode.of(new InsufficientSpaceException("full", 10, 5)).status()).isEqualTo(1);
+    assertThat(ExitCode.of(new InsufficientSpaceException("full", 10, 5)).status())
+        .isEqualTo(1);
     assertThat(ExitCode.of(new NoSuchFileException("/x")).status()).isEqualTo(1);
     assertThat(ExitCode.of(new IOException("reset")).status()).isEqualTo(1);
     assertThat(ExitCode.of(new IllegalStateException("a defect")).status()).isEqualTo(1);
@@ -56,9 +69,12 @@ class ExitCodeTest {
   @Test
   void defectsAreReportedAsInternalErrorsWithTheirType() {
     assertThat(ExitCode.isExpected(new IllegalStateException("x"))).isFalse();
-    assertThat(Main.describe(new NullPointerException("boom"))).isEqualTo("java.lang.NullPointerException: boom");
+    assertThat(Main.describe(new NullPointerException("boom")))
+        .isEqualTo("java.lang.NullPointerException: boom");
     assertThat(ExitCode.isExpected(new IOException("x"))).isTrue();
-    assertThat(Main.describe(new NoSuchFileException("/m/a.safetensors"))).isEqualTo("no such file or directory: /m/a.safetensors");
-    assertThat(Main.describe(new IOException("line one\nline two"))).isEqualTo("line one; line two");
+    assertThat(Main.describe(new NoSuchFileException("/m/a.safetensors")))
+        .isEqualTo("no such file or directory: /m/a.safetensors");
+    assertThat(Main.describe(new IOException("line one\nline two")))
+        .isEqualTo("line one; line two");
   }
 }

@@ -15,7 +15,11 @@ class FrameTest {
   void helpListsCommandsOnStdout() {
     var r = Cli.plain().run("--help");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stdout()).contains("Usage: modelcache").contains("--root").contains("--json").contains("Exit status");
+    assertThat(r.stdout())
+        .contains("Usage: modelcache")
+        .contains("--root")
+        .contains("--json")
+        .contains("Exit status");
     assertThat(r.stderr()).isEmpty();
   }
 
@@ -23,12 +27,20 @@ class FrameTest {
   void everyCommandHasHelp() {
     var top = Cli.plain().run("--help");
     String commands = top.stdout().substring(top.stdout().indexOf("Commands:"));
-    var names = commands.lines().filter(l -> l.matches("  [a-z]+  .*")).map(l -> l.strip().split(" ")[0]).toList();
-    assertThat(names).contains("prefetch", "await", "ls", "evict", "verify", "inspect", "load", "warm");
+    var names = commands
+        .lines()
+        .filter(l -> l.matches("  [a-z]+  .*"))
+        .map(l -> l.strip().split(" ")[0])
+        .toList();
+    assertThat(names)
+        .contains("prefetch", "await", "ls", "evict", "verify", "inspect", "load", "warm");
     for (String name : names) {
       var r = Cli.plain().run(name, "--help");
       assertThat(r.exitCode()).as(name + ": " + r).isZero();
-      assertThat(r.stdout()).startsWith("Usage: modelcache " + name).contains("--root").contains("--json");
+      assertThat(r.stdout())
+          .startsWith("Usage: modelcache " + name)
+          .contains("--root")
+          .contains("--json");
       assertThat(r.stderr()).isEmpty();
     }
   }
@@ -54,7 +66,9 @@ class FrameTest {
     var r = Cli.plain().run("--frobnicate");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.stderrLines()).hasSize(1);
-    assertThat(r.stderr()).contains("Unknown option: '--frobnicate'").contains("see 'modelcache --help'");
+    assertThat(r.stderr())
+        .contains("Unknown option: '--frobnicate'")
+        .contains("see 'modelcache --help'");
     assertThat(r.stdout()).isEmpty();
   }
 
@@ -98,7 +112,13 @@ class FrameTest {
     var bytes = new ByteArrayOutputStream();
     var ticker = new ManualTicker();
     try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      try (var p = new Progress(err, Progress.Style.LINES, "download", 4L << 20, Duration.ofSeconds(20), ticker,
+      try (var p = new Progress(
+          err,
+          Progress.Style.LINES,
+          "download",
+          4L << 20,
+          Duration.ofSeconds(20),
+          ticker,
           ticker::nanoTime)) {
         assertThat(ticker.period).isEqualTo(Duration.ofSeconds(20));
         p.advance(1L << 20);
@@ -109,11 +129,12 @@ class FrameTest {
       }
     }
     assertThat(ticker.stopped).isTrue();
-    assertThat(bytes.toString(StandardCharsets.UTF_8).lines()).containsExactly(
-        "download: 1.00 MiB of 4.00 MiB (25%), 1.00 MiB/s, ETA 3s",
-        "download: 4.00 MiB of 4.00 MiB (100%), 3.00 MiB/s",
-        "download: 4.00 MiB of 4.00 MiB (100%), 1.00 MiB/s",
-        "download: 4.00 MiB in 4.00 s (1.00 MiB/s)");
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines())
+        .containsExactly(
+            "download: 1.00 MiB of 4.00 MiB (25%), 1.00 MiB/s, ETA 3s",
+            "download: 4.00 MiB of 4.00 MiB (100%), 3.00 MiB/s",
+            "download: 4.00 MiB of 4.00 MiB (100%), 1.00 MiB/s",
+            "download: 4.00 MiB in 4.00 s (1.00 MiB/s)");
   }
 
   @Test
@@ -121,9 +142,17 @@ class FrameTest {
     var bytes = new ByteArrayOutputStream();
     var ticker = new ManualTicker();
     try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      try (var p = new Progress(err, Progress.Style.BAR, "load", 2L << 20, Duration.ofSeconds(5), ticker,
+      try (var p = new Progress(
+          err,
+          Progress.Style.BAR,
+          "load",
+          2L << 20,
+          Duration.ofSeconds(5),
+          ticker,
           ticker::nanoTime)) {
-        assertThat(ticker.period).as("a bar redraws at its own rate").isEqualTo(Progress.BAR_REFRESH);
+        assertThat(ticker.period)
+            .as("a bar redraws at its own rate")
+            .isEqualTo(Progress.BAR_REFRESH);
         p.advance(1L << 20);
         ticker.tick(Duration.ofMillis(500));
         p.advance(1L << 20);
@@ -133,8 +162,9 @@ class FrameTest {
     String first = "load [############............]  50% 1.00 MiB / 2.00 MiB  2.00 MiB/s  ETA 1s";
     String second = "load [########################] 100% 2.00 MiB / 2.00 MiB  2.00 MiB/s";
     assertThat(Progress.barLine("load", 1L << 20, 2L << 20, 2 << 20)).isEqualTo(first);
-    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("\r" + first + "\r" + second
-        + " ".repeat(first.length() - second.length()) + "\r" + second + System.lineSeparator());
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .isEqualTo("\r" + first + "\r" + second + " ".repeat(first.length() - second.length())
+            + "\r" + second + System.lineSeparator());
   }
 
   @Test
@@ -142,7 +172,8 @@ class FrameTest {
     assertThat(Progress.plainLine("prefetch", 1L << 30, 4L << 30, 512.0 * (1 << 20)))
         .isEqualTo("prefetch: 1.00 GiB of 4.00 GiB (25%), 512 MiB/s, ETA 6s");
     assertThat(Progress.barLine("prefetch", 1L << 30, 4L << 30, 512.0 * (1 << 20)))
-        .isEqualTo("prefetch [######..................]  25% 1.00 GiB / 4.00 GiB  512 MiB/s  ETA 6s");
+        .isEqualTo(
+            "prefetch [######..................]  25% 1.00 GiB / 4.00 GiB  512 MiB/s  ETA 6s");
   }
 
   @Test
@@ -150,7 +181,8 @@ class FrameTest {
     var bytes = new ByteArrayOutputStream();
     try (var err = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
       var ticker = new ManualTicker();
-      try (var p = new Progress(err, Progress.Style.NONE, "x", 10, Duration.ofMillis(1), ticker, ticker::nanoTime)) {
+      try (var p = new Progress(
+          err, Progress.Style.NONE, "x", 10, Duration.ofMillis(1), ticker, ticker::nanoTime)) {
         p.advance(10);
       }
       assertThat(ticker.redraw).as("nothing is scheduled").isNull();

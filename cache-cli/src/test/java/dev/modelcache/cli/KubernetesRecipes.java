@@ -62,14 +62,20 @@ final class KubernetesRecipes {
   }
 
   /** A container of a pod, as far as the checks need it; its probes by kind ({@code readinessProbe}). */
-  record Container(String name, boolean init, List<String> argv, List<Mount> mounts, Map<String, Probe> probes) {}
+  record Container(
+      String name,
+      boolean init,
+      List<String> argv,
+      List<Mount> mounts,
+      Map<String, Probe> probes) {}
 
   /**
    * A probe of a container, with Kubernetes' defaults where the manifest gives none.
    *
    * @param exec the command of an {@code exec} probe, empty for other kinds
    */
-  record Probe(List<String> exec, int initialDelaySeconds, int periodSeconds, int failureThreshold) {
+  record Probe(
+      List<String> exec, int initialDelaySeconds, int periodSeconds, int failureThreshold) {
 
     /** How long the probe lets a container fail before it gives up on it. */
     Duration budget() {
@@ -98,19 +104,17 @@ final class KubernetesRecipes {
       }
       String kind = String.valueOf(map.get("kind"));
       Map<String, Object> spec = (Map<String, Object>) map.get("spec");
-      Map<String, Object> podSpec =
-          switch (kind) {
-            case "Pod" -> spec;
-            case "Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet" ->
-                (Map<String, Object>) ((Map<String, Object>) spec.get("template")).get("spec");
-            case "CronJob" ->
-                (Map<String, Object>)
-                    ((Map<String, Object>)
-                            ((Map<String, Object>) ((Map<String, Object>) spec.get("jobTemplate")).get("spec"))
-                                .get("template"))
-                        .get("spec");
-            default -> null;
-          };
+      Map<String, Object> podSpec = switch (kind) {
+        case "Pod" -> spec;
+        case "Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet" ->
+          (Map<String, Object>) ((Map<String, Object>) spec.get("template")).get("spec");
+        case "CronJob" ->
+          (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
+                      ((Map<String, Object>) spec.get("jobTemplate")).get("spec"))
+                  .get("template"))
+              .get("spec");
+        default -> null;
+      };
       if (podSpec == null) {
         continue;
       }
@@ -126,13 +130,12 @@ final class KubernetesRecipes {
         for (Object c : list(podSpec.get(key))) {
           var container = (Map<String, Object>) c;
           raw.add(container);
-          containers.add(
-              new Container(
-                  String.valueOf(container.get("name")),
-                  key.equals("initContainers"),
-                  argv(container),
-                  mounts(container),
-                  probes(container)));
+          containers.add(new Container(
+              String.valueOf(container.get("name")),
+              key.equals("initContainers"),
+              argv(container),
+              mounts(container),
+              probes(container)));
         }
       }
       for (int i = 0; i < containers.size(); i++) {
@@ -141,12 +144,21 @@ final class KubernetesRecipes {
         String where = name + ": " + kind + " " + metaName + ", container " + c.name();
         Map<String, String> env = env(container);
         for (List<String> args : commandLines(c.argv())) {
-          found.add(new Invocation(where, kind, c.init(), args, env, c.mounts(), volumes, containers, c));
+          found.add(
+              new Invocation(where, kind, c.init(), args, env, c.mounts(), volumes, containers, c));
         }
         for (var probe : c.probes().entrySet()) {
           for (List<String> args : commandLines(probe.getValue().exec())) {
             found.add(new Invocation(
-                where + " " + probe.getKey(), kind, c.init(), args, env, c.mounts(), volumes, containers, c));
+                where + " " + probe.getKey(),
+                kind,
+                c.init(),
+                args,
+                env,
+                c.mounts(),
+                volumes,
+                containers,
+                c));
           }
         }
       }
@@ -162,11 +174,15 @@ final class KubernetesRecipes {
     }
     if (isModelcache(argv.get(0))) {
       lines.add(List.copyOf(argv.subList(1, argv.size())));
-    } else if (argv.size() >= 3 && argv.get(0).matches("(/bin/|/usr/bin/)?(ba)?sh") && argv.get(1).equals("-c")) {
+    } else if (argv.size() >= 3
+        && argv.get(0).matches("(/bin/|/usr/bin/)?(ba)?sh")
+        && argv.get(1).equals("-c")) {
       for (String line : argv.get(2).split("\\R|&&|\\|\\||;")) {
         List<String> words = shellWords(line.strip());
-        // Keywords that may stand before a command: 'do modelcache ...', 'then exec modelcache ...'.
-        while (!words.isEmpty() && List.of("do", "then", "else", "exec", "time", "{", "(").contains(words.get(0))) {
+        // Keywords that may stand before a command: 'do modelcache ...', 'then exec modelcache
+        // ...'.
+        while (!words.isEmpty()
+            && List.of("do", "then", "else", "exec", "time", "{", "(").contains(words.get(0))) {
           words = words.subList(1, words.size());
         }
         if (!words.isEmpty() && isModelcache(words.get(0))) {
@@ -235,17 +251,17 @@ final class KubernetesRecipes {
     // The command exec runs gets its arguments as they are: a shell it starts may expand them.
     for (String arg : inv.ownArgs()) {
       if (arg.contains("$")) {
-        problems.add(inv.where() + ": '" + line + "' uses a shell variable, which this check cannot follow");
+        problems.add(
+            inv.where() + ": '" + line + "' uses a shell variable, which this check cannot follow");
         return problems;
       }
     }
-    var context =
-        new CommandContext(
-            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-            inv.env(),
-            false,
-            Duration.ofSeconds(5));
+    var context = new CommandContext(
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        inv.env(),
+        false,
+        Duration.ofSeconds(5));
     var app = new ModelcacheCommand(context);
     CommandLine.ParseResult parsed;
     try {
@@ -268,25 +284,28 @@ final class KubernetesRecipes {
         return problems;
       }
     }
-    Path root =
-        CacheRoot.resolve(
-            Optional.ofNullable(sub.<Path>matchedOptionValue("--root", null))
-                .orElse(parsed.<Path>matchedOptionValue("--root", null)),
-            inv.env(),
-            true, // the image runs as root
-            Path.of("/root"));
-    boolean usesCache = !command.equals("inspect") && !(List.of("load", "warm").contains(command) && !isSource(sub));
+    Path root = CacheRoot.resolve(
+        Optional.ofNullable(sub.<Path>matchedOptionValue("--root", null))
+            .orElse(parsed.<Path>matchedOptionValue("--root", null)),
+        inv.env(),
+        true, // the image runs as root
+        Path.of("/root"));
+    boolean usesCache = !command.equals("inspect")
+        && !(List.of("load", "warm").contains(command) && !isSource(sub));
     if (usesCache) {
       Optional<Mount> mount = mountHolding(inv.mounts(), root.toString());
       if (mount.isEmpty()) {
-        problems.add(inv.where() + ": '" + line + "': the cache root " + root + " is on no volume of the container");
+        problems.add(inv.where() + ": '" + line + "': the cache root " + root
+            + " is on no volume of the container");
       } else if (hostPath(inv, mount.get()).isEmpty()) {
-        problems.add(
-            inv.where() + ": '" + line + "': the cache root " + root
-                + " is not on a hostPath volume, so pods on a node would not share it");
+        problems.add(inv.where() + ": '" + line + "': the cache root " + root
+            + " is not on a hostPath volume, so pods on a node would not share it");
       } else if (mount.get().readOnly() && writesTheCache(command, sub)) {
-        problems.add(inv.where() + ": '" + line + "': the cache root " + root + " is mounted read-only"
-            + (List.of("prefetch", "await", "evict").contains(command) ? "" : ", but a lease is a file written under it"));
+        problems.add(
+            inv.where() + ": '" + line + "': the cache root " + root + " is mounted read-only"
+                + (List.of("prefetch", "await", "evict").contains(command)
+                    ? ""
+                    : ", but a lease is a file written under it"));
       }
     }
     Path link = sub.matchedOptionValue("--link", null);
@@ -299,7 +318,8 @@ final class KubernetesRecipes {
     if (List.of("load", "warm", "inspect").contains(command) && !isSource(sub)) {
       String path = sub.matchedPositionalValue(0, "");
       if (mountHolding(inv.mounts(), path).isEmpty()) {
-        problems.add(inv.where() + ": '" + line + "': " + path + " is on no volume of the container");
+        problems.add(
+            inv.where() + ": '" + line + "': " + path + " is on no volume of the container");
       }
     }
     return problems;
@@ -320,7 +340,8 @@ final class KubernetesRecipes {
    * A ready file means something only if a probe tests it, and a startupProbe that gives up before
    * {@code --wait-timeout} kills the server before exec can say why it is not ready.
    */
-  private static List<String> readinessProblems(Invocation inv, String line, CommandLine.ParseResult sub) {
+  private static List<String> readinessProblems(
+      Invocation inv, String line, CommandLine.ParseResult sub) {
     List<String> problems = new ArrayList<>();
     Map<String, Probe> probes = inv.container().probes();
     Path readyFile = sub.matchedOptionValue("--ready-file", null);
@@ -330,7 +351,8 @@ final class KubernetesRecipes {
           .anyMatch(p -> testsFile(p.getValue().exec(), readyFile.toString()));
       if (!tested) {
         problems.add(inv.where() + ": '" + line + "': --ready-file " + readyFile
-            + ": no readinessProbe or startupProbe of the container tests it (exec: [test, -f, " + readyFile + "])");
+            + ": no readinessProbe or startupProbe of the container tests it (exec: [test, -f, "
+            + readyFile + "])");
       }
     }
     Probe startup = probes.get("startupProbe");
@@ -338,8 +360,9 @@ final class KubernetesRecipes {
       TimeSpan timeout = sub.matchedOptionValue("--wait-timeout", null);
       Duration wait = timeout == null ? ReadinessOptions.DEFAULT_WAIT_TIMEOUT : timeout.duration();
       if (startup.budget().compareTo(wait) < 0) {
-        problems.add(inv.where() + ": '" + line + "': the startupProbe gives up after " + TimeSpan.format(startup.budget())
-            + ", before --wait-timeout " + TimeSpan.format(wait) + ": the kubelet would kill the server before exec says why");
+        problems.add(inv.where() + ": '" + line + "': the startupProbe gives up after "
+            + TimeSpan.format(startup.budget()) + ", before --wait-timeout " + TimeSpan.format(wait)
+            + ": the kubelet would kill the server before exec says why");
       }
     }
     return problems;
@@ -348,7 +371,9 @@ final class KubernetesRecipes {
   /** Whether a probe's command is {@code test -f PATH} (or -e, -s, or {@code [ -f PATH ]}), directly or in {@code sh -c}. */
   static boolean testsFile(List<String> command, String path) {
     List<String> words = command;
-    if (command.size() >= 3 && command.get(0).matches("(/bin/|/usr/bin/)?(ba)?sh") && command.get(1).equals("-c")) {
+    if (command.size() >= 3
+        && command.get(0).matches("(/bin/|/usr/bin/)?(ba)?sh")
+        && command.get(1).equals("-c")) {
       words = shellWords(command.get(2));
     }
     if (words.size() < 3) {
@@ -365,22 +390,24 @@ final class KubernetesRecipes {
     List<String> problems = new ArrayList<>();
     Optional<Mount> linkMount = mountHolding(inv.mounts(), link.toString());
     if (linkMount.isEmpty() || linkMount.get().readOnly()) {
-      problems.add(inv.where() + ": '" + line + "': --link " + link + " is on no writable volume of the container");
+      problems.add(inv.where() + ": '" + line + "': --link " + link
+          + " is on no writable volume of the container");
       return problems;
     }
     Mount cacheMount = mountHolding(inv.mounts(), root.toString()).orElse(null);
     for (Container other : inv.podContainers()) {
-      boolean seesLink = other.mounts().stream().anyMatch(m -> m.volume().equals(linkMount.get().volume()));
+      boolean seesLink = other.mounts().stream()
+          .anyMatch(m -> m.volume().equals(linkMount.get().volume()));
       if (!seesLink || cacheMount == null) {
         continue;
       }
-      boolean seesCache =
-          other.mounts().stream()
-              .anyMatch(m -> m.volume().equals(cacheMount.volume()) && m.mountPath().equals(cacheMount.mountPath()));
+      boolean seesCache = other.mounts().stream()
+          .anyMatch(m -> m.volume().equals(cacheMount.volume())
+              && m.mountPath().equals(cacheMount.mountPath()));
       if (!seesCache) {
-        problems.add(
-            inv.where() + ": container " + other.name() + " mounts the link volume " + linkMount.get().volume()
-                + " but not the cache at " + cacheMount.mountPath() + ", so the link " + link + " dangles there");
+        problems.add(inv.where() + ": container " + other.name() + " mounts the link volume "
+            + linkMount.get().volume() + " but not the cache at " + cacheMount.mountPath()
+            + ", so the link " + link + " dangles there");
       }
     }
     return problems;
@@ -409,11 +436,10 @@ final class KubernetesRecipes {
     List<Mount> mounts = new ArrayList<>();
     for (Object m : list(container.get("volumeMounts"))) {
       var mount = (Map<String, Object>) m;
-      mounts.add(
-          new Mount(
-              String.valueOf(mount.get("name")),
-              String.valueOf(mount.get("mountPath")),
-              Boolean.TRUE.equals(mount.get("readOnly"))));
+      mounts.add(new Mount(
+          String.valueOf(mount.get("name")),
+          String.valueOf(mount.get("mountPath")),
+          Boolean.TRUE.equals(mount.get("readOnly"))));
     }
     return mounts;
   }
@@ -422,9 +448,15 @@ final class KubernetesRecipes {
     Map<String, Probe> probes = new LinkedHashMap<>();
     for (String kind : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
       if (container.get(kind) instanceof Map<?, ?> p) {
-        List<String> exec = p.get("exec") instanceof Map<?, ?> e ? strings(e.get("command")) : List.of();
-        probes.put(kind, new Probe(exec, number(p.get("initialDelaySeconds"), 0), number(p.get("periodSeconds"), 10),
-            number(p.get("failureThreshold"), 3)));
+        List<String> exec =
+            p.get("exec") instanceof Map<?, ?> e ? strings(e.get("command")) : List.of();
+        probes.put(
+            kind,
+            new Probe(
+                exec,
+                number(p.get("initialDelaySeconds"), 0),
+                number(p.get("periodSeconds"), 10),
+                number(p.get("failureThreshold"), 3)));
       }
     }
     return probes;

@@ -25,7 +25,10 @@ class KubernetesRecipesTest {
   static void readManifests() throws IOException {
     all = new ArrayList<>();
     try (Stream<Path> files = Files.list(EXAMPLES)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList()) {
+      for (Path f : files
+          .filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+          .sorted()
+          .toList()) {
         all.addAll(KubernetesRecipes.invocations(f));
       }
     }
@@ -55,9 +58,11 @@ class KubernetesRecipesTest {
       assertThat(inv.args()).contains("--pin");
     });
     // The node's limits set once, by the DaemonSet, for every process on the node.
-    assertThat(all).filteredOn(inv -> inv.subcommand().equals("config"))
+    assertThat(all)
+        .filteredOn(inv -> inv.subcommand().equals("config"))
         .extracting(inv -> inv.kind() + " " + String.join(" ", inv.args()))
-        .containsExactly("DaemonSet config set max-size 1.5TiB", "DaemonSet config set min-free 5%");
+        .containsExactly(
+            "DaemonSet config set max-size 1.5TiB", "DaemonSet config set min-free 5%");
     // A serving pod that awaits the DaemonSet's download instead of racing it, with a fallback.
     assertThat(all).anySatisfy(inv -> {
       assertThat(inv.init()).isTrue();
@@ -89,7 +94,8 @@ class KubernetesRecipesTest {
     assertThat(all).anySatisfy(inv -> {
       assertThat(inv.kind()).isEqualTo("Deployment");
       assertThat(inv.subcommand()).isEqualTo("exec");
-      assertThat(inv.ownArgs()).anyMatch(a -> a.startsWith("--wait-http"))
+      assertThat(inv.ownArgs())
+          .anyMatch(a -> a.startsWith("--wait-http"))
           .anyMatch(a -> a.startsWith("--warmup-http"))
           .anyMatch(a -> a.startsWith("--warmup-body=@"))
           .anyMatch(a -> a.startsWith("--ready-file"));
@@ -100,11 +106,14 @@ class KubernetesRecipesTest {
         .isNotEmpty()
         .allSatisfy(inv -> assertThat(inv.kind()).isEqualTo("DaemonSet"));
     // The warm step, in an init container after the one that fetches.
-    assertThat(all.stream().filter(inv -> inv.subcommand().equals("warm") && inv.init())).isNotEmpty();
+    assertThat(all.stream().filter(inv -> inv.subcommand().equals("warm") && inv.init()))
+        .isNotEmpty();
     for (var warm : all.stream().filter(inv -> inv.subcommand().equals("warm")).toList()) {
-      var names = warm.podContainers().stream().map(KubernetesRecipes.Container::name).toList();
+      var names =
+          warm.podContainers().stream().map(KubernetesRecipes.Container::name).toList();
       var fetcher = all.stream()
-          .filter(inv -> inv.where().startsWith(warm.where().substring(0, warm.where().indexOf(", container"))))
+          .filter(inv -> inv.where()
+              .startsWith(warm.where().substring(0, warm.where().indexOf(", container"))))
           .filter(inv -> List.of("prefetch", "await").contains(inv.subcommand()) && inv.init())
           .findFirst()
           .orElseThrow();
@@ -116,8 +125,7 @@ class KubernetesRecipesTest {
 
   @Test
   void theCheckCatchesBrokenRecipes() {
-    String broken =
-        """
+    String broken = """
         apiVersion: v1
         kind: Pod
         metadata: {name: broken}
@@ -183,28 +191,50 @@ class KubernetesRecipesTest {
     assertThat(invocations).hasSize(10);
     List<String> problems = new ArrayList<>();
     invocations.forEach(inv -> problems.addAll(KubernetesRecipes.problems(inv)));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container typo").contains("--concurency"));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container no-timeout").contains("--timeout"));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container private-cache").contains("not on a hostPath volume"));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container server").contains("dangles"));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container read-only-lease").contains("mounted read-only"));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container no-delimiter").contains("must follow '--'"));
+    assertThat(problems)
+        .anySatisfy(p -> assertThat(p).contains("container typo").contains("--concurency"));
+    assertThat(problems)
+        .anySatisfy(p -> assertThat(p).contains("container no-timeout").contains("--timeout"));
+    assertThat(problems)
+        .anySatisfy(p ->
+            assertThat(p).contains("container private-cache").contains("not on a hostPath volume"));
+    assertThat(problems)
+        .anySatisfy(p -> assertThat(p).contains("container server").contains("dangles"));
+    assertThat(problems)
+        .anySatisfy(
+            p -> assertThat(p).contains("container read-only-lease").contains("mounted read-only"));
+    assertThat(problems)
+        .anySatisfy(
+            p -> assertThat(p).contains("container no-delimiter").contains("must follow '--'"));
     // The $ of a command exec runs is its shell's business; the read-only cache is the problem.
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container exec-read-only").contains("mounted read-only")
-        .contains("a lease is a file"));
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container ready-file-untested")
-        .contains("--ready-file /tmp/ready: no readinessProbe or startupProbe of the container tests it"));
+    assertThat(problems)
+        .anySatisfy(p -> assertThat(p)
+            .contains("container exec-read-only")
+            .contains("mounted read-only")
+            .contains("a lease is a file"));
+    assertThat(problems)
+        .anySatisfy(
+            p -> assertThat(p)
+                .contains("container ready-file-untested")
+                .contains(
+                    "--ready-file /tmp/ready: no readinessProbe or startupProbe of the container tests it"));
     // 30 x 10 s is 5 minutes, less than the default --wait-timeout of 10 minutes.
-    assertThat(problems).anySatisfy(p -> assertThat(p).contains("container startup-too-short")
-        .contains("the startupProbe gives up after 5m00s, before --wait-timeout 10m00s"));
+    assertThat(problems)
+        .anySatisfy(p -> assertThat(p)
+            .contains("container startup-too-short")
+            .contains("the startupProbe gives up after 5m00s, before --wait-timeout 10m00s"));
     assertThat(problems).noneSatisfy(p -> assertThat(p).contains("container ready-file-tested"));
     assertThat(problems).hasSize(9);
   }
 
   @Test
   void shellScriptsAreSplitIntoCommandLines() {
-    assertThat(KubernetesRecipes.commandLines(List.of("/bin/sh", "-c",
-            "set -e\nwhile true; do modelcache prefetch 's3://b/a b/' --pin && exec modelcache ls; sleep 5; done")))
+    assertThat(
+            KubernetesRecipes.commandLines(
+                List.of(
+                    "/bin/sh",
+                    "-c",
+                    "set -e\nwhile true; do modelcache prefetch 's3://b/a b/' --pin && exec modelcache ls; sleep 5; done")))
         .containsExactly(List.of("prefetch", "s3://b/a b/", "--pin"), List.of("ls"));
   }
 
@@ -213,7 +243,8 @@ class KubernetesRecipesTest {
     String serverImage = Files.readString(EXAMPLES.resolve("server-image.Dockerfile"));
     String dockerfile = Files.readString(Path.of("..", "Dockerfile"));
     String finalStage = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
-    List<String> copies = serverImage.lines().filter(l -> l.startsWith("COPY --from=modelcache ")).toList();
+    List<String> copies =
+        serverImage.lines().filter(l -> l.startsWith("COPY --from=modelcache ")).toList();
     assertThat(copies).hasSize(3);
     for (String copy : copies) {
       String[] words = copy.split("\\s+");
@@ -223,14 +254,20 @@ class KubernetesRecipesTest {
     }
     assertThat(copies).anySatisfy(c -> assertThat(c).endsWith(" /usr/local/bin/modelcache"));
     // The recipes that run exec say where their server's image comes from.
-    assertThat(Files.readString(EXAMPLES.resolve("prefetch-init-container.yaml"))).contains("server-image.Dockerfile");
-    assertThat(Files.readString(EXAMPLES.resolve("serving-with-await.yaml"))).contains("server-image.Dockerfile");
-    assertThat(Files.readString(EXAMPLES.resolve("serving-vllm-warmup.yaml"))).contains("server-image.Dockerfile");
+    assertThat(Files.readString(EXAMPLES.resolve("prefetch-init-container.yaml")))
+        .contains("server-image.Dockerfile");
+    assertThat(Files.readString(EXAMPLES.resolve("serving-with-await.yaml")))
+        .contains("server-image.Dockerfile");
+    assertThat(Files.readString(EXAMPLES.resolve("serving-vllm-warmup.yaml")))
+        .contains("server-image.Dockerfile");
   }
 
   @Test
   void theImageRunsThisMainClass() throws IOException {
     String dockerfile = Files.readString(Path.of("..", "Dockerfile"));
-    assertThat(dockerfile).contains(Main.class.getName()).contains("ENTRYPOINT [\"modelcache\"]").contains("jlink");
+    assertThat(dockerfile)
+        .contains(Main.class.getName())
+        .contains("ENTRYPOINT [\"modelcache\"]")
+        .contains("jlink");
   }
 }

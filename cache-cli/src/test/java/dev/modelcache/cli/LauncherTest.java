@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherTest {
 
-  @TempDir Path repo;
+  @TempDir
+  Path repo;
+
   Path jar;
   Path source;
 
@@ -48,13 +50,18 @@ class LauncherTest {
       Path p = Path.of(entry).toAbsolutePath();
       if (p.toString().endsWith(".jar") && Files.isRegularFile(p)) {
         try {
-          Files.createLink(lib.resolve(p.getFileName()), p); // a hard link: no copy, nothing shared to delete
+          Files.createLink(
+              lib.resolve(p.getFileName()), p); // a hard link: no copy, nothing shared to delete
         } catch (IOException | UnsupportedOperationException e) {
           Files.copy(p, lib.resolve(p.getFileName()));
         }
-      } else if (Files.isDirectory(p) && !p.equals(Path.of("target", "classes").toAbsolutePath())
+      } else if (Files.isDirectory(p)
+          && !p.equals(Path.of("target", "classes").toAbsolutePath())
           && !p.getFileName().toString().equals("test-classes")) {
-        jarOf(p, lib.resolve("classes-" + n++ + ".jar")); // a sibling module's classes in a reactor build
+        jarOf(
+            p,
+            lib.resolve(
+                "classes-" + n++ + ".jar")); // a sibling module's classes in a reactor build
       }
     }
     FileTime past = FileTime.from(Instant.now().minusSeconds(3600));
@@ -94,12 +101,14 @@ class LauncherTest {
 
   @Test
   void trainsAnAotCacheAndStartsTheToolWithItWhileItIsNewerThanTheJar() throws Exception {
-    Files.copy(Path.of("..", "bin", "modelcache-train-aot"), repo.resolve("bin/modelcache-train-aot"));
+    Files.copy(
+        Path.of("..", "bin", "modelcache-train-aot"), repo.resolve("bin/modelcache-train-aot"));
     repo.resolve("bin/modelcache-train-aot").toFile().setExecutable(true);
     // The training server: S3Proxy from demo-lib, its logging jars from lib beside it.
     Path demoLib = Files.createDirectories(repo.resolve("cache-cli/target/demo-lib"));
     try (Stream<Path> lib = Files.list(repo.resolve("cache-cli/target/lib"))) {
-      for (Path p : lib.filter(p -> p.getFileName().toString().startsWith("s3proxy-")).toList()) {
+      for (Path p :
+          lib.filter(p -> p.getFileName().toString().startsWith("s3proxy-")).toList()) {
         Files.createLink(demoLib.resolve(p.getFileName()), p);
       }
     }
@@ -115,7 +124,8 @@ class LauncherTest {
     assertThat(used.stdout()).startsWith("modelcache 0.");
     assertThat(used.stderr()).contains("Opened AOT cache " + aot).doesNotContain("error");
 
-    // Options the cache was not recorded with: the JVM goes on without it, and says nothing on stdout.
+    // Options the cache was not recorded with: the JVM goes on without it, and says nothing on
+    // stdout.
     var mismatch = launch(List.of("-XX:+UseSerialGC", "-XX:-UseCompressedOops"), "--version");
     assertThat(mismatch.exit()).as(mismatch.toString()).isZero();
     assertThat(mismatch.stdout()).startsWith("modelcache 0.").doesNotContain("[");
@@ -134,7 +144,8 @@ class LauncherTest {
   }
 
   private Run launch(List<String> javaOptions, String... args) throws Exception {
-    var command = new java.util.ArrayList<>(List.of("bash", repo.resolve("bin/modelcache").toString()));
+    var command =
+        new java.util.ArrayList<>(List.of("bash", repo.resolve("bin/modelcache").toString()));
     command.addAll(List.of(args));
     var pb = new ProcessBuilder(command);
     pb.environment().put("MODELCACHE_NO_BUILD", "1");

@@ -12,38 +12,49 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code inspect}, {@code load} and {@code warm} on real safetensors files. */
 class LoaderCommandsTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void inspectListsTensorsWithOffsetsAndDigests() throws Exception {
     byte[] a = TestModels.bytes(24, 7);
     byte[] b = TestModels.bytes(8, 8);
-    Path file =
-        TestModels.write(
-            tmp.resolve("tiny.safetensors"),
-            new TestModels.Tensor("a", "F32", new long[] {2, 3}, a),
-            new TestModels.Tensor("b", "I64", new long[] {}, b));
+    Path file = TestModels.write(
+        tmp.resolve("tiny.safetensors"),
+        new TestModels.Tensor("a", "F32", new long[] {2, 3}, a),
+        new TestModels.Tensor("b", "I64", new long[] {}, b));
     var r = Cli.plain().run("inspect", file.toString(), "--hash", "sha256", "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.json())
-        .isEqualTo(
-            Map.of(
-                "tensors",
-                List.of(
-                    Map.of(
-                        "name", "a",
-                        "dtype", "F32",
-                        "shape", List.of(2L, 3L),
-                        "file", "tiny.safetensors",
-                        "dataOffsets", List.of(0L, 24L),
-                        "sha256", TestModels.sha256(a)),
-                    Map.of(
-                        "name", "b",
-                        "dtype", "I64",
-                        "shape", List.of(),
-                        "file", "tiny.safetensors",
-                        "dataOffsets", List.of(24L, 32L),
-                        "sha256", TestModels.sha256(b)))));
+        .isEqualTo(Map.of(
+            "tensors",
+            List.of(
+                Map.of(
+                    "name",
+                    "a",
+                    "dtype",
+                    "F32",
+                    "shape",
+                    List.of(2L, 3L),
+                    "file",
+                    "tiny.safetensors",
+                    "dataOffsets",
+                    List.of(0L, 24L),
+                    "sha256",
+                    TestModels.sha256(a)),
+                Map.of(
+                    "name",
+                    "b",
+                    "dtype",
+                    "I64",
+                    "shape",
+                    List.of(),
+                    "file",
+                    "tiny.safetensors",
+                    "dataOffsets",
+                    List.of(24L, 32L),
+                    "sha256",
+                    TestModels.sha256(b)))));
     assertThat(List.copyOf(r.json().keySet())).containsExactly("tensors");
   }
 
@@ -59,7 +70,8 @@ class LoaderCommandsTest {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     @SuppressWarnings("unchecked")
     var tensors = (List<Map<String, Object>>) r.json().get("tensors");
-    assertThat(tensors).extracting(t -> t.get("name") + "@" + t.get("file"))
+    assertThat(tensors)
+        .extracting(t -> t.get("name") + "@" + t.get("file"))
         .containsExactlyInAnyOrder(
             "model.embed_tokens.weight@model-00001-of-00002.safetensors",
             "model.norm.weight@model-00001-of-00002.safetensors",
@@ -68,17 +80,18 @@ class LoaderCommandsTest {
 
     var human = Cli.plain().run("inspect", dir.toString());
     assertThat(human.exitCode()).isZero();
-    assertThat(human.stdout()).contains("valid safetensors, 3 tensors in 2 files").contains("lm_head.weight");
+    assertThat(human.stdout())
+        .contains("valid safetensors, 3 tensors in 2 files")
+        .contains("lm_head.weight");
   }
 
   @Test
   void invalidSafetensorsExitsThreeNamingTheRule() throws Exception {
     // The header says 8 bytes of F32 [2], but the data section holds 12: trailing bytes.
-    Path file =
-        TestModels.writeRaw(
-            tmp.resolve("bad.safetensors"),
-            "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
-            new byte[12]);
+    Path file = TestModels.writeRaw(
+        tmp.resolve("bad.safetensors"),
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+        new byte[12]);
     var r = Cli.plain().run("inspect", file.toString());
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(3);
     assertThat(r.stdout()).isEmpty();
@@ -104,13 +117,17 @@ class LoaderCommandsTest {
   void missingFileIsAUsageErrorOnOneLine() {
     var r = Cli.plain().run("inspect", tmp.resolve("nope.safetensors").toString());
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.stderrLines()).containsExactly("modelcache inspect: no such file or directory: " + tmp.resolve("nope.safetensors"));
+    assertThat(r.stderrLines())
+        .containsExactly(
+            "modelcache inspect: no such file or directory: " + tmp.resolve("nope.safetensors"));
     assertThat(r.stdout()).isEmpty();
   }
 
   @Test
   void unknownHashIsAUsageError() throws Exception {
-    Path file = TestModels.write(tmp.resolve("t.safetensors"), new TestModels.Tensor("a", "U8", new long[] {1}, new byte[] {1}));
+    Path file = TestModels.write(
+        tmp.resolve("t.safetensors"),
+        new TestModels.Tensor("a", "U8", new long[] {1}, new byte[] {1}));
     var r = Cli.plain().run("inspect", file.toString(), "--hash", "md5");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.stderrLines()).hasSize(1);
@@ -123,7 +140,8 @@ class LoaderCommandsTest {
     long expected = 2L * 256 * 1024 + 16;
     for (String strategy : List.of("mmap", "direct", "buffered")) {
       for (String sink : List.of("discard", "offheap", "digest")) {
-        var r = Cli.plain().run("load", dir.toString(), "--strategy", strategy, "--sink", sink, "--json");
+        var r = Cli.plain()
+            .run("load", dir.toString(), "--strategy", strategy, "--sink", sink, "--json");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         var json = r.json();
         assertThat(json.get("bytes")).isEqualTo(expected);
@@ -140,7 +158,10 @@ class LoaderCommandsTest {
         assertThat(json.get("files")).isEqualTo(2L);
         assertThat(((Number) json.get("seconds")).doubleValue()).isPositive();
         double rate = ((Number) json.get("bytesPerSecond")).doubleValue();
-        assertThat(rate).isCloseTo(expected / ((Number) json.get("seconds")).doubleValue(), org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(rate)
+            .isCloseTo(
+                expected / ((Number) json.get("seconds")).doubleValue(),
+                org.assertj.core.data.Percentage.withPercentage(1));
       }
     }
   }
@@ -169,7 +190,9 @@ class LoaderCommandsTest {
     var debug = Cli.plain().run("--debug", "inspect", bad.toString());
     assertThat(debug.exitCode()).isEqualTo(3);
     assertThat(debug.stderrLines().get(0)).startsWith("modelcache inspect: ");
-    assertThat(debug.stderr()).contains("SafetensorsFormatException").contains("\tat dev.modelcache.");
+    assertThat(debug.stderr())
+        .contains("SafetensorsFormatException")
+        .contains("\tat dev.modelcache.");
   }
 
   @Test
@@ -209,7 +232,8 @@ class LoaderCommandsTest {
     var json = Cli.plain().run("load", dir.toString(), "--sink", "cuda:0", "--json");
     assertThat(json.exitCode()).isEqualTo(1);
     assertThat(json.stderrLines()).hasSize(1);
-    assertThat((String) json.json().get("error")).isEqualTo(r.stderr().strip().substring("modelcache load: ".length()));
+    assertThat((String) json.json().get("error"))
+        .isEqualTo(r.stderr().strip().substring("modelcache load: ".length()));
   }
 
   @Test
@@ -242,7 +266,10 @@ class LoaderCommandsTest {
     }
     var r = Cli.plain().run("warm", link.toString(), "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.json()).containsEntry("files", 3L).containsEntry("bytes", total).containsEntry("path", dir.toRealPath().toString());
+    assertThat(r.json())
+        .containsEntry("files", 3L)
+        .containsEntry("bytes", total)
+        .containsEntry("path", dir.toRealPath().toString());
 
     var missing = Cli.plain().run("warm", tmp.resolve("absent").toString());
     assertThat(missing.exitCode()).isEqualTo(2);

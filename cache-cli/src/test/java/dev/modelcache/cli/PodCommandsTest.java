@@ -19,20 +19,32 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PodCommandsTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private static boolean namespacesWork() throws Exception {
-    Process p = new ProcessBuilder("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true")
-        .redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(
+            "unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true")
+        .redirectErrorStream(true)
+        .start();
     p.getInputStream().readAllBytes();
     return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
   }
 
   /** {@code modelcache args} in new PID and mount namespaces where {@code root} is also at {@code at}. */
   private static ProcessBuilder inPod(Path root, Path at, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
-        "sh", "-c", "mkdir -p \"$1\" && mount --bind \"$2\" \"$1\" && shift 2 && exec \"$@\"", "sh",
-        at.toString(), root.toString()));
+    List<String> cmd = new ArrayList<>(List.of(
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "sh",
+        "-c",
+        "mkdir -p \"$1\" && mount --bind \"$2\" \"$1\" && shift 2 && exec \"$@\"",
+        "sh",
+        at.toString(),
+        root.toString()));
     cmd.addAll(ProcessTest.modelcache(args).command());
     cmd.add(cmd.indexOf("--enable-native-access=ALL-UNNAMED"), "-XX:-UsePerfData");
     return new ProcessBuilder(cmd);
@@ -45,19 +57,33 @@ class PodCommandsTest {
     Path root = Files.createDirectories(tmp.resolve("node/var/cache/modelcache"));
     Path podRoot = tmp.resolve("pod/mnt/cache");
     Path out = tmp.resolve("out.json");
-    Process p = inPod(root, podRoot, "--root", podRoot.toString(), "prefetch", model.toUri().toString(),
-        "--link", podRoot.resolve("links/llama").toString(), "--json")
-        .redirectOutput(out.toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+    Process p = inPod(
+            root,
+            podRoot,
+            "--root",
+            podRoot.toString(),
+            "prefetch",
+            model.toUri().toString(),
+            "--link",
+            podRoot.resolve("links/llama").toString(),
+            "--json")
+        .redirectOutput(out.toFile())
+        .redirectError(tmp.resolve("err.txt").toFile())
+        .start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8)).isZero();
+    assertThat(p.exitValue())
+        .as(Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8))
+        .isZero();
     Map<String, Object> json = Cli.jsonObject(Files.readString(out).strip());
     assertThat((String) json.get("path")).as("the pod's own view").startsWith(podRoot.toString());
 
     Path link = root.resolve("links/llama");
     assertThat(Files.readSymbolicLink(link)).isRelative();
-    assertThat(link.toRealPath()).as("the host resolves the pod's link in its own view")
+    assertThat(link.toRealPath())
+        .as("the host resolves the pod's link in its own view")
         .startsWith(root.toRealPath().resolve("entries"));
-    for (String name : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+    for (String name :
+        List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
       assertThat(Files.mismatch(link.resolve(name), model.resolve(name))).isEqualTo(-1);
     }
     var ls = Cli.withRoot(root).run("ls", "--json");

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command as real processes (JVMs started like the launcher starts them). */
 class ProcessTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   /** Starts {@code modelcache args...} with the test's class path, as bin/modelcache does with target/lib. */
   static ProcessBuilder modelcache(String... args) {
@@ -32,7 +33,10 @@ class ProcessTest {
 
   @Test
   void aFailingCommandPrintsOneLineOnTheRealStderr() throws Exception {
-    Path bad = TestModels.writeRaw(tmp.resolve("bad.safetensors"), "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", new byte[4]);
+    Path bad = TestModels.writeRaw(
+        tmp.resolve("bad.safetensors"),
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+        new byte[4]);
     Process p = modelcache("inspect", bad.toString()).redirectErrorStream(false).start();
     String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -58,19 +62,18 @@ class ProcessTest {
       Path err = tmp.resolve("err-" + i + ".txt");
       outputs.add(out);
       // Small parts and little concurrency keep the download long enough for the two to overlap.
-      var pb =
-          modelcache(
-                  "--root",
-                  root.toString(),
-                  "prefetch",
-                  model.toUri().toString(),
-                  "--part-size",
-                  "64KiB",
-                  "--concurrency",
-                  "1",
-                  "--json")
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile());
+      var pb = modelcache(
+              "--root",
+              root.toString(),
+              "prefetch",
+              model.toUri().toString(),
+              "--part-size",
+              "64KiB",
+              "--concurrency",
+              "1",
+              "--json")
+          .redirectOutput(out.toFile())
+          .redirectError(err.toFile());
       processes.add(pb.start());
     }
     long downloaded = 0;
@@ -88,8 +91,11 @@ class ProcessTest {
       }
       assertThat(json.get("path")).isEqualTo(path);
     }
-    assertThat(downloaded).as("bytes read from the source by both processes together").isEqualTo(modelBytes);
-    for (String name : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+    assertThat(downloaded)
+        .as("bytes read from the source by both processes together")
+        .isEqualTo(modelBytes);
+    for (String name :
+        List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
       assertThat(Files.mismatch(Path.of(path, name), model.resolve(name))).isEqualTo(-1);
     }
     assertThat(listEntries(root)).hasSize(1);
@@ -105,11 +111,19 @@ class ProcessTest {
     }
     Path root = tmp.resolve("cache");
     Cli cli = Cli.withRoot(root);
-    Process downloader =
-        modelcache("--root", root.toString(), "prefetch", model.toUri().toString(), "--part-size", "64KiB", "--concurrency", "1", "--quiet")
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
+    Process downloader = modelcache(
+            "--root",
+            root.toString(),
+            "prefetch",
+            model.toUri().toString(),
+            "--part-size",
+            "64KiB",
+            "--concurrency",
+            "1",
+            "--quiet")
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
     Map<String, Object> seen = null;
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (seen == null && System.nanoTime() < deadline && downloader.isAlive()) {
@@ -118,24 +132,33 @@ class ProcessTest {
         var downloads = (List<Map<String, Object>>) ls.json().get("downloads");
         if (!downloads.isEmpty() && (Long) downloads.get(0).get("bytesDone") > 0) {
           seen = downloads.get(0);
-          assertThat((List<Object>) ls.json().get("entries")).as("an unfinished download is no entry").isEmpty();
+          assertThat((List<Object>) ls.json().get("entries"))
+              .as("an unfinished download is no entry")
+              .isEmpty();
         }
       }
       Thread.sleep(20);
     }
     assertThat(seen).as("ls saw the download while it ran").isNotNull();
-    assertThat(seen).containsEntry("state", "downloading").containsEntry("writerPid", downloader.pid())
-        .containsEntry("sizeBytes", modelBytes).containsEntry("source", model.toUri().toString());
+    assertThat(seen)
+        .containsEntry("state", "downloading")
+        .containsEntry("writerPid", downloader.pid())
+        .containsEntry("sizeBytes", modelBytes)
+        .containsEntry("source", model.toUri().toString());
 
     downloader.destroyForcibly().waitFor();
     var afterKill = cli.run("ls", "--json");
     var interrupted = (List<Map<String, Object>>) afterKill.json().get("downloads");
-    assertThat(interrupted).singleElement().satisfies(d -> assertThat(d).containsEntry("state", "interrupted"));
+    assertThat(interrupted)
+        .singleElement()
+        .satisfies(d -> assertThat(d).containsEntry("state", "interrupted"));
 
     // The same part size: the journal records completed parts of that size.
     var resumed = cli.run("prefetch", model.toUri().toString(), "--part-size", "64KiB", "--json");
     assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
-    assertThat((Long) resumed.json().get("downloadedBytes")).as("a resumed download fetches less than the model").isLessThan(modelBytes);
+    assertThat((Long) resumed.json().get("downloadedBytes"))
+        .as("a resumed download fetches less than the model")
+        .isLessThan(modelBytes);
     assertThat(resumed.stderr()).contains("(the rest resumed from an interrupted download)");
     var done = cli.run("ls", "--json");
     assertThat((List<Object>) done.json().get("downloads")).isEmpty();
@@ -152,24 +175,36 @@ class ProcessTest {
     }
     Path root = tmp.resolve("cache");
     // The DaemonSet's prefetch, slowed down by small parts so the serving pod arrives mid-download.
-    Process daemonSet =
-        modelcache("--root", root.toString(), "prefetch", model.toUri().toString(), "--part-size", "16KiB", "--concurrency", "1", "--quiet")
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
+    Process daemonSet = modelcache(
+            "--root",
+            root.toString(),
+            "prefetch",
+            model.toUri().toString(),
+            "--part-size",
+            "16KiB",
+            "--concurrency",
+            "1",
+            "--quiet")
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
     Cli cli = Cli.withRoot(root);
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (System.nanoTime() < deadline && daemonSet.isAlive()) {
-      if (Files.isDirectory(root) && !((List<?>) cli.run("ls", "--json").json().get("downloads")).isEmpty()) {
+      if (Files.isDirectory(root)
+          && !((List<?>) cli.run("ls", "--json").json().get("downloads")).isEmpty()) {
         break;
       }
       Thread.sleep(20);
     }
-    var awaited = cli.run("await", model.toUri().toString(), "--timeout", "2m", "--fetch-after-timeout", "--json");
+    var awaited = cli.run(
+        "await", model.toUri().toString(), "--timeout", "2m", "--fetch-after-timeout", "--json");
     assertThat(daemonSet.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(daemonSet.exitValue()).isZero();
     assertThat(awaited.exitCode()).as(awaited.toString()).isZero();
-    assertThat(awaited.json()).containsEntry("downloadedBytes", 0L).containsEntry("bytes", modelBytes);
+    assertThat(awaited.json())
+        .containsEntry("downloadedBytes", 0L)
+        .containsEntry("bytes", modelBytes);
     assertThat(awaited.stderr()).contains("await: pid " + daemonSet.pid() + " is downloading");
   }
 

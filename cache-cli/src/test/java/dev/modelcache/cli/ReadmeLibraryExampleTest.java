@@ -34,7 +34,9 @@ class ReadmeLibraryExampleTest {
   private static final String BEGIN = "// --- README library example begins ---";
   private static final String END = "// --- README library example ends ---";
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
+
   private byte[] firstLayer;
 
   @Test
@@ -55,7 +57,8 @@ class ReadmeLibraryExampleTest {
     assertThat(result.bytesLoaded()).isEqualTo(weights.length + 256);
     assertThat(firstLayer).isEqualTo(weights);
     try (ModelCache cache = ModelCache.builder().root(cacheRoot).build()) {
-      assertThat(cache.getIfPresent(ModelSource.parse(source.toUri().toString()))).isPresent();
+      assertThat(cache.getIfPresent(ModelSource.parse(source.toUri().toString())))
+          .isPresent();
     }
   }
 

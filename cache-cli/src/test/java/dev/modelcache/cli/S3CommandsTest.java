@@ -32,18 +32,20 @@ class S3CommandsTest {
   static Path model;
   static long modelBytes;
 
-  @TempDir static Path shared;
-  @TempDir Path tmp;
+  @TempDir
+  static Path shared;
+
+  @TempDir
+  Path tmp;
 
   @BeforeAll
   static void startServer() throws Exception {
     store = BlobStores.create("transient", new Properties());
-    proxy =
-        S3Proxy.builder()
-            .blobStore(store)
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-            .build();
+    proxy = S3Proxy.builder()
+        .blobStore(store)
+        .endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+        .build();
     proxy.start();
     while (!"STARTED".equals(proxy.getState())) {
       Thread.sleep(5);
@@ -59,7 +61,11 @@ class S3CommandsTest {
       for (Path f : files.sorted().toList()) {
         try (InputStream in = Files.newInputStream(f)) {
           store.putBlob(
-              PutObjectRequest.builder().bucket("models").key("llama 3/" + f.getFileName()).contentLength(Files.size(f)).build(),
+              PutObjectRequest.builder()
+                  .bucket("models")
+                  .key("llama 3/" + f.getFileName())
+                  .contentLength(Files.size(f))
+                  .build(),
               in);
         }
         modelBytes += Files.size(f);
@@ -78,18 +84,38 @@ class S3CommandsTest {
   void prefetchFromS3ThenHit() throws Exception {
     Cli cli = Cli.withRoot(tmp.resolve("cache"));
     String source = "s3://models/llama%203/";
-    var r = cli.run("prefetch", source, "--endpoint", endpoint, "--concurrency", "4", "--part-size", "128KiB", "--json");
+    var r = cli.run(
+        "prefetch",
+        source,
+        "--endpoint",
+        endpoint,
+        "--concurrency",
+        "4",
+        "--part-size",
+        "128KiB",
+        "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.json()).containsEntry("bytes", modelBytes).containsEntry("downloadedBytes", modelBytes)
+    assertThat(r.json())
+        .containsEntry("bytes", modelBytes)
+        .containsEntry("downloadedBytes", modelBytes)
         .containsEntry("integrity", Map.of("etag-md5", 3L));
     @SuppressWarnings("unchecked")
     var files = (List<Map<String, Object>>) r.json().get("files");
-    assertThat(files).hasSize(3).allSatisfy(f -> assertThat(f).containsEntry("integrity", "etag-md5"));
+    assertThat(files)
+        .hasSize(3)
+        .allSatisfy(f -> assertThat(f).containsEntry("integrity", "etag-md5"));
     var verify = cli.run("verify", source, "--json");
-    assertThat(verify.json()).containsEntry("ok", true).containsEntry("integrity", Map.of("etag-md5", 3L));
+    assertThat(verify.json())
+        .containsEntry("ok", true)
+        .containsEntry("integrity", Map.of("etag-md5", 3L));
     Path dir = Path.of((String) r.json().get("path"));
-    for (String name : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json")) {
-      assertThat(Files.mismatch(dir.resolve(name), model.resolve(name))).as(name).isEqualTo(-1);
+    for (String name : List.of(
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+        "model.safetensors.index.json")) {
+      assertThat(Files.mismatch(dir.resolve(name), model.resolve(name)))
+          .as(name)
+          .isEqualTo(-1);
     }
     var again = cli.run("prefetch", source, "--endpoint", endpoint, "--json");
     assertThat(again.json()).containsEntry("downloadedBytes", 0L);
@@ -104,14 +130,23 @@ class S3CommandsTest {
   @Test
   void awaitFetchesFromS3AfterTheTimeout() {
     Cli cli = Cli.withRoot(tmp.resolve("cache"));
-    var r = cli.run("await", "s3://models/llama%203/", "--timeout", "100ms", "--fetch-after-timeout", "--endpoint", endpoint, "--json");
+    var r = cli.run(
+        "await",
+        "s3://models/llama%203/",
+        "--timeout",
+        "100ms",
+        "--fetch-after-timeout",
+        "--endpoint",
+        endpoint,
+        "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.json()).containsEntry("downloadedBytes", modelBytes);
   }
 
   @Test
   void missingBucketIsARuntimeFailureNamingIt() {
-    var r = Cli.withRoot(tmp.resolve("cache")).run("prefetch", "s3://no-such-bucket/llama/", "--endpoint", endpoint);
+    var r = Cli.withRoot(tmp.resolve("cache"))
+        .run("prefetch", "s3://no-such-bucket/llama/", "--endpoint", endpoint);
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
     assertThat(r.stderrLines()).hasSize(1);
     assertThat(r.stderr()).contains("no-such-bucket");
@@ -124,7 +159,8 @@ class S3CommandsTest {
       closedPort = socket.getLocalPort();
     }
     long start = System.nanoTime();
-    var r = Cli.withRoot(tmp.resolve("cache")).run("prefetch", "s3://models/llama%203/", "--endpoint", "http://127.0.0.1:" + closedPort);
+    var r = Cli.withRoot(tmp.resolve("cache"))
+        .run("prefetch", "s3://models/llama%203/", "--endpoint", "http://127.0.0.1:" + closedPort);
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
     assertThat(r.stderrLines()).hasSize(1);
     assertThat(r.stderr()).startsWith("modelcache prefetch: ").contains("127.0.0.1:" + closedPort);
@@ -134,8 +170,11 @@ class S3CommandsTest {
 
   @Test
   void badEndpointIsAUsageError() {
-    var r = Cli.withRoot(tmp.resolve("cache")).run("prefetch", "s3://models/llama/", "--endpoint", "ftp://example");
+    var r = Cli.withRoot(tmp.resolve("cache"))
+        .run("prefetch", "s3://models/llama/", "--endpoint", "ftp://example");
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.stderrLines()).containsExactly("modelcache prefetch: --endpoint 'ftp://example' is not an http:// or https:// URL");
+    assertThat(r.stderrLines())
+        .containsExactly(
+            "modelcache prefetch: --endpoint 'ftp://example' is not an http:// or https:// URL");
   }
 }

@@ -30,11 +30,21 @@ final class TestModels {
     var header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
     long offset = 0;
     for (Tensor t : tensors) {
-      header.append(",\"").append(t.name()).append("\":{\"dtype\":\"").append(t.dtype()).append("\",\"shape\":[");
+      header
+          .append(",\"")
+          .append(t.name())
+          .append("\":{\"dtype\":\"")
+          .append(t.dtype())
+          .append("\",\"shape\":[");
       for (int i = 0; i < t.shape().length; i++) {
         header.append(i == 0 ? "" : ",").append(t.shape()[i]);
       }
-      header.append("],\"data_offsets\":[").append(offset).append(',').append(offset + t.data().length).append("]}");
+      header
+          .append("],\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(offset + t.data().length)
+          .append("]}");
       offset += t.data().length;
     }
     header.append('}');
@@ -65,14 +75,14 @@ final class TestModels {
     Files.createDirectories(dir);
     write(
         dir.resolve("model-00001-of-00002.safetensors"),
-        new Tensor("model.embed_tokens.weight", "BF16", new long[] {kib, 512}, bytes(kib * 1024, 1)),
+        new Tensor(
+            "model.embed_tokens.weight", "BF16", new long[] {kib, 512}, bytes(kib * 1024, 1)),
         new Tensor("model.norm.weight", "F32", new long[] {4}, bytes(16, 2)));
     write(
         dir.resolve("model-00002-of-00002.safetensors"),
         new Tensor("lm_head.weight", "F16", new long[] {512, kib}, bytes(kib * 1024, 3)));
     Files.writeString(
-        dir.resolve("model.safetensors.index.json"),
-        """
+        dir.resolve("model.safetensors.index.json"), """
         {"metadata":{"total_size":%d},"weight_map":{
           "model.embed_tokens.weight":"model-00001-of-00002.safetensors",
           "model.norm.weight":"model-00001-of-00002.safetensors",
@@ -82,6 +92,7 @@ final class TestModels {
   }
 
   static String sha256(byte[] data) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
   }
 }

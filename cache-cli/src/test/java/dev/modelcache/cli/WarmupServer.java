@@ -75,7 +75,9 @@ public final class WarmupServer {
       }
     });
     HttpServer http = HttpServer.create(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(options.get("--port"))), 16);
+        new InetSocketAddress(
+            InetAddress.getLoopbackAddress(), Integer.parseInt(options.get("--port"))),
+        16);
     http.createContext("/", server::handle);
     http.start();
     server.record("started");
@@ -87,7 +89,8 @@ public final class WarmupServer {
       byte[] body = exchange.getRequestBody().readAllBytes();
       if (path.equals("/health")) {
         boolean answeredBefore = healthChecks++ > 0;
-        boolean healthy = System.nanoTime() - healthyAt >= 0 && (answeredBefore || !answersLoadingFirst);
+        boolean healthy =
+            System.nanoTime() - healthyAt >= 0 && (answeredBefore || !answersLoadingFirst);
         record("health " + (healthy ? 200 : 503));
         answer(exchange, healthy ? 200 : 503, healthy ? "ok" : "loading");
         return;
@@ -114,7 +117,12 @@ public final class WarmupServer {
 
   private synchronized void record(String event) {
     try {
-      Files.writeString(events, event + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          events,
+          event + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

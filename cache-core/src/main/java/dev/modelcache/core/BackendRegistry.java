@@ -28,8 +28,10 @@ final class BackendRegistry {
   private static final System.Logger LOG = System.getLogger(BackendRegistry.class.getName());
 
   private final Map<String, StorageBackend> backends = new ConcurrentHashMap<>();
+
   @GuardedBy("this")
   private final Set<StorageBackend> owned = new HashSet<>();
+
   private final Map<String, BackendOptions> options;
 
   /**
@@ -58,8 +60,8 @@ final class BackendRegistry {
         return existing;
       }
       List<String> known = new ArrayList<>(backends.keySet());
-      for (StorageBackendProvider p : ServiceLoader.load(StorageBackendProvider.class,
-          BackendRegistry.class.getClassLoader())) {
+      for (StorageBackendProvider p : ServiceLoader.load(
+          StorageBackendProvider.class, BackendRegistry.class.getClassLoader())) {
         known.add(p.scheme());
         if (p.scheme().equals(scheme)) {
           StorageBackend created = p.create(options.getOrDefault(scheme, BackendOptions.NONE));
@@ -68,8 +70,8 @@ final class BackendRegistry {
           return created;
         }
       }
-      throw new InvalidModelSourceException("no storage backend for scheme '" + scheme + "' of " + source
-          + "; available: " + new TreeSet<>(known) + " (add the module that provides it)");
+      throw new InvalidModelSourceException("no storage backend for scheme '" + scheme + "' of "
+          + source + "; available: " + new TreeSet<>(known) + " (add the module that provides it)");
     }
   }
 

@@ -28,6 +28,7 @@ final class BlockStream {
   private final int[] order;
   /** Per listing index: whether the file is streamed. */
   private final boolean[] streamed;
+
   private final AtomicBoolean complained = new AtomicBoolean();
 
   private BlockStream(StreamingListener listener, int[] order, boolean[] streamed) {
@@ -54,8 +55,11 @@ final class BlockStream {
     try {
       wanted = List.copyOf(listener.streamOrder(List.copyOf(paths)));
     } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "streaming listener " + listener.getClass().getName()
-          + " threw in streamOrder; the download streams nothing", e);
+      LOG.log(
+          Level.WARNING,
+          "streaming listener " + listener.getClass().getName()
+              + " threw in streamOrder; the download streams nothing",
+          e);
       return NONE;
     }
     boolean[] streamed = new boolean[objects.size()];
@@ -70,7 +74,8 @@ final class BlockStream {
     if (order.isEmpty()) {
       return NONE;
     }
-    return new BlockStream(listener, order.stream().mapToInt(Integer::intValue).toArray(), streamed);
+    return new BlockStream(
+        listener, order.stream().mapToInt(Integer::intValue).toArray(), streamed);
   }
 
   /** Whether some file is streamed. */
@@ -103,11 +108,12 @@ final class BlockStream {
     List<StreamingListener.StagedFileEvent> events = new ArrayList<>(order.length);
     for (int i : order) {
       StagedFile f = files.get(i);
-      events.add(new StreamingListener.StagedFileEvent(f.path(), f.sizeBytes(), f.target(),
-          entryData.resolve(f.path())));
+      events.add(new StreamingListener.StagedFileEvent(
+          f.path(), f.sizeBytes(), f.target(), entryData.resolve(f.path())));
     }
     long blockBytes = files.isEmpty() ? 0 : files.getFirst().blockBytes();
-    StreamingListener.StagedEvent event = new StreamingListener.StagedEvent(source, blockBytes, events);
+    StreamingListener.StagedEvent event =
+        new StreamingListener.StagedEvent(source, blockBytes, events);
     call(() -> listener.staged(event));
   }
 
@@ -116,8 +122,8 @@ final class BlockStream {
     if (!isStreamed(file)) {
       return;
     }
-    StreamingListener.BlockVerifiedEvent event = new StreamingListener.BlockVerifiedEvent(file.path(),
-        file.blockOffset(block), file.blockLength(block));
+    StreamingListener.BlockVerifiedEvent event = new StreamingListener.BlockVerifiedEvent(
+        file.path(), file.blockOffset(block), file.blockLength(block));
     call(() -> listener.blockVerified(event));
   }
 
@@ -126,8 +132,11 @@ final class BlockStream {
       event.run();
     } catch (RuntimeException e) {
       if (complained.compareAndSet(false, true)) {
-        LOG.log(Level.WARNING, "streaming listener " + listener.getClass().getName()
-            + " threw; ignored (further exceptions from it are not logged)", e);
+        LOG.log(
+            Level.WARNING,
+            "streaming listener " + listener.getClass().getName()
+                + " threw; ignored (further exceptions from it are not logged)",
+            e);
       }
     }
   }

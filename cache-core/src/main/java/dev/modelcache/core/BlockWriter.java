@@ -31,6 +31,7 @@ final class BlockWriter {
   private final LocalWriteFailures failures;
   /** Whether whole aligned blocks are written with O_DIRECT; off once the file system refuses. */
   private volatile boolean directWrites;
+
   private final AtomicLong bytesWrittenDirect = new AtomicLong();
   private final AtomicLong syncNanos = new AtomicLong();
 
@@ -76,7 +77,8 @@ final class BlockWriter {
     try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.WRITE)) {
       ch.force(true);
     } catch (ClosedChannelException e) {
-      InterruptedIOException stopped = new InterruptedIOException("download of " + source + " stopped");
+      InterruptedIOException stopped =
+          new InterruptedIOException("download of " + source + " stopped");
       stopped.initCause(e);
       throw stopped;
     } catch (IOException e) {
@@ -122,7 +124,8 @@ final class BlockWriter {
         refuseDirect(e);
         return false;
       }
-      throw failures.writeFailure(file.target(), offset + buf.position() - start, buf.remaining(), e);
+      throw failures.writeFailure(
+          file.target(), offset + buf.position() - start, buf.remaining(), e);
     }
   }
 
@@ -131,7 +134,8 @@ final class BlockWriter {
    * the kernel serializes writes to one file anyway, and threads waiting here park instead of
    * spinning on the inode lock for CPU the transfer needs.
    */
-  private static void writeLocked(StagedFile file, FileChannel ch, ByteBuffer buf, long offset) throws IOException {
+  private static void writeLocked(StagedFile file, FileChannel ch, ByteBuffer buf, long offset)
+      throws IOException {
     int start = buf.position();
     ReentrantLock lock = file.writeLock();
     lock.lock();
@@ -147,8 +151,10 @@ final class BlockWriter {
   private void refuseDirect(Exception e) {
     if (directWrites) {
       directWrites = false;
-      LOG.log(Level.INFO, () -> "writing " + source + " through the page cache: the file system refused O_DIRECT ("
-          + e.getMessage() + ")");
+      LOG.log(
+          Level.INFO,
+          () -> "writing " + source + " through the page cache: the file system refused O_DIRECT ("
+              + e.getMessage() + ")");
     }
   }
 }

@@ -54,16 +54,26 @@ final class BufferPool {
           return fresh;
         } catch (OutOfMemoryError e) {
           if (n == 0) {
-            throw new IOException(String.format(Locale.ROOT,
+            throw new IOException(String.format(
+                Locale.ROOT,
                 "cannot allocate a %d-byte transfer buffer: the JVM's direct memory is exhausted (%s); "
                     + "raise -XX:MaxDirectMemorySize above concurrency x partSizeBytes = %d bytes, or lower them",
-                bufferBytes, e.getMessage(), (long) capacity * bufferBytes));
+                bufferBytes,
+                e.getMessage(),
+                (long) capacity * bufferBytes));
           }
           limit = n;
-          LOG.log(Level.WARNING, String.format(Locale.ROOT,
-              "direct memory allows only %d transfer buffers of %d bytes, not %d: transfers run %d at a time; "
-                  + "raise -XX:MaxDirectMemorySize to %d bytes or more for full concurrency",
-              n, bufferBytes, capacity, n, (long) capacity * bufferBytes + (64L << 20)));
+          LOG.log(
+              Level.WARNING,
+              String.format(
+                  Locale.ROOT,
+                  "direct memory allows only %d transfer buffers of %d bytes, not %d: transfers run %d at a time; "
+                      + "raise -XX:MaxDirectMemorySize to %d bytes or more for full concurrency",
+                  n,
+                  bufferBytes,
+                  capacity,
+                  n,
+                  (long) capacity * bufferBytes + (64L << 20)));
         }
       }
     }
@@ -77,7 +87,8 @@ final class BufferPool {
    * written through the page cache.
    */
   private static ByteBuffer allocate(int bytes) {
-    int rounded = Math.toIntExact(((long) bytes + DirectIo.ALIGNMENT - 1) / DirectIo.ALIGNMENT * DirectIo.ALIGNMENT);
+    int rounded = Math.toIntExact(
+        ((long) bytes + DirectIo.ALIGNMENT - 1) / DirectIo.ALIGNMENT * DirectIo.ALIGNMENT);
     try {
       return ByteBuffer.allocateDirect(Math.addExact(rounded, DirectIo.ALIGNMENT))
           .alignedSlice(DirectIo.ALIGNMENT)

@@ -28,18 +28,28 @@ public class CacheAccessDeniedException extends java.io.IOException {
    * Describes a denied {@code operation} ("lease s3://...") on {@code e}'s file (else {@code where}),
    * with {@code advice} on what the root needs.
    */
-  static CacheAccessDeniedException of(String operation, AccessDeniedException e, Path where, String advice) {
+  static CacheAccessDeniedException of(
+      String operation, AccessDeniedException e, Path where, String advice) {
     Path denied = e.getFile() == null ? where : Path.of(e.getFile());
     Path described = java.nio.file.Files.exists(denied) ? denied : denied.getParent();
-    return new CacheAccessDeniedException("cannot " + operation + ": permission denied on " + denied
-        + " (" + (described == null ? "missing" : described + ": " + SharedAccess.describe(described))
-        + "; this process runs as " + SharedAccess.currentUser() + "). " + advice, denied, e);
+    return new CacheAccessDeniedException(
+        "cannot " + operation + ": permission denied on " + denied
+            + " ("
+            + (described == null ? "missing" : described + ": " + SharedAccess.describe(described))
+            + "; this process runs as " + SharedAccess.currentUser() + "). " + advice,
+        denied,
+        e);
   }
 
   /** A lease this user may not take. */
   static CacheAccessDeniedException lease(String operation, AccessDeniedException e, Path root) {
-    return of(operation, e, root, "Every user that leases needs write access to " + root.resolve("leases")
-        + " and " + root.resolve("locks") + ", which the cache creates with mode 1777 (its lock files 0666);"
-        + " a root made otherwise needs 'chmod 1777' on both");
+    return of(
+        operation,
+        e,
+        root,
+        "Every user that leases needs write access to " + root.resolve("leases")
+            + " and " + root.resolve("locks")
+            + ", which the cache creates with mode 1777 (its lock files 0666);"
+            + " a root made otherwise needs 'chmod 1777' on both");
   }
 }

@@ -39,6 +39,7 @@ final class CacheLayout {
   static final String JOURNAL = "journal";
   /** Present in a staging directory once its download has reserved its space (see SpaceAccounting#makeRoom). */
   static final String RESERVED = "reserved";
+
   static final String INIT_PREFIX = ".init-";
 
   final Path root;

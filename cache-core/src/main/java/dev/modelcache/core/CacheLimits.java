@@ -10,7 +10,11 @@ package dev.modelcache.core;
  * @param minFree {@code minFreeBytes} as it was set: bytes, or a percentage of the disk
  */
 public record CacheLimits(
-    long maxBytes, Source maxBytesSource, long minFreeBytes, Source minFreeSource, FreeSpace minFree) {
+    long maxBytes,
+    Source maxBytesSource,
+    long minFreeBytes,
+    Source minFreeSource,
+    FreeSpace minFree) {
 
   /** Where a limit comes from. */
   public enum Source {

@@ -34,7 +34,8 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
   public static final int VERSION = 1;
 
   /** No setting: every limit takes its default. */
-  public static final CacheSettings NONE = new CacheSettings(OptionalLong.empty(), Optional.empty());
+  public static final CacheSettings NONE =
+      new CacheSettings(OptionalLong.empty(), Optional.empty());
 
   static final String FILE = "settings.json";
 
@@ -42,7 +43,8 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
     Objects.requireNonNull(maxBytes, "maxBytes");
     Objects.requireNonNull(minFree, "minFree");
     if (maxBytes.isPresent() && maxBytes.getAsLong() <= 0) {
-      throw new IllegalArgumentException("maxBytes must be > 0 (or unset for no limit), was " + maxBytes.getAsLong());
+      throw new IllegalArgumentException(
+          "maxBytes must be > 0 (or unset for no limit), was " + maxBytes.getAsLong());
     }
   }
 
@@ -98,16 +100,19 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
     if (!(parsed instanceof Map<?, ?> map)) {
       throw invalid(file, "it is not a JSON object");
     }
-    if (!(map.get("version") instanceof JsonNumber version) || version.asNonNegativeLong() != VERSION) {
-      throw invalid(file, "its \"version\" is " + map.get("version") + ", and this version of modelcache reads "
-          + VERSION);
+    if (!(map.get("version") instanceof JsonNumber version)
+        || version.asNonNegativeLong() != VERSION) {
+      throw invalid(
+          file,
+          "its \"version\" is " + map.get("version") + ", and this version of modelcache reads "
+              + VERSION);
     }
     CacheSettings settings = NONE;
     for (Map.Entry<?, ?> e : map.entrySet()) {
       Object value = e.getValue();
       try {
         switch ((String) e.getKey()) {
-          case "version" -> { }
+          case "version" -> {}
           case "maxBytes" -> {
             if (!(value instanceof JsonNumber bytes) || bytes.asNonNegativeLong() < 0) {
               throw invalid(file, "\"maxBytes\" must be a number of bytes, was " + value);
@@ -116,11 +121,16 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
           }
           case "minFree" -> {
             if (!(value instanceof String s)) {
-              throw invalid(file, "\"minFree\" must be a string such as \"5%\" or \"53687091200\", was " + value);
+              throw invalid(
+                  file,
+                  "\"minFree\" must be a string such as \"5%\" or \"53687091200\", was " + value);
             }
             settings = settings.withMinFree(FreeSpace.parse(s));
           }
-          default -> throw invalid(file, "it has the unknown setting \"" + e.getKey() + "\" (known: maxBytes, minFree)");
+          default ->
+            throw invalid(
+                file,
+                "it has the unknown setting \"" + e.getKey() + "\" (known: maxBytes, minFree)");
         }
       } catch (IllegalArgumentException ex) {
         throw invalid(file, "\"" + e.getKey() + "\": " + ex.getMessage());
@@ -143,7 +153,10 @@ public record CacheSettings(OptionalLong maxBytes, Optional<FreeSpace> minFree) 
   }
 
   private static CacheRootException invalid(Path file, String why) {
-    return new CacheRootException(file.getParent(), "its settings file " + file + " is not valid: " + why
-        + " (fix it, or rewrite it with 'modelcache config set')", null);
+    return new CacheRootException(
+        file.getParent(),
+        "its settings file " + file + " is not valid: " + why
+            + " (fix it, or rewrite it with 'modelcache config set')",
+        null);
   }
 }

@@ -60,9 +60,14 @@ final class Crc64Nvme implements Checksum {
     int n = in.remaining();
     for (; i + 8 <= n; i += 8) {
       long x = c ^ in.getLong(i);
-      c = t7[(int) (x & 0xff)] ^ t6[(int) ((x >>> 8) & 0xff)] ^ t5[(int) ((x >>> 16) & 0xff)]
-          ^ t4[(int) ((x >>> 24) & 0xff)] ^ t3[(int) ((x >>> 32) & 0xff)] ^ t2[(int) ((x >>> 40) & 0xff)]
-          ^ t1[(int) ((x >>> 48) & 0xff)] ^ t0[(int) (x >>> 56)];
+      c = t7[(int) (x & 0xff)]
+          ^ t6[(int) ((x >>> 8) & 0xff)]
+          ^ t5[(int) ((x >>> 16) & 0xff)]
+          ^ t4[(int) ((x >>> 24) & 0xff)]
+          ^ t3[(int) ((x >>> 32) & 0xff)]
+          ^ t2[(int) ((x >>> 40) & 0xff)]
+          ^ t1[(int) ((x >>> 48) & 0xff)]
+          ^ t0[(int) (x >>> 56)];
     }
     for (; i < n; i++) {
       c = (c >>> 8) ^ t0[(int) ((c ^ in.get(i)) & 0xff)];

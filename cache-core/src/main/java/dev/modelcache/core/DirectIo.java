@@ -26,8 +26,8 @@ final class DirectIo {
   }
 
   /** The real opener: {@code O_WRONLY | O_DIRECT} through the JDK's extended open option. */
-  static final Opener KERNEL = file -> FileChannel.open(file, StandardOpenOption.WRITE,
-      com.sun.nio.file.ExtendedOpenOption.DIRECT);
+  static final Opener KERNEL = file ->
+      FileChannel.open(file, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
 
   private DirectIo() {}
 

@@ -37,8 +37,15 @@ final class DownloadCoordinator {
   private final Ticker ticker;
   private final Duration pollInterval;
 
-  DownloadCoordinator(DownloadHost host, EntryStore store, Eviction eviction, EntryVerifier verifier,
-      DownloadListing downloads, StatsCounter stats, Ticker ticker, Duration pollInterval) {
+  DownloadCoordinator(
+      DownloadHost host,
+      EntryStore store,
+      Eviction eviction,
+      EntryVerifier verifier,
+      DownloadListing downloads,
+      StatsCounter stats,
+      Ticker ticker,
+      Duration pollInterval) {
     this.host = host;
     this.store = store;
     this.eviction = eviction;
@@ -51,7 +58,8 @@ final class DownloadCoordinator {
 
   /** The body of ensure: use, wait for, or download the entry. Runs once per model at a time in a cache. */
   @SuppressWarnings("try") // the lock is held for the block, not used in it
-  CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout) throws IOException {
+  CacheEntry obtain(ModelSource source, EnsureOptions options, ListenerFanout fanout)
+      throws IOException {
     String name = source.cacheName();
     if (options.pin()) {
       store.pin(source);
@@ -65,7 +73,8 @@ final class DownloadCoordinator {
       try {
         entry = store.entryOf(source);
       } catch (ManifestCorruptException e) {
-        LOG.log(Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
+        LOG.log(
+            Level.WARNING, "entry " + name + " is damaged (" + e.getMessage() + "); replacing it");
         eviction.replaceDamaged(source, name, CacheLayout.MANIFEST, -1, e.getMessage());
         continue;
       }
@@ -74,10 +83,16 @@ final class DownloadCoordinator {
           VerificationResult result = verifier.verify(entry.get());
           verified = true;
           if (!result.ok()) {
-            LOG.log(Level.WARNING, "entry for " + source + " failed verification: " + result.mismatches()
-                + "; replacing it unless it is leased");
+            LOG.log(
+                Level.WARNING,
+                "entry for " + source + " failed verification: " + result.mismatches()
+                    + "; replacing it unless it is leased");
             VerificationResult.Mismatch first = result.mismatches().getFirst();
-            eviction.replaceDamaged(source, name, first.path(), first.offsetBytes(),
+            eviction.replaceDamaged(
+                source,
+                name,
+                first.path(),
+                first.offsetBytes(),
                 first.path() + " at offset " + first.offsetBytes() + ": " + first.reason());
             continue;
           }
@@ -95,7 +110,8 @@ final class DownloadCoordinator {
       Path lockFile = host.layout().downloadLock(name);
       Optional<FileLocks.Held> lock = FileLocks.tryLock(lockFile);
       if (lock.isPresent()) {
-        try (FileLocks.Held held = lock.get(); HolderFiles.Renewal heartbeat = holders.keepAlive(lockFile)) {
+        try (FileLocks.Held held = lock.get();
+            HolderFiles.Renewal heartbeat = holders.keepAlive(lockFile)) {
           if (store.committedEntry(name).isPresent()) {
             continue;
           }
@@ -107,18 +123,24 @@ final class DownloadCoordinator {
       if (!holders.lockHolderAlive(lockFile)) {
         // A heartbeat root, whose lock outlived a holder that stopped renewing it: safe to
         // download beside it, since each writer stages apart and the rename is the commit.
-        LOG.log(Level.WARNING, "the download lock of " + source + " was not renewed within "
-            + holders.expiry() + " (its holder is gone); downloading without it");
+        LOG.log(
+            Level.WARNING,
+            "the download lock of " + source + " was not renewed within " + holders.expiry()
+                + " (its holder is gone); downloading without it");
         return new DownloadJob(host, source, fanout).run();
       }
       if (ticker.nanos() - deadline >= 0) {
         if (options.downloadAfterWait()) {
-          LOG.log(Level.INFO, "waited " + options.waitTimeout() + " for another download of " + source
-              + "; downloading in parallel");
+          LOG.log(
+              Level.INFO,
+              "waited " + options.waitTimeout() + " for another download of " + source
+                  + "; downloading in parallel");
           return new DownloadJob(host, source, fanout).run();
         }
-        throw new CacheTimeoutException("another process did not finish downloading " + source
-            + " within " + options.waitTimeout() + downloads.progressNote(name), options.waitTimeout());
+        throw new CacheTimeoutException(
+            "another process did not finish downloading " + source + " within "
+                + options.waitTimeout() + downloads.progressNote(name),
+            options.waitTimeout());
       }
       pause(source);
     }
@@ -140,7 +162,8 @@ final class DownloadCoordinator {
       }
       if (ticker.nanos() - deadline >= 0) {
         throw new CacheTimeoutException(
-            "no process committed " + source + " within " + timeout + downloads.progressNote(name), timeout);
+            "no process committed " + source + " within " + timeout + downloads.progressNote(name),
+            timeout);
       }
       pause(source);
     }

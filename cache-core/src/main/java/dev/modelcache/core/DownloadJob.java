@@ -102,25 +102,41 @@ final class DownloadJob {
     long bytesTotal = 0;
     for (int i = 0; i < objects.size(); i++) {
       RemoteObject o = objects.get(i);
-      files.add(new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), o.etag(), o.versionId(),
-          o.checksum(), new int[0]));
+      files.add(new ManifestFile(
+          o.relativePath(),
+          o.key(),
+          o.sizeBytes(),
+          o.etag(),
+          o.versionId(),
+          o.checksum(),
+          new int[0]));
       blockCounts[i] = StagedFile.blockCount(o.sizeBytes(), blockBytes);
       bytesTotal += o.sizeBytes();
     }
     Manifest draft = new Manifest(source, blockBytes, Instant.now(), files);
     DownloadMeter meter = new DownloadMeter(fanout, bytesTotal);
     DownloadFailure failure = new DownloadFailure(source);
-    LocalWriteFailures failures = new LocalWriteFailures(source, cache::usableBytes, bytesTotal, meter::bytesLeft);
+    LocalWriteFailures failures =
+        new LocalWriteFailures(source, cache::usableBytes, bytesTotal, meter::bytesLeft);
     RangeFetcher fetcher = new RangeFetcher(source, backend, cache, failure);
     BlockWriter writer = new BlockWriter(source, settings, failures);
     BlockStream stream = BlockStream.of(fanout.streaming(), objects);
     fanout.started(source, bytesTotal);
     try {
-      Staging staging = Staging.open(cache.layout(), cache.holders(), writerId, draft, blockCounts, failures);
-      CacheEntry entry = download(staging, objects, meter, failure, failures, fetcher, writer, stream);
+      Staging staging =
+          Staging.open(cache.layout(), cache.holders(), writerId, draft, blockCounts, failures);
+      CacheEntry entry =
+          download(staging, objects, meter, failure, failures, fetcher, writer, stream);
       meter.finished();
-      fanout.completed(entry, new DownloadSummary(source, bytesTotal, fetcher.bytesFetched(), meter.bytesResumed(),
-          writer.bytesWrittenDirect(), Duration.ofNanos(meter.elapsedNanos())));
+      fanout.completed(
+          entry,
+          new DownloadSummary(
+              source,
+              bytesTotal,
+              fetcher.bytesFetched(),
+              meter.bytesResumed(),
+              writer.bytesWrittenDirect(),
+              Duration.ofNanos(meter.elapsedNanos())));
       return entry;
     } catch (IOException | RuntimeException | Error e) {
       fanout.failed(e instanceof Exception ex ? ex : new IOException(e));
@@ -133,9 +149,16 @@ final class DownloadJob {
    * for a resume, or deleted when what failed makes it worthless (a permanent source error, an
    * integrity or local write failure).
    */
-  private CacheEntry download(Staging staging, List<RemoteObject> objects, DownloadMeter meter,
-      DownloadFailure failure, LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer,
-      BlockStream stream) throws IOException {
+  private CacheEntry download(
+      Staging staging,
+      List<RemoteObject> objects,
+      DownloadMeter meter,
+      DownloadFailure failure,
+      LocalWriteFailures failures,
+      RangeFetcher fetcher,
+      BlockWriter writer,
+      BlockStream stream)
+      throws IOException {
     boolean discard = true;
     TailPool tails = new TailPool(source, failure);
     try {
@@ -144,13 +167,16 @@ final class DownloadJob {
         files.add(new StagedFile(i, objects.get(i), staging.target(objects.get(i)), blockBytes));
       }
       ReadBack readBack = new ReadBack(source, settings, tails, failure, stream);
-      return new Pipeline(staging, files, meter, failure, failures, fetcher, writer, tails, readBack, stream)
+      return new Pipeline(
+              staging, files, meter, failure, failures, fetcher, writer, tails, readBack, stream)
           .downloadAndCommit();
     } catch (IOException | RuntimeException | Error e) {
       discard = !(e instanceof InterruptedIOException)
           && !(e instanceof StorageException se && se.retryable())
-          && (e instanceof StorageException || e instanceof IntegrityException
-              || e instanceof InsufficientSpaceException || e instanceof CacheWriteException);
+          && (e instanceof StorageException
+              || e instanceof IntegrityException
+              || e instanceof InsufficientSpaceException
+              || e instanceof CacheWriteException);
       throw e;
     } finally {
       tails.stop();
@@ -169,14 +195,16 @@ final class DownloadJob {
     for (RemoteObject o : sorted) {
       ObjectKeys.validate(o.key(), o.relativePath());
       if (!paths.add(o.relativePath())) {
-        throw new InvalidObjectKeyException(o.key(), "its path '" + o.relativePath() + "' is listed twice");
+        throw new InvalidObjectKeyException(
+            o.key(), "its path '" + o.relativePath() + "' is listed twice");
       }
     }
     for (RemoteObject o : sorted) {
       String p = o.relativePath();
       for (int slash = p.indexOf('/'); slash > 0; slash = p.indexOf('/', slash + 1)) {
         if (paths.contains(p.substring(0, slash))) {
-          throw new InvalidObjectKeyException(o.key(),
+          throw new InvalidObjectKeyException(
+              o.key(),
               "'" + p.substring(0, slash) + "' is both a file and a directory in the listing");
         }
       }
@@ -202,8 +230,16 @@ final class DownloadJob {
     private final ReadBack readBack;
     private final BlockStream stream;
 
-    Pipeline(Staging staging, List<StagedFile> files, DownloadMeter meter, DownloadFailure failure,
-        LocalWriteFailures failures, RangeFetcher fetcher, BlockWriter writer, TailPool tails, ReadBack readBack,
+    Pipeline(
+        Staging staging,
+        List<StagedFile> files,
+        DownloadMeter meter,
+        DownloadFailure failure,
+        LocalWriteFailures failures,
+        RangeFetcher fetcher,
+        BlockWriter writer,
+        TailPool tails,
+        ReadBack readBack,
         BlockStream stream) {
       this.staging = staging;
       this.files = List.copyOf(files);
@@ -237,8 +273,10 @@ final class DownloadJob {
       if (!journaled.isEmpty()) {
         long resumed = recheckJournaled(journaled);
         meter.resumed(resumed);
-        LOG.log(Level.DEBUG, () -> "resuming " + source + ": " + resumed + " of " + meter.bytesTotal()
-            + " bytes kept from an interrupted download");
+        LOG.log(
+            Level.DEBUG,
+            () -> "resuming " + source + ": " + resumed + " of " + meter.bytesTotal()
+                + " bytes kept from an interrupted download");
       }
       for (StagedFile f : files) {
         if (f.isComplete()) {
@@ -257,7 +295,8 @@ final class DownloadJob {
           if (again == null) {
             break;
           }
-          // Files whose source checksum failed: fetched again, once every tail of this round is done.
+          // Files whose source checksum failed: fetched again, once every tail of this round is
+          // done.
           for (; again != null; again = readBack.pollRefetch()) {
             meter.removed(again.sizeBytes());
             again.reset();
@@ -270,11 +309,20 @@ final class DownloadJob {
       long t4 = System.nanoTime();
       CacheEntry entry = commit();
       long t5 = System.nanoTime();
-      LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
-          "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify+fsync left after fetch %d ms,"
-              + " commit %d ms; per-file verify %d ms and fsync %d ms in all, overlapped with the fetch",
-          source, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
-          (t5 - t4) / 1_000_000, readBack.verifyNanos() / 1_000_000, writer.syncNanos() / 1_000_000));
+      LOG.log(
+          Level.DEBUG,
+          () -> String.format(
+              Locale.ROOT,
+              "%s: room+preallocate %d ms, resume check %d ms, fetch %d ms, verify+fsync left after fetch %d ms,"
+                  + " commit %d ms; per-file verify %d ms and fsync %d ms in all, overlapped with the fetch",
+              source,
+              (t1 - t0) / 1_000_000,
+              (t2 - t1) / 1_000_000,
+              (t3 - t2) / 1_000_000,
+              (t4 - t3) / 1_000_000,
+              (t5 - t4) / 1_000_000,
+              readBack.verifyNanos() / 1_000_000,
+              writer.syncNanos() / 1_000_000));
       return entry;
     }
 
@@ -283,7 +331,8 @@ final class DownloadJob {
       List<Journal.Entry> kept = new ArrayList<>();
       Set<Long> seen = new HashSet<>();
       for (Journal.Entry e : journaled) {
-        if (e.fileIndex() < files.size() && e.blockIndex() < files.get(e.fileIndex()).blockCount()
+        if (e.fileIndex() < files.size()
+            && e.blockIndex() < files.get(e.fileIndex()).blockCount()
             && seen.add(((long) e.fileIndex() << 32) | e.blockIndex())) {
           kept.add(e);
         }
@@ -313,7 +362,8 @@ final class DownloadJob {
               markDone(f, bi, e.crc32c());
               kept.addAndGet(len);
               if (f.verifiedPerBlock()) {
-                stream.verified(f, bi); // a file read back in order reports its kept blocks as it reads them
+                stream.verified(
+                    f, bi); // a file read back in order reports its kept blocks as it reads them
               }
               readBack.advance(f); // a whole-file digest needs the kept blocks' bytes too
             }
@@ -417,7 +467,8 @@ final class DownloadJob {
     private void awaitTails() throws IOException {
       for (StagedFile f : files) {
         if (!f.tailStarted() && !failure.isSet()) {
-          throw new IllegalStateException("file " + f.index() + " of " + source + " was never completed");
+          throw new IllegalStateException(
+              "file " + f.index() + " of " + source + " was never completed");
         }
       }
       tails.awaitAll();
@@ -435,8 +486,8 @@ final class DownloadJob {
       // An unleased entry may be evicted at any moment, even now; the caller's lease then says so.
       Optional<CacheEntry> committed = cache.committedEntry(name);
       CacheLayout layout = cache.layout();
-      return committed.orElseGet(() -> new CacheEntry(source, name, layout.data(name), manifest, Instant.now(),
-          false, List.of()));
+      return committed.orElseGet(() -> new CacheEntry(
+          source, name, layout.data(name), manifest, Instant.now(), false, List.of()));
     }
 
     /** Runs a task on the transfer pool; once the cache is closed, records the failure instead. */
@@ -459,12 +510,14 @@ final class DownloadJob {
     }
   }
 
-  private static void readFully(FileChannel ch, ByteBuffer buf, long offset, Path file) throws IOException {
+  private static void readFully(FileChannel ch, ByteBuffer buf, long offset, Path file)
+      throws IOException {
     long pos = offset;
     while (buf.hasRemaining()) {
       int n = ch.read(buf, pos);
       if (n < 0) {
-        throw new IntegrityException("staging file " + file + " ends at offset " + pos, file.toString(), pos);
+        throw new IntegrityException(
+            "staging file " + file + " ends at offset " + pos, file.toString(), pos);
       }
       pos += n;
     }

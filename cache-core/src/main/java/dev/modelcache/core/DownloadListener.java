@@ -123,7 +123,12 @@ public interface DownloadListener {
 
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "ProgressEvent[%s, %d of %d bytes, %d B/s]", source, bytesDone, bytesTotal,
+      return String.format(
+          Locale.ROOT,
+          "ProgressEvent[%s, %d of %d bytes, %d B/s]",
+          source,
+          bytesDone,
+          bytesTotal,
           bytesPerSecond);
     }
   }

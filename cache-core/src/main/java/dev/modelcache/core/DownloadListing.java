@@ -45,8 +45,13 @@ final class DownloadListing {
         }
         Path owner = p.resolve(CacheLayout.OWNER);
         boolean alive = holders.isAlive(owner);
-        out.add(new DownloadStatus(draft.source(), name, bytesDone(p, draft), draft.sizeBytes(),
-            alive ? holders.holder(owner) : Holder.UNKNOWN, alive,
+        out.add(new DownloadStatus(
+            draft.source(),
+            name,
+            bytesDone(p, draft),
+            draft.sizeBytes(),
+            alive ? holders.holder(owner) : Holder.UNKNOWN,
+            alive,
             Files.exists(p.resolve(CacheLayout.RESERVED), LinkOption.NOFOLLOW_LINKS)));
       }
     }
@@ -59,10 +64,12 @@ final class DownloadListing {
     Set<Long> seen = new HashSet<>();
     int[] blockCounts = new int[draft.files().size()];
     for (int i = 0; i < blockCounts.length; i++) {
-      blockCounts[i] = (int) ((draft.files().get(i).sizeBytes() + draft.blockSizeBytes() - 1) / draft.blockSizeBytes());
+      blockCounts[i] = (int) ((draft.files().get(i).sizeBytes() + draft.blockSizeBytes() - 1)
+          / draft.blockSizeBytes());
     }
     for (Journal.Entry j : Journal.read(staging.resolve(CacheLayout.JOURNAL), blockCounts)) {
-      if (j.fileIndex() < draft.files().size() && seen.add(((long) j.fileIndex() << 32) | j.blockIndex())) {
+      if (j.fileIndex() < draft.files().size()
+          && seen.add(((long) j.fileIndex() << 32) | j.blockIndex())) {
         long size = draft.files().get(j.fileIndex()).sizeBytes();
         long start = j.blockIndex() * draft.blockSizeBytes();
         done += Math.max(0, Math.min(draft.blockSizeBytes(), size - start));
@@ -76,8 +83,12 @@ final class DownloadListing {
     try {
       for (DownloadStatus d : downloads()) {
         if (d.name().equals(name)) {
-          return String.format(Locale.ROOT, " (its download by pid %d is at %d of %d bytes)", d.writerPid(),
-              d.bytesDone(), d.bytesTotal());
+          return String.format(
+              Locale.ROOT,
+              " (its download by pid %d is at %d of %d bytes)",
+              d.writerPid(),
+              d.bytesDone(),
+              d.bytesTotal());
         }
       }
     } catch (IOException ignored) {

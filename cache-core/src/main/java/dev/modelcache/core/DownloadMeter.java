@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DownloadMeter {
 
   private static final long PROGRESS_INTERVAL_MILLIS = 50;
-  private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(PROGRESS_INTERVAL_MILLIS);
+  private static final long PROGRESS_INTERVAL_NANOS =
+      TimeUnit.MILLISECONDS.toNanos(PROGRESS_INTERVAL_MILLIS);
 
   private final ListenerFanout fanout;
   private final long bytesTotal;

@@ -15,7 +15,12 @@ package dev.modelcache.core;
  *     free-space floor); a live download that has counts against both for every other download
  */
 public record DownloadStatus(
-    ModelSource source, String name, long bytesDone, long bytesTotal, Holder writer, boolean writerAlive,
+    ModelSource source,
+    String name,
+    long bytesDone,
+    long bytesTotal,
+    Holder writer,
+    boolean writerAlive,
     boolean spaceReserved) {
 
   /** The writer's pid in its own PID namespace, or {@code -1} if unknown. */

@@ -17,7 +17,12 @@ public final class DownloadSummary {
   private final long bytesWrittenDirect;
   private final Duration elapsed;
 
-  DownloadSummary(ModelSource source, long bytesTotal, long bytesFetched, long bytesResumed, long bytesWrittenDirect,
+  DownloadSummary(
+      ModelSource source,
+      long bytesTotal,
+      long bytesFetched,
+      long bytesResumed,
+      long bytesWrittenDirect,
       Duration elapsed) {
     this.source = Objects.requireNonNull(source, "source");
     this.bytesTotal = bytesTotal;
@@ -62,20 +67,31 @@ public final class DownloadSummary {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof DownloadSummary s && source.equals(s.source) && bytesTotal == s.bytesTotal
-        && bytesFetched == s.bytesFetched && bytesResumed == s.bytesResumed
-        && bytesWrittenDirect == s.bytesWrittenDirect && elapsed.equals(s.elapsed);
+    return o instanceof DownloadSummary s
+        && source.equals(s.source)
+        && bytesTotal == s.bytesTotal
+        && bytesFetched == s.bytesFetched
+        && bytesResumed == s.bytesResumed
+        && bytesWrittenDirect == s.bytesWrittenDirect
+        && elapsed.equals(s.elapsed);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(source, bytesTotal, bytesFetched, bytesResumed, bytesWrittenDirect, elapsed);
+    return Objects.hash(
+        source, bytesTotal, bytesFetched, bytesResumed, bytesWrittenDirect, elapsed);
   }
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "DownloadSummary[source=%s, bytesTotal=%d, bytesFetched=%d, bytesResumed=%d, bytesWrittenDirect=%d, elapsed=%s]",
-        source, bytesTotal, bytesFetched, bytesResumed, bytesWrittenDirect, elapsed);
+        source,
+        bytesTotal,
+        bytesFetched,
+        bytesResumed,
+        bytesWrittenDirect,
+        elapsed);
   }
 }

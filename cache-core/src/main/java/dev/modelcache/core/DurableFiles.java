@@ -25,7 +25,8 @@ final class DurableFiles {
   static void writeAtomically(Path file, String text) throws IOException {
     Path tmp = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         while (buf.hasRemaining()) {
           ch.write(buf);
@@ -55,7 +56,8 @@ final class DurableFiles {
     }
     Files.walkFileTree(root, new SimpleFileVisitor<>() {
       @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+          throws IOException {
         try {
           Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         } catch (UnsupportedOperationException ignored) {

@@ -61,8 +61,14 @@ final class Engine implements DownloadHost {
   private final SingleFlight flights;
   private final DownloadCoordinator coordinator;
 
-  Engine(CacheLayout layout, HolderFiles holders, SpaceLimits limits, DownloadSettings downloadSettings,
-      Duration pollInterval, Map<String, BackendOptions> backendOptions, Map<String, StorageBackend> backendInstances,
+  Engine(
+      CacheLayout layout,
+      HolderFiles holders,
+      SpaceLimits limits,
+      DownloadSettings downloadSettings,
+      Duration pollInterval,
+      Map<String, BackendOptions> backendOptions,
+      Map<String, StorageBackend> backendInstances,
       Ticker ticker) {
     this.layout = layout;
     this.holders = holders;
@@ -79,7 +85,8 @@ final class Engine implements DownloadHost {
         Thread.ofVirtual().name("modelcache-download-", 1).factory());
     // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
     // pod's entrypoint is pid 1.
-    this.processTag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    this.processTag = ProcessHandle.current().pid() + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong());
     this.backends = new BackendRegistry(backendOptions, backendInstances);
     this.store = new EntryStore(layout, holders, ticker, processTag);
     this.eviction = new Eviction(layout, store, stats);
@@ -88,14 +95,15 @@ final class Engine implements DownloadHost {
     this.space = new SpaceAccounting(layout, limits, store, downloads, janitor, eviction);
     this.verifier = new EntryVerifier(rangePool, buffers);
     this.flights = new SingleFlight(downloadThreads);
-    this.coordinator = new DownloadCoordinator(this, store, eviction, verifier, downloads, stats, ticker,
-        pollInterval);
+    this.coordinator = new DownloadCoordinator(
+        this, store, eviction, verifier, downloads, stats, ticker, pollInterval);
   }
 
   // ---------------------------------------------------------------------------------------------
   // what ModelCache offers
 
-  CacheEntry ensure(ModelSource source, EnsureOptions options, DownloadListener listener) throws IOException {
+  CacheEntry ensure(ModelSource source, EnsureOptions options, DownloadListener listener)
+      throws IOException {
     if (!options.verify()) {
       Optional<CacheEntry> hit = store.lookupQuietly(source);
       if (hit.isPresent()) {
@@ -119,8 +127,12 @@ final class Engine implements DownloadHost {
   }
 
   /** The shared future of ensuring {@code source}: the caller copies it before handing it out. */
-  CompletableFuture<CacheEntry> start(ModelSource source, EnsureOptions options, DownloadListener listener) {
-    return flights.join(source.cacheName(), listener, fanout -> coordinator.obtain(source, options, fanout),
+  CompletableFuture<CacheEntry> start(
+      ModelSource source, EnsureOptions options, DownloadListener listener) {
+    return flights.join(
+        source.cacheName(),
+        listener,
+        fanout -> coordinator.obtain(source, options, fanout),
         e -> new IllegalStateException("cache " + layout.root + " is closed", e));
   }
 
@@ -170,9 +182,21 @@ final class Engine implements DownloadHost {
         evictable += e.sizeBytes();
       }
     }
-    return new CacheStats(l.entries().size(), l.entryBytes(), l.downloads().size(), now.maxBytes(),
-        now.minFreeBytes(), space.usableBytes(), stats.hits.sum(), stats.misses.sum(), stats.bytesFetched.sum(),
-        stats.evictions.sum(), holders.mode(), holders.expiry(), now, evictable);
+    return new CacheStats(
+        l.entries().size(),
+        l.entryBytes(),
+        l.downloads().size(),
+        now.maxBytes(),
+        now.minFreeBytes(),
+        space.usableBytes(),
+        stats.hits.sum(),
+        stats.misses.sum(),
+        stats.bytesFetched.sum(),
+        stats.evictions.sum(),
+        holders.mode(),
+        holders.expiry(),
+        now,
+        evictable);
   }
 
   SpaceLimits limits() {
@@ -183,11 +207,15 @@ final class Engine implements DownloadHost {
   @SuppressWarnings("try") // the lock is held for the block, not used in it
   CacheSettings updateSettings(UnaryOperator<CacheSettings> change) throws IOException {
     try (FileLocks.Held lock = FileLocks.lock(layout.settingsLock())) {
-      CacheSettings updated = Objects.requireNonNull(change.apply(CacheSettings.read(layout.root)), "settings");
+      CacheSettings updated =
+          Objects.requireNonNull(change.apply(CacheSettings.read(layout.root)), "settings");
       updated.write(layout.root);
       return updated;
     } catch (AccessDeniedException e) {
-      throw CacheAccessDeniedException.of("change the settings of " + layout.root, e, layout.root,
+      throw CacheAccessDeniedException.of(
+          "change the settings of " + layout.root,
+          e,
+          layout.root,
           "The settings are changed by a user that may write the root, such as the node's prefetching DaemonSet");
     }
   }

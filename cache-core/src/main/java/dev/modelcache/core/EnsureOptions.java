@@ -16,10 +16,12 @@ import java.util.Objects;
  *     returning it; a damaged, unleased entry is replaced by a fresh download (default false)
  * @param pin pin the entry so eviction never removes it (default false)
  */
-public record EnsureOptions(Duration waitTimeout, boolean downloadAfterWait, boolean verify, boolean pin) {
+public record EnsureOptions(
+    Duration waitTimeout, boolean downloadAfterWait, boolean verify, boolean pin) {
 
   /** Wait up to 1 hour, then fail; no verification; no pin. */
-  public static final EnsureOptions DEFAULTS = new EnsureOptions(Duration.ofHours(1), false, false, false);
+  public static final EnsureOptions DEFAULTS =
+      new EnsureOptions(Duration.ofHours(1), false, false, false);
 
   public EnsureOptions {
     Objects.requireNonNull(waitTimeout, "waitTimeout");

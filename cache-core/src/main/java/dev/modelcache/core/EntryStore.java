@@ -70,7 +70,8 @@ final class EntryStore {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
-    String key = manifestFile + "|" + attrs.lastModifiedTime().toMillis() + "|" + attrs.size() + "|" + attrs.fileKey();
+    String key = manifestFile + "|" + attrs.lastModifiedTime().toMillis() + "|" + attrs.size() + "|"
+        + attrs.fileKey();
     Manifest manifest = manifests.getIfPresent(key);
     if (manifest == null) {
       try {
@@ -79,13 +80,20 @@ final class EntryStore {
         return Optional.empty(); // evicted between the two calls
       }
       if (!manifest.source().cacheName().equals(name)) {
-        throw new ManifestCorruptException(manifestFile,
+        throw new ManifestCorruptException(
+            manifestFile,
             "it describes " + manifest.source() + ", which is not the model of entry " + name);
       }
       manifests.put(key, manifest);
     }
-    return Optional.of(new CacheEntry(manifest.source(), name, layout.data(name), manifest, lastUsed(name, manifest),
-        Files.exists(layout.pinFile(name)), liveLeases(name)));
+    return Optional.of(new CacheEntry(
+        manifest.source(),
+        name,
+        layout.data(name),
+        manifest,
+        lastUsed(name, manifest),
+        Files.exists(layout.pinFile(name)),
+        liveLeases(name)));
   }
 
   /** The committed entry of {@code source}, or empty if there is none or it cannot be read. */
@@ -110,7 +118,8 @@ final class EntryStore {
   /** Throws if {@code e}'s manifest names another source than {@code source} (a hash collision, or tampering). */
   static void checkSameSource(CacheEntry e, ModelSource source) throws ManifestCorruptException {
     if (!e.source().equals(source)) {
-      throw new ManifestCorruptException(e.directory().resolveSibling(CacheLayout.MANIFEST),
+      throw new ManifestCorruptException(
+          e.directory().resolveSibling(CacheLayout.MANIFEST),
           "it describes " + e.source() + ", not " + source);
     }
   }
@@ -156,7 +165,8 @@ final class EntryStore {
 
   private Instant lastUsed(String name, Manifest manifest) {
     try {
-      return Instant.ofEpochMilli(Long.parseLong(Files.readString(layout.usedFile(name)).trim()));
+      return Instant.ofEpochMilli(
+          Long.parseLong(Files.readString(layout.usedFile(name)).trim()));
     } catch (IOException | NumberFormatException e) {
       return manifest.createdAt();
     }
@@ -210,8 +220,8 @@ final class EntryStore {
       held = holders.create(leaseDir.resolve(processTag + "-" + UUID.randomUUID()));
       if (!Files.exists(layout.manifest(name))) {
         held.close();
-        throw new EntryNotFoundException("cannot lease " + entry.source() + ": it is no longer in the cache"
-            + " (evicted); ensure it again");
+        throw new EntryNotFoundException("cannot lease " + entry.source()
+            + ": it is no longer in the cache" + " (evicted); ensure it again");
       }
     } catch (AccessDeniedException e) {
       throw CacheAccessDeniedException.lease("lease " + entry.source(), e, layout.root);

@@ -58,7 +58,8 @@ final class EntryVerifier {
           }
         }));
       } catch (RejectedExecutionException e) {
-        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
+        throw new InterruptedIOException(
+            "verification of " + entry.source() + " stopped: the cache was closed");
       }
     }
     List<VerificationResult.Mismatch> mismatches = new ArrayList<>();
@@ -73,7 +74,8 @@ final class EntryVerifier {
         futures.forEach(x -> x.cancel(true));
         throw new InterruptedIOException("interrupted while verifying " + entry.source());
       } catch (CancellationException e) {
-        throw new InterruptedIOException("verification of " + entry.source() + " stopped: the cache was closed");
+        throw new InterruptedIOException(
+            "verification of " + entry.source() + " stopped: the cache was closed");
       } catch (ExecutionException e) {
         if (e.getCause() instanceof IOException io) {
           throw io;

@@ -57,11 +57,14 @@ final class Eviction {
    * @throws EntryInUseException if {@code explicit} and a pin or lease keeps the entry
    */
   boolean evict(String name, boolean explicit) throws IOException {
-    Refusal refusal = explicit ? (pinned, leases) -> {
-      throw new EntryInUseException(pinned
-          ? "cannot evict entry " + name + ": it is pinned (unpin it first)"
-          : "cannot evict entry " + name + ": " + leases + " live lease(s) hold it");
-    } : QUIETLY;
+    Refusal refusal = explicit
+        ? (pinned, leases) -> {
+          throw new EntryInUseException(
+              pinned
+                  ? "cannot evict entry " + name + ": it is pinned (unpin it first)"
+                  : "cannot evict entry " + name + ": " + leases + " live lease(s) hold it");
+        }
+        : QUIETLY;
     Optional<Path> trash = moveAside(name, true, refusal);
     if (trash.isEmpty()) {
       return false;
@@ -105,8 +108,11 @@ final class Eviction {
   void replaceDamaged(ModelSource source, String name, String path, long offsetBytes, String why)
       throws IOException {
     Optional<Path> trash = moveAside(name, false, (pinned, leases) -> {
-      throw new IntegrityException("the cached copy of " + source + " is damaged (" + why
-          + ") but leased, so it cannot be replaced now", path, offsetBytes);
+      throw new IntegrityException(
+          "the cached copy of " + source + " is damaged (" + why
+              + ") but leased, so it cannot be replaced now",
+          path,
+          offsetBytes);
     });
     if (trash.isPresent()) {
       DurableFiles.deleteTree(trash.get());
@@ -121,7 +127,8 @@ final class Eviction {
    * @return the entry's directory in the trash, for the caller to delete; empty if it stayed
    */
   @SuppressWarnings("try") // the lock is held for the block, not used in it
-  private Optional<Path> moveAside(String name, boolean pinsCount, Refusal refusal) throws IOException {
+  private Optional<Path> moveAside(String name, boolean pinsCount, Refusal refusal)
+      throws IOException {
     Path trash = layout.trash.resolve(name + "." + UUID.randomUUID());
     Path dir = layout.entryDir(name);
     try (FileLocks.Held gate = FileLocks.lock(layout.gateLock(name))) {

@@ -42,10 +42,12 @@ final class FetchOrder {
    */
   static long[] of(long[] sizes, boolean[] inOrder, long blockBytes, int streams) {
     if (blockBytes <= 0 || streams < 1) {
-      throw new IllegalArgumentException("blockBytes and streams must be positive: " + blockBytes + ", " + streams);
+      throw new IllegalArgumentException(
+          "blockBytes and streams must be positive: " + blockBytes + ", " + streams);
     }
     if (inOrder.length != sizes.length) {
-      throw new IllegalArgumentException("one inOrder flag per file: " + inOrder.length + " for " + sizes.length);
+      throw new IllegalArgumentException(
+          "one inOrder flag per file: " + inOrder.length + " for " + sizes.length);
     }
     long total = 0;
     long largest = 0;
@@ -66,7 +68,9 @@ final class FetchOrder {
       for (long offset = 0; offset < sizes[fi]; offset += blockBytes) {
         long global = start + offset;
         int stream = inOrder[fi] ? first : (int) Math.min(streams - 1, global / stretch);
-        keys[n++] = new Key(((long) fi << 32) | (offset / blockBytes), global - stream * stretch + stream * stagger,
+        keys[n++] = new Key(
+            ((long) fi << 32) | (offset / blockBytes),
+            global - stream * stretch + stream * stagger,
             stream);
       }
       start += sizes[fi];
@@ -89,7 +93,8 @@ final class FetchOrder {
    *
    * @param streamed listing indices of the streamed files, each at most once, in reading order
    */
-  static long[] streamed(long[] sizes, int[] streamed, boolean[] inOrder, long blockBytes, int streams) {
+  static long[] streamed(
+      long[] sizes, int[] streamed, boolean[] inOrder, long blockBytes, int streams) {
     long[] rest = sizes.clone();
     int first = 0;
     int blocks = 0;

@@ -97,7 +97,8 @@ final class FileLocks {
         return Optional.empty();
       }
       channel.truncate(0);
-      channel.write(ByteBuffer.wrap(Holder.current().toLine().getBytes(StandardCharsets.US_ASCII)), 0);
+      channel.write(
+          ByteBuffer.wrap(Holder.current().toLine().getBytes(StandardCharsets.US_ASCII)), 0);
       Held held = new Held(key, channel, null);
       channel = null;
       return Optional.of(held);
@@ -114,8 +115,11 @@ final class FileLocks {
 
   private static void logUnlockable(Path file, IOException e) {
     if (UNLOCKABLE_LOGGED.compareAndSet(false, true)) {
-      System.getLogger(FileLocks.class.getName()).log(System.Logger.Level.INFO,
-          "file locks do not work on " + file + " (" + e + "); processes may duplicate downloads there, which is safe");
+      System.getLogger(FileLocks.class.getName())
+          .log(
+              System.Logger.Level.INFO,
+              "file locks do not work on " + file + " (" + e
+                  + "); processes may duplicate downloads there, which is safe");
     }
   }
 

@@ -21,15 +21,26 @@ final class FileVerifier {
   private FileVerifier() {}
 
   private static VerificationResult.Mismatch lengthMismatch(ManifestFile mf, long sizeBytes) {
-    return new VerificationResult.Mismatch(mf.path(), Math.min(sizeBytes, mf.sizeBytes()),
+    return new VerificationResult.Mismatch(
+        mf.path(),
+        Math.min(sizeBytes, mf.sizeBytes()),
         String.format(Locale.ROOT, "length is %d bytes, expected %d", sizeBytes, mf.sizeBytes()));
   }
 
   /** Block {@code block}, bytes {@code [start, end)}, has CRC32C {@code actual}, not the manifest's. */
-  private static VerificationResult.Mismatch blockMismatch(ManifestFile mf, int block, long start, long end, int actual) {
-    return new VerificationResult.Mismatch(mf.path(), start, String.format(Locale.ROOT,
-        "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x", block, start, end - 1, actual,
-        mf.blockCrc32c(block)));
+  private static VerificationResult.Mismatch blockMismatch(
+      ManifestFile mf, int block, long start, long end, int actual) {
+    return new VerificationResult.Mismatch(
+        mf.path(),
+        start,
+        String.format(
+            Locale.ROOT,
+            "CRC32C of block %d (bytes %d-%d) is %08x, expected %08x",
+            block,
+            start,
+            end - 1,
+            actual,
+            mf.blockCrc32c(block)));
   }
 
   /**
@@ -37,8 +48,8 @@ final class FileVerifier {
    *
    * @throws IOException if the file cannot be read, naming it and the offset
    */
-  static VerificationResult.Mismatch check(FileChannel ch, ManifestFile mf, long blockBytes, ByteBuffer buf)
-      throws IOException {
+  static VerificationResult.Mismatch check(
+      FileChannel ch, ManifestFile mf, long blockBytes, ByteBuffer buf) throws IOException {
     long size = ch.size();
     if (size != mf.sizeBytes()) {
       return lengthMismatch(mf, size);
@@ -60,11 +71,18 @@ final class FileVerifier {
           } catch (java.nio.channels.ClosedChannelException e) {
             throw e; // closed or interrupted: nothing to say about the file
           } catch (IOException e) {
-            throw new IOException(String.format(Locale.ROOT, "reading %s at offset %d failed: %s", mf.path(),
-                pos + buf.position(), e.getMessage()), e);
+            throw new IOException(
+                String.format(
+                    Locale.ROOT,
+                    "reading %s at offset %d failed: %s",
+                    mf.path(),
+                    pos + buf.position(),
+                    e.getMessage()),
+                e);
           }
           if (n < 0) {
-            return new VerificationResult.Mismatch(mf.path(), pos + buf.position(), "file ends early");
+            return new VerificationResult.Mismatch(
+                mf.path(), pos + buf.position(), "file ends early");
           }
         }
         buf.flip();
@@ -87,7 +105,8 @@ final class FileVerifier {
    * next block. For files just written, whose pages are still cached. A page that cannot be read
    * (the file shrank meanwhile, an I/O error) raises {@link InternalError}.
    */
-  static VerificationResult.Mismatch checkMapped(FileChannel ch, ManifestFile mf, long blockBytes) throws IOException {
+  static VerificationResult.Mismatch checkMapped(FileChannel ch, ManifestFile mf, long blockBytes)
+      throws IOException {
     long size = ch.size();
     if (size != mf.sizeBytes()) {
       return lengthMismatch(mf, size);
@@ -127,7 +146,9 @@ final class FileVerifier {
       if (expected == null) {
         return null;
       }
-      return expected.isMultipart() ? new MultipartEtag.Digest(expected, sizeBytes) : new WholeFile(expected);
+      return expected.isMultipart()
+          ? new MultipartEtag.Digest(expected, sizeBytes)
+          : new WholeFile(expected);
     }
 
     /** Feeds the next bytes of the file. */
@@ -197,9 +218,11 @@ final class FileVerifier {
 
     private String hex() {
       if (hex == null) {
-        hex = digest != null ? HexFormat.of().formatHex(digest.digest())
-            : checksum instanceof Crc64Nvme ? String.format(Locale.ROOT, "%016x", checksum.getValue())
-            : String.format(Locale.ROOT, "%08x", checksum.getValue());
+        hex = digest != null
+            ? HexFormat.of().formatHex(digest.digest())
+            : checksum instanceof Crc64Nvme
+                ? String.format(Locale.ROOT, "%016x", checksum.getValue())
+                : String.format(Locale.ROOT, "%08x", checksum.getValue());
       }
       return hex;
     }
@@ -208,8 +231,15 @@ final class FileVerifier {
     public VerificationResult.Mismatch mismatch(ManifestFile mf) {
       String actual = hex();
       if (!actual.equals(expected.hex())) {
-        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-            "%s of the file is %s, the source says %s", expected.algorithm(), actual, expected.hex()));
+        return new VerificationResult.Mismatch(
+            mf.path(),
+            -1,
+            String.format(
+                Locale.ROOT,
+                "%s of the file is %s, the source says %s",
+                expected.algorithm(),
+                actual,
+                expected.hex()));
       }
       return null;
     }

@@ -15,11 +15,12 @@ public record FreeSpace(long bytes, double percent) {
 
   public FreeSpace {
     if ((bytes < 0) == (percent < 0)) {
-      throw new IllegalArgumentException("a free-space floor is either bytes or a percentage, was " + bytes
-          + " bytes and " + percent + "%");
+      throw new IllegalArgumentException("a free-space floor is either bytes or a percentage, was "
+          + bytes + " bytes and " + percent + "%");
     }
     if (percent >= 100 || Double.isNaN(percent)) {
-      throw new IllegalArgumentException("a free-space floor must be below 100% of the disk, was " + percent + "%");
+      throw new IllegalArgumentException(
+          "a free-space floor must be below 100% of the disk, was " + percent + "%");
     }
   }
 
@@ -34,7 +35,8 @@ public record FreeSpace(long bytes, double percent) {
   /** Leave {@code percent}% of the file system free: {@code 0 <= percent < 100}. */
   public static FreeSpace ofPercent(double percent) {
     if (!(percent >= 0 && percent < 100)) {
-      throw new IllegalArgumentException("free space must be at least 0% and below 100% of the disk, was " + percent + "%");
+      throw new IllegalArgumentException(
+          "free space must be at least 0% and below 100% of the disk, was " + percent + "%");
     }
     return new FreeSpace(-1, percent);
   }
@@ -52,7 +54,8 @@ public record FreeSpace(long bytes, double percent) {
   /** {@code 5%} or the number of bytes, as the settings file stores it. */
   @Override
   public String toString() {
-    return isPercent() ? new BigDecimal(Double.toString(percent)).stripTrailingZeros().toPlainString() + "%"
+    return isPercent()
+        ? new BigDecimal(Double.toString(percent)).stripTrailingZeros().toPlainString() + "%"
         : Long.toString(bytes);
   }
 
@@ -60,10 +63,12 @@ public record FreeSpace(long bytes, double percent) {
   static FreeSpace parse(String text) {
     String t = text.strip().toLowerCase(Locale.ROOT);
     try {
-      return t.endsWith("%") ? ofPercent(Double.parseDouble(t.substring(0, t.length() - 1).strip()))
+      return t.endsWith("%")
+          ? ofPercent(Double.parseDouble(t.substring(0, t.length() - 1).strip()))
           : ofBytes(Long.parseLong(t));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + text + "' is neither a number of bytes nor a percentage like 5%");
+      throw new IllegalArgumentException(
+          "'" + text + "' is neither a number of bytes nor a percentage like 5%");
     }
   }
 }

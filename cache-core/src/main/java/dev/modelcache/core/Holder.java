@@ -21,7 +21,10 @@ public record Holder(long pid, String host, long uid, Instant since) {
   /** A holder whose file could not be read. */
   public static final Holder UNKNOWN = new Holder(-1, "", -1, Instant.EPOCH);
 
-  private static final Holder CURRENT = new Holder(ProcessHandle.current().pid(), hostName(), currentUid(),
+  private static final Holder CURRENT = new Holder(
+      ProcessHandle.current().pid(),
+      hostName(),
+      currentUid(),
       ProcessHandle.current().info().startInstant().orElse(Instant.now()));
 
   /** This process. */
@@ -44,7 +47,9 @@ public record Holder(long pid, String host, long uid, Instant since) {
       }
     }
     try {
-      return new Holder(Long.parseLong(words.getOrDefault("pid", "-1")), words.getOrDefault("host", ""),
+      return new Holder(
+          Long.parseLong(words.getOrDefault("pid", "-1")),
+          words.getOrDefault("host", ""),
           Long.parseLong(words.getOrDefault("uid", "-1")),
           words.containsKey("since") ? Instant.parse(words.get("since")) : Instant.EPOCH);
     } catch (RuntimeException e) {
@@ -55,7 +60,9 @@ public record Holder(long pid, String host, long uid, Instant since) {
   private static String hostName() {
     // The UTS namespace's name: a pod's name in Kubernetes.
     try {
-      String name = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.US_ASCII).strip();
+      String name = Files.readString(
+              Path.of("/proc/sys/kernel/hostname"), StandardCharsets.US_ASCII)
+          .strip();
       if (!name.isEmpty()) {
         return name.replaceAll("\\s", "_");
       }

@@ -18,7 +18,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.Locale;
@@ -64,18 +63,32 @@ final class HolderFiles {
   static final Duration DEFAULT_EXPIRY = Duration.ofSeconds(30);
 
   /** File systems whose locks are kept by this node's kernel, so they hold between its processes. */
-  private static final Set<String> LOCAL_FILE_SYSTEMS = Set.of("ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs",
-      "ramfs", "zfs", "f2fs", "bcachefs", "jfs", "reiserfs", "overlay", "overlayfs");
+  private static final Set<String> LOCAL_FILE_SYSTEMS = Set.of(
+      "ext2",
+      "ext3",
+      "ext4",
+      "xfs",
+      "btrfs",
+      "tmpfs",
+      "ramfs",
+      "zfs",
+      "f2fs",
+      "bcachefs",
+      "jfs",
+      "reiserfs",
+      "overlay",
+      "overlayfs");
 
   /** Holder files this JVM holds, by file identity (device and inode). */
   private static final Map<Object, Held> HERE = new ConcurrentHashMap<>();
 
   /** Renews heartbeats; one daemon thread for the JVM, since a lease may outlive its cache. */
-  private static final ScheduledExecutorService RENEWER = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "modelcache-heartbeat");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService RENEWER =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "modelcache-heartbeat");
+        t.setDaemon(true);
+        return t;
+      });
 
   private static final AtomicBoolean UNREADABLE_LOGGED = new AtomicBoolean();
 
@@ -102,6 +115,7 @@ final class HolderFiles {
     private volatile Path path;
     /** Every name the file had in this process's view, the final one included before it is renamed there. */
     private final Set<Path> names = ConcurrentHashMap.newKeySet();
+
     private volatile ScheduledFuture<?> renewal;
 
     private Held(Path path, Path finalPath, FileChannel channel, Object key) {
@@ -127,8 +141,10 @@ final class HolderFiles {
       try {
         Files.setLastModifiedTime(path, FileTime.from(clock.instant()));
       } catch (IOException e) {
-        LOG.log(Level.WARNING, "could not renew the heartbeat of " + path + " (" + e
-            + "); other processes will judge its holder dead after " + expiry);
+        LOG.log(
+            Level.WARNING,
+            "could not renew the heartbeat of " + path + " (" + e
+                + "); other processes will judge its holder dead after " + expiry);
         ScheduledFuture<?> r = renewal;
         if (r != null) {
           r.cancel(false);
@@ -180,7 +196,8 @@ final class HolderFiles {
    *
    * @throws CacheRootException if the root records another liveness than an explicit request
    */
-  static HolderFiles open(Path root, Liveness requested, Duration expiry, boolean expirySet, InstantSource clock)
+  static HolderFiles open(
+      Path root, Liveness requested, Duration expiry, boolean expirySet, InstantSource clock)
       throws IOException {
     Path file = root.resolve(RECORD);
     Optional<HolderFiles> recorded = read(file, clock);
@@ -189,15 +206,21 @@ final class HolderFiles {
       HolderFiles decided = new HolderFiles(mode, expiry, clock);
       Path tmp = root.resolve("." + RECORD + "." + UUID.randomUUID() + ".tmp");
       try {
-        Files.writeString(tmp, decided.recordText(), StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW);
+        Files.writeString(
+            tmp, decided.recordText(), StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW);
         SharedAccess.readableByAll(tmp);
         Files.createLink(file, tmp); // the first process to record wins; link(2) never replaces
-        LOG.log(Level.INFO, () -> "cache root " + root + ": " + decided.describe() + " (recorded in " + file + ")");
+        LOG.log(
+            Level.INFO,
+            () -> "cache root " + root + ": " + decided.describe() + " (recorded in " + file + ")");
         return decided;
       } catch (FileAlreadyExistsException e) {
         recorded = read(file, clock);
       } catch (AccessDeniedException e) {
-        LOG.log(Level.DEBUG, () -> "cannot record the liveness of " + root + " (" + e + "); using " + decided.describe());
+        LOG.log(
+            Level.DEBUG,
+            () -> "cannot record the liveness of " + root + " (" + e + "); using "
+                + decided.describe());
         return decided;
       } finally {
         Files.deleteIfExists(tmp);
@@ -208,13 +231,19 @@ final class HolderFiles {
     }
     HolderFiles theirs = recorded.get();
     if (requested != Liveness.AUTO && requested != theirs.mode) {
-      throw new CacheRootException(root, "it records " + theirs.describe() + " in " + file + ", and this cache was"
-          + " configured with liveness " + requested + "; every process using a root must judge holders alike"
-          + " (remove that file while no process uses the root to change it)", null);
+      throw new CacheRootException(
+          root,
+          "it records " + theirs.describe() + " in " + file + ", and this cache was"
+              + " configured with liveness " + requested
+              + "; every process using a root must judge holders alike"
+              + " (remove that file while no process uses the root to change it)",
+          null);
     }
     if (expirySet && theirs.mode == Liveness.HEARTBEAT && !expiry.equals(theirs.expiry)) {
-      LOG.log(Level.WARNING, "cache root " + root + " records a heartbeat expiry of " + theirs.expiry
-          + "; using it instead of the configured " + expiry);
+      LOG.log(
+          Level.WARNING,
+          "cache root " + root + " records a heartbeat expiry of " + theirs.expiry
+              + "; using it instead of the configured " + expiry);
     }
     return theirs;
   }
@@ -235,15 +264,18 @@ final class HolderFiles {
     }
     try {
       Liveness mode = Liveness.valueOf(words.getOrDefault("mode", "").toUpperCase(Locale.ROOT));
-      Duration expiry = Duration.ofMillis(Long.parseLong(words.getOrDefault("expiryMillis",
-          Long.toString(DEFAULT_EXPIRY.toMillis()))));
+      Duration expiry = Duration.ofMillis(Long.parseLong(
+          words.getOrDefault("expiryMillis", Long.toString(DEFAULT_EXPIRY.toMillis()))));
       if (mode == Liveness.AUTO || expiry.isNegative() || expiry.isZero()) {
         throw new IllegalArgumentException(text);
       }
       return Optional.of(new HolderFiles(mode, expiry, clock));
     } catch (IllegalArgumentException e) {
-      throw new CacheRootException(file.getParent(), "its liveness record " + file + " is not valid: '"
-          + text.strip() + "' (expected 'mode=locks' or 'mode=heartbeat' and 'expiryMillis=N')", null);
+      throw new CacheRootException(
+          file.getParent(),
+          "its liveness record " + file + " is not valid: '" + text.strip()
+              + "' (expected 'mode=locks' or 'mode=heartbeat' and 'expiryMillis=N')",
+          null);
     }
   }
 
@@ -254,7 +286,9 @@ final class HolderFiles {
 
   /** For logs and messages: "liveness by kernel locks", "liveness by heartbeat (expiry PT30S)". */
   String describe() {
-    return mode == Liveness.LOCKS ? "liveness by kernel locks" : "liveness by heartbeat (expiry " + expiry + ")";
+    return mode == Liveness.LOCKS
+        ? "liveness by kernel locks"
+        : "liveness by heartbeat (expiry " + expiry + ")";
   }
 
   /** Kernel locks where this node's kernel keeps them and they work; a heartbeat elsewhere. */
@@ -270,7 +304,10 @@ final class HolderFiles {
       return Liveness.HEARTBEAT;
     }
     Path probe = root.resolve(".liveness-probe-" + UUID.randomUUID());
-    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+    try (FileChannel ch = FileChannel.open(
+        probe,
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE,
         StandardOpenOption.DELETE_ON_CLOSE)) {
       FileLock lock = ch.tryLock();
       if (lock == null) {
@@ -282,7 +319,9 @@ final class HolderFiles {
       // A user that may not write the root cannot try a lock there; the file system's kind decides.
       return Liveness.LOCKS;
     } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "file locks do not work in " + root + " (" + e + "): liveness by heartbeat");
+      LOG.log(
+          Level.DEBUG,
+          () -> "file locks do not work in " + root + " (" + e + "): liveness by heartbeat");
       return Liveness.HEARTBEAT;
     }
   }
@@ -294,14 +333,15 @@ final class HolderFiles {
    */
   Held create(Path file) throws IOException {
     Path tmp = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-    FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    FileChannel channel = FileChannel.open(
+        tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     Held held = null;
     boolean success = false;
     try {
       // Known to this JVM before it is locked: a probe from another thread here must never open
       // it, since closing that probe's descriptor would drop this process's lock.
-      Object key = fileKey(Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), tmp);
+      Object key = fileKey(
+          Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), tmp);
       held = new Held(tmp, file, channel, key);
       HERE.put(key, held);
       FileLock lock;
@@ -316,7 +356,8 @@ final class HolderFiles {
       if (lock == null && mode == Liveness.LOCKS) {
         throw new IOException("could not lock the new holder file " + tmp);
       }
-      ByteBuffer line = ByteBuffer.wrap(Holder.current().toLine().getBytes(StandardCharsets.US_ASCII));
+      ByteBuffer line =
+          ByteBuffer.wrap(Holder.current().toLine().getBytes(StandardCharsets.US_ASCII));
       while (line.hasRemaining()) {
         channel.write(line);
       }
@@ -325,7 +366,8 @@ final class HolderFiles {
       held.relocate(file);
       if (mode == Liveness.HEARTBEAT) {
         long periodMillis = Math.max(1, expiry.toMillis() / 3);
-        held.renewal = RENEWER.scheduleWithFixedDelay(held::renew, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        held.renewal = RENEWER.scheduleWithFixedDelay(
+            held::renew, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
       }
       success = true;
       return held;
@@ -375,12 +417,16 @@ final class HolderFiles {
       return false;
     } catch (AccessDeniedException e) {
       if (UNREADABLE_LOGGED.compareAndSet(false, true)) {
-        LOG.log(Level.WARNING, "cannot read holder file " + file + "; judging its holder alive (make holder"
-            + " files readable by every user of the cache)");
+        LOG.log(
+            Level.WARNING,
+            "cannot read holder file " + file + "; judging its holder alive (make holder"
+                + " files readable by every user of the cache)");
       }
       return true;
     } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "could not probe holder file " + file + " (" + e + "); judging it alive");
+      LOG.log(
+          Level.DEBUG,
+          () -> "could not probe holder file " + file + " (" + e + "); judging it alive");
       return true;
     }
   }
@@ -392,7 +438,8 @@ final class HolderFiles {
    */
   boolean settled(Path hidden) {
     try {
-      return Files.getLastModifiedTime(hidden, LinkOption.NOFOLLOW_LINKS).toInstant()
+      return Files.getLastModifiedTime(hidden, LinkOption.NOFOLLOW_LINKS)
+          .toInstant()
           .isBefore(clock.instant().minus(SETTLE_TIME));
     } catch (IOException e) {
       return false;
@@ -426,20 +473,25 @@ final class HolderFiles {
       return () -> {};
     }
     long periodMillis = Math.max(1, expiry.toMillis() / 3);
-    ScheduledFuture<?> renewal = RENEWER.scheduleWithFixedDelay(() -> {
-      try {
-        Files.setLastModifiedTime(file, FileTime.from(clock.instant()));
-      } catch (IOException e) {
-        LOG.log(Level.DEBUG, () -> "could not renew the heartbeat of " + file + ": " + e);
-      }
-    }, 0, periodMillis, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> renewal = RENEWER.scheduleWithFixedDelay(
+        () -> {
+          try {
+            Files.setLastModifiedTime(file, FileTime.from(clock.instant()));
+          } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "could not renew the heartbeat of " + file + ": " + e);
+          }
+        },
+        0,
+        periodMillis,
+        TimeUnit.MILLISECONDS);
     return () -> renewal.cancel(false);
   }
 
   /** What a holder file says of its holder, for people. */
   Holder holder(Path file) {
     try {
-      BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes attrs =
+          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (heldHere(attrs, file)) {
         return Holder.current(); // never opened: closing it would drop this process's lock
       }
@@ -465,14 +517,18 @@ final class HolderFiles {
       return true;
     }
     try {
-      BasicFileAttributes own = Files.readAttributes(held.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes own =
+          Files.readAttributes(held.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (key.equals(fileKey(own, held.path()))) {
         return true;
       }
     } catch (IOException e) {
       // gone from where it was
     }
-    LOG.log(Level.DEBUG, () -> "holder file " + held.path() + " of this process is gone; it no longer holds anything");
+    LOG.log(
+        Level.DEBUG,
+        () ->
+            "holder file " + held.path() + " of this process is gone; it no longer holds anything");
     HERE.remove(key, held);
     return false;
   }

@@ -43,10 +43,12 @@ final class Janitor {
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "could not empty " + layout.trash + ": " + e);
     }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
+    try (DirectoryStream<Path> ds =
+        Files.newDirectoryStream(layout.staging, CacheLayout.INIT_PREFIX + "*")) {
       Instant settled = ticker.instant().minus(INIT_SETTLE_TIME);
       for (Path p : ds) {
-        // A writer creates the directory, then its owner file: one without an owner may be that young.
+        // A writer creates the directory, then its owner file: one without an owner may be that
+        // young.
         Path owner = p.resolve(CacheLayout.OWNER);
         boolean abandoned = Files.exists(owner, LinkOption.NOFOLLOW_LINKS)
             ? !holders.isAlive(owner)
@@ -71,7 +73,9 @@ final class Janitor {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.staging)) {
       for (Path p : ds) {
         String name = CacheLayout.entryNameOfStaging(p.getFileName().toString());
-        if (name != null && !name.equals(exceptName) && !holders.isAlive(p.resolve(CacheLayout.OWNER))) {
+        if (name != null
+            && !name.equals(exceptName)
+            && !holders.isAlive(p.resolve(CacheLayout.OWNER))) {
           DurableFiles.deleteTree(p);
           removed++;
         }

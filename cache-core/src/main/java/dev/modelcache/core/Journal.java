@@ -45,8 +45,10 @@ final class Journal implements AutoCloseable {
   }
 
   static Journal open(Path file, int[] blockCounts) throws IOException {
-    return new Journal(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE), firstSlots(blockCounts));
+    return new Journal(
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+        firstSlots(blockCounts));
   }
 
   /** Records block {@code blockIndex} of file {@code fileIndex} as written. Thread-safe. */

@@ -21,13 +21,18 @@ final class ListenerFanout {
 
   private final List<DownloadListener> listeners = new CopyOnWriteArrayList<>();
   /** Listeners that threw already: logged once each, so a broken listener cannot flood the log. */
-  private final java.util.Set<DownloadListener> faulty = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<DownloadListener> faulty =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   @GuardedBy("this")
   private DownloadListener.StartedEvent started;
+
   @GuardedBy("this")
   private DownloadListener.CompletedEvent completed;
+
   @GuardedBy("this")
   private Exception failure;
+
   @GuardedBy("this")
   private long lastProgressBytes = -1;
   /** Set once, by {@link #started}, before any other event is sent; read by the event builders. */
@@ -81,7 +86,8 @@ final class ListenerFanout {
       return;
     }
     lastProgressBytes = bytesDone;
-    DownloadListener.ProgressEvent event = new DownloadListener.ProgressEvent(source, bytesDone, bytesTotal, bytesPerSecond);
+    DownloadListener.ProgressEvent event =
+        new DownloadListener.ProgressEvent(source, bytesDone, bytesTotal, bytesPerSecond);
     each(l -> l.progress(event));
   }
 
@@ -90,7 +96,8 @@ final class ListenerFanout {
     if (s == null) {
       return;
     }
-    DownloadListener.FileCompletedEvent event = new DownloadListener.FileCompletedEvent(s, path, sizeBytes);
+    DownloadListener.FileCompletedEvent event =
+        new DownloadListener.FileCompletedEvent(s, path, sizeBytes);
     each(l -> l.fileCompleted(event));
   }
 
@@ -125,8 +132,11 @@ final class ListenerFanout {
         throw vme;
       }
       if (faulty.add(listener)) {
-        LOG.log(Level.WARNING, "download listener " + listener.getClass().getName()
-            + " threw; ignored (further exceptions from it are not logged)", e);
+        LOG.log(
+            Level.WARNING,
+            "download listener " + listener.getClass().getName()
+                + " threw; ignored (further exceptions from it are not logged)",
+            e);
       }
     }
   }

@@ -29,7 +29,8 @@ final class LocalWriteFailures {
    * @param bytesTotal the model's size
    * @param bytesLeft the bytes of the model not yet on disk
    */
-  LocalWriteFailures(ModelSource source, LongSupplier usableBytes, long bytesTotal, LongSupplier bytesLeft) {
+  LocalWriteFailures(
+      ModelSource source, LongSupplier usableBytes, long bytesTotal, LongSupplier bytesLeft) {
     this.source = source;
     this.usableBytes = usableBytes;
     this.bytesTotal = bytesTotal;
@@ -46,18 +47,27 @@ final class LocalWriteFailures {
     if (cause instanceof ClosedChannelException || Thread.currentThread().isInterrupted()) {
       // An interrupt (the cache closing) closes a FileChannel under every thread using it; that
       // stops the download but says nothing about the disk, so the staging stays for a resume.
-      InterruptedIOException stopped = new InterruptedIOException(
-          "download of " + source + " stopped while writing " + file + " (the cache was closed or the thread interrupted)");
+      InterruptedIOException stopped = new InterruptedIOException("download of " + source
+          + " stopped while writing " + file + " (the cache was closed or the thread interrupted)");
       stopped.initCause(cause);
       return stopped;
     }
     long usable = usableBytes.getAsLong();
-    String what = String.format(Locale.ROOT, "writing %d bytes to %s at offset %d failed: %s",
-        bytes, file, offset, cause.getMessage() == null ? cause.toString() : cause.getMessage());
+    String what = String.format(
+        Locale.ROOT,
+        "writing %d bytes to %s at offset %d failed: %s",
+        bytes,
+        file,
+        offset,
+        cause.getMessage() == null ? cause.toString() : cause.getMessage());
     if (isFull(usable, bytes)) {
       long left = bytesLeft.getAsLong();
-      return new InsufficientSpaceException("the disk filled during the download of " + source + ": "
-          + what + "; " + left + " bytes still needed, " + usable + " available", left, usable, cause);
+      return new InsufficientSpaceException(
+          "the disk filled during the download of " + source + ": " + what + "; " + left
+              + " bytes still needed, " + usable + " available",
+          left,
+          usable,
+          cause);
     }
     return new CacheWriteException("download of " + source + " failed: " + what, cause);
   }
@@ -69,8 +79,11 @@ final class LocalWriteFailures {
     }
     long usable = usableBytes.getAsLong();
     if (isFull(usable, 0)) {
-      return new InsufficientSpaceException(what + " failed, the disk is full (" + usable + " bytes usable): "
-          + cause.getMessage(), bytesTotal, usable, cause);
+      return new InsufficientSpaceException(
+          what + " failed, the disk is full (" + usable + " bytes usable): " + cause.getMessage(),
+          bytesTotal,
+          usable,
+          cause);
     }
     return new CacheWriteException(what + " failed: " + cause, cause);
   }

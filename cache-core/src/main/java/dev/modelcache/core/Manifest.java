@@ -31,7 +31,8 @@ import java.util.Optional;
  * @param createdAt when the entry was committed
  * @param files the files, sorted by path
  */
-public record Manifest(ModelSource source, long blockSizeBytes, Instant createdAt, List<ManifestFile> files) {
+public record Manifest(
+    ModelSource source, long blockSizeBytes, Instant createdAt, List<ManifestFile> files) {
 
   /** The format written by this version. */
   static final int FORMAT = 1;
@@ -69,9 +70,13 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
     for (ManifestFile f : files) {
       JsonObject checksum = null;
       if (f.checksum() != null) {
-        checksum = JsonObject.create().put("algorithm", f.checksum().algorithm()).put("hex", f.checksum().hex());
+        checksum = JsonObject.create()
+            .put("algorithm", f.checksum().algorithm())
+            .put("hex", f.checksum().hex());
         if (f.checksum().isMultipart()) {
-          checksum.put("parts", f.checksum().parts()).put("partSizeBytes", f.checksum().partSizeBytes());
+          checksum
+              .put("parts", f.checksum().parts())
+              .put("partSizeBytes", f.checksum().partSizeBytes());
         }
       }
       StringBuilder crcs = new StringBuilder(8 * f.blockCount());
@@ -129,9 +134,11 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
       Map<?, ?> m = object(root, "the document");
       long format = number(m, "format");
       if (format != FORMAT) {
-        throw new ManifestCorruptException(file, "unsupported format " + format + " (expected " + FORMAT + ")");
+        throw new ManifestCorruptException(
+            file, "unsupported format " + format + " (expected " + FORMAT + ")");
       }
-      ModelSource source = new ModelSource(URI.create(string(m, "source", false)), string(m, "revision", true));
+      ModelSource source =
+          new ModelSource(URI.create(string(m, "source", false)), string(m, "revision", true));
       long blockSize = number(m, "blockSizeBytes");
       Instant createdAt = Instant.parse(string(m, "createdAt", false));
       if (!(m.get("files") instanceof List<?> list)) {
@@ -148,12 +155,14 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
           Map<?, ?> c = object(f.get("checksum"), "a checksum");
           String algorithm = string(c, "algorithm", false);
           checksum = algorithm.endsWith("-PARTS")
-              ? new SourceChecksum(algorithm, string(c, "hex", false), partCount(c), number(c, "partSizeBytes"))
+              ? new SourceChecksum(
+                  algorithm, string(c, "hex", false), partCount(c), number(c, "partSizeBytes"))
               : new SourceChecksum(algorithm, string(c, "hex", false));
         }
         String crcHex = string(f, "blockCrc32c", false);
         if (crcHex.length() % 8 != 0) {
-          throw new IllegalArgumentException("blockCrc32c of " + path + " is not a multiple of 8 hex digits");
+          throw new IllegalArgumentException(
+              "blockCrc32c of " + path + " is not a multiple of 8 hex digits");
         }
         int[] crcs = new int[crcHex.length() / 8];
         for (int b = 0; b < crcs.length; b++) {
@@ -161,11 +170,17 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
         }
         long expectedBlocks = size == 0 ? 0 : (size + blockSize - 1) / blockSize;
         if (crcs.length != 0 && crcs.length != expectedBlocks) {
-          throw new IllegalArgumentException(
-              "file " + path + " has " + crcs.length + " block checksums, expected " + expectedBlocks);
+          throw new IllegalArgumentException("file " + path + " has " + crcs.length
+              + " block checksums, expected " + expectedBlocks);
         }
-        files.add(new ManifestFile(path, string(f, "key", false), size, string(f, "etag", true),
-            string(f, "versionId", true), checksum, crcs));
+        files.add(new ManifestFile(
+            path,
+            string(f, "key", false),
+            size,
+            string(f, "etag", true),
+            string(f, "versionId", true),
+            checksum,
+            crcs));
       }
       return new Manifest(source, blockSize, createdAt, files);
     } catch (ManifestCorruptException e) {
@@ -185,7 +200,8 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
   private static int partCount(Map<?, ?> checksum) {
     long parts = number(checksum, "parts");
     if (parts > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("field 'parts' is larger than " + Integer.MAX_VALUE + ": " + parts);
+      throw new IllegalArgumentException(
+          "field 'parts' is larger than " + Integer.MAX_VALUE + ": " + parts);
     }
     return (int) parts;
   }
@@ -205,6 +221,7 @@ public record Manifest(ModelSource source, long blockSizeBytes, Instant createdA
     if (m.get(field) instanceof JsonNumber n && n.asNonNegativeLong() >= 0) {
       return n.asNonNegativeLong();
     }
-    throw new IllegalArgumentException("field '" + field + "' is missing or not a non-negative integer");
+    throw new IllegalArgumentException(
+        "field '" + field + "' is missing or not a non-negative integer");
   }
 }

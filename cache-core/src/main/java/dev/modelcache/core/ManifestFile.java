@@ -53,11 +53,14 @@ public record ManifestFile(
       return Integrity.UNVERIFIED;
     }
     if (checksum.isMultipart()) {
-      return checksum.algorithm().equals(SourceChecksum.MULTIPART_MD5) ? Integrity.ETAG_MULTIPART
+      return checksum.algorithm().equals(SourceChecksum.MULTIPART_MD5)
+          ? Integrity.ETAG_MULTIPART
           : Integrity.SOURCE_CHECKSUM;
     }
-    return checksum.algorithm().equals("MD5") && checksum.hex().equalsIgnoreCase(etag == null ? "" : etag)
-        ? Integrity.ETAG_MD5 : Integrity.SOURCE_CHECKSUM;
+    return checksum.algorithm().equals("MD5")
+            && checksum.hex().equalsIgnoreCase(etag == null ? "" : etag)
+        ? Integrity.ETAG_MD5
+        : Integrity.SOURCE_CHECKSUM;
   }
 
   /** The number of blocks with a recorded checksum. */

@@ -28,7 +28,8 @@ final class MappedReads {
   static final int CHUNK_BYTES = 256 << 10;
 
   /** On the heap: direct memory is the transfer buffers' budget ({@code -XX:MaxDirectMemorySize}). */
-  private static final ThreadLocal<byte[]> CHUNKS = ThreadLocal.withInitial(() -> new byte[CHUNK_BYTES]);
+  private static final ThreadLocal<byte[]> CHUNKS =
+      ThreadLocal.withInitial(() -> new byte[CHUNK_BYTES]);
 
   private MappedReads() {}
 

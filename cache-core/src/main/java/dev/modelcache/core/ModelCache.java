@@ -231,8 +231,9 @@ public final class ModelCache implements AutoCloseable {
    */
   public VerificationResult verify(ModelSource source) throws IOException {
     checkOpen();
-    CacheEntry entry = getIfPresent(source).orElseThrow(
-        () -> new EntryNotFoundException("cannot verify " + source + ": it is not in the cache"));
+    CacheEntry entry = getIfPresent(source)
+        .orElseThrow(() ->
+            new EntryNotFoundException("cannot verify " + source + ": it is not in the cache"));
     return engine.verify(entry);
   }
 
@@ -399,7 +400,8 @@ public final class ModelCache implements AutoCloseable {
     /** Bytes per range request and per checksummed block (default 8 MiB, at least 4 KiB, at most 256 MiB). */
     public Builder partSizeBytes(int partSizeBytes) {
       if (partSizeBytes < 4096 || partSizeBytes > (256 << 20)) {
-        throw new IllegalArgumentException("partSizeBytes must be in [4096, 268435456], was " + partSizeBytes);
+        throw new IllegalArgumentException(
+            "partSizeBytes must be in [4096, 268435456], was " + partSizeBytes);
       }
       this.partSizeBytes = partSizeBytes;
       return this;
@@ -453,7 +455,8 @@ public final class ModelCache implements AutoCloseable {
      */
     public Builder retryBackoff(Duration initial, Duration max) {
       if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
-        throw new IllegalArgumentException("retry backoff needs 0 < initial <= max, was " + initial + ", " + max);
+        throw new IllegalArgumentException(
+            "retry backoff needs 0 < initial <= max, was " + initial + ", " + max);
       }
       this.retryInitialDelay = initial;
       this.retryMaxDelay = max;
@@ -489,7 +492,8 @@ public final class ModelCache implements AutoCloseable {
      */
     public Builder heartbeatExpiry(Duration expiry) {
       if (expiry.compareTo(Duration.ofMillis(300)) < 0) {
-        throw new IllegalArgumentException("heartbeatExpiry must be at least 300 ms, was " + expiry);
+        throw new IllegalArgumentException(
+            "heartbeatExpiry must be at least 300 ms, was " + expiry);
       }
       this.heartbeatExpiry = expiry;
       this.heartbeatExpirySet = true;
@@ -509,7 +513,8 @@ public final class ModelCache implements AutoCloseable {
 
     /** Settings for the backend of {@code scheme}, created through its {@link StorageBackendProvider}. */
     public Builder backendOptions(String scheme, BackendOptions options) {
-      backendOptions.put(scheme.toLowerCase(Locale.ROOT), Objects.requireNonNull(options, "options"));
+      backendOptions.put(
+          scheme.toLowerCase(Locale.ROOT), Objects.requireNonNull(options, "options"));
       return this;
     }
 
@@ -534,14 +539,16 @@ public final class ModelCache implements AutoCloseable {
       }
       for (String scheme : backendOptions.keySet()) {
         if (backendInstances.containsKey(scheme)) {
-          throw new IllegalStateException("both backendOptions and a backend instance were given for scheme '"
-              + scheme + "'; options only configure backends the cache creates");
+          throw new IllegalStateException(
+              "both backendOptions and a backend instance were given for scheme '" + scheme
+                  + "'; options only configure backends the cache creates");
         }
       }
       Path r = root.toAbsolutePath().normalize();
       if (!Files.exists(r)) {
         if (!createRoot) {
-          throw new CacheRootException(r, "it does not exist (create it, or call createRootIfMissing())", null);
+          throw new CacheRootException(
+              r, "it does not exist (create it, or call createRootIfMissing())", null);
         }
         try {
           Files.createDirectories(r);
@@ -557,22 +564,42 @@ public final class ModelCache implements AutoCloseable {
         try {
           layout.create();
         } catch (IOException e) {
-          throw new CacheRootException(r, "it is not writable by " + SharedAccess.currentUser() + " ("
-              + SharedAccess.describe(r) + "): " + e, e);
+          throw new CacheRootException(
+              r,
+              "it is not writable by " + SharedAccess.currentUser() + " ("
+                  + SharedAccess.describe(r) + "): " + e,
+              e);
         }
       } else if (!Files.isWritable(r)) {
         // Another user's root (a serving pod's uid reading what a root prefetcher wrote): it may
         // lease, load and await through the shared directories; writes fail naming the path.
-        LOG.log(Level.DEBUG, () -> "cache root " + r + " is not writable by " + SharedAccess.currentUser()
-            + "; opening it to read, lease and await");
+        LOG.log(
+            Level.DEBUG,
+            () -> "cache root " + r + " is not writable by " + SharedAccess.currentUser()
+                + "; opening it to read, lease and await");
       } else {
         layout.widenShared();
       }
       SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
-      HolderFiles holders = HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);
-      DownloadSettings downloads = new DownloadSettings(partSizeBytes, concurrency, directWrites,
-          requireSourceVerification, directOpener, maxAttempts, retryInitialDelay, retryMaxDelay);
-      Engine engine = new Engine(layout, holders, limits, downloads, pollInterval, backendOptions, backendInstances,
+      HolderFiles holders =
+          HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);
+      DownloadSettings downloads = new DownloadSettings(
+          partSizeBytes,
+          concurrency,
+          directWrites,
+          requireSourceVerification,
+          directOpener,
+          maxAttempts,
+          retryInitialDelay,
+          retryMaxDelay);
+      Engine engine = new Engine(
+          layout,
+          holders,
+          limits,
+          downloads,
+          pollInterval,
+          backendOptions,
+          backendInstances,
           ticker);
       engine.cleanDebris();
       return new ModelCache(engine);

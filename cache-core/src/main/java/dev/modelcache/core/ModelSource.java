@@ -40,7 +40,8 @@ public record ModelSource(URI uri, String revision) {
         throw new InvalidModelSourceException("revision of " + uri + " is blank");
       }
       if (revision.chars().anyMatch(Character::isISOControl)) {
-        throw new InvalidModelSourceException("revision of " + uri + " contains a control character");
+        throw new InvalidModelSourceException(
+            "revision of " + uri + " contains a control character");
       }
     }
   }
@@ -91,7 +92,9 @@ public record ModelSource(URI uri, String revision) {
    */
   public String cacheName() {
     String where = (uri.getAuthority() == null ? "" : uri.getAuthority()) + uri.getPath();
-    StringBuilder name = new StringBuilder(sanitize(scheme(), 12)).append('_').append(sanitize(where, READABLE_CHARS));
+    StringBuilder name = new StringBuilder(sanitize(scheme(), 12))
+        .append('_')
+        .append(sanitize(where, READABLE_CHARS));
     if (revision != null) {
       name.append('@').append(sanitize(revision, 24));
     }
@@ -123,8 +126,11 @@ public record ModelSource(URI uri, String revision) {
     boolean lastUnderscore = false;
     for (int i = 0; i < text.length() && out.length() < maxChars; i++) {
       char c = text.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '-' || (c == '.' && out.length() > 0 && out.charAt(out.length() - 1) != '.');
+      boolean ok = (c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || (c == '.' && out.length() > 0 && out.charAt(out.length() - 1) != '.');
       if (ok) {
         out.append(c);
         lastUnderscore = false;
@@ -143,13 +149,16 @@ public record ModelSource(URI uri, String revision) {
 
   private static URI normalize(URI uri) {
     if (!uri.isAbsolute() || uri.getScheme() == null) {
-      throw new InvalidModelSourceException("source " + uri + " has no scheme (e.g. s3:// or file://)");
+      throw new InvalidModelSourceException(
+          "source " + uri + " has no scheme (e.g. s3:// or file://)");
     }
     if (uri.isOpaque()) {
-      throw new InvalidModelSourceException("source " + uri + " is not a hierarchical URI (write scheme://...)");
+      throw new InvalidModelSourceException(
+          "source " + uri + " is not a hierarchical URI (write scheme://...)");
     }
     if (uri.getRawQuery() != null) {
-      throw new InvalidModelSourceException("source " + uri + " has a query; a source is a prefix only");
+      throw new InvalidModelSourceException(
+          "source " + uri + " has a query; a source is a prefix only");
     }
     if (uri.getRawFragment() != null) {
       throw new InvalidModelSourceException(
@@ -158,12 +167,13 @@ public record ModelSource(URI uri, String revision) {
     String path = uri.getPath() == null ? "" : uri.getPath();
     String trimmed = path.replaceAll("/+$", "").replaceAll("^/+", "");
     if (trimmed.isEmpty()) {
-      throw new InvalidModelSourceException(
-          "source " + uri + " has an empty prefix: it would name a whole bucket or filesystem root");
+      throw new InvalidModelSourceException("source " + uri
+          + " has an empty prefix: it would name a whole bucket or filesystem root");
     }
     for (String segment : trimmed.split("/+")) {
       if (segment.equals(".") || segment.equals("..")) {
-        throw new InvalidModelSourceException("source " + uri + " contains a '" + segment + "' segment");
+        throw new InvalidModelSourceException(
+            "source " + uri + " contains a '" + segment + "' segment");
       }
     }
     // One spelling per source: file:/a, file:///a and FILE:///a/ all become file:///a/.

@@ -30,9 +30,28 @@ final class MultipartEtag {
    * Part sizes of common uploaders, most likely first: 8 MiB (AWS CLI, boto3, the SDKs' transfer
    * managers), 5 MiB (S3's minimum, rclone), 16 MiB, 64 MiB, 100 MiB, powers of two, decimal megabytes.
    */
-  private static final long[] COMMON = {8 * MIB, 5 * MIB, 16 * MIB, 64 * MIB, 100 * MIB, 32 * MIB, 128 * MIB,
-      10 * MIB, 50 * MIB, 256 * MIB, 512 * MIB, 1024 * MIB, 15 * MIB, 25 * MIB, 8_000_000, 5_000_000, 10_000_000,
-      16_000_000, 50_000_000, 100_000_000};
+  private static final long[] COMMON = {
+    8 * MIB,
+    5 * MIB,
+    16 * MIB,
+    64 * MIB,
+    100 * MIB,
+    32 * MIB,
+    128 * MIB,
+    10 * MIB,
+    50 * MIB,
+    256 * MIB,
+    512 * MIB,
+    1024 * MIB,
+    15 * MIB,
+    25 * MIB,
+    8_000_000,
+    5_000_000,
+    10_000_000,
+    16_000_000,
+    50_000_000,
+    100_000_000
+  };
 
   private MultipartEtag() {}
 
@@ -122,35 +141,37 @@ final class MultipartEtag {
 
     static PartHash of(String algorithm) {
       return switch (algorithm) {
-        case "CRC32", "CRC32C" -> new PartHash() {
-          private final java.util.zip.Checksum crc =
-              algorithm.equals("CRC32") ? new java.util.zip.CRC32() : new java.util.zip.CRC32C();
+        case "CRC32", "CRC32C" ->
+          new PartHash() {
+            private final java.util.zip.Checksum crc =
+                algorithm.equals("CRC32") ? new java.util.zip.CRC32() : new java.util.zip.CRC32C();
 
-          @Override
-          public void update(ByteBuffer buf) {
-            crc.update(buf);
-          }
+            @Override
+            public void update(ByteBuffer buf) {
+              crc.update(buf);
+            }
 
-          @Override
-          public byte[] finish() {
-            int v = (int) crc.getValue();
-            crc.reset();
-            return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
-          }
-        };
-        default -> new PartHash() {
-          private final MessageDigest digest = messageDigest(algorithm);
+            @Override
+            public byte[] finish() {
+              int v = (int) crc.getValue();
+              crc.reset();
+              return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
+            }
+          };
+        default ->
+          new PartHash() {
+            private final MessageDigest digest = messageDigest(algorithm);
 
-          @Override
-          public void update(ByteBuffer buf) {
-            digest.update(buf);
-          }
+            @Override
+            public void update(ByteBuffer buf) {
+              digest.update(buf);
+            }
 
-          @Override
-          public byte[] finish() {
-            return digest.digest();
-          }
-        };
+            @Override
+            public byte[] finish() {
+              return digest.digest();
+            }
+          };
       };
     }
   }
@@ -186,7 +207,8 @@ final class MultipartEtag {
         String hex = c.hex();
         results.add(hex);
         if (matched == null && hex.equals(expected.hex()) && c.parts == expected.parts()) {
-          matched = new SourceChecksum(expected.algorithm(), expected.hex(), expected.parts(), c.partSize);
+          matched = new SourceChecksum(
+              expected.algorithm(), expected.hex(), expected.parts(), c.partSize);
         }
       }
     }
@@ -199,25 +221,51 @@ final class MultipartEtag {
       }
       String etag = expected.hex() + "-" + expected.parts();
       String alg = expected.partAlgorithm();
-      String what = expected.algorithm().equals(SourceChecksum.MULTIPART_MD5) ? "multipart ETag"
+      String what = expected.algorithm().equals(SourceChecksum.MULTIPART_MD5)
+          ? "multipart ETag"
           : "composite " + alg + " checksum";
       if (candidates.isEmpty()) {
-        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-            "no part size gives %d parts for %d bytes, so the %s %s cannot be checked", expected.parts(),
-            mf.sizeBytes(), what, etag));
+        return new VerificationResult.Mismatch(
+            mf.path(),
+            -1,
+            String.format(
+                Locale.ROOT,
+                "no part size gives %d parts for %d bytes, so the %s %s cannot be checked",
+                expected.parts(),
+                mf.sizeBytes(),
+                what,
+                etag));
       }
       if (candidates.size() == 1) {
         OnePartSize c = candidates.getFirst();
-        return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-            "the %s of its %d parts' %ss (parts of %d bytes) is %s-%d, the source's %s is %s",
-            alg, c.parts, alg, c.partSize, results.getFirst(), c.parts, what, etag));
+        return new VerificationResult.Mismatch(
+            mf.path(),
+            -1,
+            String.format(
+                Locale.ROOT,
+                "the %s of its %d parts' %ss (parts of %d bytes) is %s-%d, the source's %s is %s",
+                alg,
+                c.parts,
+                alg,
+                c.partSize,
+                results.getFirst(),
+                c.parts,
+                what,
+                etag));
       }
       StringBuilder tried = new StringBuilder();
       for (int i = 0; i < candidates.size(); i++) {
-        tried.append(i == 0 ? "" : ", ").append(candidates.get(i).partSize).append(" bytes: ").append(results.get(i));
+        tried
+            .append(i == 0 ? "" : ", ")
+            .append(candidates.get(i).partSize)
+            .append(" bytes: ")
+            .append(results.get(i));
       }
-      return new VerificationResult.Mismatch(mf.path(), -1, String.format(Locale.ROOT,
-          "no part size tried gives the source's %s %s (%s)", what, etag, tried));
+      return new VerificationResult.Mismatch(
+          mf.path(),
+          -1,
+          String.format(
+              Locale.ROOT, "no part size tried gives the source's %s %s (%s)", what, etag, tried));
     }
 
     @Override

@@ -45,8 +45,12 @@ final class Preallocator {
         return;
       } catch (NativeIoException e) {
         if (e.code().isNoSpace()) {
-          throw new InsufficientSpaceException("no space to preallocate " + sizeBytes + " bytes for " + file
-              + " (posix_fallocate: " + e.code() + "); " + usableBytes + " bytes were usable", sizeBytes, usableBytes, e);
+          throw new InsufficientSpaceException(
+              "no space to preallocate " + sizeBytes + " bytes for " + file + " (posix_fallocate: "
+                  + e.code() + "); " + usableBytes + " bytes were usable",
+              sizeBytes,
+              usableBytes,
+              e);
         }
         // The file system cannot reserve, or the call failed otherwise: extend instead, which
         // reports a file that cannot be written at all.
@@ -62,7 +66,9 @@ final class Preallocator {
       if (ch.size() > sizeBytes) {
         ch.truncate(sizeBytes);
       } else if (ch.size() < sizeBytes) {
-        ch.write(ByteBuffer.allocate(1), sizeBytes - 1); // past the end: the bytes before it read as zeros
+        ch.write(
+            ByteBuffer.allocate(1),
+            sizeBytes - 1); // past the end: the bytes before it read as zeros
       }
     }
   }

@@ -28,7 +28,8 @@ final class RangeFetcher {
   private final DownloadFailure failure;
   private final AtomicLong bytesFetched = new AtomicLong();
 
-  RangeFetcher(ModelSource source, StorageBackend backend, DownloadHost cache, DownloadFailure failure) {
+  RangeFetcher(
+      ModelSource source, StorageBackend backend, DownloadHost cache, DownloadFailure failure) {
     this.source = source;
     this.backend = backend;
     this.cache = cache;
@@ -52,8 +53,15 @@ final class RangeFetcher {
       try {
         backend.read(object, offset, buf);
         if (buf.hasRemaining()) {
-          throw new StorageException(String.format(Locale.ROOT,
-              "short read of %s at offset %d: %d of %d bytes", object.key(), offset, buf.position() - start, len), true);
+          throw new StorageException(
+              String.format(
+                  Locale.ROOT,
+                  "short read of %s at offset %d: %d of %d bytes",
+                  object.key(),
+                  offset,
+                  buf.position() - start,
+                  len),
+              true);
         }
         count(len);
         return true;
@@ -66,9 +74,18 @@ final class RangeFetcher {
           throw e;
         }
         if (attempt >= maxAttempts) {
-          throw new StorageException(String.format(Locale.ROOT,
-              "reading %s of %s, %d bytes at offset %d, failed %d times; last error: %s",
-              object.key(), source, len, offset, attempt, e.getMessage()), true, e);
+          throw new StorageException(
+              String.format(
+                  Locale.ROOT,
+                  "reading %s of %s, %d bytes at offset %d, failed %d times; last error: %s",
+                  object.key(),
+                  source,
+                  len,
+                  offset,
+                  attempt,
+                  e.getMessage()),
+              true,
+              e);
         }
         if (failure.isSet()) {
           return false;

@@ -4,7 +4,6 @@ import dev.modelcache.core.spi.RemoteObject;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -44,6 +43,7 @@ final class ReadBack {
   private final DownloadFailure failure;
   /** Files whose source checksum failed and that are to be fetched again, after the tails of this round. */
   private final Queue<StagedFile> refetch = new ConcurrentLinkedQueue<>();
+
   private final AtomicLong verifyNanos = new AtomicLong();
   /** Told of every block read back and checked; decides whether a file may be fetched again. */
   private final BlockStream stream;
@@ -52,7 +52,11 @@ final class ReadBack {
     this(source, settings, tails, failure, BlockStream.NONE);
   }
 
-  ReadBack(ModelSource source, DownloadSettings settings, TailPool tails, DownloadFailure failure,
+  ReadBack(
+      ModelSource source,
+      DownloadSettings settings,
+      TailPool tails,
+      DownloadFailure failure,
       BlockStream stream) {
     this.source = source;
     this.settings = settings;
@@ -82,14 +86,19 @@ final class ReadBack {
     }
     List<String> refused = new ArrayList<>();
     for (StagedFile f : files) {
-      if (f.readBack() == null && (f.object().checksum() == null || f.unverifiedBecause() != null)) {
+      if (f.readBack() == null
+          && (f.object().checksum() == null || f.unverifiedBecause() != null)) {
         refused.add(unverifiable(f));
       }
     }
     if (!refused.isEmpty()) {
-      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
-          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", refused)
-          + "; nothing was fetched", files.getFirst().path(), -1);
+      throw new IntegrityException(
+          "cannot verify every file of " + source + " against the source, as"
+              + " requireSourceVerification (--require-verified) demands: "
+              + String.join("; ", refused)
+              + "; nothing was fetched",
+          files.getFirst().path(),
+          -1);
     }
   }
 
@@ -112,22 +121,30 @@ final class ReadBack {
       return;
     }
     if (settings.requireSourceVerification()) {
-      throw new IntegrityException("cannot verify every file of " + source + " against the source, as"
-          + " requireSourceVerification (--require-verified) demands: " + String.join("; ", unverifiedFiles)
-          + "; nothing was committed", first, -1);
+      throw new IntegrityException(
+          "cannot verify every file of " + source + " against the source, as"
+              + " requireSourceVerification (--require-verified) demands: "
+              + String.join("; ", unverifiedFiles)
+              + "; nothing was committed",
+          first,
+          -1);
     }
     // A file: source offers no checksums at all: that is its nature, not news.
     Level level = anyOffered || !"file".equals(source.scheme()) ? Level.WARNING : Level.DEBUG;
-    LOG.log(level, () -> unverifiedFiles.size() + " of " + files.size() + " files of " + source
-        + " are committed without a check against the source (their bytes are checked only against what was"
-        + " received): " + String.join("; ", unverifiedFiles));
+    LOG.log(
+        level,
+        () -> unverifiedFiles.size() + " of " + files.size() + " files of " + source
+            + " are committed without a check against the source (their bytes are checked only against what was"
+            + " received): " + String.join("; ", unverifiedFiles));
   }
 
   /** "model.safetensors: the store offers no checksum for it (ETag 'abc')". */
   private static String unverifiable(StagedFile f) {
     RemoteObject o = f.object();
-    String why = f.unverifiedBecause() != null ? f.unverifiedBecause()
-        : "the store offers no checksum for it (" + (o.etag() == null ? "no ETag" : "ETag '" + o.etag() + "'") + ")";
+    String why = f.unverifiedBecause() != null
+        ? f.unverifiedBecause()
+        : "the store offers no checksum for it ("
+            + (o.etag() == null ? "no ETag" : "ETag '" + o.etag() + "'") + ")";
     return o.relativePath() + ": " + why;
   }
 
@@ -176,8 +193,12 @@ final class ReadBack {
     for (StagedFile f : files) {
       OrderedReadBack rb = f.readBack();
       if (rb != null && rb.position() != f.blockCount()) {
-        throw new IllegalStateException(String.format(Locale.ROOT, "%s: read back %d of %d blocks before the commit",
-            f.path(), rb.position(), f.blockCount()));
+        throw new IllegalStateException(String.format(
+            Locale.ROOT,
+            "%s: read back %d of %d blocks before the commit",
+            f.path(),
+            rb.position(),
+            f.blockCount()));
       }
     }
   }
@@ -213,7 +234,8 @@ final class ReadBack {
    * one not tried: the file is recorded as unverified. One that changed between fetches is
    * corruption on the way, fetched again like a conclusive one.
    */
-  private void finishSourceCheck(StagedFile file, FileVerifier.SourceDigest digest) throws IntegrityException {
+  private void finishSourceCheck(StagedFile file, FileVerifier.SourceDigest digest)
+      throws IntegrityException {
     RemoteObject o = file.object();
     VerificationResult.Mismatch m = digest.mismatch(file.manifestFile(o.checksum()));
     if (m == null) {
@@ -229,20 +251,42 @@ final class ReadBack {
       return;
     }
     if (!stream.refetchAllowed(file)) {
-      throw new IntegrityException(String.format(Locale.ROOT,
-          "%s of %s does not match the source: %s; it was streamed to a reader while it downloaded, so it is not"
-              + " fetched again; nothing was committed", o.relativePath(), source, m.reason()), o.relativePath(), -1);
+      throw new IntegrityException(
+          String.format(
+              Locale.ROOT,
+              "%s of %s does not match the source: %s; it was streamed to a reader while it downloaded, so it is not"
+                  + " fetched again; nothing was committed",
+              o.relativePath(),
+              source,
+              m.reason()),
+          o.relativePath(),
+          -1);
     }
     if (attempt < settings.maxAttempts()) {
-      LOG.log(Level.WARNING, String.format(Locale.ROOT,
-          "%s of %s does not match the source (%s); fetching it again (fetch %d of at most %d)", o.relativePath(),
-          source, m.reason(), attempt + 1, settings.maxAttempts()));
+      LOG.log(
+          Level.WARNING,
+          String.format(
+              Locale.ROOT,
+              "%s of %s does not match the source (%s); fetching it again (fetch %d of at most %d)",
+              o.relativePath(),
+              source,
+              m.reason(),
+              attempt + 1,
+              settings.maxAttempts()));
       refetch.add(file);
       return;
     }
-    throw new IntegrityException(String.format(Locale.ROOT,
-        "%s of %s does not match the source after %d fetches%s: %s; nothing was committed", o.relativePath(), source,
-        attempt, digest.conclusive() ? "" : ", which disagreed with each other", m.reason()), o.relativePath(), -1);
+    throw new IntegrityException(
+        String.format(
+            Locale.ROOT,
+            "%s of %s does not match the source after %d fetches%s: %s; nothing was committed",
+            o.relativePath(),
+            source,
+            attempt,
+            digest.conclusive() ? "" : ", which disagreed with each other",
+            m.reason()),
+        o.relativePath(),
+        -1);
   }
 
   /**
@@ -254,7 +298,8 @@ final class ReadBack {
     RemoteObject o = file.object();
     long t0 = System.nanoTime();
     checkLength(file);
-    ManifestFile mf = new ManifestFile(o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), file.crcs());
+    ManifestFile mf = new ManifestFile(
+        o.relativePath(), o.key(), o.sizeBytes(), null, null, o.checksum(), file.crcs());
     try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
       throwIfMismatch(FileVerifier.checkMapped(ch, mf, file.blockBytes()));
     } catch (InternalError e) {
@@ -283,14 +328,22 @@ final class ReadBack {
    * chunks ({@link MappedReads}), so it takes no transfer buffer and a page that cannot be read
    * fails this download instead of the JVM.
    */
-  private void readBackBlock(FileChannel ch, StagedFile file, int block, FileVerifier.SourceDigest digest)
+  private void readBackBlock(
+      FileChannel ch, StagedFile file, int block, FileVerifier.SourceDigest digest)
       throws IOException {
     long offset = file.blockOffset(block);
     long len = file.blockLength(block);
     long size = ch.size();
     if (size < offset + len) {
-      throw new IntegrityException(String.format(Locale.ROOT, "staging file %s ends at offset %d, before block %d",
-          file.target(), size, block), file.path(), size);
+      throw new IntegrityException(
+          String.format(
+              Locale.ROOT,
+              "staging file %s ends at offset %d, before block %d",
+              file.target(),
+              size,
+              block),
+          file.path(),
+          size);
     }
     CRC32C crc = new CRC32C();
     try {
@@ -303,14 +356,28 @@ final class ReadBack {
     } catch (ClosedChannelException | InterruptedIOException e) {
       throw e; // the download was stopped: nothing to say about the file
     } catch (IOException e) {
-      throw new IOException(String.format(Locale.ROOT, "reading back block %d of %s (offset %d) failed: %s",
-          block, file.target(), offset, e.getMessage()), e);
+      throw new IOException(
+          String.format(
+              Locale.ROOT,
+              "reading back block %d of %s (offset %d) failed: %s",
+              block,
+              file.target(),
+              offset,
+              e.getMessage()),
+          e);
     }
     int value = (int) crc.getValue();
     int received = file.crc(block);
     if (value != received) {
-      throwIfMismatch(new VerificationResult.Mismatch(file.path(), offset,
-          String.format(Locale.ROOT, "CRC32C of block %d is %08x on disk, %08x as received", block, value, received)));
+      throwIfMismatch(new VerificationResult.Mismatch(
+          file.path(),
+          offset,
+          String.format(
+              Locale.ROOT,
+              "CRC32C of block %d is %08x on disk, %08x as received",
+              block,
+              value,
+              received)));
     }
   }
 
@@ -319,8 +386,16 @@ final class ReadBack {
     RemoteObject o = file.object();
     long onDisk = Files.size(file.target());
     if (onDisk != o.sizeBytes()) {
-      throw new IntegrityException(String.format(Locale.ROOT, "%s of %s is %d bytes on disk, expected %d",
-          o.relativePath(), source, onDisk, o.sizeBytes()), o.relativePath(), onDisk);
+      throw new IntegrityException(
+          String.format(
+              Locale.ROOT,
+              "%s of %s is %d bytes on disk, expected %d",
+              o.relativePath(),
+              source,
+              onDisk,
+              o.sizeBytes()),
+          o.relativePath(),
+          onDisk);
     }
   }
 
@@ -328,19 +403,33 @@ final class ReadBack {
    * A mapped read past the end of a file that something else truncated faults, which the JDK
    * reports as an InternalError: it is this download's integrity failure, not the JVM's.
    */
-  private static IntegrityException shrankWhileMapped(StagedFile file, long offset, InternalError cause) {
-    IntegrityException e = new IntegrityException(String.format(Locale.ROOT,
-        "staging file %s could not be read back from offset %d (truncated by another process?): %s",
-        file.target(), offset, cause.getMessage()), file.path(), offset);
+  private static IntegrityException shrankWhileMapped(
+      StagedFile file, long offset, InternalError cause) {
+    IntegrityException e = new IntegrityException(
+        String.format(
+            Locale.ROOT,
+            "staging file %s could not be read back from offset %d (truncated by another process?): %s",
+            file.target(),
+            offset,
+            cause.getMessage()),
+        file.path(),
+        offset);
     e.initCause(cause);
     return e;
   }
 
   private void throwIfMismatch(VerificationResult.Mismatch m) throws IntegrityException {
     if (m != null) {
-      throw new IntegrityException(String.format(Locale.ROOT,
-          "%s of %s does not match what was downloaded at offset %d: %s",
-          m.path(), source, m.offsetBytes(), m.reason()), m.path(), m.offsetBytes());
+      throw new IntegrityException(
+          String.format(
+              Locale.ROOT,
+              "%s of %s does not match what was downloaded at offset %d: %s",
+              m.path(),
+              source,
+              m.offsetBytes(),
+              m.reason()),
+          m.path(),
+          m.offsetBytes());
     }
   }
 }

@@ -104,7 +104,8 @@ final class SharedAccess {
   static String currentUser() {
     try {
       Path self = Path.of("/proc/self");
-      return "uid " + Files.getAttribute(self, "unix:uid") + " gid " + Files.getAttribute(self, "unix:gid");
+      return "uid " + Files.getAttribute(self, "unix:uid") + " gid "
+          + Files.getAttribute(self, "unix:gid");
     } catch (IOException | RuntimeException e) {
       return "user " + System.getProperty("user.name");
     }

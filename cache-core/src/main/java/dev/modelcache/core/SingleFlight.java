@@ -40,7 +40,10 @@ final class SingleFlight {
    *
    * @param refused makes the failure for a refused start
    */
-  CompletableFuture<CacheEntry> join(String key, DownloadListener listener, Work work,
+  CompletableFuture<CacheEntry> join(
+      String key,
+      DownloadListener listener,
+      Work work,
       Function<RuntimeException, Throwable> refused) {
     Flight created = new Flight(new CompletableFuture<>(), new ListenerFanout());
     Flight existing = flights.putIfAbsent(key, created);

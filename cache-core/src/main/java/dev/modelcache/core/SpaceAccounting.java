@@ -25,8 +25,13 @@ final class SpaceAccounting {
   private final Janitor janitor;
   private final Eviction eviction;
 
-  SpaceAccounting(CacheLayout layout, SpaceLimits limits, EntryStore store, DownloadListing downloads,
-      Janitor janitor, Eviction eviction) {
+  SpaceAccounting(
+      CacheLayout layout,
+      SpaceLimits limits,
+      EntryStore store,
+      DownloadListing downloads,
+      Janitor janitor,
+      Eviction eviction) {
     this.layout = layout;
     this.limits = limits;
     this.store = store;
@@ -85,7 +90,12 @@ final class SpaceAccounting {
       }
     }
     if (!fits(now, bytesNeeded, used - freeable, usable + freeable)) {
-      throw insufficient(now, source, bytesNeeded, used - freeable, usable + freeable,
+      throw insufficient(
+          now,
+          source,
+          bytesNeeded,
+          used - freeable,
+          usable + freeable,
           entries.size() - candidates.size());
     }
     for (CacheEntry e : candidates) {
@@ -103,22 +113,33 @@ final class SpaceAccounting {
   }
 
   private static boolean fits(CacheLimits limits, long need, long used, long usable) {
-    return (limits.maxBytes() == 0 || used + need <= limits.maxBytes()) && usable - need >= limits.minFreeBytes();
+    return (limits.maxBytes() == 0 || used + need <= limits.maxBytes())
+        && usable - need >= limits.minFreeBytes();
   }
 
-  private static InsufficientSpaceException insufficient(CacheLimits limits, ModelSource source, long need,
-      long used, long usable, int kept) {
+  private static InsufficientSpaceException insufficient(
+      CacheLimits limits, ModelSource source, long need, long used, long usable, int kept) {
     long maxBytes = limits.maxBytes();
     long minFreeBytes = limits.minFreeBytes();
     long byLimit = maxBytes == 0 ? Long.MAX_VALUE : maxBytes - used;
     long available = Math.max(0, Math.min(byLimit, usable - minFreeBytes));
-    return new InsufficientSpaceException(String.format(Locale.ROOT,
-        "%s needs %d bytes but the cache can make only %d available (maxBytes %d%s, %d bytes kept in entries and"
-            + " other downloads%s; %d bytes free on disk, minFreeBytes %d%s)",
-        source, need, available, maxBytes, from(limits.maxBytesSource()), used,
-        kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "", usable, minFreeBytes,
-        from(limits.minFreeSource())),
-        need, available);
+    return new InsufficientSpaceException(
+        String.format(
+            Locale.ROOT,
+            "%s needs %d bytes but the cache can make only %d available (maxBytes %d%s, %d bytes kept in entries and"
+                + " other downloads%s; %d bytes free on disk, minFreeBytes %d%s)",
+            source,
+            need,
+            available,
+            maxBytes,
+            from(limits.maxBytesSource()),
+            used,
+            kept >= 0 ? " of which " + kept + " leased or pinned entries cannot be evicted" : "",
+            usable,
+            minFreeBytes,
+            from(limits.minFreeSource())),
+        need,
+        available);
   }
 
   private static String from(CacheLimits.Source source) {

@@ -17,6 +17,7 @@ final class SpaceLimits {
 
   /** The default floor: 5% of the file system, at most 1 GiB. */
   private static final double DEFAULT_MIN_FREE_PERCENT = 5;
+
   private static final long DEFAULT_MIN_FREE_CAP_BYTES = 1L << 30;
 
   private final Path root;
@@ -28,7 +29,8 @@ final class SpaceLimits {
 
   private volatile Read last;
 
-  SpaceLimits(Path root, OptionalLong maxBytesOverride, Optional<FreeSpace> minFreeOverride) throws IOException {
+  SpaceLimits(Path root, OptionalLong maxBytesOverride, Optional<FreeSpace> minFreeOverride)
+      throws IOException {
     this.root = root;
     this.maxBytesOverride = maxBytesOverride;
     this.minFreeOverride = minFreeOverride;

@@ -252,8 +252,14 @@ final class StagedFile {
 
   /** The manifest's record of this file, with {@code checksum} as the source check it passed. */
   ManifestFile manifestFile(SourceChecksum checksum) {
-    return new ManifestFile(object.relativePath(), object.key(), object.sizeBytes(), object.etag(),
-        object.versionId(), checksum, crcs());
+    return new ManifestFile(
+        object.relativePath(),
+        object.key(),
+        object.sizeBytes(),
+        object.etag(),
+        object.versionId(),
+        checksum,
+        crcs());
   }
 
   /**
@@ -266,11 +272,13 @@ final class StagedFile {
       return null;
     }
     if (checksum.isMultipart()
-        && MultipartEtag.partSizes(object.sizeBytes(), checksum.parts(), checksum.partSizeBytes()).isEmpty()) {
+        && MultipartEtag.partSizes(object.sizeBytes(), checksum.parts(), checksum.partSizeBytes())
+            .isEmpty()) {
       unverifiedBecause = "its " + checksum + " names " + checksum.parts()
           + " parts, which no part size gives for " + object.sizeBytes() + " bytes";
       return null;
     }
-    return new OrderedReadBack(FileVerifier.SourceDigest.of(checksum, object.sizeBytes()), blockCount);
+    return new OrderedReadBack(
+        FileVerifier.SourceDigest.of(checksum, object.sizeBytes()), blockCount);
   }
 }

@@ -41,12 +41,19 @@ final class Staging {
   private final Path data;
   /** This writer's holder file in the directory: alive while this download runs. */
   private final HolderFiles.Held owner;
+
   private final List<Journal.Entry> journaled;
   /** Whether the directory was renamed into {@code entries/} (or given up for another writer's commit). */
   private boolean committed;
 
-  private Staging(CacheLayout layout, Manifest draft, int[] blockCounts, LocalWriteFailures failures, Path dir,
-      HolderFiles.Held owner, List<Journal.Entry> journaled) {
+  private Staging(
+      CacheLayout layout,
+      Manifest draft,
+      int[] blockCounts,
+      LocalWriteFailures failures,
+      Path dir,
+      HolderFiles.Held owner,
+      List<Journal.Entry> journaled) {
     this.layout = layout;
     this.draft = draft;
     this.blockCounts = blockCounts.clone();
@@ -64,8 +71,14 @@ final class Staging {
    * @param blockCounts the number of blocks of each file of {@code draft}
    * @throws CacheWriteException or {@link InsufficientSpaceException} when the directory cannot be made
    */
-  static Staging open(CacheLayout layout, HolderFiles holders, String writerId, Manifest draft, int[] blockCounts,
-      LocalWriteFailures failures) throws IOException {
+  static Staging open(
+      CacheLayout layout,
+      HolderFiles holders,
+      String writerId,
+      Manifest draft,
+      int[] blockCounts,
+      LocalWriteFailures failures)
+      throws IOException {
     String name = draft.source().cacheName();
     Path mine = layout.stagingDir(name, writerId);
     record Candidate(Path dir, List<Journal.Entry> journal) {}
@@ -253,7 +266,9 @@ final class Staging {
       if (!Files.exists(layout.manifest(name))) {
         throw failures.localWriteFailure("committing " + dir + " as " + entryDir, e);
       }
-      LOG.log(Level.DEBUG, () -> "another writer committed " + manifest.source() + " first; discarding this copy");
+      LOG.log(
+          Level.DEBUG,
+          () -> "another writer committed " + manifest.source() + " first; discarding this copy");
       owner.close();
       DurableFiles.deleteTree(dir);
     }
@@ -288,14 +303,17 @@ final class Staging {
   }
 
   private static boolean sameListing(Manifest a, Manifest b) {
-    if (a.blockSizeBytes() != b.blockSizeBytes() || a.files().size() != b.files().size()
+    if (a.blockSizeBytes() != b.blockSizeBytes()
+        || a.files().size() != b.files().size()
         || !a.source().equals(b.source())) {
       return false;
     }
     for (int i = 0; i < a.files().size(); i++) {
       ManifestFile x = a.files().get(i);
       ManifestFile y = b.files().get(i);
-      if (!x.path().equals(y.path()) || !x.key().equals(y.key()) || x.sizeBytes() != y.sizeBytes()
+      if (!x.path().equals(y.path())
+          || !x.key().equals(y.key())
+          || x.sizeBytes() != y.sizeBytes()
           || !Objects.equals(x.etag(), y.etag())
           || !Objects.equals(x.versionId(), y.versionId())
           || !Objects.equals(x.checksum(), y.checksum())) {

@@ -31,7 +31,9 @@ public final class CacheChild {
     String command = args[0];
     Path root = Path.of(args[1]);
     ModelSource source = ModelSource.of(URI.create(args[2]));
-    ModelCache.Builder builder = ModelCache.builder().root(root).pollInterval(java.time.Duration.ofMillis(20))
+    ModelCache.Builder builder = ModelCache.builder()
+        .root(root)
+        .pollInterval(java.time.Duration.ofMillis(20))
         .liveness(Liveness.valueOf(System.getProperty("modelcache.test.liveness", "AUTO")));
     if (args.length > 4) {
       builder.partSizeBytes(Integer.parseInt(args[3])).concurrency(Integer.parseInt(args[4]));
@@ -49,7 +51,9 @@ public final class CacheChild {
         case "ensure" -> {
           // modelcache.test.parallel: never wait for another writer, as if file locks were no-ops
           EnsureOptions options = Boolean.getBoolean("modelcache.test.parallel")
-              ? EnsureOptions.DEFAULTS.withWaitTimeout(java.time.Duration.ZERO).withDownloadAfterWait(true)
+              ? EnsureOptions.DEFAULTS
+                  .withWaitTimeout(java.time.Duration.ZERO)
+                  .withDownloadAfterWait(true)
               : EnsureOptions.DEFAULTS;
           CacheEntry entry = cache.ensure(source, options, new DownloadListener() {
             @Override
@@ -67,17 +71,20 @@ public final class CacheChild {
           try (Lease lease = cache.lease(entry)) {
             System.out.println("LEASED " + lease.directory());
             System.out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            BufferedReader in =
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (in.readLine() != null) {
               // hold the lease until the parent closes our stdin
             }
           }
         }
         case "await" -> {
-          CacheEntry entry = cache.await(source, java.time.Duration.ofMillis(Long.parseLong(args[3])));
+          CacheEntry entry =
+              cache.await(source, java.time.Duration.ofMillis(Long.parseLong(args[3])));
           try (Lease lease = cache.lease(entry)) {
             System.out.println("DIR " + lease.directory());
-            System.out.println("LEASES " + cache.getIfPresent(source).orElseThrow().leaseCount());
+            System.out.println(
+                "LEASES " + cache.getIfPresent(source).orElseThrow().leaseCount());
             VerificationResult v = cache.verify(source);
             System.out.println("VERIFY " + (v.ok() ? "ok" : v.mismatches()));
           }
@@ -85,14 +92,19 @@ public final class CacheChild {
         case "evict" -> System.out.println(cache.evict(source) ? "EVICTED" : "ABSENT");
         case "holdlock" -> {
           // Holds the entry's download lock and never renews the file's heartbeat: under kernel
-          // locks a live holder, under heartbeats a lock kept by a filesystem for a holder that is gone.
+          // locks a live holder, under heartbeats a lock kept by a filesystem for a holder that is
+          // gone.
           Path lockFile = root.resolve("locks").resolve(source.cacheName() + ".download");
-          try (var ch = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.CREATE,
-              java.nio.file.StandardOpenOption.WRITE); var lock = ch.lock()) {
+          try (var ch = java.nio.channels.FileChannel.open(
+                  lockFile,
+                  java.nio.file.StandardOpenOption.CREATE,
+                  java.nio.file.StandardOpenOption.WRITE);
+              var lock = ch.lock()) {
             ch.write(java.nio.ByteBuffer.wrap("pid=0\n".getBytes(StandardCharsets.US_ASCII)), 0);
             System.out.println("LOCKED");
             System.out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            BufferedReader in =
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (in.readLine() != null) {
               // hold until the parent closes our stdin
             }

@@ -17,15 +17,18 @@ class CacheSettingsRulesTest {
 
   private void invalid(String text, String why) {
     Path file = root.resolve("settings.json");
-    assertThatThrownBy(() -> CacheSettings.parse(file, text)).as(text).isInstanceOf(CacheRootException.class)
-        .hasMessage("cache root " + root + " is unusable: its settings file " + file + " is not valid: " + why
-            + " (fix it, or rewrite it with 'modelcache config set')");
+    assertThatThrownBy(() -> CacheSettings.parse(file, text))
+        .as(text)
+        .isInstanceOf(CacheRootException.class)
+        .hasMessage("cache root " + root + " is unusable: its settings file " + file
+            + " is not valid: " + why + " (fix it, or rewrite it with 'modelcache config set')");
   }
 
   @Test
   void bounds() {
     assertThat(CacheSettings.NONE.withMaxBytes(1).maxBytes()).isEqualTo(OptionalLong.of(1));
-    assertThatThrownBy(() -> CacheSettings.NONE.withMaxBytes(0)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> CacheSettings.NONE.withMaxBytes(0))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxBytes must be > 0 (or unset for no limit), was 0");
     CacheSettings s = CacheSettings.NONE.withMaxBytes(7).withMinFree(FreeSpace.ofBytes(3));
     assertThat(s.withoutMinFree()).isEqualTo(CacheSettings.NONE.withMaxBytes(7));
@@ -40,12 +43,20 @@ class CacheSettingsRulesTest {
     invalid("{\"version\": \"1\"}", "its \"version\" is 1, and this version of modelcache reads 1");
     invalid("{}", "its \"version\" is null, and this version of modelcache reads 1");
     invalid("[1]", "it is not a JSON object");
-    invalid("{\"version\": 1, \"maxBytes\": \"5\"}", "\"maxBytes\" must be a number of bytes, was 5");
-    invalid("{\"version\": 1, \"maxBytes\": 0}", "\"maxBytes\": maxBytes must be > 0 (or unset for no limit), was 0");
-    invalid("{\"version\": 1, \"minFree\": 5}", "\"minFree\" must be a string such as \"5%\" or \"53687091200\", was 5");
-    invalid("{\"version\": 1, \"minFree\": \"100%\"}",
+    invalid(
+        "{\"version\": 1, \"maxBytes\": \"5\"}", "\"maxBytes\" must be a number of bytes, was 5");
+    invalid(
+        "{\"version\": 1, \"maxBytes\": 0}",
+        "\"maxBytes\": maxBytes must be > 0 (or unset for no limit), was 0");
+    invalid(
+        "{\"version\": 1, \"minFree\": 5}",
+        "\"minFree\" must be a string such as \"5%\" or \"53687091200\", was 5");
+    invalid(
+        "{\"version\": 1, \"minFree\": \"100%\"}",
         "\"minFree\": free space must be at least 0% and below 100% of the disk, was 100.0%");
-    invalid("{\"version\": 1, \"max\": 5}", "it has the unknown setting \"max\" (known: maxBytes, minFree)");
+    invalid(
+        "{\"version\": 1, \"max\": 5}",
+        "it has the unknown setting \"max\" (known: maxBytes, minFree)");
   }
 
   @Test

@@ -21,25 +21,36 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CacheSettingsTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void settingsRoundTripAndBadFilesAreReportedWithTheirPath() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("cache"));
-    CacheSettings s = CacheSettings.NONE.withMaxBytes(1_500_000_000_000L).withMinFree(FreeSpace.ofPercent(2.5));
+    CacheSettings s =
+        CacheSettings.NONE.withMaxBytes(1_500_000_000_000L).withMinFree(FreeSpace.ofPercent(2.5));
     s.write(root);
     assertThat(Files.readString(CacheSettings.file(root)))
-        .isEqualTo("{\n  \"version\": 1,\n  \"maxBytes\": 1500000000000,\n  \"minFree\": \"2.5%\"\n}\n");
+        .isEqualTo(
+            "{\n  \"version\": 1,\n  \"maxBytes\": 1500000000000,\n  \"minFree\": \"2.5%\"\n}\n");
     assertThat(CacheSettings.read(root)).isEqualTo(s);
     assertThat(CacheSettings.read(tmp)).isEqualTo(CacheSettings.NONE);
 
-    for (String bad : List.of("{\"version\": 1, \"maxBytes\": \"lots\"}", "{\"version\": 2}", "{\"maxBytes\": 5}",
-        "{\"version\": 1, \"maxSize\": 5}", "{\"version\": 1, \"minFree\": \"120%\"}", "{\"version\": 1, \"maxBytes\": -4}",
-        "not json", "[1]")) {
+    for (String bad : List.of(
+        "{\"version\": 1, \"maxBytes\": \"lots\"}",
+        "{\"version\": 2}",
+        "{\"maxBytes\": 5}",
+        "{\"version\": 1, \"maxSize\": 5}",
+        "{\"version\": 1, \"minFree\": \"120%\"}",
+        "{\"version\": 1, \"maxBytes\": -4}",
+        "not json",
+        "[1]")) {
       Files.writeString(CacheSettings.file(root), bad);
-      assertThatThrownBy(() -> ModelCache.builder().root(root).build()).as(bad)
+      assertThatThrownBy(() -> ModelCache.builder().root(root).build())
+          .as(bad)
           .isInstanceOf(CacheRootException.class)
-          .hasMessageContaining(CacheSettings.file(root).toString()).hasMessageContaining("is not valid");
+          .hasMessageContaining(CacheSettings.file(root).toString())
+          .hasMessageContaining("is not valid");
     }
   }
 
@@ -48,7 +59,8 @@ class CacheSettingsTest {
     FaultyFileSystem fs = new FaultyFileSystem().createdFileMode("rw-------");
     Path root = Files.createDirectories(fs.wrap(tmp).resolve("cache"));
     CacheSettings.NONE.withMaxBytes(1 << 30).write(root);
-    assertThat((Integer) Files.getAttribute(CacheSettings.file(root), "unix:mode") & 0777).isEqualTo(0644);
+    assertThat((Integer) Files.getAttribute(CacheSettings.file(root), "unix:mode") & 0777)
+        .isEqualTo(0644);
   }
 
   @Test
@@ -64,18 +76,31 @@ class CacheSettingsTest {
 
       cache.updateSettings(s -> s.withMaxBytes(200_000).withMinFree(FreeSpace.ofBytes(0)));
       CacheLimits now = cache.limits();
-      assertThat(now).isEqualTo(new CacheLimits(200_000, CacheLimits.Source.ROOT_SETTINGS, 0,
-          CacheLimits.Source.ROOT_SETTINGS, FreeSpace.ofBytes(0)));
+      assertThat(now)
+          .isEqualTo(new CacheLimits(
+              200_000,
+              CacheLimits.Source.ROOT_SETTINGS,
+              0,
+              CacheLimits.Source.ROOT_SETTINGS,
+              FreeSpace.ofBytes(0)));
       assertThatThrownBy(() -> cache.ensure(model.source(), DownloadListener.NONE))
-          .as("an open cache follows the file").isInstanceOf(InsufficientSpaceException.class)
+          .as("an open cache follows the file")
+          .isInstanceOf(InsufficientSpaceException.class)
           .hasMessageContaining("maxBytes 200000 from the root's settings");
     }
-    try (ModelCache override = ModelCache.builder().root(root).maxBytes(0).minFree(FreeSpace.ofPercent(1)).build()) {
+    try (ModelCache override = ModelCache.builder()
+        .root(root)
+        .maxBytes(0)
+        .minFree(FreeSpace.ofPercent(1))
+        .build()) {
       CacheLimits l = override.limits();
       assertThat(l.maxBytesSource()).isEqualTo(CacheLimits.Source.OVERRIDE);
       assertThat(l.minFreeSource()).isEqualTo(CacheLimits.Source.OVERRIDE);
-      assertThat(override.ensure(model.source(), DownloadListener.NONE).sizeBytes()).isEqualTo(300_000);
-      assertThat(override.settings().maxBytes()).as("the override is not written").isEqualTo(OptionalLong.of(200_000));
+      assertThat(override.ensure(model.source(), DownloadListener.NONE).sizeBytes())
+          .isEqualTo(300_000);
+      assertThat(override.settings().maxBytes())
+          .as("the override is not written")
+          .isEqualTo(OptionalLong.of(200_000));
     }
     try (ModelCache other = ModelCache.builder().root(root).build()) {
       assertThat(other.limits().maxBytes()).isEqualTo(200_000);
@@ -96,12 +121,21 @@ class CacheSettingsTest {
     }
     Path go = tmp.resolve("go");
     Path counts = tmp.resolve("counts");
-    Map<String, String> slow = Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "100");
+    Map<String, String> slow = Map.of(
+        "modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "100");
     List<ChildJvm> children = new ArrayList<>();
     try {
       for (ModelFixture m : List.of(a, b)) {
-        children.add(ChildJvm.start(tmp.resolve("child-" + children.size() + ".log"), slow, true,
-            "ensure", root.toString(), m.uri("countingfile").toString(), Integer.toString(256 << 10), "2", go.toString()));
+        children.add(ChildJvm.start(
+            tmp.resolve("child-" + children.size() + ".log"),
+            slow,
+            true,
+            "ensure",
+            root.toString(),
+            m.uri("countingfile").toString(),
+            Integer.toString(256 << 10),
+            "2",
+            go.toString()));
       }
       for (ChildJvm c : children) {
         c.awaitLine("READY", Duration.ofSeconds(60));
@@ -114,13 +148,16 @@ class CacheSettingsTest {
         if (status == 0) {
           succeeded++;
         } else {
-          assertThat(c.output()).contains("ERROR InsufficientSpaceException").contains("from the root's settings");
+          assertThat(c.output())
+              .contains("ERROR InsufficientSpaceException")
+              .contains("from the root's settings");
           refused++;
         }
       }
       assertThat(succeeded).as("one download fits").isEqualTo(1);
       assertThat(refused).isEqualTo(1);
-      assertThat(CountingFileBackend.countedBytes(counts)).as("the refused one read nothing: refused before it fetched")
+      assertThat(CountingFileBackend.countedBytes(counts))
+          .as("the refused one read nothing: refused before it fetched")
           .isEqualTo(3 << 20);
     } finally {
       children.forEach(ChildJvm::close);
@@ -141,20 +178,30 @@ class CacheSettingsTest {
     try (ModelCache writer = ModelCache.builder().root(root).build()) {
       writer.updateSettings(s -> s.withMaxBytes(300_000));
     }
-    try (ModelCache cache = ModelCache.builder().root(root).partSizeBytes(64 << 10).build()) {
+    try (ModelCache cache =
+        ModelCache.builder().root(root).partSizeBytes(64 << 10).build()) {
       for (ModelFixture m : List.of(a, b, c)) {
         cache.ensure(m.source(), DownloadListener.NONE);
       }
-      try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
-          "lease", root.toString(), a.uri("file").toString())) {
+      try (ChildJvm holder = ChildJvm.start(
+          tmp.resolve("holder.log"),
+          Map.of(),
+          true,
+          "lease",
+          root.toString(),
+          a.uri("file").toString())) {
         holder.awaitLine("LEASED", Duration.ofSeconds(60));
         // Last use, oldest first: a (leased by the other process), b, c.
         Map<ModelFixture, String> lastUse = Map.of(a, "1000000", b, "2000000", c, "3000000");
         for (var e : lastUse.entrySet()) {
-          Files.writeString(root.resolve("meta").resolve(e.getKey().source().cacheName() + ".used"), e.getValue());
+          Files.writeString(
+              root.resolve("meta").resolve(e.getKey().source().cacheName() + ".used"),
+              e.getValue());
         }
         cache.ensure(d.source(), DownloadListener.NONE);
-        assertThat(cache.getIfPresent(a.source())).as("least recently used, but leased elsewhere").isPresent();
+        assertThat(cache.getIfPresent(a.source()))
+            .as("least recently used, but leased elsewhere")
+            .isPresent();
         assertThat(cache.getIfPresent(b.source())).as("the oldest unleased one").isEmpty();
         assertThat(cache.getIfPresent(c.source())).isPresent();
         assertThat(cache.list().entryBytes()).isLessThanOrEqualTo(300_000);

@@ -20,22 +20,42 @@ final class ChildJvm implements AutoCloseable {
     this.log = log;
   }
 
-  static ChildJvm start(Path log, Map<String, String> properties, boolean nativeAccess, String... args)
+  static ChildJvm start(
+      Path log, Map<String, String> properties, boolean nativeAccess, String... args)
       throws IOException {
     return start(log, List.of(), properties, nativeAccess, args);
   }
 
-  static ChildJvm start(Path log, List<String> jvmFlags, Map<String, String> properties, boolean nativeAccess,
-      String... args) throws IOException {
-    return start(log, List.of(), System.getProperty("java.class.path"), jvmFlags, properties, nativeAccess, args);
+  static ChildJvm start(
+      Path log,
+      List<String> jvmFlags,
+      Map<String, String> properties,
+      boolean nativeAccess,
+      String... args)
+      throws IOException {
+    return start(
+        log,
+        List.of(),
+        System.getProperty("java.class.path"),
+        jvmFlags,
+        properties,
+        nativeAccess,
+        args);
   }
 
   /**
    * Starts the child under {@code wrapper} (a command that runs the rest of its command line, such
    * as {@code unshare --pid --fork --mount-proc}) with the given class path.
    */
-  static ChildJvm start(Path log, List<String> wrapper, String classPath, List<String> jvmFlags,
-      Map<String, String> properties, boolean nativeAccess, String... args) throws IOException {
+  static ChildJvm start(
+      Path log,
+      List<String> wrapper,
+      String classPath,
+      List<String> jvmFlags,
+      Map<String, String> properties,
+      boolean nativeAccess,
+      String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(ProcessHandle.current().info().command().orElseThrow());
     cmd.add("-XX:-UsePerfData"); // JVMs in other PID namespaces would share /tmp/hsperfdata_root/1
@@ -51,7 +71,8 @@ final class ChildJvm implements AutoCloseable {
     cmd.add(classPath);
     cmd.add(CacheChild.class.getName());
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     return new ChildJvm(pb.start(), log);
   }
 
@@ -69,7 +90,8 @@ final class ChildJvm implements AutoCloseable {
         }
       }
       if (!process.isAlive()) {
-        throw new AssertionError("child exited with " + process.exitValue() + " before '" + prefix + "':\n" + output());
+        throw new AssertionError(
+            "child exited with " + process.exitValue() + " before '" + prefix + "':\n" + output());
       }
       Thread.sleep(10);
     }

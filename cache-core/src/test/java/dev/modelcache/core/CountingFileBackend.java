@@ -38,11 +38,14 @@ public final class CountingFileBackend implements StorageBackend {
 
   private final FileBackend delegate = new FileBackend("countingfile");
   private final Path countFile = System.getProperty("modelcache.test.countFile") == null
-      ? null : Path.of(System.getProperty("modelcache.test.countFile"));
+      ? null
+      : Path.of(System.getProperty("modelcache.test.countFile"));
   private final long delayMillis = Long.getLong("modelcache.test.readDelayMs", 0);
   private final Path fillOnFirstRead = System.getProperty("modelcache.test.fillOnFirstRead") == null
-      ? null : Path.of(System.getProperty("modelcache.test.fillOnFirstRead"));
-  private final java.util.concurrent.atomic.AtomicBoolean filled = new java.util.concurrent.atomic.AtomicBoolean();
+      ? null
+      : Path.of(System.getProperty("modelcache.test.fillOnFirstRead"));
+  private final java.util.concurrent.atomic.AtomicBoolean filled =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   @Override
   public String scheme() {
@@ -72,9 +75,15 @@ public final class CountingFileBackend implements StorageBackend {
       delegate.read(object, offsetBytes, dst);
     } finally {
       if (countFile != null) {
-        String reader = System.getProperty("modelcache.test.tag", Long.toString(ProcessHandle.current().pid()));
-        Files.writeString(countFile, reader + " " + (dst.position() - before) + "\n",
-            StandardCharsets.US_ASCII, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        String reader = System.getProperty(
+            "modelcache.test.tag", Long.toString(ProcessHandle.current().pid()));
+        Files.writeString(
+            countFile,
+            reader + " " + (dst.position() - before) + "\n",
+            StandardCharsets.US_ASCII,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND,
+            StandardOpenOption.WRITE);
       }
     }
   }
@@ -86,8 +95,8 @@ public final class CountingFileBackend implements StorageBackend {
   static long fill(Path file) {
     long written = 0;
     ByteBuffer zeros = ByteBuffer.allocate(64 << 10);
-    try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND)) {
+    try (var ch = java.nio.channels.FileChannel.open(
+        file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       while (true) {
         zeros.clear();
         written += ch.write(zeros);

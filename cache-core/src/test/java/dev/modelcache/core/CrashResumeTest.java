@@ -23,17 +23,20 @@ class CrashResumeTest {
   private static final int PART = 256 << 10;
   private static final int CONCURRENCY = 2;
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void killedDownloadsResumeAndNothingIncompleteIsEverVisible() throws Exception {
-    ModelFixture model = ModelFixture.create(tmp.resolve("model"), 41, 6 << 20, 5 << 20, 3 << 20, 2 << 20, 123_457);
+    ModelFixture model =
+        ModelFixture.create(tmp.resolve("model"), 41, 6 << 20, 5 << 20, 3 << 20, 2 << 20, 123_457);
     long total = model.sizeBytes();
     Path root = Files.createDirectories(tmp.resolve("cache"));
     Path counts = tmp.resolve("counts.txt");
     String uri = model.uri("countingfile").toString();
     ModelSource source = ModelSource.of(java.net.URI.create(uri));
-    Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "40");
+    Map<String, String> props =
+        Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "40");
 
     // Another process (this JVM) watches the root the whole time.
     AtomicBoolean stop = new AtomicBoolean();
@@ -45,7 +48,8 @@ class CrashResumeTest {
         while (!stop.get()) {
           boolean allowed = mayBeComplete.get();
           CacheListing listing = observer.list();
-          boolean visible = observer.getIfPresent(source).isPresent() || !listing.entries().isEmpty();
+          boolean visible =
+              observer.getIfPresent(source).isPresent() || !listing.entries().isEmpty();
           if (visible && !allowed) {
             violation.set("an entry was visible before the final process finished: " + listing);
           }
@@ -64,12 +68,20 @@ class CrashResumeTest {
       // Kill points: while setting up, then after about 20%, 50% and 80% of the model was read.
       double[] killAt = {0.0, 0.2, 0.5, 0.8};
       for (int i = 0; i < killAt.length; i++) {
-        try (ChildJvm child = ChildJvm.start(tmp.resolve("killed-" + i + ".log"), props, i % 2 == 0,
-            "ensure", root.toString(), uri, Integer.toString(PART), Integer.toString(CONCURRENCY))) {
+        try (ChildJvm child = ChildJvm.start(
+            tmp.resolve("killed-" + i + ".log"),
+            props,
+            i % 2 == 0,
+            "ensure",
+            root.toString(),
+            uri,
+            Integer.toString(PART),
+            Integer.toString(CONCURRENCY))) {
           child.awaitLine("READY", Duration.ofSeconds(60));
           long threshold = (long) (killAt[i] * total);
           long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-          while (CountingFileBackend.countedBytes(counts) < threshold && System.nanoTime() < deadline) {
+          while (CountingFileBackend.countedBytes(counts) < threshold
+              && System.nanoTime() < deadline) {
             Thread.sleep(2);
           }
           child.kill();
@@ -80,21 +92,34 @@ class CrashResumeTest {
       assertThat(readBeforeFinal).isGreaterThanOrEqualTo((long) (0.8 * total));
 
       mayBeComplete.set(true);
-      ChildJvm last = ChildJvm.start(tmp.resolve("final.log"), props, true,
-          "ensure", root.toString(), uri, Integer.toString(PART), Integer.toString(CONCURRENCY));
+      ChildJvm last = ChildJvm.start(
+          tmp.resolve("final.log"),
+          props,
+          true,
+          "ensure",
+          root.toString(),
+          uri,
+          Integer.toString(PART),
+          Integer.toString(CONCURRENCY));
       try (last) {
         assertThat(last.waitFor(Duration.ofSeconds(120))).as(last.output()).isZero();
       }
       String out = last.output();
       assertThat(out).contains("VERIFY ok");
-      String[] downloaded = out.lines().filter(l -> l.startsWith("DOWNLOADED ")).findFirst().orElseThrow().split(" ");
+      String[] downloaded = out.lines()
+          .filter(l -> l.startsWith("DOWNLOADED "))
+          .findFirst()
+          .orElseThrow()
+          .split(" ");
       long fetched = Long.parseLong(downloaded[1]);
       long resumed = Long.parseLong(downloaded[2]);
       assertThat(fetched + resumed).isEqualTo(total);
       assertThat(fetched).as("bytes the final process read").isLessThan(total / 3);
       long readByFinal = linesOf(counts, last.process.pid());
-      System.out.printf("crash/resume: model %d bytes; read before the final run %d; final run fetched %d, resumed %d;"
-          + " read in total %d%n", total, readBeforeFinal, fetched, resumed, CountingFileBackend.countedBytes(counts));
+      System.out.printf(
+          "crash/resume: model %d bytes; read before the final run %d; final run fetched %d, resumed %d;"
+              + " read in total %d%n",
+          total, readBeforeFinal, fetched, resumed, CountingFileBackend.countedBytes(counts));
       assertThat(readByFinal).isEqualTo(fetched);
       // Each kill can lose only the ranges in flight: at most CONCURRENCY parts.
       assertThat(CountingFileBackend.countedBytes(counts))
@@ -104,7 +129,9 @@ class CrashResumeTest {
       stop.set(true);
       watcher.join();
       assertThat(violation.get()).isNull();
-      assertThat(inProgressSeen.get()).as("list() showed the download in progress").isPositive();
+      assertThat(inProgressSeen.get())
+          .as("list() showed the download in progress")
+          .isPositive();
 
       try (ModelCache cache = ModelCache.builder().root(root).build()) {
         CacheEntry entry = cache.getIfPresent(source).orElseThrow();

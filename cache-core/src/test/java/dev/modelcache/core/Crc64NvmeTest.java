@@ -42,12 +42,17 @@ class Crc64NvmeTest {
 
   @Test
   void aFileIsCheckedAgainstAnS3Crc64Nvme() {
-    var digest = FileVerifier.SourceDigest.of(new SourceChecksum("CRC64NVME", "ae8b14860a799888"), 9);
+    var digest =
+        FileVerifier.SourceDigest.of(new SourceChecksum("CRC64NVME", "ae8b14860a799888"), 9);
     digest.update(ByteBuffer.wrap("123456789".getBytes(StandardCharsets.US_ASCII)));
-    assertThat(digest.mismatch(new ManifestFile("f", "k", 9, null, null, null, new int[0]))).isNull();
-    var wrong = FileVerifier.SourceDigest.of(new SourceChecksum("CRC64NVME", "ae8b14860a799889"), 9);
+    assertThat(digest.mismatch(new ManifestFile("f", "k", 9, null, null, null, new int[0])))
+        .isNull();
+    var wrong =
+        FileVerifier.SourceDigest.of(new SourceChecksum("CRC64NVME", "ae8b14860a799889"), 9);
     wrong.update(ByteBuffer.wrap("123456789".getBytes(StandardCharsets.US_ASCII)));
-    assertThat(wrong.mismatch(new ManifestFile("f", "k", 9, null, null, null, new int[0])).reason())
+    assertThat(wrong
+            .mismatch(new ManifestFile("f", "k", 9, null, null, null, new int[0]))
+            .reason())
         .isEqualTo("CRC64NVME of the file is ae8b14860a799888, the source says ae8b14860a799889");
   }
 }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrossProcessEvictionTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void sizeLimitEvictsAroundAnotherProcesssLease() throws Exception {
@@ -29,15 +30,25 @@ class CrossProcessEvictionTest {
     ModelFixture b = ModelFixture.create(tmp.resolve("b"), 3, 150_000);
     ModelFixture d = ModelFixture.create(tmp.resolve("d"), 4, 100_000);
     ManualTicker ticker = new ManualTicker();
-    try (ModelCache cache = ModelCache.builder().root(root).liveness(Liveness.LOCKS).clock(ticker)
-        .maxBytes(260_000).partSizeBytes(64 << 10).build()) {
+    try (ModelCache cache = ModelCache.builder()
+        .root(root)
+        .liveness(Liveness.LOCKS)
+        .clock(ticker)
+        .maxBytes(260_000)
+        .partSizeBytes(64 << 10)
+        .build()) {
       cache.ensure(a.source(), DownloadListener.NONE);
       // Later than the other process's use of A (its lease, below) on the real clock.
       ticker.advance(Duration.ofHours(1));
       cache.ensure(c.source(), DownloadListener.NONE);
 
-      try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
-          "lease", root.toString(), a.uri("file").toString())) {
+      try (ChildJvm holder = ChildJvm.start(
+          tmp.resolve("holder.log"),
+          Map.of(),
+          true,
+          "lease",
+          root.toString(),
+          a.uri("file").toString())) {
         holder.awaitLine("LEASED", Duration.ofSeconds(60));
         assertThat(cache.getIfPresent(a.source()).orElseThrow().leaseCount()).isEqualTo(1);
 
@@ -46,7 +57,8 @@ class CrossProcessEvictionTest {
         assertThat(cache.getIfPresent(a.source())).isPresent();
         assertThat(cache.getIfPresent(c.source())).isEmpty();
         assertThat(cache.getIfPresent(b.source())).isPresent();
-        assertThatThrownBy(() -> cache.evict(a.source())).isInstanceOf(EntryInUseException.class)
+        assertThatThrownBy(() -> cache.evict(a.source()))
+            .isInstanceOf(EntryInUseException.class)
             .hasMessageContaining("lease");
 
         // Only the leased A could make room for D, and B is pinned: fail at once, evict nothing.
@@ -55,7 +67,10 @@ class CrossProcessEvictionTest {
             .isInstanceOfSatisfying(InsufficientSpaceException.class, e -> {
               assertThat(e.bytesNeeded()).isEqualTo(100_000);
               assertThat(e.bytesAvailable()).isEqualTo(10_000);
-              assertThat(e.getMessage()).contains("100000").contains("10000").contains(d.source().toString());
+              assertThat(e.getMessage())
+                  .contains("100000")
+                  .contains("10000")
+                  .contains(d.source().toString());
             });
         assertThat(cache.list().entries()).hasSize(2);
         try (var staging = Files.list(root.resolve("staging"))) {
@@ -82,25 +97,40 @@ class CrossProcessEvictionTest {
       ModelFixture z = ModelFixture.create(tmp.resolve("z"), 7, 4 << 20);
       ModelFixture w = ModelFixture.create(tmp.resolve("w"), 8, 8 << 20);
       ManualTicker ticker = new ManualTicker();
-      try (ModelCache cache = ModelCache.builder().root(root).liveness(Liveness.LOCKS).clock(ticker)
-          .minFreeBytes(6 << 20).partSizeBytes(1 << 20).build()) {
+      try (ModelCache cache = ModelCache.builder()
+          .root(root)
+          .liveness(Liveness.LOCKS)
+          .clock(ticker)
+          .minFreeBytes(6 << 20)
+          .partSizeBytes(1 << 20)
+          .build()) {
         cache.ensure(x.source(), DownloadListener.NONE);
-        try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Map.of(), true,
-            "lease", root.toString(), x.uri("file").toString())) {
+        try (ChildJvm holder = ChildJvm.start(
+            tmp.resolve("holder.log"),
+            Map.of(),
+            true,
+            "lease",
+            root.toString(),
+            x.uri("file").toString())) {
           holder.awaitLine("LEASED", Duration.ofSeconds(60));
-          ticker.advance(Duration.ofHours(1)); // Y used after X's lease, which the other process stamped
+          ticker.advance(
+              Duration.ofHours(1)); // Y used after X's lease, which the other process stamped
           cache.ensure(y.source(), DownloadListener.NONE); // about 8 MiB left free
 
-          cache.ensure(z.source(), DownloadListener.NONE); // would leave < 6 MiB: Y goes, not leased X
+          cache.ensure(
+              z.source(), DownloadListener.NONE); // would leave < 6 MiB: Y goes, not leased X
           assertThat(cache.getIfPresent(y.source())).isEmpty();
           assertThat(cache.getIfPresent(x.source())).isPresent();
           assertThat(fs.usableBytes()).isGreaterThanOrEqualTo(6 << 20);
 
           // W needs 8 MiB: even evicting Z leaves too little while X is leased.
           assertThatThrownBy(() -> cache.ensure(w.source(), DownloadListener.NONE))
-              .isInstanceOfSatisfying(InsufficientSpaceException.class,
+              .isInstanceOfSatisfying(
+                  InsufficientSpaceException.class,
                   e -> assertThat(e.bytesNeeded()).isEqualTo(8 << 20));
-          assertThat(cache.getIfPresent(z.source())).as("nothing evicted in vain").isPresent();
+          assertThat(cache.getIfPresent(z.source()))
+              .as("nothing evicted in vain")
+              .isPresent();
 
           holder.kill(); // SIGKILL: its lease file stays behind, naming a dead process
         }
@@ -109,7 +139,9 @@ class CrossProcessEvictionTest {
         assertThat(cache.getIfPresent(x.source())).isEmpty();
         assertThat(fs.usableBytes()).isGreaterThanOrEqualTo(6 << 20);
         try (var leases = Files.walk(root.resolve("leases"))) {
-          assertThat(leases.filter(Files::isRegularFile)).as("stale lease files removed").isEmpty();
+          assertThat(leases.filter(Files::isRegularFile))
+              .as("stale lease files removed")
+              .isEmpty();
         }
       }
     }

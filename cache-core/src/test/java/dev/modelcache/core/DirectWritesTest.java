@@ -25,18 +25,28 @@ class DirectWritesTest {
 
   private static final int BLOCK = 64 << 10;
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private ModelCache.Builder cache(TestBackend backend) throws IOException {
-    return ModelCache.builder().root(Files.createDirectories(tmp.resolve("cache"))).backend(backend)
-        .partSizeBytes(BLOCK).concurrency(4).maxAttempts(1).retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
+    return ModelCache.builder()
+        .root(Files.createDirectories(tmp.resolve("cache")))
+        .backend(backend)
+        .partSizeBytes(BLOCK)
+        .concurrency(4)
+        .maxAttempts(1)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
   }
 
   /** Whether the file system of {@code dir} accepts O_DIRECT at all. */
   static boolean directIoWorksIn(Path dir) {
     Path probe = dir.resolve("direct-io-probe");
-    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        StandardOpenOption.DELETE_ON_CLOSE, ExtendedOpenOption.DIRECT)) {
+    try (FileChannel ch = FileChannel.open(
+        probe,
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE,
+        StandardOpenOption.DELETE_ON_CLOSE,
+        ExtendedOpenOption.DIRECT)) {
       return true;
     } catch (IOException | UnsupportedOperationException e) {
       return false;
@@ -58,13 +68,15 @@ class DirectWritesTest {
 
   @Test
   void wholeAlignedBlocksGoToTheDiskDirectlyAndTheRestThroughThePageCache() throws Exception {
-    Assumptions.assumeTrue(directIoWorksIn(tmp), "the temporary directory's file system refuses O_DIRECT");
+    Assumptions.assumeTrue(
+        directIoWorksIn(tmp), "the temporary directory's file system refuses O_DIRECT");
     ModelFixture m = model();
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache(new TestBackend()).build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
-      assertThat(listener.summary.bytesWrittenDirect()).as("every whole block, no file's short last block")
+      assertThat(listener.summary.bytesWrittenDirect())
+          .as("every whole block, no file's short last block")
           .isEqualTo(5L * BLOCK);
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
     }
@@ -75,7 +87,10 @@ class DirectWritesTest {
     ModelFixture m = model();
     AtomicInteger opens = new AtomicInteger();
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
-    try (ModelCache cache = cache(new TestBackend()).directWrites(false).directOpener(counting(opens)).build()) {
+    try (ModelCache cache = cache(new TestBackend())
+        .directWrites(false)
+        .directOpener(counting(opens))
+        .build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
       assertThat(listener.summary.bytesWrittenDirect()).isZero();
@@ -84,14 +99,18 @@ class DirectWritesTest {
   }
 
   @Test
-  void aFileSystemThatRefusesODirectAtOpenGetsPageCacheWritesForTheRestOfTheDownload() throws Exception {
+  void aFileSystemThatRefusesODirectAtOpenGetsPageCacheWritesForTheRestOfTheDownload()
+      throws Exception {
     ModelFixture m = model();
     AtomicInteger opens = new AtomicInteger();
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
-    try (ModelCache cache = cache(new TestBackend()).concurrency(1).directOpener(file -> {
-      opens.incrementAndGet();
-      throw new IOException(file + ": Invalid argument");
-    }).build()) {
+    try (ModelCache cache = cache(new TestBackend())
+        .concurrency(1)
+        .directOpener(file -> {
+          opens.incrementAndGet();
+          throw new IOException(file + ": Invalid argument");
+        })
+        .build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
       assertThat(listener.summary.bytesWrittenDirect()).isZero();
@@ -100,15 +119,18 @@ class DirectWritesTest {
   }
 
   @Test
-  void aFileSystemThatRefusesTheDirectWriteItselfGetsTheSameBytesThroughThePageCache() throws Exception {
+  void aFileSystemThatRefusesTheDirectWriteItselfGetsTheSameBytesThroughThePageCache()
+      throws Exception {
     ModelFixture m = model();
     AtomicInteger refused = new AtomicInteger();
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
-    try (ModelCache cache = cache(new TestBackend()).concurrency(1)
+    try (ModelCache cache = cache(new TestBackend())
+        .concurrency(1)
         .directOpener(InterceptedChannel.opener((file, real, src, position) -> {
           refused.incrementAndGet();
           throw new IOException("Invalid argument");
-        })).build()) {
+        }))
+        .build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
       assertThat(listener.summary.bytesWrittenDirect()).isZero();
@@ -121,7 +143,10 @@ class DirectWritesTest {
     ModelFixture m = model();
     AtomicInteger opens = new AtomicInteger();
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
-    try (ModelCache cache = cache(new TestBackend()).partSizeBytes(10_000).directOpener(counting(opens)).build()) {
+    try (ModelCache cache = cache(new TestBackend())
+        .partSizeBytes(10_000)
+        .directOpener(counting(opens))
+        .build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
       assertThat(listener.summary.bytesWrittenDirect()).isZero();
@@ -130,7 +155,8 @@ class DirectWritesTest {
   }
 
   @Test
-  void aDirectWriteThatFailsPartWayFailsTheDownloadNamingFileAndOffsetAndLeavesNothing() throws Exception {
+  void aDirectWriteThatFailsPartWayFailsTheDownloadNamingFileAndOffsetAndLeavesNothing()
+      throws Exception {
     ModelFixture m = model();
     try (ModelCache cache = cache(new TestBackend())
         .directOpener(InterceptedChannel.opener((file, real, src, position) -> {
@@ -141,7 +167,8 @@ class DirectWritesTest {
             throw new IOException("Input/output error");
           }
           return InterceptedChannel.writeFully(real, src, position);
-        })).build()) {
+        }))
+        .build()) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
           .isInstanceOf(CacheWriteException.class)
           .hasMessageContaining("shard-1.bin")
@@ -157,7 +184,8 @@ class DirectWritesTest {
     for (int i = 0; i < 3; i++) {
       var buf = pool.take();
       assertThat(buf.capacity()).isEqualTo(BLOCK + 100);
-      assertThat(java.lang.foreign.MemorySegment.ofBuffer(buf).address() % DirectIo.ALIGNMENT).isZero();
+      assertThat(java.lang.foreign.MemorySegment.ofBuffer(buf).address() % DirectIo.ALIGNMENT)
+          .isZero();
     }
   }
 }

@@ -24,7 +24,8 @@ class DiskFaultsTest {
 
   private static final int BLOCK = 64 << 10;
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private final FaultyFileSystem fs = new FaultyFileSystem();
   private Path root;
@@ -37,8 +38,14 @@ class DiskFaultsTest {
   }
 
   private ModelCache.Builder cache() {
-    return ModelCache.builder().root(root).backend(backend).partSizeBytes(BLOCK).concurrency(2).maxAttempts(1)
-        .minFreeBytes(0).retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
+    return ModelCache.builder()
+        .root(root)
+        .backend(backend)
+        .partSizeBytes(BLOCK)
+        .concurrency(2)
+        .maxAttempts(1)
+        .minFreeBytes(0)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2));
   }
 
   /** Two files of several blocks and one short one. */
@@ -70,11 +77,14 @@ class DiskFaultsTest {
       assertThat(e.directory().getFileSystem()).isSameAs(fs);
       assertThat(m.matches(e.directory())).isTrue();
       try (Lease lease = cache.lease(e)) {
-        assertThat(cache.getIfPresent(TestBackend.source(m)).orElseThrow().leaseCount()).isEqualTo(1);
+        assertThat(cache.getIfPresent(TestBackend.source(m)).orElseThrow().leaseCount())
+            .isEqualTo(1);
       }
       assertThat(cache.evict(TestBackend.source(m))).isTrue();
     }
-    assertThat(fs.bytesWritten.get()).as("every byte went through the faulty provider").isGreaterThan(m.sizeBytes());
+    assertThat(fs.bytesWritten.get())
+        .as("every byte went through the faulty provider")
+        .isGreaterThan(m.sizeBytes());
   }
 
   @Test
@@ -93,14 +103,18 @@ class DiskFaultsTest {
   }
 
   @Test
-  void aDiskThatFillsDuringAPageCacheWriteFailsWithInsufficientSpaceAndGivesTheSpaceBack() throws Exception {
+  void aDiskThatFillsDuringAPageCacheWriteFailsWithInsufficientSpaceAndGivesTheSpaceBack()
+      throws Exception {
     ModelFixture m = model(2);
     onFirstRead(() -> fs.fillAfter(3 * BLOCK));
     try (ModelCache cache = cache().directWrites(false).build()) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
           .isInstanceOfSatisfying(InsufficientSpaceException.class, e -> {
             assertThat(e.bytesAvailable()).as("the store reports the disk full").isZero();
-            assertThat(e.bytesNeeded()).as("what was not yet written").isPositive().isLessThan(m.sizeBytes());
+            assertThat(e.bytesNeeded())
+                .as("what was not yet written")
+                .isPositive()
+                .isLessThan(m.sizeBytes());
           })
           .hasMessageContaining("the disk filled during the download of " + TestBackend.source(m))
           .hasMessageContaining(FaultyFileSystem.ENOSPC);
@@ -132,32 +146,40 @@ class DiskFaultsTest {
     onFirstRead(() -> fs.failReads(p -> p.getFileName().toString().equals("shard-0.bin")));
     try (ModelCache cache = cache().build()) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
-          .isInstanceOf(IOException.class).hasMessageContaining(FaultyFileSystem.EIO)
-          .hasMessageContaining("reading back block ").hasMessageContaining("shard-0.bin (offset ");
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining(FaultyFileSystem.EIO)
+          .hasMessageContaining("reading back block ")
+          .hasMessageContaining("shard-0.bin (offset ");
       assertThat(cache.getIfPresent(TestBackend.source(m))).isEmpty();
-      assertThat(cache.list().downloads()).as("kept for a resume: the blocks written are journaled")
-          .singleElement().satisfies(d -> {
+      assertThat(cache.list().downloads())
+          .as("kept for a resume: the blocks written are journaled")
+          .singleElement()
+          .satisfies(d -> {
             assertThat(d.writerAlive()).isFalse();
             assertThat(d.bytesDone()).isPositive().isLessThan(m.sizeBytes());
           });
       fs.heal();
       long readBefore = backend.bytesRead.get();
       assertRecovers(cache, m);
-      assertThat(backend.bytesRead.get() - readBefore).as("the resume fetched only what was missing")
+      assertThat(backend.bytesRead.get() - readBefore)
+          .as("the resume fetched only what was missing")
           .isLessThan(m.sizeBytes());
     }
   }
 
   @Test
   void oDirectRefusedHalfWayThroughSendsTheRestThroughThePageCache() throws Exception {
-    Assumptions.assumeTrue(DirectWritesTest.directIoWorksIn(tmp), "the temporary directory's file system refuses O_DIRECT");
+    Assumptions.assumeTrue(
+        DirectWritesTest.directIoWorksIn(tmp),
+        "the temporary directory's file system refuses O_DIRECT");
     ModelFixture m = model(5);
     fs.refuseDirectAfter(2);
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache().concurrency(1).build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
       assertThat(m.matches(e.directory())).isTrue();
-      assertThat(listener.summary.bytesWrittenDirect()).as("the two blocks written before the refusal")
+      assertThat(listener.summary.bytesWrittenDirect())
+          .as("the two blocks written before the refusal")
           .isEqualTo(2L * BLOCK);
       assertThat(fs.directOpens.get()).as("refused once, then not asked again").isEqualTo(3);
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
@@ -167,7 +189,8 @@ class DiskFaultsTest {
   @Test
   void aRootThisUserMayNotWriteCannotBeLaidOut() throws Exception {
     fs.denyWrites(root);
-    assertThatThrownBy(() -> cache().build()).isInstanceOf(CacheRootException.class)
+    assertThatThrownBy(() -> cache().build())
+        .isInstanceOf(CacheRootException.class)
         .hasMessageStartingWith("cache root " + root + " is unusable: it is not writable by ")
         .hasMessageContaining("AccessDeniedException");
     try (var files = Files.list(root)) {
@@ -191,14 +214,17 @@ class DiskFaultsTest {
       CacheEntry e = cache.getIfPresent(TestBackend.source(cached)).orElseThrow();
       assertThat(cached.matches(e.directory())).isTrue();
       try (Lease lease = cache.lease(e)) {
-        assertThat(cache.getIfPresent(TestBackend.source(cached)).orElseThrow().leaseCount()).isEqualTo(1);
+        assertThat(cache.getIfPresent(TestBackend.source(cached)).orElseThrow().leaseCount())
+            .isEqualTo(1);
       }
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(missing), DownloadListener.NONE))
           .isInstanceOf(CacheWriteException.class)
           .hasMessageStartingWith("creating staging directory " + root.resolve("staging"))
           .hasCauseInstanceOf(java.nio.file.AccessDeniedException.class);
       assertThat(cache.getIfPresent(TestBackend.source(missing))).isEmpty();
-      assertThat(backend.reads.get()).as("nothing of the missing model was read").isEqualTo(readsBefore);
+      assertThat(backend.reads.get())
+          .as("nothing of the missing model was read")
+          .isEqualTo(readsBefore);
       assertThat(cache.list().downloads()).isEmpty();
     }
   }
@@ -213,9 +239,12 @@ class DiskFaultsTest {
       try (var dirs = Files.list(leases)) {
         dirs.forEach(fs::denyWrites);
       }
-      assertThatThrownBy(() -> cache.lease(e)).isInstanceOf(CacheAccessDeniedException.class)
-          .hasMessageStartingWith("cannot lease " + TestBackend.source(m) + ": permission denied on " + leases);
-      assertThat(cache.getIfPresent(TestBackend.source(m)).orElseThrow().leaseCount()).isZero();
+      assertThatThrownBy(() -> cache.lease(e))
+          .isInstanceOf(CacheAccessDeniedException.class)
+          .hasMessageStartingWith(
+              "cannot lease " + TestBackend.source(m) + ": permission denied on " + leases);
+      assertThat(cache.getIfPresent(TestBackend.source(m)).orElseThrow().leaseCount())
+          .isZero();
       fs.heal();
       try (Lease lease = cache.lease(e)) {
         assertThat(lease.directory()).isEqualTo(e.directory());
@@ -229,8 +258,10 @@ class DiskFaultsTest {
     try (ModelCache cache = cache().build()) {
       cache.ensure(TestBackend.source(m), DownloadListener.NONE);
       fs.failReads(p -> p.getFileName().toString().equals("shard-1.bin"), BLOCK + 1000);
-      assertThatThrownBy(() -> cache.verify(TestBackend.source(m))).isInstanceOf(IOException.class)
-          .hasMessage("reading shard-1.bin at offset " + (BLOCK + 1000) + " failed: " + FaultyFileSystem.EIO);
+      assertThatThrownBy(() -> cache.verify(TestBackend.source(m)))
+          .isInstanceOf(IOException.class)
+          .hasMessage("reading shard-1.bin at offset " + (BLOCK + 1000) + " failed: "
+              + FaultyFileSystem.EIO);
       fs.heal();
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
     }
@@ -238,7 +269,8 @@ class DiskFaultsTest {
 
   @Test
   void anAbandonedDownloadOfAnotherModelGivesWayWhenSpaceIsShort() throws Exception {
-    // A disk of exact size that nothing else on the machine shares: free space is a fact of the test.
+    // A disk of exact size that nothing else on the machine shares: free space is a fact of the
+    // test.
     fs.disk(root, 16 << 20);
     ModelFixture a = ModelFixture.create(tmp.resolve("a"), 4, 8 << 20);
     ModelFixture b = ModelFixture.create(tmp.resolve("b"), 5, 9 << 20);
@@ -250,8 +282,11 @@ class DiskFaultsTest {
     try (ModelCache cache = cache().partSizeBytes(1 << 20).build()) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(a), DownloadListener.NONE))
           .isInstanceOf(StorageException.class);
-      assertThat(cache.list().downloads()).singleElement().satisfies(d -> assertThat(d.writerAlive()).isFalse());
-      assertThat(Files.getFileStore(root).getUsableSpace()).as("the abandoned download holds its files' space")
+      assertThat(cache.list().downloads())
+          .singleElement()
+          .satisfies(d -> assertThat(d.writerAlive()).isFalse());
+      assertThat(Files.getFileStore(root).getUsableSpace())
+          .as("the abandoned download holds its files' space")
           .isLessThan(8 << 20);
 
       CacheEntry e = cache.ensure(TestBackend.source(b), DownloadListener.NONE);

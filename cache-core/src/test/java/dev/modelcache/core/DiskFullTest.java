@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiskFullTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void aModelLargerThanTheDiskFailsAtOnceWithBytesNeededAndAvailable() throws Exception {
@@ -46,17 +47,27 @@ class DiskFullTest {
       Path filler = fs.dir.resolve("filler");
       ModelFixture m = ModelFixture.create(tmp.resolve("m"), 2, 5 << 20, 5 << 20);
       // A JVM without native access extends staging files sparsely, so the disk can fill under it.
-      try (ChildJvm child = ChildJvm.start(tmp.resolve("child.log"),
-          Map.of("modelcache.test.fillOnFirstRead", filler.toString()), false,
-          "ensure", root.toString(), m.uri("countingfile").toString(), Integer.toString(1 << 20), "2")) {
+      try (ChildJvm child = ChildJvm.start(
+          tmp.resolve("child.log"),
+          Map.of("modelcache.test.fillOnFirstRead", filler.toString()),
+          false,
+          "ensure",
+          root.toString(),
+          m.uri("countingfile").toString(),
+          Integer.toString(1 << 20),
+          "2")) {
         assertThat(child.waitFor(Duration.ofSeconds(60))).isEqualTo(3);
-        assertThat(child.output()).contains("ERROR InsufficientSpaceException")
-            .contains("the disk filled during the download").contains("No space left on device");
+        assertThat(child.output())
+            .contains("ERROR InsufficientSpaceException")
+            .contains("the disk filled during the download")
+            .contains("No space left on device");
       }
       try (ModelCache cache = ModelCache.builder().root(root).build()) {
         ModelSource source = m.source("countingfile");
         assertThat(cache.getIfPresent(source)).isEmpty();
-        assertThat(cache.list().downloads()).as("the partial copy was removed to give the space back").isEmpty();
+        assertThat(cache.list().downloads())
+            .as("the partial copy was removed to give the space back")
+            .isEmpty();
         Files.delete(filler);
         CacheEntry e = cache.ensure(source, DownloadListener.NONE);
         assertThat(m.matches(e.directory())).isTrue();
@@ -66,19 +77,25 @@ class DiskFullTest {
 
   @Test
   void preallocatedStagingFilesKeepTheirSpaceWhenTheDiskFills() throws Exception {
-    Assumptions.assumeTrue(Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
+    Assumptions.assumeTrue(
+        Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
     try (Tmpfs fs = Tmpfs.mount(tmp.resolve("fs"), "size=16m")) {
       Path root = Files.createDirectories(fs.dir.resolve("cache"));
       Path filler = fs.dir.resolve("filler");
       ModelFixture m = ModelFixture.create(tmp.resolve("m"), 3, 5 << 20, 5 << 20);
       TestBackend backend = new TestBackend();
-      java.util.concurrent.atomic.AtomicBoolean filled = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean filled =
+          new java.util.concurrent.atomic.AtomicBoolean();
       backend.hook = (o, off, attempt) -> {
         if (filled.compareAndSet(false, true)) {
           CountingFileBackend.fill(filler);
         }
       };
-      try (ModelCache cache = ModelCache.builder().root(root).backend(backend).partSizeBytes(1 << 20).build()) {
+      try (ModelCache cache = ModelCache.builder()
+          .root(root)
+          .backend(backend)
+          .partSizeBytes(1 << 20)
+          .build()) {
         CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
         assertThat(m.matches(e.directory())).isTrue();
         assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();

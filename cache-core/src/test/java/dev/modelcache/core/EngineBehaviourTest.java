@@ -19,12 +19,18 @@ import org.junit.jupiter.api.io.TempDir;
 /** The download engine's contracts: listener lifecycle, retries with backoff, bounded memory and concurrency. */
 class EngineBehaviourTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private ModelCache open(TestBackend backend, int concurrency, int maxAttempts) throws Exception {
-    return ModelCache.builder().root(Files.createDirectories(tmp.resolve("cache"))).backend(backend)
-        .partSizeBytes(64 << 10).concurrency(concurrency).maxAttempts(maxAttempts)
-        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(8)).build();
+    return ModelCache.builder()
+        .root(Files.createDirectories(tmp.resolve("cache")))
+        .backend(backend)
+        .partSizeBytes(64 << 10)
+        .concurrency(concurrency)
+        .maxAttempts(maxAttempts)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(8))
+        .build();
   }
 
   /** Records events and checks the lifecycle as they arrive. */
@@ -49,8 +55,11 @@ class EngineBehaviourTest {
 
     @Override
     public void progress(ProgressEvent event) {
-      if (started.get() != 1 || completed.get() + failed.get() != 0 || event.bytesDone() > event.bytesTotal()) {
-        violation = "progress outside the lifecycle: " + event.bytesDone() + "/" + event.bytesTotal();
+      if (started.get() != 1
+          || completed.get() + failed.get() != 0
+          || event.bytesDone() > event.bytesTotal()) {
+        violation =
+            "progress outside the lifecycle: " + event.bytesDone() + "/" + event.bytesTotal();
       } else if (!event.source().equals(source)) {
         violation = "progress of " + event.source() + " in the download of " + source;
       }
@@ -60,7 +69,8 @@ class EngineBehaviourTest {
     @Override
     public void fileCompleted(FileCompletedEvent event) {
       if (!event.source().equals(source)) {
-        violation = "file " + event.path() + " of " + event.source() + " in the download of " + source;
+        violation =
+            "file " + event.path() + " of " + event.source() + " in the download of " + source;
       }
       files.merge(event.path(), 1, Integer::sum);
     }
@@ -93,7 +103,9 @@ class EngineBehaviourTest {
       assertThat(r.completed).hasValue(1);
       assertThat(r.failed).hasValue(0);
       assertThat(r.total).isEqualTo(m.sizeBytes());
-      assertThat(r.files).containsOnlyKeys(m.files.keySet()).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+      assertThat(r.files)
+          .containsOnlyKeys(m.files.keySet())
+          .allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
       assertThat(r.progress).isSorted().isNotEmpty().last().isEqualTo(m.sizeBytes());
       assertThat(r.violation).isNull();
       assertThat(r.summary.bytesFetched()).isEqualTo(m.sizeBytes());
@@ -174,7 +186,8 @@ class EngineBehaviourTest {
       assertThat(r.started).hasValue(1);
       assertThat(r.failed).hasValue(1);
       assertThat(r.completed).hasValue(0);
-      assertThat(backend.attempts).as("a permanent error is not retried")
+      assertThat(backend.attempts)
+          .as("a permanent error is not retried")
           .allSatisfy((k, v) -> assertThat(v.get()).isEqualTo(1));
       assertThat(cache.list().downloads()).isEmpty();
     }
@@ -195,7 +208,8 @@ class EngineBehaviourTest {
     try (ModelCache cache = open(backend, 4, 5)) {
       CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
       assertThat(m.matches(e.directory())).isTrue();
-      assertThat(backend.attempts).hasSize(10 + 2)
+      assertThat(backend.attempts)
+          .hasSize(10 + 2)
           .allSatisfy((k, v) -> assertThat(v.get()).as(k).isEqualTo(3));
     }
   }
@@ -213,10 +227,13 @@ class EngineBehaviourTest {
     try (ModelCache cache = open(backend, 2, 3)) {
       ModelSource source = TestBackend.source(m);
       assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE))
-          .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.retryable()).isTrue())
-          .hasMessageContaining("shard-0.bin").hasMessageContaining("offset " + badOffset)
+          .isInstanceOfSatisfying(
+              StorageException.class, e -> assertThat(e.retryable()).isTrue())
+          .hasMessageContaining("shard-0.bin")
+          .hasMessageContaining("offset " + badOffset)
           .hasMessageContaining("failed 3 times");
-      assertThat(backend.attempts.get(m.dir.resolve("shard-0.bin") + "@" + badOffset)).hasValue(3);
+      assertThat(backend.attempts.get(m.dir.resolve("shard-0.bin") + "@" + badOffset))
+          .hasValue(3);
       assertThat(cache.getIfPresent(source)).isEmpty();
       assertThat(cache.list().downloads()).singleElement().satisfies(d -> {
         assertThat(d.writerPid()).as("released for others to resume").isEqualTo(-1);
@@ -229,7 +246,9 @@ class EngineBehaviourTest {
       CacheEntry e = cache.ensure(source, r);
       assertThat(m.matches(e.directory())).isTrue();
       assertThat(r.summary.bytesResumed()).isPositive();
-      assertThat(backend.bytesRead.get() - before).isEqualTo(r.summary.bytesFetched()).isLessThan(m.sizeBytes());
+      assertThat(backend.bytesRead.get() - before)
+          .isEqualTo(r.summary.bytesFetched())
+          .isLessThan(m.sizeBytes());
     }
   }
 
@@ -239,11 +258,21 @@ class EngineBehaviourTest {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 7, 2 * 65_536, (2 << 20) + 123);
     java.util.Map<String, String> md5 = new java.util.HashMap<>();
     for (var f : m.files.entrySet()) {
-      md5.put(f.getKey(), java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(f.getValue())));
+      md5.put(
+          f.getKey(),
+          java.util.HexFormat.of()
+              .formatHex(java.security.MessageDigest.getInstance("MD5").digest(f.getValue())));
     }
     TestBackend backend = new TestBackend();
-    backend.listing = list -> list.stream().map(o -> new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(),
-        o.sizeBytes(), o.etag(), null, new dev.modelcache.core.spi.SourceChecksum("MD5", md5.get(o.relativePath())))).toList();
+    backend.listing = list -> list.stream()
+        .map(o -> new dev.modelcache.core.spi.RemoteObject(
+            o.key(),
+            o.relativePath(),
+            o.sizeBytes(),
+            o.etag(),
+            null,
+            new dev.modelcache.core.spi.SourceChecksum("MD5", md5.get(o.relativePath()))))
+        .toList();
     backend.hook = (o, off, attempt) -> {
       if (o.relativePath().equals("shard-1.bin") && off == 31 * 65_536) {
         throw new StorageException("service unavailable", true);
@@ -251,7 +280,8 @@ class EngineBehaviourTest {
     };
     try (ModelCache cache = open(backend, 2, 1)) {
       ModelSource source = TestBackend.source(m);
-      assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE)).isInstanceOf(StorageException.class);
+      assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE))
+          .isInstanceOf(StorageException.class);
 
       backend.hook = (o, off, attempt) -> {};
       Recorder r = new Recorder();
@@ -259,7 +289,8 @@ class EngineBehaviourTest {
       assertThat(r.summary.bytesResumed()).as("all of shard-0 was kept").isGreaterThan(2 * 65_536);
       assertThat(m.matches(e.directory())).isTrue();
       for (var f : md5.entrySet()) {
-        assertThat(e.manifest().file(f.getKey()).orElseThrow().checksum().hex()).isEqualTo(f.getValue());
+        assertThat(e.manifest().file(f.getKey()).orElseThrow().checksum().hex())
+            .isEqualTo(f.getValue());
       }
     }
   }
@@ -290,13 +321,19 @@ class EngineBehaviourTest {
     TestBackend backend = new TestBackend();
     backend.readDelayMillis = 1;
     try (ModelCache cache = open(backend, 3, 3)) {
-      CompletableFuture<CacheEntry> fa = cache.prefetch(TestBackend.source(a), DownloadListener.NONE);
-      CompletableFuture<CacheEntry> fb = cache.prefetch(TestBackend.source(b), DownloadListener.NONE);
+      CompletableFuture<CacheEntry> fa =
+          cache.prefetch(TestBackend.source(a), DownloadListener.NONE);
+      CompletableFuture<CacheEntry> fb =
+          cache.prefetch(TestBackend.source(b), DownloadListener.NONE);
       assertThat(a.matches(fa.get().directory())).isTrue();
       assertThat(b.matches(fb.get().directory())).isTrue();
       assertThat(backend.reads.get()).isEqualTo(96);
-      assertThat(backend.maxInFlight.get()).as("reads in flight across both downloads").isBetween(2, 3);
-      assertThat(cache.host().buffers().allocatedCount()).as("buffers ever allocated").isBetween(1, 3);
+      assertThat(backend.maxInFlight.get())
+          .as("reads in flight across both downloads")
+          .isBetween(2, 3);
+      assertThat(cache.host().buffers().allocatedCount())
+          .as("buffers ever allocated")
+          .isBetween(1, 3);
       assertThat(cache.host().buffers().bufferBytes()).isEqualTo(64 << 10);
     }
   }
@@ -307,22 +344,33 @@ class EngineBehaviourTest {
     java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
     String good = java.util.HexFormat.of().formatHex(md5.digest(m.files.get("shard-0.bin")));
     TestBackend backend = new TestBackend();
-    java.util.concurrent.atomic.AtomicReference<String> claimed = new java.util.concurrent.atomic.AtomicReference<>(good);
-    backend.listing = list -> list.stream().map(o -> o.relativePath().equals("shard-0.bin")
-        ? new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(), o.sizeBytes(), o.etag(), null,
-            new dev.modelcache.core.spi.SourceChecksum("MD5", claimed.get()))
-        : o).toList();
+    java.util.concurrent.atomic.AtomicReference<String> claimed =
+        new java.util.concurrent.atomic.AtomicReference<>(good);
+    backend.listing = list -> list.stream()
+        .map(o -> o.relativePath().equals("shard-0.bin")
+            ? new dev.modelcache.core.spi.RemoteObject(
+                o.key(),
+                o.relativePath(),
+                o.sizeBytes(),
+                o.etag(),
+                null,
+                new dev.modelcache.core.spi.SourceChecksum("MD5", claimed.get()))
+            : o)
+        .toList();
     try (ModelCache cache = open(backend, 2, 3)) {
       claimed.set("0".repeat(32));
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
-          .isInstanceOfSatisfying(IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard-0.bin"))
-          .hasMessageContaining("MD5").hasMessageContaining(good);
+          .isInstanceOfSatisfying(
+              IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard-0.bin"))
+          .hasMessageContaining("MD5")
+          .hasMessageContaining(good);
       assertThat(cache.list().entries()).isEmpty();
       assertThat(cache.list().downloads()).isEmpty();
 
       claimed.set(good.toUpperCase(java.util.Locale.ROOT));
       CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
-      assertThat(e.manifest().file("shard-0.bin").orElseThrow().checksum().hex()).isEqualTo(good);
+      assertThat(e.manifest().file("shard-0.bin").orElseThrow().checksum().hex())
+          .isEqualTo(good);
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
     }
   }
@@ -338,7 +386,8 @@ class EngineBehaviourTest {
     };
     try (ModelCache cache = open(backend, 1, 1)) {
       ModelSource source = TestBackend.source(m);
-      assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE)).isInstanceOf(StorageException.class);
+      assertThatThrownBy(() -> cache.ensure(source, DownloadListener.NONE))
+          .isInstanceOf(StorageException.class);
       Path staged;
       try (var s = Files.list(cache.root().resolve("staging"))) {
         staged = s.findFirst().orElseThrow().resolve("data/shard-0.bin");
@@ -351,7 +400,9 @@ class EngineBehaviourTest {
       Recorder r = new Recorder();
       CacheEntry e = cache.ensure(source, r);
       assertThat(m.matches(e.directory())).isTrue();
-      assertThat(r.summary.bytesFetched()).as("the missing block and the damaged one").isEqualTo(2 * 65_536);
+      assertThat(r.summary.bytesFetched())
+          .as("the missing block and the damaged one")
+          .isEqualTo(2 * 65_536);
       assertThat(r.summary.bytesResumed()).isEqualTo(14 * 65_536);
     }
   }
@@ -372,8 +423,10 @@ class EngineBehaviourTest {
     // allocation fails, and no range may wait for a buffer that was never made.
     try (ChildJvm child = ensureInAChildWithDirectMemory("4m")) {
       child.waitFor(Duration.ofSeconds(60));
-      assertThat(child.output()).contains("cannot allocate a 8388608-byte transfer buffer")
-          .contains("raise -XX:MaxDirectMemorySize").doesNotContain("VERIFY ok");
+      assertThat(child.output())
+          .contains("cannot allocate a 8388608-byte transfer buffer")
+          .contains("raise -XX:MaxDirectMemorySize")
+          .doesNotContain("VERIFY ok");
     }
   }
 
@@ -382,7 +435,8 @@ class EngineBehaviourTest {
     // Default settings want 16 buffers of 8 MiB; this JVM may hold only 8 MiB of direct buffers.
     try (ChildJvm child = ensureInAChildWithDirectMemory("8m")) {
       assertThat(child.waitFor(Duration.ofSeconds(60))).as(child.output()).isZero();
-      assertThat(child.output()).contains("VERIFY ok")
+      assertThat(child.output())
+          .contains("VERIFY ok")
           .contains("direct memory allows only 1 transfer buffers of 8388608 bytes, not 16");
     }
   }
@@ -391,7 +445,13 @@ class EngineBehaviourTest {
   private ChildJvm ensureInAChildWithDirectMemory(String limit) throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 12, 20 << 20, 20 << 20);
     Path root = Files.createDirectories(tmp.resolve("cache"));
-    return ChildJvm.start(tmp.resolve("child.log"), List.of("-XX:MaxDirectMemorySize=" + limit), Map.of(), true,
-        "ensure", root.toString(), m.uri("file").toString());
+    return ChildJvm.start(
+        tmp.resolve("child.log"),
+        List.of("-XX:MaxDirectMemorySize=" + limit),
+        Map.of(),
+        true,
+        "ensure",
+        root.toString(),
+        m.uri("file").toString());
   }
 }

@@ -85,7 +85,8 @@ final class FaultyFileSystem extends FileSystem {
   private volatile String storeType;
   private volatile Locks locks = Locks.WORK;
   private volatile Predicate<Path> failOpens = p -> false;
-  private volatile java.util.function.Function<String, IOException> openError = AccessDeniedException::new;
+  private volatile java.util.function.Function<String, IOException> openError =
+      AccessDeniedException::new;
   private volatile Predicate<Path> failLinks = p -> false;
   private volatile Predicate<Path> failAttributes = p -> false;
   private volatile Set<java.nio.file.attribute.PosixFilePermission> createdFileMode;
@@ -132,7 +133,10 @@ final class FaultyFileSystem extends FileSystem {
       throw new IllegalStateException("no disk was set");
     }
     try (var files = java.nio.file.Files.walk(unwrap(d))) {
-      return files.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+      return files
+          .filter(java.nio.file.Files::isRegularFile)
+          .mapToLong(f -> f.toFile().length())
+          .sum();
     }
   }
 
@@ -220,7 +224,8 @@ final class FaultyFileSystem extends FileSystem {
    * Opening files that {@code files} accepts fails with what {@code error} makes of the file's
    * name: {@code NoSuchFileException::new} for a file another process removes just before the open.
    */
-  FaultyFileSystem failOpens(Predicate<Path> files, java.util.function.Function<String, IOException> error) {
+  FaultyFileSystem failOpens(
+      Predicate<Path> files, java.util.function.Function<String, IOException> error) {
     this.openError = error;
     this.failOpens = files;
     return this;
@@ -323,7 +328,8 @@ final class FaultyFileSystem extends FileSystem {
     }
   }
 
-  private FileLock admitLock(java.util.concurrent.Callable<FileLock> lock, boolean trying) throws IOException {
+  private FileLock admitLock(java.util.concurrent.Callable<FileLock> lock, boolean trying)
+      throws IOException {
     switch (locks) {
       case FAIL -> throw new IOException("No locks available");
       case BUSY -> {
@@ -361,8 +367,10 @@ final class FaultyFileSystem extends FileSystem {
   }
 
   private static boolean writes(Set<? extends OpenOption> options) {
-    return options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND)
-        || options.contains(StandardOpenOption.CREATE) || options.contains(StandardOpenOption.CREATE_NEW)
+    return options.contains(StandardOpenOption.WRITE)
+        || options.contains(StandardOpenOption.APPEND)
+        || options.contains(StandardOpenOption.CREATE)
+        || options.contains(StandardOpenOption.CREATE_NEW)
         || options.contains(StandardOpenOption.TRUNCATE_EXISTING)
         || options.contains(StandardOpenOption.DELETE_ON_CLOSE);
   }
@@ -542,7 +550,8 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public WatchKey register(WatchService watcher, WatchEvent.Kind<?>[] events, WatchEvent.Modifier... modifiers) {
+    public WatchKey register(
+        WatchService watcher, WatchEvent.Kind<?>[] events, WatchEvent.Modifier... modifiers) {
       throw new UnsupportedOperationException("no watch service on the faulty file system");
     }
 
@@ -595,13 +604,15 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
+    public SeekableByteChannel newByteChannel(
+        Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
         throws IOException {
       return newFileChannel(path, options, attrs);
     }
 
     @Override
-    public FileChannel newFileChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
+    public FileChannel newFileChannel(
+        Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
         throws IOException {
       if (failOpens.test(path)) {
         throw openError.apply(path.toString());
@@ -620,8 +631,9 @@ final class FaultyFileSystem extends FileSystem {
         admitWrite(path, 0);
       }
       var mode = createdFileMode;
-      boolean creates = mode != null && (options.contains(StandardOpenOption.CREATE_NEW)
-          || options.contains(StandardOpenOption.CREATE) && !realProvider.exists(unwrap(path)));
+      boolean creates = mode != null
+          && (options.contains(StandardOpenOption.CREATE_NEW)
+              || options.contains(StandardOpenOption.CREATE) && !realProvider.exists(unwrap(path)));
       FileChannel ch = realProvider.newFileChannel(unwrap(path), options, attrs);
       if (creates) {
         java.nio.file.Files.setPosixFilePermissions(unwrap(path), mode);
@@ -630,9 +642,10 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public DirectoryStream<Path> newDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter)
-        throws IOException {
-      DirectoryStream<Path> stream = realProvider.newDirectoryStream(unwrap(dir), p -> filter.accept(wrap(p)));
+    public DirectoryStream<Path> newDirectoryStream(
+        Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
+      DirectoryStream<Path> stream =
+          realProvider.newDirectoryStream(unwrap(dir), p -> filter.accept(wrap(p)));
       return new DirectoryStream<>() {
         @Override
         public Iterator<Path> iterator() {
@@ -660,14 +673,16 @@ final class FaultyFileSystem extends FileSystem {
     @Override
     public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
       if (realProvider.exists(unwrap(dir))) {
-        throw new java.nio.file.FileAlreadyExistsException(dir.toString()); // mkdir(2) finds it first
+        throw new java.nio.file.FileAlreadyExistsException(
+            dir.toString()); // mkdir(2) finds it first
       }
       checkWritable(dir);
       realProvider.createDirectory(unwrap(dir), attrs);
     }
 
     @Override
-    public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs) throws IOException {
+    public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs)
+        throws IOException {
       checkWritable(link);
       realProvider.createSymbolicLink(unwrap(link), unwrap(target), attrs);
     }
@@ -699,8 +714,9 @@ final class FaultyFileSystem extends FileSystem {
     public void copy(Path source, Path target, CopyOption... options) throws IOException {
       checkWritable(target);
       admitRead(source);
-      admitWrite(target, (int) Math.min(Integer.MAX_VALUE, realProvider.readAttributes(unwrap(source),
-          BasicFileAttributes.class).size()));
+      admitWrite(target, (int) Math.min(
+          Integer.MAX_VALUE,
+          realProvider.readAttributes(unwrap(source), BasicFileAttributes.class).size()));
       realProvider.copy(unwrap(source), unwrap(target), options);
     }
 
@@ -738,25 +754,28 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public <V extends FileAttributeView> V getFileAttributeView(Path path, Class<V> type, LinkOption... options) {
+    public <V extends FileAttributeView> V getFileAttributeView(
+        Path path, Class<V> type, LinkOption... options) {
       return realProvider.getFileAttributeView(unwrap(path), type, options);
     }
 
     @Override
-    public <A extends BasicFileAttributes> A readAttributes(Path path, Class<A> type, LinkOption... options)
-        throws IOException {
+    public <A extends BasicFileAttributes> A readAttributes(
+        Path path, Class<A> type, LinkOption... options) throws IOException {
       admitAttributes(path);
       return realProvider.readAttributes(unwrap(path), type, options);
     }
 
     @Override
-    public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options) throws IOException {
+    public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
+        throws IOException {
       admitAttributes(path);
       return realProvider.readAttributes(unwrap(path), attributes, options);
     }
 
     @Override
-    public void setAttribute(Path path, String attribute, Object value, LinkOption... options) throws IOException {
+    public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
+        throws IOException {
       checkWritable(path);
       realProvider.setAttribute(unwrap(path), attribute, value, options);
     }
@@ -854,7 +873,8 @@ final class FaultyFileSystem extends FileSystem {
 
     /** Writes what the faults let through of {@code src}, at {@code position} or at the channel's. */
     private int faultedWrite(ByteBuffer src, long position) throws IOException {
-      int granted = admitGrowth(path, ch, position < 0 ? ch.position() : position, admitWrite(path, src.remaining()));
+      int granted = admitGrowth(
+          path, ch, position < 0 ? ch.position() : position, admitWrite(path, src.remaining()));
       int limit = src.limit();
       src.limit(src.position() + granted);
       try {
@@ -961,7 +981,8 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+    public long transferTo(long position, long count, WritableByteChannel target)
+        throws IOException {
       ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, 1 << 16));
       long done = 0;
       while (done < count) {
@@ -980,7 +1001,8 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+    public long transferFrom(ReadableByteChannel src, long position, long count)
+        throws IOException {
       ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, 1 << 16));
       long done = 0;
       while (done < count) {

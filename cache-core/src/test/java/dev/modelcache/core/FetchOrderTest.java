@@ -32,7 +32,9 @@ class FetchOrderTest {
     for (int f = 0; f < 4; f++) {
       for (int slot = first[f], b = 0; slot <= last[f]; slot++) {
         if (file(order[slot]) == f) {
-          assertThat(index(order[slot])).as("blocks of shard %d in offset order", f).isEqualTo(b++);
+          assertThat(index(order[slot]))
+              .as("blocks of shard %d in offset order", f)
+              .isEqualTo(b++);
         }
       }
     }
@@ -42,7 +44,11 @@ class FetchOrderTest {
     assertThat(last).containsExactly(16, 23, 28, 31);
     // ...and in between all four are written at once.
     for (int slot = 12; slot < 20; slot += 4) {
-      assertThat(IntStream.range(slot, slot + 4).map(i -> file(order[i])).distinct().count()).isEqualTo(4);
+      assertThat(IntStream.range(slot, slot + 4)
+              .map(i -> file(order[i]))
+              .distinct()
+              .count())
+          .isEqualTo(4);
     }
   }
 
@@ -55,8 +61,12 @@ class FetchOrderTest {
     int[] first = firstSlots(order, sizes.length);
     int[] last = lastSlots(order, sizes.length);
     for (int f = 1; f < 4; f++) {
-      assertThat(first[f]).as("shard %d starts after shard %d ends", f, f - 1).isGreaterThan(last[f - 1]);
-      assertThat(first[f + 4]).as("shard %d starts after shard %d ends", f + 4, f + 3).isGreaterThan(last[f + 3]);
+      assertThat(first[f])
+          .as("shard %d starts after shard %d ends", f, f - 1)
+          .isGreaterThan(last[f - 1]);
+      assertThat(first[f + 4])
+          .as("shard %d starts after shard %d ends", f + 4, f + 3)
+          .isGreaterThan(last[f + 3]);
     }
     // ...and the two stretches run side by side: shard 4 starts before shard 0 ends.
     assertThat(first[4]).isLessThan(last[0]);
@@ -64,7 +74,8 @@ class FetchOrderTest {
 
   @Test
   void aFileKeptInOrderStaysInTheStreamItStartsInQueuedFirstToLast() {
-    // A small file, then a large one whose digest needs its blocks in order, then another small one.
+    // A small file, then a large one whose digest needs its blocks in order, then another small
+    // one.
     long[] sizes = {20, 200, 30};
     boolean[] inOrder = {false, true, false};
     long[] order = FetchOrder.of(sizes, inOrder, 10, 4);
@@ -79,7 +90,10 @@ class FetchOrderTest {
     }
     // Unmarked, the same large file is cut across streams and so queued out of order.
     long[] cut = FetchOrder.of(sizes, 10, 4);
-    int[] cutIndexes = java.util.Arrays.stream(cut).filter(b -> file(b) == 1).mapToInt(FetchOrderTest::index).toArray();
+    int[] cutIndexes = java.util.Arrays.stream(cut)
+        .filter(b -> file(b) == 1)
+        .mapToInt(FetchOrderTest::index)
+        .toArray();
     int[] sorted = cutIndexes.clone();
     java.util.Arrays.sort(sorted);
     assertThat(cutIndexes).isNotEqualTo(sorted);
@@ -119,7 +133,8 @@ class FetchOrderTest {
         expected.add(((long) f << 32) | b);
       }
     }
-    assertThat(order).containsExactly(expected.stream().mapToLong(Long::longValue).toArray());
+    assertThat(order)
+        .containsExactly(expected.stream().mapToLong(Long::longValue).toArray());
   }
 
   @Test
@@ -184,7 +199,9 @@ class FetchOrderTest {
       int f = file(block);
       assertThat(f).isBetween(0, sizes.length - 1);
       assertThat((long) index(block) * blockBytes).isLessThan(sizes[f]);
-      assertThat(seen.add(block)).as("block %d of file %d queued twice", index(block), f).isTrue();
+      assertThat(seen.add(block))
+          .as("block %d of file %d queued twice", index(block), f)
+          .isTrue();
     }
     assertThat((long) seen.size()).isEqualTo(expected);
   }

@@ -46,12 +46,14 @@ class FileVerifierTest {
     return new ManifestFile("f.bin", "k/f.bin", size, null, null, checksum, crcs);
   }
 
-  private VerificationResult.Mismatch[] both(byte[] content, ManifestFile mf, int blockBytes, int bufBytes)
-      throws Exception {
+  private VerificationResult.Mismatch[] both(
+      byte[] content, ManifestFile mf, int blockBytes, int bufBytes) throws Exception {
     Path file = Files.write(dir.resolve("f" + System.nanoTime()), content);
     try (FileChannel ch = FileChannel.open(file)) {
       return new VerificationResult.Mismatch[] {
-          FileVerifier.check(ch, mf, blockBytes, ByteBuffer.allocate(bufBytes)), FileVerifier.checkMapped(ch, mf, blockBytes)};
+        FileVerifier.check(ch, mf, blockBytes, ByteBuffer.allocate(bufBytes)),
+        FileVerifier.checkMapped(ch, mf, blockBytes)
+      };
     }
   }
 
@@ -60,17 +62,22 @@ class FileVerifierTest {
     for (int buf : new int[] {1, 3, 4, 64}) {
       assertThat(both(DATA, mf(10, null, blocks(DATA, 4)), 4, buf)).containsOnlyNulls();
     }
-    assertThat(both(DATA, mf(10, null, new int[0]), 4, 3)).as("no block checksums").containsOnlyNulls();
+    assertThat(both(DATA, mf(10, null, new int[0]), 4, 3))
+        .as("no block checksums")
+        .containsOnlyNulls();
     assertThat(both(new byte[0], mf(0, null, new int[0]), 4, 3)).containsOnlyNulls();
   }
 
   @Test
   void lengthIsCheckedFirst() throws Exception {
     for (VerificationResult.Mismatch m : both(DATA, mf(12, null, new int[0]), 4, 4)) {
-      assertThat(m).isEqualTo(new VerificationResult.Mismatch("f.bin", 10, "length is 10 bytes, expected 12"));
+      assertThat(m)
+          .isEqualTo(
+              new VerificationResult.Mismatch("f.bin", 10, "length is 10 bytes, expected 12"));
     }
     for (VerificationResult.Mismatch m : both(DATA, mf(9, null, new int[0]), 4, 4)) {
-      assertThat(m).isEqualTo(new VerificationResult.Mismatch("f.bin", 9, "length is 10 bytes, expected 9"));
+      assertThat(m)
+          .isEqualTo(new VerificationResult.Mismatch("f.bin", 9, "length is 10 bytes, expected 9"));
     }
   }
 
@@ -80,13 +87,15 @@ class FileVerifierTest {
     bad[5] ^= 1;
     bad[9] ^= 1;
     int[] crcs = blocks(DATA, 4);
-    String reason = String.format("CRC32C of block 1 (bytes 4-7) is %08x, expected %08x", crc(bad, 4, 8), crcs[1]);
+    String reason = String.format(
+        "CRC32C of block 1 (bytes 4-7) is %08x, expected %08x", crc(bad, 4, 8), crcs[1]);
     for (VerificationResult.Mismatch m : both(bad, mf(10, null, crcs), 4, 3)) {
       assertThat(m).isEqualTo(new VerificationResult.Mismatch("f.bin", 4, reason));
     }
     byte[] lastBad = DATA.clone();
     lastBad[9] ^= 1;
-    String last = String.format("CRC32C of block 2 (bytes 8-9) is %08x, expected %08x", crc(lastBad, 8, 10), crcs[2]);
+    String last = String.format(
+        "CRC32C of block 2 (bytes 8-9) is %08x, expected %08x", crc(lastBad, 8, 10), crcs[2]);
     for (VerificationResult.Mismatch m : both(lastBad, mf(10, null, crcs), 4, 64)) {
       assertThat(m).isEqualTo(new VerificationResult.Mismatch("f.bin", 8, last));
     }
@@ -102,9 +111,14 @@ class FileVerifierTest {
     c32c.update(DATA);
     String crc32 = String.format("%08x", c32.getValue());
     String crc32c = String.format("%08x", c32c.getValue());
-    for (SourceChecksum ok : new SourceChecksum[] {new SourceChecksum("SHA-256", sha), new SourceChecksum("CRC32", crc32),
-        new SourceChecksum("CRC32C", crc32c)}) {
-      assertThat(both(DATA, mf(10, ok, blocks(DATA, 4)), 4, 3)).as(ok.algorithm()).containsOnlyNulls();
+    for (SourceChecksum ok : new SourceChecksum[] {
+      new SourceChecksum("SHA-256", sha),
+      new SourceChecksum("CRC32", crc32),
+      new SourceChecksum("CRC32C", crc32c)
+    }) {
+      assertThat(both(DATA, mf(10, ok, blocks(DATA, 4)), 4, 3))
+          .as(ok.algorithm())
+          .containsOnlyNulls();
       FileVerifier.SourceDigest d = FileVerifier.SourceDigest.of(ok, 10);
       d.update(ByteBuffer.wrap(DATA));
       assertThat(d.verified()).isEqualTo(ok);
@@ -113,8 +127,9 @@ class FileVerifierTest {
     }
     SourceChecksum wrong = new SourceChecksum("CRC32", "00000000");
     for (VerificationResult.Mismatch m : both(DATA, mf(10, wrong, new int[0]), 4, 3)) {
-      assertThat(m).isEqualTo(new VerificationResult.Mismatch("f.bin", -1,
-          "CRC32 of the file is " + crc32 + ", the source says 00000000"));
+      assertThat(m)
+          .isEqualTo(new VerificationResult.Mismatch(
+              "f.bin", -1, "CRC32 of the file is " + crc32 + ", the source says 00000000"));
     }
     FileVerifier.SourceDigest d = FileVerifier.SourceDigest.of(wrong, 10);
     d.update(ByteBuffer.wrap(DATA));
@@ -216,7 +231,8 @@ class FileVerifierTest {
     public void force(boolean metaData) {}
 
     @Override
-    public long transferTo(long position, long count, java.nio.channels.WritableByteChannel target) {
+    public long transferTo(
+        long position, long count, java.nio.channels.WritableByteChannel target) {
       throw new UnsupportedOperationException();
     }
 
@@ -246,16 +262,19 @@ class FileVerifierTest {
 
   @Test
   void shortReadsAreContinuedWhereTheyStopped() throws Exception {
-    assertThat(FileVerifier.check(new ShortReads(DATA, 10), mf(10, null, blocks(DATA, 4)), 4, ByteBuffer.allocate(8)))
+    assertThat(FileVerifier.check(
+            new ShortReads(DATA, 10), mf(10, null, blocks(DATA, 4)), 4, ByteBuffer.allocate(8)))
         .isNull();
-    assertThat(FileVerifier.check(new ShortReads(DATA, 10), mf(10, null, blocks(DATA, 8)), 8, ByteBuffer.allocate(64)))
+    assertThat(FileVerifier.check(
+            new ShortReads(DATA, 10), mf(10, null, blocks(DATA, 8)), 8, ByteBuffer.allocate(64)))
         .isNull();
   }
 
   @Test
   void fileThatEndsBeforeItsSizeEndsEarly() throws Exception {
     byte[] longer = java.util.Arrays.copyOf(DATA, 12);
-    assertThat(FileVerifier.check(new ShortReads(DATA, 12), mf(12, null, blocks(longer, 4)), 4, ByteBuffer.allocate(8)))
+    assertThat(FileVerifier.check(
+            new ShortReads(DATA, 12), mf(12, null, blocks(longer, 4)), 4, ByteBuffer.allocate(8)))
         .isEqualTo(new VerificationResult.Mismatch("f.bin", 10, "file ends early"));
   }
 
@@ -264,7 +283,8 @@ class FileVerifierTest {
     byte[] bad = DATA.clone();
     bad[0] ^= 1;
     int[] crcs = blocks(DATA, 4);
-    for (VerificationResult.Mismatch m : both(bad, mf(10, new SourceChecksum("CRC32", "00000000"), crcs), 4, 4)) {
+    for (VerificationResult.Mismatch m :
+        both(bad, mf(10, new SourceChecksum("CRC32", "00000000"), crcs), 4, 4)) {
       assertThat(m.offsetBytes()).isZero();
       assertThat(m.reason()).startsWith("CRC32C of block 0 (bytes 0-3)");
     }

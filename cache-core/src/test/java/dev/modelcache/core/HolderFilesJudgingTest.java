@@ -42,7 +42,8 @@ class HolderFilesJudgingTest {
 
   private static LockHolder other;
 
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
   private final InstantSource clock = now::get;
@@ -52,6 +53,7 @@ class HolderFilesJudgingTest {
   private final Semaphore ticks = new Semaphore(0);
   /** While set, the next tick counts it down and waits for {@link #release}: the renewal thread is held. */
   private volatile CountDownLatch holding;
+
   private final CountDownLatch release = new CountDownLatch(1);
   private HolderFiles.Renewal metronome;
 
@@ -69,19 +71,20 @@ class HolderFilesJudgingTest {
   void startMetronome() throws IOException {
     Path scratch = Files.writeString(dir.resolve("metronome"), "");
     metronome = new HolderFiles(Liveness.HEARTBEAT, SHORT_EXPIRY, () -> {
-      CountDownLatch h = holding;
-      if (h != null) {
-        holding = null;
-        h.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      ticks.release();
-      return Instant.now();
-    }).keepAlive(scratch);
+          CountDownLatch h = holding;
+          if (h != null) {
+            holding = null;
+            h.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          ticks.release();
+          return Instant.now();
+        })
+        .keepAlive(scratch);
   }
 
   @AfterEach
@@ -97,7 +100,9 @@ class HolderFilesJudgingTest {
   private void whileNoRenewalRuns(Runnable action) throws InterruptedException {
     CountDownLatch entered = new CountDownLatch(1);
     holding = entered;
-    assertThat(entered.await(30, TimeUnit.SECONDS)).as("the renewal thread runs").isTrue();
+    assertThat(entered.await(30, TimeUnit.SECONDS))
+        .as("the renewal thread runs")
+        .isTrue();
     action.run();
     release.countDown();
   }
@@ -109,7 +114,9 @@ class HolderFilesJudgingTest {
    */
   private void awaitRenewalThread(int n) throws InterruptedException {
     ticks.drainPermits();
-    assertThat(ticks.tryAcquire(n, 30, TimeUnit.SECONDS)).as("the renewal thread runs").isTrue();
+    assertThat(ticks.tryAcquire(n, 30, TimeUnit.SECONDS))
+        .as("the renewal thread runs")
+        .isTrue();
   }
 
   private HolderFiles holders(Liveness mode) {
@@ -139,11 +146,13 @@ class HolderFilesJudgingTest {
   @Test
   void underLocksAFileAnotherProcessLocksIsAliveUntilItLetsGo() throws Exception {
     HolderFiles h = holders(Liveness.LOCKS);
-    Path file = Files.writeString(dir.resolve("theirs"), "pid=7 host=pod-b uid=1000 since=2026-01-01T00:00:00Z\n");
+    Path file = Files.writeString(
+        dir.resolve("theirs"), "pid=7 host=pod-b uid=1000 since=2026-01-01T00:00:00Z\n");
     other.lock(file);
     assertThat(h.isAlive(file)).isTrue();
     assertThat(h.lockHolderAlive(file)).isTrue();
-    assertThat(h.holder(file)).isEqualTo(new Holder(7, "pod-b", 1000, Instant.parse("2026-01-01T00:00:00Z")));
+    assertThat(h.holder(file))
+        .isEqualTo(new Holder(7, "pod-b", 1000, Instant.parse("2026-01-01T00:00:00Z")));
     now.set(now.get().plus(Duration.ofDays(1)));
     assertThat(h.isAlive(file)).as("a lock needs no renewal").isTrue();
     assertThat(h.lockHolderAlive(file)).isTrue();
@@ -160,7 +169,9 @@ class HolderFilesJudgingTest {
     other.lock(file);
     try {
       now.set(now.get().plus(EXPIRY));
-      assertThat(h.isAlive(file)).as("locked, but not renewed within the expiry").isFalse();
+      assertThat(h.isAlive(file))
+          .as("locked, but not renewed within the expiry")
+          .isFalse();
       assertThat(h.lockHolderAlive(file)).isFalse();
       Files.setLastModifiedTime(file, FileTime.from(now.get()));
       assertThat(h.isAlive(file)).isTrue();
@@ -181,7 +192,9 @@ class HolderFilesJudgingTest {
       Files.createLink(link, file);
       assertThat(h.isAlive(link)).as("the same file by another name").isTrue();
       assertThat(h.holder(link)).isEqualTo(Holder.current());
-      assertThat(other.free(file)).as("judging it here never opened it, which would drop the lock").isFalse();
+      assertThat(other.free(file))
+          .as("judging it here never opened it, which would drop the lock")
+          .isFalse();
     }
     assertThat(file).doesNotExist();
     assertThat(other.free(link)).as("closing dropped the lock").isTrue();
@@ -192,7 +205,8 @@ class HolderFilesJudgingTest {
   void aFileLockedThroughAnotherChannelOfThisProcessIsAlive() throws Exception {
     HolderFiles h = holders(Liveness.LOCKS);
     Path file = Files.writeString(dir.resolve("ours"), "pid=1\n");
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE); FileLock lock = ch.lock()) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
+        FileLock lock = ch.lock()) {
       assertThat(h.isAlive(file)).isTrue();
     }
     assertThat(h.isAlive(file)).isFalse();
@@ -222,12 +236,17 @@ class HolderFilesJudgingTest {
       now.set(now.get().plus(Duration.ofDays(1)));
       Files.move(file, moved); // by something else: its holder was not told
       try (LogCapture log = LogCapture.of(HolderFiles.class)) {
-        assertThat(h.isAlive(moved)).as("not where its holder keeps it: judged by its heartbeat").isFalse();
-        assertThat(log.lines()).containsExactly("FINE holder file " + file
-            + " of this process is gone; it no longer holds anything");
+        assertThat(h.isAlive(moved))
+            .as("not where its holder keeps it: judged by its heartbeat")
+            .isFalse();
+        assertThat(log.lines())
+            .containsExactly("FINE holder file " + file
+                + " of this process is gone; it no longer holds anything");
       }
       Files.move(moved, file);
-      assertThat(h.isAlive(file)).as("once found gone, no longer this process's").isFalse();
+      assertThat(h.isAlive(file))
+          .as("once found gone, no longer this process's")
+          .isFalse();
     }
   }
 
@@ -241,7 +260,9 @@ class HolderFilesJudgingTest {
       Files.delete(file);
       Files.writeString(file, "pid=9\n");
       now.set(now.get().plus(Duration.ofDays(1)));
-      assertThat(h.isAlive(link)).as("the old file, no longer at its holder's path").isFalse();
+      assertThat(h.isAlive(link))
+          .as("the old file, no longer at its holder's path")
+          .isFalse();
     }
   }
 
@@ -274,13 +295,15 @@ class HolderFilesJudgingTest {
     AtomicInteger calls = new AtomicInteger();
     HolderFiles h = renewingAt(Liveness.HEARTBEAT, Instant.parse("2026-03-01T00:00:00Z"), calls);
     Path lock = dir.resolve("gone");
-    try (LogCapture log = LogCapture.of(HolderFiles.class); HolderFiles.Renewal renewal = h.keepAlive(lock)) {
+    try (LogCapture log = LogCapture.of(HolderFiles.class);
+        HolderFiles.Renewal renewal = h.keepAlive(lock)) {
       awaitRenewalThread(3);
       int before = calls.get();
       awaitRenewalThread(3);
       assertThat(calls.get()).as("still renewing").isGreaterThan(before);
-      assertThat(log.lines()).contains("FINE could not renew the heartbeat of " + lock
-          + ": java.nio.file.NoSuchFileException: " + lock);
+      assertThat(log.lines())
+          .contains("FINE could not renew the heartbeat of " + lock
+              + ": java.nio.file.NoSuchFileException: " + lock);
     }
   }
 
@@ -290,7 +313,8 @@ class HolderFilesJudgingTest {
     HolderFiles h = renewingAt(Liveness.LOCKS, Instant.parse("2026-03-01T00:00:00Z"), calls);
     Path lock = Files.writeString(dir.resolve("lock"), "");
     Instant untouched = modified(lock);
-    try (HolderFiles.Renewal renewal = h.keepAlive(lock); HolderFiles.Held held = h.create(dir.resolve("mine"))) {
+    try (HolderFiles.Renewal renewal = h.keepAlive(lock);
+        HolderFiles.Held held = h.create(dir.resolve("mine"))) {
       awaitRenewalThread(5);
       assertThat(calls.get()).isZero();
       assertThat(modified(lock)).isEqualTo(untouched);
@@ -328,9 +352,11 @@ class HolderFilesJudgingTest {
     AtomicInteger calls = new AtomicInteger();
     HolderFiles h = renewingAt(Liveness.HEARTBEAT, Instant.parse("2026-03-01T00:00:00Z"), calls);
     Path file = dir.resolve("mine");
-    String warning = "WARNING could not renew the heartbeat of " + file + " (java.nio.file.NoSuchFileException: "
-        + file + "); other processes will judge its holder dead after " + SHORT_EXPIRY;
-    try (LogCapture log = LogCapture.of(HolderFiles.class); HolderFiles.Held held = h.create(file)) {
+    String warning =
+        "WARNING could not renew the heartbeat of " + file + " (java.nio.file.NoSuchFileException: "
+            + file + "); other processes will judge its holder dead after " + SHORT_EXPIRY;
+    try (LogCapture log = LogCapture.of(HolderFiles.class);
+        HolderFiles.Held held = h.create(file)) {
       awaitRenewalThread(3);
       Files.delete(file); // removed under its holder
       for (int i = 0; i < 10_000 && !log.lines().contains(warning); i++) {
@@ -370,28 +396,34 @@ class HolderFilesJudgingTest {
     Path d = fs.wrap(dir).resolve("holders");
     Files.createDirectory(d);
     fs.locks(FaultyFileSystem.Locks.FAIL);
-    assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("a"))).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("a")))
+        .isInstanceOf(IOException.class)
         .hasMessage("No locks available");
     assertThat(names(d)).isEmpty();
     fs.locks(FaultyFileSystem.Locks.BUSY);
-    assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("b"))).isInstanceOf(IOException.class)
-        .hasMessageStartingWith("could not lock the new holder file " + d.resolve(".b.")).hasMessageEndingWith(".tmp");
+    assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("b")))
+        .isInstanceOf(IOException.class)
+        .hasMessageStartingWith("could not lock the new holder file " + d.resolve(".b."))
+        .hasMessageEndingWith(".tmp");
     assertThat(names(d)).isEmpty();
     fs.heal().failAttributes(p -> p.getFileName().toString().startsWith(".c."));
     assertThatThrownBy(() -> holders(Liveness.LOCKS).create(d.resolve("c")))
-        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessageEndingWith(": " + FaultyFileSystem.EIO);
+        .isInstanceOf(java.nio.file.FileSystemException.class)
+        .hasMessageEndingWith(": " + FaultyFileSystem.EIO);
     assertThat(names(d)).isEmpty();
   }
 
   @Test
   void underHeartbeatsAHolderFileNeedsNoLock() throws Exception {
     Path d = fs.wrap(dir);
-    for (FaultyFileSystem.Locks locks : new FaultyFileSystem.Locks[] {FaultyFileSystem.Locks.FAIL,
-        FaultyFileSystem.Locks.BUSY}) {
+    for (FaultyFileSystem.Locks locks :
+        new FaultyFileSystem.Locks[] {FaultyFileSystem.Locks.FAIL, FaultyFileSystem.Locks.BUSY}) {
       fs.locks(locks);
       Path file = d.resolve("holder-" + locks);
       try (HolderFiles.Held held = holders(Liveness.HEARTBEAT).create(file)) {
-        assertThat(Files.readString(file)).as(locks.name()).isEqualTo(Holder.current().toLine());
+        assertThat(Files.readString(file))
+            .as(locks.name())
+            .isEqualTo(Holder.current().toLine());
       }
       assertThat(file).doesNotExist();
     }
@@ -405,7 +437,8 @@ class HolderFilesJudgingTest {
       assertThat((Integer) Files.getAttribute(held.path(), "unix:mode") & 0777).isEqualTo(0644);
     }
     HolderFiles.open(d, Liveness.HEARTBEAT, EXPIRY, false, clock);
-    assertThat((Integer) Files.getAttribute(d.resolve(HolderFiles.RECORD), "unix:mode") & 0777).isEqualTo(0644);
+    assertThat((Integer) Files.getAttribute(d.resolve(HolderFiles.RECORD), "unix:mode") & 0777)
+        .isEqualTo(0644);
   }
 
   @Test
@@ -430,18 +463,22 @@ class HolderFilesJudgingTest {
       assertThat(locks.isAlive(theirs)).as("another user's file").isTrue();
       assertThat(locks.isAlive(theirs)).isTrue();
       assertThat(log.lines().stream().filter(l -> l.startsWith("WARNING cannot read holder file ")))
-          .as("said once for the JVM").hasSizeLessThanOrEqualTo(1);
+          .as("said once for the JVM")
+          .hasSizeLessThanOrEqualTo(1);
     }
     assertThat(heartbeat.isAlive(theirs)).as("judged by its time alone").isFalse();
 
     fs.heal().failOpens(theirs::equals, java.nio.file.NoSuchFileException::new);
-    assertThat(locks.isAlive(theirs)).as("removed by its holder just before the probe").isFalse();
+    assertThat(locks.isAlive(theirs))
+        .as("removed by its holder just before the probe")
+        .isFalse();
 
     fs.heal().locks(FaultyFileSystem.Locks.FAIL);
     try (LogCapture log = LogCapture.of(HolderFiles.class)) {
       assertThat(locks.isAlive(theirs)).isTrue();
-      assertThat(log.lines()).containsExactly("FINE could not probe holder file " + theirs
-          + " (java.io.IOException: No locks available); judging it alive");
+      assertThat(log.lines())
+          .containsExactly("FINE could not probe holder file " + theirs
+              + " (java.io.IOException: No locks available); judging it alive");
     }
     assertThat(locks.holder(d.resolve("missing"))).isEqualTo(Holder.UNKNOWN);
   }
@@ -458,31 +495,46 @@ class HolderFilesJudgingTest {
       assertThat(HolderFiles.detect(d)).isEqualTo(Liveness.HEARTBEAT);
       fs.heal().locks(FaultyFileSystem.Locks.FAIL);
       assertThat(HolderFiles.detect(d)).isEqualTo(Liveness.HEARTBEAT);
-      assertThat(log.lines()).containsExactly("FINE " + d + " is on a nfs4 file system: liveness by heartbeat",
-          "FINE file locks do not work in " + d + " (java.io.IOException: No locks available): liveness by heartbeat");
+      assertThat(log.lines())
+          .containsExactly(
+              "FINE " + d + " is on a nfs4 file system: liveness by heartbeat",
+              "FINE file locks do not work in " + d
+                  + " (java.io.IOException: No locks available): liveness by heartbeat");
     }
     fs.heal().locks(FaultyFileSystem.Locks.BUSY);
-    assertThat(HolderFiles.detect(d)).as("a lock on a new file never granted").isEqualTo(Liveness.HEARTBEAT);
+    assertThat(HolderFiles.detect(d))
+        .as("a lock on a new file never granted")
+        .isEqualTo(Liveness.HEARTBEAT);
     fs.heal().failAttributes(d::equals);
-    assertThat(HolderFiles.detect(d)).as("a file store that cannot be asked").isEqualTo(Liveness.HEARTBEAT);
+    assertThat(HolderFiles.detect(d))
+        .as("a file store that cannot be asked")
+        .isEqualTo(Liveness.HEARTBEAT);
     fs.heal().denyWrites(d);
-    assertThat(HolderFiles.detect(d)).as("a local file system this user may not write").isEqualTo(Liveness.LOCKS);
+    assertThat(HolderFiles.detect(d))
+        .as("a local file system this user may not write")
+        .isEqualTo(Liveness.LOCKS);
     fs.heal();
     assertThat(names(d)).as("no probe left").isEmpty();
   }
 
   @Test
-  void aRootThisUserMayNotWriteIsJudgedByItsRecordOrByWhatWasAskedWithoutRecordingIt() throws Exception {
+  void aRootThisUserMayNotWriteIsJudgedByItsRecordOrByWhatWasAskedWithoutRecordingIt()
+      throws Exception {
     Path d = fs.wrap(dir).resolve("root");
     Files.createDirectory(d);
     fs.denyWrites(d);
     try (LogCapture log = LogCapture.of(HolderFiles.class)) {
       HolderFiles h = HolderFiles.open(d, Liveness.AUTO, EXPIRY, false, clock);
       assertThat(h.mode()).isEqualTo(Liveness.LOCKS);
-      assertThat(log.lines()).singleElement().asString().startsWith("FINE cannot record the liveness of " + d
-          + " (java.nio.file.AccessDeniedException: " + d.resolve(".liveness.")).endsWith("); using liveness by kernel locks");
+      assertThat(log.lines())
+          .singleElement()
+          .asString()
+          .startsWith("FINE cannot record the liveness of " + d
+              + " (java.nio.file.AccessDeniedException: " + d.resolve(".liveness."))
+          .endsWith("); using liveness by kernel locks");
     }
-    HolderFiles asked = HolderFiles.open(d, Liveness.HEARTBEAT, Duration.ofSeconds(12), true, clock);
+    HolderFiles asked =
+        HolderFiles.open(d, Liveness.HEARTBEAT, Duration.ofSeconds(12), true, clock);
     assertThat(asked.describe()).isEqualTo("liveness by heartbeat (expiry PT12S)");
     assertThat(names(d)).isEmpty();
 
@@ -490,7 +542,8 @@ class HolderFilesJudgingTest {
     Files.writeString(d.resolve(HolderFiles.RECORD), "mode=heartbeat\nexpiryMillis=1500\n");
     fs.denyWrites(d);
     HolderFiles recorded = HolderFiles.open(d, Liveness.AUTO, EXPIRY, false, clock);
-    assertThat(recorded.describe()).as("what the root records, not what this user could detect")
+    assertThat(recorded.describe())
+        .as("what the root records, not what this user could detect")
         .isEqualTo("liveness by heartbeat (expiry PT1.5S)");
   }
 
@@ -506,10 +559,14 @@ class HolderFilesJudgingTest {
       HolderFiles.open(root, Liveness.HEARTBEAT, Duration.ofMillis(1500), true, clock);
       HolderFiles.open(locksRoot, Liveness.LOCKS, EXPIRY, false, clock);
       HolderFiles.open(locksRoot, Liveness.AUTO, configured, true, clock);
-      assertThat(log.lines()).containsExactly(
-          "INFO cache root " + root + ": liveness by heartbeat (expiry PT1.5S) (recorded in " + root.resolve("liveness") + ")",
-          "WARNING cache root " + root + " records a heartbeat expiry of PT1.5S; using it instead of the configured PT9S",
-          "INFO cache root " + locksRoot + ": liveness by kernel locks (recorded in " + locksRoot.resolve("liveness") + ")");
+      assertThat(log.lines())
+          .containsExactly(
+              "INFO cache root " + root + ": liveness by heartbeat (expiry PT1.5S) (recorded in "
+                  + root.resolve("liveness") + ")",
+              "WARNING cache root " + root
+                  + " records a heartbeat expiry of PT1.5S; using it instead of the configured PT9S",
+              "INFO cache root " + locksRoot + ": liveness by kernel locks (recorded in "
+                  + locksRoot.resolve("liveness") + ")");
     }
   }
 
@@ -520,8 +577,8 @@ class HolderFilesJudgingTest {
     fs.failLinks(p -> p.getFileName().toString().equals(HolderFiles.RECORD));
     assertThatThrownBy(() -> HolderFiles.open(d, Liveness.LOCKS, EXPIRY, false, clock))
         .isInstanceOf(CacheRootException.class)
-        .hasMessage("cache root " + d + " is unusable: its liveness record " + d.resolve(HolderFiles.RECORD)
-            + " cannot be read");
+        .hasMessage("cache root " + d + " is unusable: its liveness record "
+            + d.resolve(HolderFiles.RECORD) + " cannot be read");
     assertThat(names(d)).as("no temporary record left").isEmpty();
   }
 
@@ -533,7 +590,8 @@ class HolderFilesJudgingTest {
     fs.failLinks(link -> {
       // the other process links its record in just before this one does
       try {
-        Files.writeString(dir.resolve("root").resolve(HolderFiles.RECORD), "mode=heartbeat\nexpiryMillis=4000\n");
+        Files.writeString(
+            dir.resolve("root").resolve(HolderFiles.RECORD), "mode=heartbeat\nexpiryMillis=4000\n");
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -553,8 +611,9 @@ class HolderFilesJudgingTest {
     fs.denyWrites(d);
     try (LogCapture log = LogCapture.of(HolderFiles.class)) {
       held.close();
-      assertThat(log.lines()).containsExactly("FINE could not remove holder file " + file
-          + ": java.nio.file.AccessDeniedException: " + file);
+      assertThat(log.lines())
+          .containsExactly("FINE could not remove holder file " + file
+              + ": java.nio.file.AccessDeniedException: " + file);
     }
     assertThat(file).exists();
     assertThat(other.judgesAlive(file)).as("its lock went with its holder").isFalse();

@@ -22,7 +22,8 @@ class HolderFilesRecordTest {
   @TempDir
   Path root;
 
-  private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+  private final AtomicReference<Instant> now =
+      new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
   private final InstantSource clock = () -> now.get();
 
   private HolderFiles open(Liveness requested) throws Exception {
@@ -31,20 +32,27 @@ class HolderFilesRecordTest {
 
   private void invalidRecord(String text) throws Exception {
     Path file = Files.writeString(root.resolve(HolderFiles.RECORD), text);
-    assertThatThrownBy(() -> open(Liveness.AUTO)).as(text).isInstanceOf(CacheRootException.class)
-        .hasMessage("cache root " + root + " is unusable: its liveness record " + file + " is not valid: '" + text.strip()
+    assertThatThrownBy(() -> open(Liveness.AUTO))
+        .as(text)
+        .isInstanceOf(CacheRootException.class)
+        .hasMessage("cache root " + root + " is unusable: its liveness record " + file
+            + " is not valid: '" + text.strip()
             + "' (expected 'mode=locks' or 'mode=heartbeat' and 'expiryMillis=N')");
   }
 
   @Test
   void firstProcessRecordsTheLivenessItWasGiven() throws Exception {
-    HolderFiles h = HolderFiles.open(root, Liveness.HEARTBEAT, Duration.ofMillis(1500), true, clock);
+    HolderFiles h =
+        HolderFiles.open(root, Liveness.HEARTBEAT, Duration.ofMillis(1500), true, clock);
     assertThat(h.mode()).isEqualTo(Liveness.HEARTBEAT);
     assertThat(h.expiry()).isEqualTo(Duration.ofMillis(1500));
-    assertThat(Files.readString(root.resolve(HolderFiles.RECORD))).isEqualTo("mode=heartbeat\nexpiryMillis=1500\n");
+    assertThat(Files.readString(root.resolve(HolderFiles.RECORD)))
+        .isEqualTo("mode=heartbeat\nexpiryMillis=1500\n");
     assertThat(h.describe()).isEqualTo("liveness by heartbeat (expiry PT1.5S)");
     try (var files = Files.list(root)) {
-      assertThat(files).extracting(p -> p.getFileName().toString()).containsExactly(HolderFiles.RECORD);
+      assertThat(files)
+          .extracting(p -> p.getFileName().toString())
+          .containsExactly(HolderFiles.RECORD);
     }
     HolderFiles later = HolderFiles.open(root, Liveness.AUTO, Duration.ofSeconds(9), true, clock);
     assertThat(later.mode()).isEqualTo(Liveness.HEARTBEAT);
@@ -57,19 +65,24 @@ class HolderFilesRecordTest {
     assertThat(Files.readString(root.resolve(HolderFiles.RECORD))).isEqualTo("mode=locks\n");
     assertThat(h.describe()).isEqualTo("liveness by kernel locks");
     assertThat(open(Liveness.LOCKS).mode()).isEqualTo(Liveness.LOCKS);
-    assertThatThrownBy(() -> open(Liveness.HEARTBEAT)).isInstanceOf(CacheRootException.class)
-        .hasMessageContaining("it records liveness by kernel locks in " + root.resolve(HolderFiles.RECORD)
-            + ", and this cache was configured with liveness HEARTBEAT;");
+    assertThatThrownBy(() -> open(Liveness.HEARTBEAT))
+        .isInstanceOf(CacheRootException.class)
+        .hasMessageContaining(
+            "it records liveness by kernel locks in " + root.resolve(HolderFiles.RECORD)
+                + ", and this cache was configured with liveness HEARTBEAT;");
   }
 
   @Test
   void recordsAreReadLeniently() throws Exception {
-    Files.writeString(root.resolve(HolderFiles.RECORD), " mode = Heartbeat \n\nnote\nexpiryMillis= 2000\n=x\n");
+    Files.writeString(
+        root.resolve(HolderFiles.RECORD), " mode = Heartbeat \n\nnote\nexpiryMillis= 2000\n=x\n");
     HolderFiles h = open(Liveness.AUTO);
     assertThat(h.mode()).isEqualTo(Liveness.HEARTBEAT);
     assertThat(h.expiry()).isEqualTo(Duration.ofSeconds(2));
     Files.writeString(root.resolve(HolderFiles.RECORD), "mode=heartbeat");
-    assertThat(open(Liveness.AUTO).expiry()).as("default expiry").isEqualTo(HolderFiles.DEFAULT_EXPIRY);
+    assertThat(open(Liveness.AUTO).expiry())
+        .as("default expiry")
+        .isEqualTo(HolderFiles.DEFAULT_EXPIRY);
   }
 
   @Test
@@ -85,7 +98,8 @@ class HolderFilesRecordTest {
   @Test
   void constructorRefusesAuto() {
     assertThatThrownBy(() -> new HolderFiles(Liveness.AUTO, Duration.ofSeconds(1), clock))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("a root's liveness is LOCKS or HEARTBEAT, not AUTO");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("a root's liveness is LOCKS or HEARTBEAT, not AUTO");
   }
 
   @Test
@@ -129,7 +143,8 @@ class HolderFilesRecordTest {
       assertThat(h.holder(file)).isEqualTo(Holder.current());
       assertThat(Files.readString(file)).isEqualTo(Holder.current().toLine());
       try (var files = Files.list(root)) {
-        assertThat(files.filter(p -> p.getFileName().toString().endsWith(".tmp"))).isEmpty();
+        assertThat(files.filter(p -> p.getFileName().toString().endsWith(".tmp")))
+            .isEmpty();
       }
       held.close();
       held.close();

@@ -24,7 +24,8 @@ class JournalTest {
   }
 
   private static byte[] concat(byte[]... parts) {
-    ByteBuffer b = ByteBuffer.allocate(java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum());
+    ByteBuffer b = ByteBuffer.allocate(
+        java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum());
     for (byte[] p : parts) {
       b.put(p);
     }
@@ -35,7 +36,8 @@ class JournalTest {
   void sizeIsSixteenBytesPerBlock() {
     assertThat(Journal.sizeBytes(new int[0])).isZero();
     assertThat(Journal.sizeBytes(new int[] {3, 0, 2})).isEqualTo(80);
-    assertThat(Journal.sizeBytes(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE})).isEqualTo(16L * 2 * Integer.MAX_VALUE);
+    assertThat(Journal.sizeBytes(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE}))
+        .isEqualTo(16L * 2 * Integer.MAX_VALUE);
   }
 
   @Test
@@ -48,8 +50,11 @@ class JournalTest {
       j.record(2, 0, 7);
     }
     assertThat(Files.size(file)).isEqualTo(16L * (2 + 3));
-    assertThat(Journal.read(file, counts)).containsExactly(
-        new Journal.Entry(0, 1, -1), new Journal.Entry(2, 0, 7), new Journal.Entry(2, 2, 0xCAFEBABE));
+    assertThat(Journal.read(file, counts))
+        .containsExactly(
+            new Journal.Entry(0, 1, -1),
+            new Journal.Entry(2, 0, 7),
+            new Journal.Entry(2, 2, 0xCAFEBABE));
   }
 
   @Test
@@ -72,10 +77,12 @@ class JournalTest {
   @Test
   void emptyTornAndMisplacedSlotsAreSkipped() throws Exception {
     int[] counts = {1, 2};
-    Path file = Files.write(dir.resolve("journal"), concat(
-        slot(0, 0, 11, false),      // torn: check does not match
-        slot(1, 1, 12, true),       // valid bytes, but in the slot of (1, 0)
-        slot(1, 1, 13, true)));     // right place
+    Path file = Files.write(
+        dir.resolve("journal"),
+        concat(
+            slot(0, 0, 11, false), // torn: check does not match
+            slot(1, 1, 12, true), // valid bytes, but in the slot of (1, 0)
+            slot(1, 1, 13, true))); // right place
     assertThat(Journal.read(file, counts)).containsExactly(new Journal.Entry(1, 1, 13));
     Path zeros = Files.write(dir.resolve("zeros"), new byte[48]);
     assertThat(Journal.read(zeros, counts)).isEmpty();
@@ -83,7 +90,8 @@ class JournalTest {
 
   @Test
   void slotOfAnotherFileIndexIsSkipped() throws Exception {
-    Path file = Files.write(dir.resolve("journal"), concat(slot(1, 0, 5, true), slot(0, 0, 6, true)));
+    Path file =
+        Files.write(dir.resolve("journal"), concat(slot(1, 0, 5, true), slot(0, 0, 6, true)));
     assertThat(Journal.read(file, new int[] {1, 1})).isEmpty();
   }
 
@@ -92,19 +100,24 @@ class JournalTest {
     byte[] partial = java.util.Arrays.copyOf(slot(0, 1, 9, true), 15);
     Path file = Files.write(dir.resolve("journal"), concat(slot(0, 0, 8, true), partial));
     assertThat(Journal.read(file, new int[] {2})).containsExactly(new Journal.Entry(0, 0, 8));
-    Path surplus = Files.write(dir.resolve("surplus"), concat(slot(0, 0, 8, true), slot(0, 1, 9, true)));
+    Path surplus =
+        Files.write(dir.resolve("surplus"), concat(slot(0, 0, 8, true), slot(0, 1, 9, true)));
     assertThat(Journal.read(surplus, new int[] {1})).containsExactly(new Journal.Entry(0, 0, 8));
     assertThat(Journal.read(surplus, new int[0])).isEmpty();
     assertThat(Journal.read(surplus, new int[] {0, 0, 2})).isEmpty();
-    Path exact = Files.write(dir.resolve("exact"), concat(slot(0, 0, 8, true), slot(0, 1, 9, true)));
+    Path exact =
+        Files.write(dir.resolve("exact"), concat(slot(0, 0, 8, true), slot(0, 1, 9, true)));
     assertThat(Journal.read(exact, new int[] {2})).hasSize(2);
   }
 
   @Test
   void emptyFilesBetweenAreSkippedWhenPlacingSlots() throws Exception {
-    Path file = Files.write(dir.resolve("journal"), concat(slot(0, 0, 1, true), slot(3, 0, 2, true), slot(3, 1, 3, true)));
-    assertThat(Journal.read(file, new int[] {1, 0, 0, 2})).containsExactly(
-        new Journal.Entry(0, 0, 1), new Journal.Entry(3, 0, 2), new Journal.Entry(3, 1, 3));
+    Path file = Files.write(
+        dir.resolve("journal"),
+        concat(slot(0, 0, 1, true), slot(3, 0, 2, true), slot(3, 1, 3, true)));
+    assertThat(Journal.read(file, new int[] {1, 0, 0, 2}))
+        .containsExactly(
+            new Journal.Entry(0, 0, 1), new Journal.Entry(3, 0, 2), new Journal.Entry(3, 1, 3));
   }
 
   @Test

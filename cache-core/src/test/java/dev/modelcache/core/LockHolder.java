@@ -36,12 +36,19 @@ final class LockHolder implements AutoCloseable {
   private LockHolder(Process process) {
     this.process = process;
     this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-    this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    this.out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
   }
 
   static LockHolder start() throws IOException {
-    List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-XX:-UsePerfData",
-        "-Xmx32m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+    List<String> cmd = List.of(
+        ProcessHandle.current().info().command().orElseThrow(),
+        "-XX:-UsePerfData",
+        "-Xmx32m",
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
+        "-cp",
+        System.getProperty("java.class.path"),
         LockHolder.class.getName());
     return new LockHolder(new ProcessBuilder(cmd).redirectErrorStream(true).start());
   }
@@ -95,14 +102,16 @@ final class LockHolder implements AutoCloseable {
   public static void main(String[] args) throws IOException {
     Map<String, FileChannel> held = new HashMap<>();
     PrintStream answers = System.out;
-    BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader commands =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line; (line = commands.readLine()) != null; ) {
       int space = line.indexOf(' ');
       String verb = line.substring(0, space);
       String file = line.substring(space + 1);
       try {
         if (verb.equals("lock")) {
-          FileChannel ch = FileChannel.open(Path.of(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileChannel ch =
+              FileChannel.open(Path.of(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock lock = ch.lock();
           held.put(file, ch);
           answers.println(lock.isValid() ? "LOCKED" : "NOT LOCKED");
@@ -115,7 +124,8 @@ final class LockHolder implements AutoCloseable {
             answers.println(lock != null ? "FREE" : "BUSY");
           }
         } else if (verb.equals("alive")) {
-          HolderFiles holders = new HolderFiles(Liveness.LOCKS, HolderFiles.DEFAULT_EXPIRY, java.time.InstantSource.system());
+          HolderFiles holders = new HolderFiles(
+              Liveness.LOCKS, HolderFiles.DEFAULT_EXPIRY, java.time.InstantSource.system());
           answers.println(holders.isAlive(Path.of(file)) ? "ALIVE" : "DEAD");
         } else {
           answers.println("UNKNOWN " + verb);

@@ -14,10 +14,19 @@ class ManifestTest {
   private final Path file = Path.of("/cache/entries/x/manifest.json");
 
   private Manifest sample() {
-    return new Manifest(ModelSource.parse("s3://bucket/models/llama/#v2"), 4096, Instant.parse("2026-01-02T03:04:05.678Z"),
+    return new Manifest(
+        ModelSource.parse("s3://bucket/models/llama/#v2"),
+        4096,
+        Instant.parse("2026-01-02T03:04:05.678Z"),
         List.of(
-            new ManifestFile("a/\"quoted\" ünï\u00e9.bin", "models/llama/a/\"quoted\" ünï\u00e9.bin", 5000, "etag-1",
-                "v-9", new SourceChecksum("MD5", "0123456789ABCDEF0123456789abcdef"), new int[] {0xdeadbeef, 7}),
+            new ManifestFile(
+                "a/\"quoted\" ünï\u00e9.bin",
+                "models/llama/a/\"quoted\" ünï\u00e9.bin",
+                5000,
+                "etag-1",
+                "v-9",
+                new SourceChecksum("MD5", "0123456789ABCDEF0123456789abcdef"),
+                new int[] {0xdeadbeef, 7}),
             new ManifestFile("empty", "models/llama/empty", 0, null, null, null, new int[0])));
   }
 
@@ -28,7 +37,8 @@ class ManifestTest {
     assertThat(back).isEqualTo(m);
     assertThat(back.sizeBytes()).isEqualTo(5000);
     assertThat(back.file("empty")).isPresent();
-    assertThat(back.files().getFirst().checksum().hex()).isEqualTo("0123456789abcdef0123456789abcdef");
+    assertThat(back.files().getFirst().checksum().hex())
+        .isEqualTo("0123456789abcdef0123456789abcdef");
   }
 
   @Test
@@ -46,8 +56,10 @@ class ManifestTest {
         good.replace("\"files\": [", "\"files\": {").replace("\n  ]\n}", "\n  }\n}"),
         good + "trailing");
     for (String text : bad) {
-      assertThatThrownBy(() -> Manifest.parse(file, text)).as(text)
-          .isInstanceOf(ManifestCorruptException.class).hasMessageContaining(file.toString());
+      assertThatThrownBy(() -> Manifest.parse(file, text))
+          .as(text)
+          .isInstanceOf(ManifestCorruptException.class)
+          .hasMessageContaining(file.toString());
     }
   }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class MappedReadsTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void feedsEveryByteOfTheRangeInOrderInChunks() throws Exception {
@@ -31,8 +32,9 @@ class MappedReadsTest {
         seen.put(chunk);
       });
     }
-    assertThat(sizes).containsExactly(MappedReads.CHUNK_BYTES, MappedReads.CHUNK_BYTES,
-        MappedReads.CHUNK_BYTES + 123 - 1000);
+    assertThat(sizes)
+        .containsExactly(
+            MappedReads.CHUNK_BYTES, MappedReads.CHUNK_BYTES, MappedReads.CHUNK_BYTES + 123 - 1000);
     assertThat(seen.array()).isEqualTo(java.util.Arrays.copyOfRange(data, 1000, data.length));
   }
 
@@ -43,9 +45,10 @@ class MappedReadsTest {
         FileChannel other = FileChannel.open(file, StandardOpenOption.WRITE)) {
       List<Integer> chunks = new ArrayList<>();
       assertThatThrownBy(() -> MappedReads.read(ch, 0, MappedReads.CHUNK_BYTES * 4L, chunk -> {
-        chunks.add(chunk.remaining());
-        other.truncate(0); // another process shrinks the file while it is read back
-      })).isInstanceOf(InternalError.class);
+            chunks.add(chunk.remaining());
+            other.truncate(0); // another process shrinks the file while it is read back
+          }))
+          .isInstanceOf(InternalError.class);
       assertThat(chunks).as("the first chunk was read before the truncation").hasSize(1);
     }
   }

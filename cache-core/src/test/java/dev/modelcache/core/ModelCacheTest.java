@@ -21,14 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
 /** ensure, lease, list, getIfPresent, single flight, pins, evict and verify in one process. */
 class ModelCacheTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
+
   Path root;
   ModelCache cache;
 
   @BeforeEach
   void open() throws Exception {
     root = Files.createDirectories(tmp.resolve("cache"));
-    cache = ModelCache.builder().root(root).partSizeBytes(64 * 1024).concurrency(4).build();
+    cache =
+        ModelCache.builder().root(root).partSizeBytes(64 * 1024).concurrency(4).build();
   }
 
   @AfterEach
@@ -44,15 +47,19 @@ class ModelCacheTest {
 
     assertThat(m.matches(e.directory())).isTrue();
     assertThat(e.sizeBytes()).isEqualTo(m.sizeBytes());
-    assertThat(e.directory()).isEqualTo(root.resolve("entries").resolve(m.source().cacheName()).resolve("data"));
+    assertThat(e.directory())
+        .isEqualTo(root.resolve("entries").resolve(m.source().cacheName()).resolve("data"));
     assertThat(e.manifest().files()).hasSize(5);
     assertThat(e.manifest().file("shard-0.bin").orElseThrow().blockCount()).isEqualTo(4);
     assertThat(Files.getPosixFilePermissions(e.file("shard-0.bin")))
-        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ,
+        .containsExactlyInAnyOrder(
+            PosixFilePermission.OWNER_READ,
+            PosixFilePermission.GROUP_READ,
             PosixFilePermission.OTHERS_READ);
     assertThat(Files.getPosixFilePermissions(e.file("sub/shard-2.bin").getParent()))
         .doesNotContain(PosixFilePermission.OWNER_WRITE);
-    assertThat(Manifest.read(e.directory().resolveSibling("manifest.json"))).isEqualTo(e.manifest());
+    assertThat(Manifest.read(e.directory().resolveSibling("manifest.json")))
+        .isEqualTo(e.manifest());
     try (var staging = Files.list(root.resolve("staging"))) {
       assertThat(staging).isEmpty();
     }
@@ -102,7 +109,9 @@ class ModelCacheTest {
     CompletableFuture<CacheEntry> fb = cache.prefetch(b.source(), DownloadListener.NONE);
     CompletableFuture.allOf(fa, fb).get();
     CacheListing listing = cache.list();
-    assertThat(listing.entries()).extracting(CacheEntry::source).containsExactlyInAnyOrder(a.source(), b.source());
+    assertThat(listing.entries())
+        .extracting(CacheEntry::source)
+        .containsExactlyInAnyOrder(a.source(), b.source());
     assertThat(listing.downloads()).isEmpty();
     assertThat(listing.entryBytes()).isEqualTo(30_000);
   }
@@ -136,7 +145,8 @@ class ModelCacheTest {
     assertThat(cache.getIfPresent(b.source()).orElseThrow().leaseCount()).isEqualTo(1);
 
     assertThat(cache.evictUnused()).extracting(CacheEntry::source).containsExactly(c.source());
-    assertThatThrownBy(() -> cache.evict(a.source())).isInstanceOf(EntryInUseException.class)
+    assertThatThrownBy(() -> cache.evict(a.source()))
+        .isInstanceOf(EntryInUseException.class)
         .hasMessageContaining("pinned");
 
     lease.close();
@@ -150,8 +160,11 @@ class ModelCacheTest {
   @Test
   void evictToBytesRemovesLeastRecentlyUsedFirstByTheCachesClock() throws Exception {
     ManualTicker ticker = new ManualTicker();
-    try (ModelCache lru = ModelCache.builder().root(Files.createDirectories(tmp.resolve("lru"))).clock(ticker)
-        .partSizeBytes(64 * 1024).build()) {
+    try (ModelCache lru = ModelCache.builder()
+        .root(Files.createDirectories(tmp.resolve("lru")))
+        .clock(ticker)
+        .partSizeBytes(64 * 1024)
+        .build()) {
       List<ModelFixture> models = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         ModelFixture m = ModelFixture.create(tmp.resolve("m" + i), 20 + i, 1000);
@@ -160,9 +173,12 @@ class ModelCacheTest {
         ticker.advance(java.time.Duration.ofSeconds(1));
       }
       lru.lease(lru.getIfPresent(models.get(0).source()).orElseThrow()).close(); // m0 used last
-      assertThat(lru.list().entries()).extracting(CacheEntry::lastUsed)
-          .containsExactly(ticker.instant().minusSeconds(2), ticker.instant().minusSeconds(1), ticker.instant());
-      assertThat(lru.evictToBytes(1000)).extracting(CacheEntry::source)
+      assertThat(lru.list().entries())
+          .extracting(CacheEntry::lastUsed)
+          .containsExactly(
+              ticker.instant().minusSeconds(2), ticker.instant().minusSeconds(1), ticker.instant());
+      assertThat(lru.evictToBytes(1000))
+          .extracting(CacheEntry::source)
           .containsExactly(models.get(1).source(), models.get(2).source());
       assertThat(lru.getIfPresent(models.get(0).source())).isPresent();
     }
@@ -171,8 +187,10 @@ class ModelCacheTest {
   @Test
   void anEntryIsNeverEvictedUnderAFreshLease() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 30, 5000);
-    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.atomic.AtomicInteger evicted = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger evicted =
+        new java.util.concurrent.atomic.AtomicInteger();
     Thread evictor = Thread.ofPlatform().start(() -> {
       while (!stop.get()) {
         try {
@@ -195,7 +213,8 @@ class ModelCacheTest {
         try (lease) {
           leased++;
           Thread.onSpinWait();
-          assertThat(Files.readAllBytes(lease.directory().resolve("shard-0.bin"))).hasSize(5000);
+          assertThat(Files.readAllBytes(lease.directory().resolve("shard-0.bin")))
+              .hasSize(5000);
         }
       }
     } finally {
@@ -211,7 +230,12 @@ class ModelCacheTest {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 31, 4 << 20);
     TestBackend slow = new TestBackend();
     slow.readDelayMillis = 15;
-    ModelCache first = ModelCache.builder().root(root).backend(slow).partSizeBytes(64 << 10).concurrency(2).build();
+    ModelCache first = ModelCache.builder()
+        .root(root)
+        .backend(slow)
+        .partSizeBytes(64 << 10)
+        .concurrency(2)
+        .build();
     CompletableFuture<CacheEntry> f = first.prefetch(TestBackend.source(m), DownloadListener.NONE);
     while (slow.bytesRead.get() < (1 << 20)) {
       Thread.sleep(2);
@@ -219,13 +243,18 @@ class ModelCacheTest {
     first.close();
     first.close(); // idempotent
     assertThatThrownBy(f::join).hasCauseInstanceOf(java.io.InterruptedIOException.class);
-    assertThatThrownBy(() -> first.list()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> first.list())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
 
     TestBackend fast = new TestBackend();
-    try (ModelCache second = ModelCache.builder().root(root).backend(fast).partSizeBytes(64 << 10).build()) {
+    try (ModelCache second =
+        ModelCache.builder().root(root).backend(fast).partSizeBytes(64 << 10).build()) {
       CacheEntry e = second.ensure(TestBackend.source(m), DownloadListener.NONE);
       assertThat(m.matches(e.directory())).isTrue();
-      assertThat(fast.bytesRead.get()).as("resumed, not restarted").isLessThan(m.sizeBytes() - (1 << 20) + (128 << 10));
+      assertThat(fast.bytesRead.get())
+          .as("resumed, not restarted")
+          .isLessThan(m.sizeBytes() - (1 << 20) + (128 << 10));
     }
   }
 }

@@ -65,7 +65,8 @@ final class ModelFixture {
     }
     for (var e : files.entrySet()) {
       Path p = entryDir.resolve(e.getKey());
-      if (!Files.isRegularFile(p) || !java.util.Arrays.equals(Files.readAllBytes(p), e.getValue())) {
+      if (!Files.isRegularFile(p)
+          || !java.util.Arrays.equals(Files.readAllBytes(p), e.getValue())) {
         return false;
       }
     }

@@ -18,22 +18,33 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MultiProcessRaceTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Test
   void fourProcessesCauseOneDownloadAndAgreeOnTheFiles() throws Exception {
-    ModelFixture model = ModelFixture.create(tmp.resolve("model"), 31, 3 << 20, 2 << 20, 1 << 20, 777_777, 5);
+    ModelFixture model =
+        ModelFixture.create(tmp.resolve("model"), 31, 3 << 20, 2 << 20, 1 << 20, 777_777, 5);
     Path root = Files.createDirectories(tmp.resolve("cache"));
     Path counts = tmp.resolve("counts.txt");
     Path go = tmp.resolve("go");
     String uri = model.uri("countingfile").toString();
-    Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "40");
+    Map<String, String> props =
+        Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.readDelayMs", "40");
 
     List<ChildJvm> children = new ArrayList<>();
     try {
       for (int i = 0; i < 4; i++) {
-        children.add(ChildJvm.start(tmp.resolve("child-" + i + ".log"), props, true,
-            "ensure", root.toString(), uri, Integer.toString(256 << 10), "2", go.toString()));
+        children.add(ChildJvm.start(
+            tmp.resolve("child-" + i + ".log"),
+            props,
+            true,
+            "ensure",
+            root.toString(),
+            uri,
+            Integer.toString(256 << 10),
+            "2",
+            go.toString()));
       }
       for (ChildJvm c : children) {
         c.awaitLine("READY", Duration.ofSeconds(60));
@@ -53,7 +64,9 @@ class MultiProcessRaceTest {
       }
       assertThat(downloaders).as("processes that downloaded").isEqualTo(1);
       assertThat(dirs).allMatch(d -> d.equals(dirs.getFirst()));
-      assertThat(CountingFileBackend.countedBytes(counts)).as("bytes read from the source").isEqualTo(model.sizeBytes());
+      assertThat(CountingFileBackend.countedBytes(counts))
+          .as("bytes read from the source")
+          .isEqualTo(model.sizeBytes());
       assertThat(model.matches(Path.of(dirs.getFirst()))).isTrue();
       try (var staging = Files.list(root.resolve("staging"))) {
         assertThat(staging).as("no staging debris").isEmpty();

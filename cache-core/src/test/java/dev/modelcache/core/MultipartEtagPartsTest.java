@@ -56,12 +56,17 @@ class MultipartEtagPartsTest {
     assertThat(MultipartEtag.partSizes(1, 1, 0)).containsExactly(1L);
     assertThat(MultipartEtag.partSizes(0, 1, 5 * MIB)).containsExactly(5 * MIB);
     assertThat(MultipartEtag.partSizes(0, 2, 5 * MIB)).isEmpty();
-    assertThat(MultipartEtag.partSizes(16 * MIB, 2, 0)).as("five fit, four are kept")
+    assertThat(MultipartEtag.partSizes(16 * MIB, 2, 0))
+        .as("five fit, four are kept")
         .containsExactly(8 * MIB, 10 * MIB, 15 * MIB, 10_000_000L);
     assertThat(MultipartEtag.partSizes(3 * MIB + 1, 2, 0)).containsExactly(2 * MIB, 3 * MIB);
-    assertThat(MultipartEtag.partSizes(3 * MIB, 2, 0)).as("3 MiB would be one part").containsExactly(2 * MIB);
+    assertThat(MultipartEtag.partSizes(3 * MIB, 2, 0))
+        .as("3 MiB would be one part")
+        .containsExactly(2 * MIB);
     assertThat(MultipartEtag.partSizes(4 * MIB, 2, 0)).containsExactly(2 * MIB, 3 * MIB);
-    assertThat(MultipartEtag.partSizes(8 * MIB, 2, 8 * MIB)).as("8 MiB is one part of 8 MiB").isEmpty();
+    assertThat(MultipartEtag.partSizes(8 * MIB, 2, 8 * MIB))
+        .as("8 MiB is one part of 8 MiB")
+        .isEmpty();
     assertThat(MultipartEtag.partSizes(8 * MIB + 1, 2, 8 * MIB)).containsExactly(8 * MIB);
   }
 
@@ -77,7 +82,8 @@ class MultipartEtagPartsTest {
   void compositeChecksumsOfEveryPartAlgorithm() throws Exception {
     for (String alg : new String[] {"CRC32", "CRC32C", "SHA-256", "MD5"}) {
       String hex = reference(alg, DATA, 4);
-      SourceChecksum expected = alg.equals("MD5") ? SourceChecksum.multipart(hex, 3, 4)
+      SourceChecksum expected = alg.equals("MD5")
+          ? SourceChecksum.multipart(hex, 3, 4)
           : SourceChecksum.composite(alg, hex, 3, 4);
       for (int chunk : new int[] {1, 3, 10}) {
         FileVerifier.SourceDigest d = fed(expected, DATA, chunk);
@@ -96,7 +102,8 @@ class MultipartEtagPartsTest {
     FileVerifier.SourceDigest d = fed(SourceChecksum.multipart(hex, 2, 4), eight, 8);
     assertThat(d.verified()).isEqualTo(SourceChecksum.multipart(hex, 2, 4));
     String empty = reference("MD5", new byte[0], 1);
-    FileVerifier.SourceDigest e = FileVerifier.SourceDigest.of(SourceChecksum.multipart(empty, 1, 0), 0);
+    FileVerifier.SourceDigest e =
+        FileVerifier.SourceDigest.of(SourceChecksum.multipart(empty, 1, 0), 0);
     assertThat(e.computed()).isEqualTo(empty);
     assertThat(e.verified()).isEqualTo(SourceChecksum.multipart(empty, 1, 1));
   }
@@ -115,9 +122,12 @@ class MultipartEtagPartsTest {
     FileVerifier.SourceDigest d = fed(expected, DATA, 10);
     assertThat(d.verified()).isNull();
     assertThat(d.conclusive()).isTrue();
-    assertThat(d.mismatch(mf(10))).isEqualTo(new VerificationResult.Mismatch("p.bin", -1,
-        "the CRC32C of its 3 parts' CRC32Cs (parts of 4 bytes) is " + actual
-            + "-3, the source's composite CRC32C checksum is 0badc0de-3"));
+    assertThat(d.mismatch(mf(10)))
+        .isEqualTo(new VerificationResult.Mismatch(
+            "p.bin",
+            -1,
+            "the CRC32C of its 3 parts' CRC32Cs (parts of 4 bytes) is " + actual
+                + "-3, the source's composite CRC32C checksum is 0badc0de-3"));
   }
 
   @Test
@@ -126,8 +136,12 @@ class MultipartEtagPartsTest {
     FileVerifier.SourceDigest d = fed(expected, DATA, 10);
     assertThat(d.conclusive()).isFalse();
     assertThat(d.computed()).isEmpty();
-    assertThat(d.mismatch(mf(10))).isEqualTo(new VerificationResult.Mismatch("p.bin", -1,
-        "no part size gives 11 parts for 10 bytes, so the multipart ETag 0123456789abcdef0123456789abcdef-11 cannot be checked"));
+    assertThat(d.mismatch(mf(10)))
+        .isEqualTo(
+            new VerificationResult.Mismatch(
+                "p.bin",
+                -1,
+                "no part size gives 11 parts for 10 bytes, so the multipart ETag 0123456789abcdef0123456789abcdef-11 cannot be checked"));
   }
 
   @Test
@@ -139,9 +153,11 @@ class MultipartEtagPartsTest {
     assertThat(d.conclusive()).isFalse();
     String[] computed = d.computed().split(",");
     assertThat(computed).hasSize(4);
-    assertThat(d.mismatch(mf(big.length)).reason()).isEqualTo(
-        "no part size tried gives the source's multipart ETag 0123456789abcdef0123456789abcdef-2 ("
-            + 8 * MIB + " bytes: " + computed[0] + ", " + 10 * MIB + " bytes: " + computed[1] + ", "
-            + 15 * MIB + " bytes: " + computed[2] + ", 10000000 bytes: " + computed[3] + ")");
+    assertThat(d.mismatch(mf(big.length)).reason())
+        .isEqualTo(
+            "no part size tried gives the source's multipart ETag 0123456789abcdef0123456789abcdef-2 ("
+                + 8 * MIB + " bytes: " + computed[0] + ", " + 10 * MIB + " bytes: " + computed[1]
+                + ", "
+                + 15 * MIB + " bytes: " + computed[2] + ", 10000000 bytes: " + computed[3] + ")");
   }
 }

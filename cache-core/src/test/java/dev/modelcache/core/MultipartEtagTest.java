@@ -18,7 +18,9 @@ class MultipartEtagTest {
   @Test
   void aKnownPartSizeIsTheOnlyOneTriedIfItFits() {
     assertThat(MultipartEtag.partSizes(20 * MIB + 5, 3, 8 * MIB)).containsExactly(8 * MIB);
-    assertThat(MultipartEtag.partSizes(20 * MIB + 5, 3, 5 * MIB)).as("gives 5 parts, not 3").isEmpty();
+    assertThat(MultipartEtag.partSizes(20 * MIB + 5, 3, 5 * MIB))
+        .as("gives 5 parts, not 3")
+        .isEmpty();
   }
 
   @Test
@@ -29,9 +31,15 @@ class MultipartEtagTest {
     // Many parts leave one size: 5 MiB alone gives 12 parts of 57.5 MiB.
     assertThat(MultipartEtag.partSizes(57 * MIB + MIB / 2, 12, 0)).containsExactly(5 * MIB);
     assertThat(MultipartEtag.partSizes(1152 * MIB, 144, 0)).containsExactly(8 * MIB);
-    assertThat(MultipartEtag.partSizes(10 * MIB, 1, 0)).as("one part: the whole file").containsExactly(10 * MIB);
-    assertThat(MultipartEtag.partSizes(100, 5, 0)).as("no MiB multiple, no common size").isEmpty();
-    assertThat(MultipartEtag.partSizes(10 * MIB, 11, 0)).as("more parts than MiB").isEmpty();
+    assertThat(MultipartEtag.partSizes(10 * MIB, 1, 0))
+        .as("one part: the whole file")
+        .containsExactly(10 * MIB);
+    assertThat(MultipartEtag.partSizes(100, 5, 0))
+        .as("no MiB multiple, no common size")
+        .isEmpty();
+    assertThat(MultipartEtag.partSizes(10 * MIB, 11, 0))
+        .as("more parts than MiB")
+        .isEmpty();
   }
 
   @Test
@@ -44,7 +52,8 @@ class MultipartEtagTest {
       for (int off = 0; off < data.length; off += chunk) {
         digest.update(ByteBuffer.wrap(data, off, Math.min(chunk, data.length - off)));
       }
-      ManifestFile mf = new ManifestFile("f", "k", data.length, etag + "-3", null, null, new int[0]);
+      ManifestFile mf =
+          new ManifestFile("f", "k", data.length, etag + "-3", null, null, new int[0]);
       assertThat(digest.mismatch(mf)).as("chunks of %d", chunk).isNull();
       assertThat(digest.verified()).isEqualTo(SourceChecksum.multipart(etag, 3, 5 * MIB));
     }
@@ -58,18 +67,24 @@ class MultipartEtagTest {
     data[12_345_678] ^= 1;
     var digest = new MultipartEtag.Digest(SourceChecksum.multipart(etag, 12, 0), data.length);
     digest.update(ByteBuffer.wrap(data));
-    var mismatch = digest.mismatch(new ManifestFile("shard", "k", data.length, etag + "-12", null, null, new int[0]));
+    var mismatch = digest.mismatch(
+        new ManifestFile("shard", "k", data.length, etag + "-12", null, null, new int[0]));
     assertThat(mismatch).isNotNull();
-    assertThat(mismatch.reason()).isEqualTo("the MD5 of its 12 parts' MD5s (parts of 5242880 bytes) is "
-        + md5OfPartMd5s(data, (int) (5 * MIB)) + "-12, the source's multipart ETag is " + etag + "-12");
+    assertThat(mismatch.reason())
+        .isEqualTo("the MD5 of its 12 parts' MD5s (parts of 5242880 bytes) is "
+            + md5OfPartMd5s(data, (int) (5 * MIB)) + "-12, the source's multipart ETag is " + etag
+            + "-12");
     assertThat(digest.conclusive()).isTrue();
     assertThat(digest.verified()).isNull();
 
     var ambiguous = new MultipartEtag.Digest(SourceChecksum.multipart(etag, 3, 0), 20 * MIB);
     ambiguous.update(ByteBuffer.wrap(data, 0, (int) (20 * MIB)));
     assertThat(ambiguous.conclusive()).as("four sizes tried").isFalse();
-    assertThat(ambiguous.mismatch(new ManifestFile("f", "k", 20 * MIB, null, null, null, new int[0])).reason())
-        .startsWith("no part size tried gives the source's multipart ETag " + etag + "-3 (8388608 bytes: ");
+    assertThat(ambiguous
+            .mismatch(new ManifestFile("f", "k", 20 * MIB, null, null, null, new int[0]))
+            .reason())
+        .startsWith(
+            "no part size tried gives the source's multipart ETag " + etag + "-3 (8388608 bytes: ");
     assertThat(ambiguous.computed().split(",")).hasSize(4);
   }
 
@@ -85,17 +100,43 @@ class MultipartEtagTest {
 
   @Test
   void manifestsKeepTheMatchedPartSizeAndTheIntegrityLevel() throws Exception {
-    SourceChecksum matched = SourceChecksum.multipart("0123456789abcdef0123456789abcdef", 3, 8 * MIB);
-    Manifest m = new Manifest(ModelSource.parse("s3://b/m/"), MIB, java.time.Instant.EPOCH, List.of(
-        new ManifestFile("a", "m/a", 20 * MIB, "0123456789abcdef0123456789abcdef-3", null, matched, new int[20]),
-        new ManifestFile("b", "m/b", 3, "900150983cd24fb0d6963f7d28e17f72", null,
-            new SourceChecksum("MD5", "900150983cd24fb0d6963f7d28e17f72"), new int[1]),
-        new ManifestFile("c", "m/c", 3, "x", null, new SourceChecksum("SHA-256", "ab"), new int[1]),
-        new ManifestFile("d", "m/d", 3, "y-2", null, null, new int[1])));
+    SourceChecksum matched =
+        SourceChecksum.multipart("0123456789abcdef0123456789abcdef", 3, 8 * MIB);
+    Manifest m = new Manifest(
+        ModelSource.parse("s3://b/m/"),
+        MIB,
+        java.time.Instant.EPOCH,
+        List.of(
+            new ManifestFile(
+                "a",
+                "m/a",
+                20 * MIB,
+                "0123456789abcdef0123456789abcdef-3",
+                null,
+                matched,
+                new int[20]),
+            new ManifestFile(
+                "b",
+                "m/b",
+                3,
+                "900150983cd24fb0d6963f7d28e17f72",
+                null,
+                new SourceChecksum("MD5", "900150983cd24fb0d6963f7d28e17f72"),
+                new int[1]),
+            new ManifestFile(
+                "c", "m/c", 3, "x", null, new SourceChecksum("SHA-256", "ab"), new int[1]),
+            new ManifestFile("d", "m/d", 3, "y-2", null, null, new int[1])));
     Manifest read = Manifest.parse(java.nio.file.Path.of("manifest.json"), m.toJson());
     assertThat(read.files()).isEqualTo(m.files());
-    assertThat(read.files()).extracting(ManifestFile::integrity).containsExactly(
-        Integrity.ETAG_MULTIPART, Integrity.ETAG_MD5, Integrity.SOURCE_CHECKSUM, Integrity.UNVERIFIED);
-    assertThat(m.toJson()).contains("\"parts\": 3, \"partSizeBytes\": 8388608").contains("\"integrity\": \"etag-multipart\"");
+    assertThat(read.files())
+        .extracting(ManifestFile::integrity)
+        .containsExactly(
+            Integrity.ETAG_MULTIPART,
+            Integrity.ETAG_MD5,
+            Integrity.SOURCE_CHECKSUM,
+            Integrity.UNVERIFIED);
+    assertThat(m.toJson())
+        .contains("\"parts\": 3, \"partSizeBytes\": 8388608")
+        .contains("\"integrity\": \"etag-multipart\"");
   }
 }

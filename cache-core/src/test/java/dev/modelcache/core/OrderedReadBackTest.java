@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class OrderedReadBackTest {
 
   private static OrderedReadBack readBack(int blocks) {
-    return new OrderedReadBack(FileVerifier.SourceDigest.of(new SourceChecksum("SHA-256", "00"), blocks), blocks);
+    return new OrderedReadBack(
+        FileVerifier.SourceDigest.of(new SourceChecksum("SHA-256", "00"), blocks), blocks);
   }
 
   @Test
@@ -25,7 +26,9 @@ class OrderedReadBackTest {
 
     assertThat(rb.tryStart(written::get)).as("block 0 is not written").isFalse();
     written.set(1);
-    assertThat(rb.tryStart(written::get)).as("block 1 is written, but 0 comes first").isFalse();
+    assertThat(rb.tryStart(written::get))
+        .as("block 1 is written, but 0 comes first")
+        .isFalse();
     written.set(0);
     assertThat(rb.tryStart(written::get)).isTrue();
     assertThat(rb.tryStart(written::get)).as("already held").isFalse();
@@ -34,12 +37,16 @@ class OrderedReadBackTest {
     rb.advance();
     assertThat(rb.nextOrStop(written::get)).isEqualTo(1);
     rb.advance();
-    assertThat(rb.nextOrStop(written::get)).as("block 2 is not written: the reader lets go").isEqualTo(-1);
+    assertThat(rb.nextOrStop(written::get))
+        .as("block 2 is not written: the reader lets go")
+        .isEqualTo(-1);
     assertThat(rb.position()).isEqualTo(2);
 
     written.set(2);
     written.set(3);
-    assertThat(rb.tryStart(written::get)).as("free again, and block 2 is written").isTrue();
+    assertThat(rb.tryStart(written::get))
+        .as("free again, and block 2 is written")
+        .isTrue();
     assertThat(rb.nextOrStop(written::get)).isEqualTo(2);
     rb.advance();
     assertThat(rb.nextOrStop(written::get)).isEqualTo(3);
@@ -79,7 +86,9 @@ class OrderedReadBackTest {
     });
     assertStillWaiting(heldAgain, "block 9 is 6 blocks ahead of a read-back at 3");
     written.clear(3);
-    assertThat(rb.nextOrStop(written::get)).as("block 3 is not written: the reader stops").isEqualTo(-1);
+    assertThat(rb.nextOrStop(written::get))
+        .as("block 3 is not written: the reader stops")
+        .isEqualTo(-1);
     heldAgain.get(10, TimeUnit.SECONDS); // nobody reads: waiting would be for nothing
   }
 
@@ -104,6 +113,8 @@ class OrderedReadBackTest {
   }
 
   private static void assertStillWaiting(CompletableFuture<Void> fetch, String why) {
-    assertThatThrownBy(() -> fetch.get(200, TimeUnit.MILLISECONDS)).as(why).isInstanceOf(TimeoutException.class);
+    assertThatThrownBy(() -> fetch.get(200, TimeUnit.MILLISECONDS))
+        .as(why)
+        .isInstanceOf(TimeoutException.class);
   }
 }

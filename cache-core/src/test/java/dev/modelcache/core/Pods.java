@@ -28,8 +28,10 @@ final class Pods {
 
   private static String probe() {
     try {
-      Process p = new ProcessBuilder("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true")
-          .redirectErrorStream(true).start();
+      Process p = new ProcessBuilder(
+              "unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true")
+          .redirectErrorStream(true)
+          .start();
       String out = new String(p.getInputStream().readAllBytes());
       if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
         return "unshare --pid is not permitted here: " + out.strip();
@@ -58,8 +60,13 @@ final class Pods {
    */
   static List<String> withRootAt(Path root, Path otherPath) {
     List<String> cmd = new ArrayList<>(pidNamespace());
-    cmd.addAll(List.of("sh", "-c", "mkdir -p \"$1\" && mount --bind \"$2\" \"$1\" && shift 2 && exec \"$@\"", "sh",
-        otherPath.toString(), root.toString()));
+    cmd.addAll(List.of(
+        "sh",
+        "-c",
+        "mkdir -p \"$1\" && mount --bind \"$2\" \"$1\" && shift 2 && exec \"$@\"",
+        "sh",
+        otherPath.toString(),
+        root.toString()));
     return cmd;
   }
 

@@ -24,48 +24,68 @@ class PodsTest {
 
   private static final Duration START = Duration.ofSeconds(60);
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @BeforeEach
   void needsNamespaces() {
     assumeTrue(Pods.unavailable() == null, () -> "skipped: " + Pods.unavailable());
   }
 
-  private ChildJvm pod(String logName, Map<String, String> properties, String... args) throws Exception {
-    return ChildJvm.start(tmp.resolve(logName), Pods.pidNamespace(), System.getProperty("java.class.path"),
-        List.of(), properties, true, args);
+  private ChildJvm pod(String logName, Map<String, String> properties, String... args)
+      throws Exception {
+    return ChildJvm.start(
+        tmp.resolve(logName),
+        Pods.pidNamespace(),
+        System.getProperty("java.class.path"),
+        List.of(),
+        properties,
+        true,
+        args);
   }
 
   @Test
-  void aLeaseInOnePodBlocksEvictionFromAnotherPodAndTheHostUntilItsHolderIsKilled() throws Exception {
+  void aLeaseInOnePodBlocksEvictionFromAnotherPodAndTheHostUntilItsHolderIsKilled()
+      throws Exception {
     Path root = Files.createDirectories(tmp.resolve("cache"));
     ModelFixture model = ModelFixture.create(tmp.resolve("model"), 61, 300_000, 50_000);
     try (ModelCache host = ModelCache.builder().root(root).build()) {
       assertThat(host.liveness()).as("ext4 or tmpfs under the test").isEqualTo(Liveness.LOCKS);
       host.ensure(model.source(), DownloadListener.NONE);
 
-      try (ChildJvm holder = pod("holder.log", Map.of(), "lease", root.toString(), model.uri("file").toString())) {
-        assertThat(holder.awaitLine("READY", START)).as("the holder is pid 1 in its namespace").isEqualTo("READY pid=1");
+      try (ChildJvm holder = pod(
+          "holder.log", Map.of(), "lease", root.toString(), model.uri("file").toString())) {
+        assertThat(holder.awaitLine("READY", START))
+            .as("the holder is pid 1 in its namespace")
+            .isEqualTo("READY pid=1");
         holder.awaitLine("LEASED", START);
 
         CacheEntry seen = host.getIfPresent(model.source()).orElseThrow();
         assertThat(seen.leaseCount()).isEqualTo(1);
-        assertThat(seen.leases().getFirst().pid()).as("recorded for people, as the holder sees itself").isEqualTo(1);
-        assertThatThrownBy(() -> host.evict(model.source())).isInstanceOf(EntryInUseException.class)
+        assertThat(seen.leases().getFirst().pid())
+            .as("recorded for people, as the holder sees itself")
+            .isEqualTo(1);
+        assertThatThrownBy(() -> host.evict(model.source()))
+            .isInstanceOf(EntryInUseException.class)
             .hasMessageContaining("1 live lease");
         assertThat(host.evictUnused()).isEmpty();
 
-        try (ChildJvm other = pod("other.log", Map.of(), "evict", root.toString(), model.uri("file").toString())) {
+        try (ChildJvm other = pod(
+            "other.log", Map.of(), "evict", root.toString(), model.uri("file").toString())) {
           assertThat(other.waitFor(START)).as(other.output()).isEqualTo(3);
           assertThat(other.output()).contains("READY pid=1").contains("ERROR EntryInUseException");
         }
 
         holder.kill(); // SIGKILL: the kernel drops its lock as it dies
-        assertThat(host.getIfPresent(model.source()).orElseThrow().leaseCount()).as("at once").isZero();
+        assertThat(host.getIfPresent(model.source()).orElseThrow().leaseCount())
+            .as("at once")
+            .isZero();
         assertThat(host.evict(model.source())).isTrue();
       }
       try (var leases = Files.walk(root.resolve("leases"))) {
-        assertThat(leases.filter(Files::isRegularFile)).as("the dead holder's lease file was removed").isEmpty();
+        assertThat(leases.filter(Files::isRegularFile))
+            .as("the dead holder's lease file was removed")
+            .isEmpty();
       }
     }
   }
@@ -75,30 +95,43 @@ class PodsTest {
     Path root = Files.createDirectories(tmp.resolve("cache"));
     Duration expiry = Duration.ofSeconds(3);
     ModelFixture model = ModelFixture.create(tmp.resolve("model"), 62, 200_000);
-    try (ModelCache host = ModelCache.builder().root(root).liveness(Liveness.HEARTBEAT).heartbeatExpiry(expiry)
+    try (ModelCache host = ModelCache.builder()
+        .root(root)
+        .liveness(Liveness.HEARTBEAT)
+        .heartbeatExpiry(expiry)
         .build()) {
       host.ensure(model.source(), DownloadListener.NONE);
       Path leaseDir = root.resolve("leases").resolve(model.source().cacheName());
-      try (ChildJvm holder = pod("holder.log", Map.of(), "lease", root.toString(), model.uri("file").toString())) {
+      try (ChildJvm holder = pod(
+          "holder.log", Map.of(), "lease", root.toString(), model.uri("file").toString())) {
         holder.awaitLine("LEASED", START);
         Path leaseFile;
         try (var files = Files.list(leaseDir)) {
-          leaseFile = files.filter(p -> !p.getFileName().toString().startsWith(".")).findFirst().orElseThrow();
+          leaseFile = files
+              .filter(p -> !p.getFileName().toString().startsWith("."))
+              .findFirst()
+              .orElseThrow();
         }
         // The holder renews its file every third of the expiry: wait for one renewal.
         Instant created = Files.getLastModifiedTime(leaseFile).toInstant();
         long deadline = System.nanoTime() + expiry.multipliedBy(3).toNanos();
-        while (!Files.getLastModifiedTime(leaseFile).toInstant().isAfter(created) && System.nanoTime() < deadline) {
+        while (!Files.getLastModifiedTime(leaseFile).toInstant().isAfter(created)
+            && System.nanoTime() < deadline) {
           Thread.sleep(10);
         }
-        assertThat(Files.getLastModifiedTime(leaseFile).toInstant()).as("renewed").isAfter(created);
+        assertThat(Files.getLastModifiedTime(leaseFile).toInstant())
+            .as("renewed")
+            .isAfter(created);
 
         holder.kill();
-        assertThatThrownBy(() -> host.evict(model.source())).as("within the expiry the lease still counts")
+        assertThatThrownBy(() -> host.evict(model.source()))
+            .as("within the expiry the lease still counts")
             .isInstanceOf(EntryInUseException.class);
       }
       // A clock past the expiry since the last renewal: the holder is judged dead.
-      try (ModelCache later = ModelCache.builder().root(root).clock(() -> Instant.now().plus(expiry.plusSeconds(1)))
+      try (ModelCache later = ModelCache.builder()
+          .root(root)
+          .clock(() -> Instant.now().plus(expiry.plusSeconds(1)))
           .build()) {
         assertThat(later.liveness()).isEqualTo(Liveness.HEARTBEAT);
         assertThat(later.evict(model.source())).isTrue();
@@ -109,7 +142,8 @@ class PodsTest {
   @Test
   void fourPodsStartedApartDownloadOnceAndAgree() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("cache"));
-    ModelFixture model = ModelFixture.create(tmp.resolve("model"), 63, 3 << 20, 2 << 20, 1 << 20, 99_999);
+    ModelFixture model =
+        ModelFixture.create(tmp.resolve("model"), 63, 3 << 20, 2 << 20, 1 << 20, 99_999);
     long total = model.sizeBytes();
     Path counts = tmp.resolve("counts.txt");
     String uri = model.uri("countingfile").toString();
@@ -121,15 +155,31 @@ class PodsTest {
     List<ChildJvm> pods = new ArrayList<>();
     try {
       for (int i = 0; i < 4; i++) {
-        Map<String, String> props = Map.of("modelcache.test.countFile", counts.toString(),
-            "modelcache.test.readDelayMs", "300", "modelcache.test.tag", "pod-" + i);
+        Map<String, String> props = Map.of(
+            "modelcache.test.countFile",
+            counts.toString(),
+            "modelcache.test.readDelayMs",
+            "300",
+            "modelcache.test.tag",
+            "pod-" + i);
         List<String> wrapper = i % 2 == 0 ? Pods.pidNamespace() : Pods.pidNamespaceUnderAShell();
-        pods.add(ChildJvm.start(tmp.resolve("pod-" + i + ".log"), wrapper, System.getProperty("java.class.path"),
-            List.of(), props, true, "ensure", root.toString(), uri, Integer.toString(256 << 10), "2"));
+        pods.add(ChildJvm.start(
+            tmp.resolve("pod-" + i + ".log"),
+            wrapper,
+            System.getProperty("java.class.path"),
+            List.of(),
+            props,
+            true,
+            "ensure",
+            root.toString(),
+            uri,
+            Integer.toString(256 << 10),
+            "2"));
         // The next pod starts once this download has visibly progressed: pods started apart.
         long threshold = (long) (i + 1) * (total / 5);
         long deadline = System.nanoTime() + START.toNanos();
-        while (CountingFileBackend.countedBytes(counts) < threshold && System.nanoTime() < deadline) {
+        while (CountingFileBackend.countedBytes(counts) < threshold
+            && System.nanoTime() < deadline) {
           Thread.sleep(5);
         }
       }
@@ -143,7 +193,8 @@ class PodsTest {
       }
       Map<String, Long> byReader = CountingFileBackend.countedBytesByReader(counts);
       assertThat(byReader).as("one pod read the source").hasSize(1);
-      assertThat(CountingFileBackend.countedBytes(counts)).as("bytes read from the source")
+      assertThat(CountingFileBackend.countedBytes(counts))
+          .as("bytes read from the source")
           .isLessThanOrEqualTo((long) (total * 1.15));
       assertThat(downloaders).isEqualTo(1);
       assertThat(dirs).allMatch(d -> d.equals(dirs.getFirst()));
@@ -164,10 +215,23 @@ class PodsTest {
     Path counts = tmp.resolve("counts.txt");
     String uri = model.uri("countingfile").toString();
     String part = Integer.toString(256 << 10);
-    try (ChildJvm first = pod("first.log", Map.of("modelcache.test.countFile", counts.toString(),
-        "modelcache.test.readDelayMs", "60", "modelcache.test.tag", "first"), "ensure", root.toString(), uri, part, "2")) {
+    try (ChildJvm first = pod(
+        "first.log",
+        Map.of(
+            "modelcache.test.countFile",
+            counts.toString(),
+            "modelcache.test.readDelayMs",
+            "60",
+            "modelcache.test.tag",
+            "first"),
+        "ensure",
+        root.toString(),
+        uri,
+        part,
+        "2")) {
       long deadline = System.nanoTime() + START.toNanos();
-      while (CountingFileBackend.countedBytes(counts) < total * 6 / 10 && System.nanoTime() < deadline) {
+      while (CountingFileBackend.countedBytes(counts) < total * 6 / 10
+          && System.nanoTime() < deadline) {
         Thread.sleep(2);
       }
       first.kill();
@@ -179,16 +243,25 @@ class PodsTest {
         assertThat(d.bytesDone()).isPositive();
       });
     }
-    try (ChildJvm second = pod("second.log", Map.of("modelcache.test.countFile", counts.toString(),
-        "modelcache.test.tag", "second"), "ensure", root.toString(), uri, part, "2")) {
+    try (ChildJvm second = pod(
+        "second.log",
+        Map.of("modelcache.test.countFile", counts.toString(), "modelcache.test.tag", "second"),
+        "ensure",
+        root.toString(),
+        uri,
+        part,
+        "2")) {
       assertThat(second.waitFor(Duration.ofSeconds(120))).as(second.output()).isZero();
       assertThat(second.output()).contains("VERIFY ok");
-      String[] downloaded = second.awaitLine("DOWNLOADED ", Duration.ofSeconds(1)).split(" ");
+      String[] downloaded =
+          second.awaitLine("DOWNLOADED ", Duration.ofSeconds(1)).split(" ");
       long fetched = Long.parseLong(downloaded[1]);
       assertThat(fetched + Long.parseLong(downloaded[2])).isEqualTo(total);
       assertThat(fetched).as("read again by the second pod").isLessThan(total / 2);
       assertThat(CountingFileBackend.countedBytesByReader(counts).get("second")).isEqualTo(fetched);
-      assertThat(model.matches(Path.of(second.awaitLine("DIR ", Duration.ofSeconds(1)).substring(4)))).isTrue();
+      assertThat(model.matches(
+              Path.of(second.awaitLine("DIR ", Duration.ofSeconds(1)).substring(4))))
+          .isTrue();
     }
   }
 
@@ -202,18 +275,38 @@ class PodsTest {
       host.ensure(a.source(), DownloadListener.NONE);
     }
     // A pod that sees the root only at another path downloads B, leases A, and holds the lease.
-    try (ChildJvm writer = ChildJvm.start(tmp.resolve("writer.log"), Pods.withRootAt(root, elsewhere),
-        System.getProperty("java.class.path"), List.of(), Map.of(), true,
-        "ensure", elsewhere.toString(), b.uri("file").toString(), Integer.toString(64 << 10), "2")) {
+    try (ChildJvm writer = ChildJvm.start(
+        tmp.resolve("writer.log"),
+        Pods.withRootAt(root, elsewhere),
+        System.getProperty("java.class.path"),
+        List.of(),
+        Map.of(),
+        true,
+        "ensure",
+        elsewhere.toString(),
+        b.uri("file").toString(),
+        Integer.toString(64 << 10),
+        "2")) {
       assertThat(writer.waitFor(START)).as(writer.output()).isZero();
-      assertThat(writer.output()).contains("DIR " + elsewhere.resolve("entries")).contains("VERIFY ok");
+      assertThat(writer.output())
+          .contains("DIR " + elsewhere.resolve("entries"))
+          .contains("VERIFY ok");
     }
-    try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.log"), Pods.withRootAt(root, elsewhere),
-        System.getProperty("java.class.path"), List.of(), Map.of(), true,
-        "lease", elsewhere.toString(), a.uri("file").toString());
+    try (ChildJvm holder = ChildJvm.start(
+            tmp.resolve("holder.log"),
+            Pods.withRootAt(root, elsewhere),
+            System.getProperty("java.class.path"),
+            List.of(),
+            Map.of(),
+            true,
+            "lease",
+            elsewhere.toString(),
+            a.uri("file").toString());
         ModelCache host = ModelCache.builder().root(root).build()) {
       assertThat(holder.awaitLine("LEASED", START)).contains(elsewhere.toString());
-      assertThat(Files.exists(elsewhere.resolve("entries"))).as("the bind mount is the pod's alone").isFalse();
+      assertThat(Files.exists(elsewhere.resolve("entries")))
+          .as("the bind mount is the pod's alone")
+          .isFalse();
 
       CacheEntry bEntry = host.getIfPresent(b.source()).orElseThrow();
       assertThat(bEntry.directory()).startsWith(root);
@@ -229,7 +322,8 @@ class PodsTest {
       for (Path p : (Iterable<Path>) files::iterator) {
         if (Files.isRegularFile(p)) {
           assertThat(Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1))
-              .as("%s names no absolute path of the root", p).doesNotContain(elsewhere.toString())
+              .as("%s names no absolute path of the root", p)
+              .doesNotContain(elsewhere.toString())
               .doesNotContain(root.toString());
         }
       }
@@ -246,16 +340,35 @@ class PodsTest {
     Pods.openToAll(tmp.resolve("a"), tmp);
     try (ModelCache host = ModelCache.builder().root(root).build()) {
       host.ensure(a.source(), DownloadListener.NONE);
-      try (ChildJvm reader = ChildJvm.start(tmp.resolve("reader.log"), Pods.asUser(1000), classPath, List.of(),
-          Map.of(), true, "lease", root.toString(), a.uri("file").toString())) {
+      try (ChildJvm reader = ChildJvm.start(
+          tmp.resolve("reader.log"),
+          Pods.asUser(1000),
+          classPath,
+          List.of(),
+          Map.of(),
+          true,
+          "lease",
+          root.toString(),
+          a.uri("file").toString())) {
         reader.awaitLine("LEASED", START);
         CacheEntry entry = host.getIfPresent(a.source()).orElseThrow();
-        assertThat(entry.leases()).singleElement().satisfies(h -> assertThat(h.uid()).isEqualTo(1000));
+        assertThat(entry.leases())
+            .singleElement()
+            .satisfies(h -> assertThat(h.uid()).isEqualTo(1000));
         assertThatThrownBy(() -> host.evict(a.source())).isInstanceOf(EntryInUseException.class);
 
         // The same user awaits a model that root commits while it waits, then leases and reads it.
-        try (ChildJvm waiter = ChildJvm.start(tmp.resolve("waiter.log"), Pods.asUser(1000), classPath, List.of(),
-            Map.of(), true, "await", root.toString(), later.uri("file").toString(), "60000")) {
+        try (ChildJvm waiter = ChildJvm.start(
+            tmp.resolve("waiter.log"),
+            Pods.asUser(1000),
+            classPath,
+            List.of(),
+            Map.of(),
+            true,
+            "await",
+            root.toString(),
+            later.uri("file").toString(),
+            "60000")) {
           waiter.awaitLine("READY", START);
           host.ensure(later.source(), DownloadListener.NONE);
           assertThat(waiter.waitFor(START)).as(waiter.output()).isZero();
@@ -279,16 +392,29 @@ class PodsTest {
     }
     // A root whose leases directory another tool made for root alone.
     Files.setAttribute(root.resolve("leases"), "unix:mode", 0755);
-    try (ChildJvm reader = ChildJvm.start(tmp.resolve("reader.log"), Pods.asUser(1000), classPath, List.of(),
-        Map.of(), true, "lease", root.toString(), a.uri("file").toString())) {
+    try (ChildJvm reader = ChildJvm.start(
+        tmp.resolve("reader.log"),
+        Pods.asUser(1000),
+        classPath,
+        List.of(),
+        Map.of(),
+        true,
+        "lease",
+        root.toString(),
+        a.uri("file").toString())) {
       assertThat(reader.waitFor(START)).isEqualTo(3);
       String error = reader.awaitLine("ERROR ", Duration.ofSeconds(1));
-      assertThat(error).startsWith("ERROR CacheAccessDeniedException cannot lease " + a.source())
+      assertThat(error)
+          .startsWith("ERROR CacheAccessDeniedException cannot lease " + a.source())
           .contains("permission denied on " + root.resolve("leases"))
-          .contains("mode 0755, owner uid 0").contains("uid 1000 gid 1000").contains("chmod 1777");
+          .contains("mode 0755, owner uid 0")
+          .contains("uid 1000 gid 1000")
+          .contains("chmod 1777");
     }
     try (var leases = Files.walk(root.resolve("leases"))) {
-      assertThat(leases.filter(p -> !p.equals(root.resolve("leases")))).as("nothing half-taken").isEmpty();
+      assertThat(leases.filter(p -> !p.equals(root.resolve("leases"))))
+          .as("nothing half-taken")
+          .isEmpty();
     }
   }
 }

@@ -16,13 +16,16 @@ class PreallocatorTest {
 
   @Test
   void aFileThatFitsGetsItsLengthAndItsBlocks() throws Exception {
-    Assumptions.assumeTrue(Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
+    Assumptions.assumeTrue(
+        Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
     try (Tmpfs fs = Tmpfs.mount(tmp.resolve("fs"), "size=8m")) {
       Path f = Files.createFile(fs.dir.resolve("staging"));
       long before = fs.usableBytes();
       Preallocator.preallocate(f, 3 << 20, before);
       assertThat(Files.size(f)).isEqualTo(3 << 20);
-      assertThat(before - fs.usableBytes()).as("the blocks are taken now, not when written").isGreaterThanOrEqualTo(3 << 20);
+      assertThat(before - fs.usableBytes())
+          .as("the blocks are taken now, not when written")
+          .isGreaterThanOrEqualTo(3 << 20);
       Preallocator.preallocate(Files.createFile(fs.dir.resolve("empty")), 0, before);
       assertThat(Files.size(fs.dir.resolve("empty"))).isZero();
     }
@@ -30,15 +33,17 @@ class PreallocatorTest {
 
   @Test
   void aFileLargerThanTheDiskIsInsufficientSpaceNamingTheErrno() throws Exception {
-    Assumptions.assumeTrue(Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
+    Assumptions.assumeTrue(
+        Preallocator.reservesBlocks(), "needs --enable-native-access for posix_fallocate");
     try (Tmpfs fs = Tmpfs.mount(tmp.resolve("fs"), "size=4m")) {
       Path f = Files.createFile(fs.dir.resolve("staging"));
       assertThatThrownBy(() -> Preallocator.preallocate(f, 8 << 20, 4 << 20))
           .isInstanceOfSatisfying(InsufficientSpaceException.class, e -> {
             assertThat(e.bytesNeeded()).isEqualTo(8 << 20);
             assertThat(e.bytesAvailable()).isEqualTo(4 << 20);
-            assertThat(e).hasMessage("no space to preallocate " + (8 << 20) + " bytes for " + f
-                + " (posix_fallocate: ENOSPC); " + (4 << 20) + " bytes were usable");
+            assertThat(e)
+                .hasMessage("no space to preallocate " + (8 << 20) + " bytes for " + f
+                    + " (posix_fallocate: ENOSPC); " + (4 << 20) + " bytes were usable");
           });
     }
   }

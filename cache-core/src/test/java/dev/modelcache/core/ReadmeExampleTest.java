@@ -11,7 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The API example of the README, verbatim between the markers, run against a file: source. */
 class ReadmeExampleTest {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
+
   private Path loadedFrom;
 
   @Test
@@ -24,7 +26,8 @@ class ReadmeExampleTest {
 
     assertThat(fixture.matches(loadedFrom)).isTrue();
     try (ModelCache cache = ModelCache.builder().root(cacheRoot).build()) {
-      assertThat(cache.getIfPresent(fixture.source()).orElseThrow().leaseCount()).isZero();
+      assertThat(cache.getIfPresent(fixture.source()).orElseThrow().leaseCount())
+          .isZero();
     }
   }
 
@@ -35,21 +38,23 @@ class ReadmeExampleTest {
   private void readmeExample(Path cacheRoot, String uri) throws IOException {
     // --- README example begins ---
     try (ModelCache cache = ModelCache.builder()
-        .root(cacheRoot)                    // e.g. a hostPath shared by every pod on the node
-        .maxBytes(200L << 30)               // keep at most 200 GiB of models
-        .minFreeBytes(1L << 30)             // and always leave 1 GiB free on the disk
+        .root(cacheRoot) // e.g. a hostPath shared by every pod on the node
+        .maxBytes(200L << 30) // keep at most 200 GiB of models
+        .minFreeBytes(1L << 30) // and always leave 1 GiB free on the disk
         .build()) {
       DownloadListener listener = new DownloadListener() {
         @Override
         public void progress(ProgressEvent p) {
-          System.out.printf("%d of %d bytes, %d MB/s%n", p.bytesDone(), p.bytesTotal(), p.bytesPerSecond() / 1_000_000);
+          System.out.printf(
+              "%d of %d bytes, %d MB/s%n",
+              p.bytesDone(), p.bytesTotal(), p.bytesPerSecond() / 1_000_000);
         }
       };
       // uri: "s3://bucket/models/llama-3-70b/" with cache-s3, or "file:///mnt/models/llama-3-70b/"
       CacheEntry model = cache.ensure(ModelSource.parse(uri), listener);
 
-      try (Lease lease = cache.lease(model)) {    // no process evicts it while leased
-        Path dir = lease.directory();             // complete, verified, read-only files
+      try (Lease lease = cache.lease(model)) { // no process evicts it while leased
+        Path dir = lease.directory(); // complete, verified, read-only files
         loadWeights(dir);
       }
     }

@@ -15,8 +15,11 @@ import org.junit.jupiter.api.Test;
 class StagedFileTest {
 
   private static StagedFile file(long sizeBytes, SourceChecksum checksum) {
-    return new StagedFile(0, new RemoteObject("m/a.bin", "a.bin", sizeBytes, null, null, checksum),
-        Path.of("/nonexistent/a.bin"), 10);
+    return new StagedFile(
+        0,
+        new RemoteObject("m/a.bin", "a.bin", sizeBytes, null, null, checksum),
+        Path.of("/nonexistent/a.bin"),
+        10);
   }
 
   @Test
@@ -28,7 +31,9 @@ class StagedFileTest {
     assertThat(f.blockLength(0)).isEqualTo(10);
     assertThat(f.blockLength(2)).isEqualTo(5);
     assertThat(file(0, null).blockCount()).isZero();
-    assertThat(file(0, null).isComplete()).as("an empty file has nothing left to write").isTrue();
+    assertThat(file(0, null).isComplete())
+        .as("an empty file has nothing left to write")
+        .isTrue();
   }
 
   @Test
@@ -53,7 +58,7 @@ class StagedFileTest {
           switch (f.markDone(b, 1000 + b)) {
             case COMPLETED -> completions.incrementAndGet();
             case MARKED -> marked.incrementAndGet();
-            case ALREADY -> { }
+            case ALREADY -> {}
           }
         }
       }));

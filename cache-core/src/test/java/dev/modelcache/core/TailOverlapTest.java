@@ -23,7 +23,8 @@ class TailOverlapTest {
   private static final int BLOCK = 64 << 10;
   private static final int FILE = 16 * BLOCK;
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   private ModelCache open(TestBackend backend) throws IOException {
     return open(backend, DirectIo.KERNEL);
@@ -32,9 +33,15 @@ class TailOverlapTest {
   private ModelCache open(TestBackend backend, DirectIo.Opener disk) throws IOException {
     // One range at a time: ranges run in listing order, so a file's blocks are all written before
     // the next file's first read, and the hook below can act between write and verification.
-    return ModelCache.builder().root(Files.createDirectories(tmp.resolve("cache"))).backend(backend)
-        .partSizeBytes(BLOCK).concurrency(1).maxAttempts(1).directOpener(disk)
-        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2)).build();
+    return ModelCache.builder()
+        .root(Files.createDirectories(tmp.resolve("cache")))
+        .backend(backend)
+        .partSizeBytes(BLOCK)
+        .concurrency(1)
+        .maxAttempts(1)
+        .directOpener(disk)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2))
+        .build();
   }
 
   /** A disk that stores the block written at {@code blockOffset} of {@code name} with byte {@code at} flipped. */
@@ -77,7 +84,8 @@ class TailOverlapTest {
             assertThat(e.offsetBytes()).isZero();
           })
           .hasMessageContaining("CRC32C of block 0");
-      assertThat(lastFileReads.get()).as("reads of the last file before the failure stopped the fetch")
+      assertThat(lastFileReads.get())
+          .as("reads of the last file before the failure stopped the fetch")
           .isLessThan(FILE / BLOCK);
       assertNothingLeft(cache);
     }
@@ -107,13 +115,21 @@ class TailOverlapTest {
   void aWholeFileChecksumMismatchInAnEarlyFileFailsTheDownload() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 23, FILE, FILE, FILE);
     TestBackend backend = new TestBackend();
-    backend.listing = list -> list.stream().map(o -> o.relativePath().equals("shard-1.bin")
-        ? new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(), o.sizeBytes(), o.etag(), null,
-            new dev.modelcache.core.spi.SourceChecksum("MD5", "0".repeat(32)))
-        : o).toList();
+    backend.listing = list -> list.stream()
+        .map(o -> o.relativePath().equals("shard-1.bin")
+            ? new dev.modelcache.core.spi.RemoteObject(
+                o.key(),
+                o.relativePath(),
+                o.sizeBytes(),
+                o.etag(),
+                null,
+                new dev.modelcache.core.spi.SourceChecksum("MD5", "0".repeat(32)))
+            : o)
+        .toList();
     try (ModelCache cache = open(backend)) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
-          .isInstanceOfSatisfying(IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard-1.bin"))
+          .isInstanceOfSatisfying(
+              IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard-1.bin"))
           .hasMessageContaining("MD5");
       assertNothingLeft(cache);
     }
@@ -122,13 +138,21 @@ class TailOverlapTest {
   @Test
   void aBlockStoredWrongInAFileWithASourceChecksumIsDetectedAtItsOffset() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 24, FILE, FILE, FILE);
-    String md5 = java.util.HexFormat.of().formatHex(
-        java.security.MessageDigest.getInstance("MD5").digest(m.files.get("shard-1.bin")));
+    String md5 = java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("MD5").digest(m.files.get("shard-1.bin")));
     TestBackend backend = new TestBackend();
-    backend.listing = list -> list.stream().map(o -> o.relativePath().equals("shard-1.bin")
-        ? new dev.modelcache.core.spi.RemoteObject(o.key(), o.relativePath(), o.sizeBytes(), o.etag(), null,
-            new dev.modelcache.core.spi.SourceChecksum("MD5", md5))
-        : o).toList();
+    backend.listing = list -> list.stream()
+        .map(o -> o.relativePath().equals("shard-1.bin")
+            ? new dev.modelcache.core.spi.RemoteObject(
+                o.key(),
+                o.relativePath(),
+                o.sizeBytes(),
+                o.etag(),
+                null,
+                new dev.modelcache.core.spi.SourceChecksum("MD5", md5))
+            : o)
+        .toList();
     DirectIo.Opener[] disk = {damagingDisk("shard-1.bin", 2L * BLOCK, 2L * BLOCK + 7)};
     try (ModelCache cache = open(backend, file -> disk[0].open(file))) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
@@ -141,7 +165,8 @@ class TailOverlapTest {
       disk[0] = DirectIo.KERNEL;
       CacheEntry e = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
       assertThat(m.matches(e.directory())).isTrue();
-      assertThat(e.manifest().file("shard-1.bin").orElseThrow().checksum().hex()).isEqualTo(md5);
+      assertThat(e.manifest().file("shard-1.bin").orElseThrow().checksum().hex())
+          .isEqualTo(md5);
     }
   }
 

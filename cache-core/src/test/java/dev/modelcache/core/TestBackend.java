@@ -51,7 +51,9 @@ final class TestBackend implements StorageBackend {
     int now = inFlight.incrementAndGet();
     maxInFlight.accumulateAndGet(now, Math::max);
     try {
-      int attempt = attempts.computeIfAbsent(object.key() + "@" + offsetBytes, k -> new AtomicInteger()).incrementAndGet();
+      int attempt = attempts
+          .computeIfAbsent(object.key() + "@" + offsetBytes, k -> new AtomicInteger())
+          .incrementAndGet();
       reads.incrementAndGet();
       hook.beforeRead(object, offsetBytes, attempt);
       if (readDelayMillis > 0) {

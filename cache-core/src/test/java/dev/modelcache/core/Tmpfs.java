@@ -17,7 +17,8 @@ final class Tmpfs implements AutoCloseable {
   static Tmpfs mount(Path dir, String options) throws Exception {
     Files.createDirectories(dir);
     Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir.toString())
-        .redirectErrorStream(true).start();
+        .redirectErrorStream(true)
+        .start();
     String out = new String(p.getInputStream().readAllBytes());
     int rc = p.waitFor();
     Assumptions.assumeTrue(rc == 0, "cannot mount a tmpfs here (needs root): " + out.trim());

@@ -15,35 +15,48 @@ import java.util.Objects;
  * @param offset its offset in the sink's device allocation (a multiple of 256)
  * @param devicePointer the device address of its first byte
  */
-public record CudaTensor(String name, Dtype dtype, long[] shape, long byteSize, long offset, long devicePointer) {
+public record CudaTensor(
+    String name, Dtype dtype, long[] shape, long byteSize, long offset, long devicePointer) {
 
-    /** Copies {@code shape}. */
-    public CudaTensor {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(dtype, "dtype");
-        shape = shape.clone();
-    }
+  /** Copies {@code shape}. */
+  public CudaTensor {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(dtype, "dtype");
+    shape = shape.clone();
+  }
 
-    /** A copy of the dimensions. */
-    @Override
-    public long[] shape() {
-        return shape.clone();
-    }
+  /** A copy of the dimensions. */
+  @Override
+  public long[] shape() {
+    return shape.clone();
+  }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof CudaTensor t && name.equals(t.name) && dtype == t.dtype && Arrays.equals(shape, t.shape)
-                && byteSize == t.byteSize && offset == t.offset && devicePointer == t.devicePointer;
-    }
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CudaTensor t
+        && name.equals(t.name)
+        && dtype == t.dtype
+        && Arrays.equals(shape, t.shape)
+        && byteSize == t.byteSize
+        && offset == t.offset
+        && devicePointer == t.devicePointer;
+  }
 
-    @Override
-    public int hashCode() {
-        return Objects.hash(name, dtype, Arrays.hashCode(shape), byteSize, offset, devicePointer);
-    }
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, dtype, Arrays.hashCode(shape), byteSize, offset, devicePointer);
+  }
 
-    @Override
-    public String toString() {
-        return String.format(java.util.Locale.ROOT, "%s %s%s %d bytes at device 0x%x (offset %d)", name, dtype,
-                Arrays.toString(shape), byteSize, devicePointer, offset);
-    }
+  @Override
+  public String toString() {
+    return String.format(
+        java.util.Locale.ROOT,
+        "%s %s%s %d bytes at device 0x%x (offset %d)",
+        name,
+        dtype,
+        Arrays.toString(shape),
+        byteSize,
+        devicePointer,
+        offset);
+  }
 }

@@ -27,20 +27,26 @@ class BomTest {
     Document parent = parse(ROOT.resolve("pom.xml"));
     String version = text(parent.getDocumentElement(), "version");
     Document bom = parse(ROOT.resolve("modelcache-bom/pom.xml"));
-    assertThat(text(bom.getDocumentElement(), "version")).as("the BOM's version").isEqualTo(version);
+    assertThat(text(bom.getDocumentElement(), "version"))
+        .as("the BOM's version")
+        .isEqualTo(version);
     assertThat(text(bom.getDocumentElement(), "packaging")).isEqualTo("pom");
 
     List<String> published = new ArrayList<>();
     for (Element module : children(child(parent.getDocumentElement(), "modules"), "module")) {
-      Element project = parse(ROOT.resolve(module.getTextContent().strip()).resolve("pom.xml")).getDocumentElement();
+      Element project = parse(ROOT.resolve(module.getTextContent().strip()).resolve("pom.xml"))
+          .getDocumentElement();
       String packaging = text(project, "packaging");
       Element properties = child(project, "properties");
-      boolean deployed = properties == null || !"true".equals(text(properties, "maven.deploy.skip"));
+      boolean deployed =
+          properties == null || !"true".equals(text(properties, "maven.deploy.skip"));
       if (deployed && (packaging == null || packaging.equals("jar"))) {
         published.add(text(project, "artifactId"));
       }
     }
-    assertThat(published).as("published modules").contains("cache-core", "cache-s3", "cache-loader");
+    assertThat(published)
+        .as("published modules")
+        .contains("cache-core", "cache-s3", "cache-loader");
 
     Map<String, String> managed = new TreeMap<>();
     Element management = child(bom.getDocumentElement(), "dependencyManagement");
@@ -51,7 +57,9 @@ class BomTest {
           .as("version of %s in the BOM", text(dependency, "artifactId"))
           .isEqualTo("${project.version}");
     }
-    assertThat(managed.keySet()).as("artifacts the BOM manages").containsExactlyInAnyOrderElementsOf(published);
+    assertThat(managed.keySet())
+        .as("artifacts the BOM manages")
+        .containsExactlyInAnyOrderElementsOf(published);
   }
 
   private static Document parse(Path pom) throws Exception {

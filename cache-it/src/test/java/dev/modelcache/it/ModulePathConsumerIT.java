@@ -56,12 +56,11 @@ class ModulePathConsumerIT {
 
   @BeforeAll
   static void startS3Proxy() throws Exception {
-    proxy =
-        S3Proxy.builder()
-            .blobStore(BlobStores.create("transient", new Properties()))
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-            .build();
+    proxy = S3Proxy.builder()
+        .blobStore(BlobStores.create("transient", new Properties()))
+        .endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+        .build();
     proxy.start(); // Jetty's start returns once the connector listens, or throws
     if (!"STARTED".equals(proxy.getState())) {
       throw new IllegalStateException("S3Proxy is " + proxy.getState() + " after start()");
@@ -85,10 +84,17 @@ class ModulePathConsumerIT {
     tensors.put("model.norm.weight", random(32 * 4, 3));
     Path model = Files.createDirectories(work.resolve("model"));
     SafetensorsWriter.create()
-        .tensor("model.embed_tokens.weight", Dtype.F32, new long[] {64, 32}, tensors.get("model.embed_tokens.weight"))
+        .tensor(
+            "model.embed_tokens.weight",
+            Dtype.F32,
+            new long[] {64, 32},
+            tensors.get("model.embed_tokens.weight"))
         .write(model.resolve("model-00001-of-00002.safetensors"));
     SafetensorsWriter.create()
-        .tensor("model.layers.0.mlp.up_proj.weight", Dtype.BF16, new long[] {128, 64},
+        .tensor(
+            "model.layers.0.mlp.up_proj.weight",
+            Dtype.BF16,
+            new long[] {128, 64},
             tensors.get("model.layers.0.mlp.up_proj.weight"))
         .tensor("model.norm.weight", Dtype.F32, new long[] {32}, tensors.get("model.norm.weight"))
         .write(model.resolve("model-00002-of-00002.safetensors"));
@@ -98,20 +104,21 @@ class ModulePathConsumerIT {
     Path classes = compileConsumer(work.resolve("consumer-classes"));
     String modulePath = modulePath() + java.io.File.pathSeparator + classes;
     Path cacheRoot = work.resolve("cache");
-    ChildResult run =
-        runChild(
-            work,
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--module-path",
-                modulePath,
-                "-m",
-                "consumer/consumer.Main",
-                endpoint.toString(),
-                "s3://" + BUCKET + "/llama-tiny/",
-                cacheRoot.toString()));
+    ChildResult run = runChild(
+        work,
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--module-path",
+            modulePath,
+            "-m",
+            "consumer/consumer.Main",
+            endpoint.toString(),
+            "s3://" + BUCKET + "/llama-tiny/",
+            cacheRoot.toString()));
 
-    assertThat(run.exitCode()).as("consumer exit code; its stderr:%n%s", run.stderr()).isZero();
+    assertThat(run.exitCode())
+        .as("consumer exit code; its stderr:%n%s", run.stderr())
+        .isZero();
     List<String> expected = new ArrayList<>();
     for (var tensor : tensors.entrySet()) {
       expected.add("tensor " + tensor.getKey() + " " + sha256(tensor.getValue()));
@@ -141,16 +148,20 @@ class ModulePathConsumerIT {
 
   private static Path compileConsumer(Path out) throws IOException {
     Path sources = Path.of(System.getProperty("consumer.sources"));
-    List<String> args = new ArrayList<>(List.of("--module-path", modulePath(), "-d", out.toString()));
+    List<String> args =
+        new ArrayList<>(List.of("--module-path", modulePath(), "-d", out.toString()));
     try (Stream<Path> files = Files.walk(sources)) {
       files.filter(p -> p.toString().endsWith(".java")).map(Path::toString).forEach(args::add);
     }
-    ToolProvider javac =
-        ToolProvider.findFirst("javac").orElseThrow(() -> new IllegalStateException("no javac in " + System.getProperty("java.home")));
+    ToolProvider javac = ToolProvider.findFirst("javac")
+        .orElseThrow(
+            () -> new IllegalStateException("no javac in " + System.getProperty("java.home")));
     var messages = new ByteArrayOutputStream();
     try (var print = new PrintStream(messages, true, StandardCharsets.UTF_8)) {
       int status = javac.run(print, print, args.toArray(String[]::new));
-      assertThat(status).as("javac %s:%n%s", args, messages.toString(StandardCharsets.UTF_8)).isZero();
+      assertThat(status)
+          .as("javac %s:%n%s", args, messages.toString(StandardCharsets.UTF_8))
+          .isZero();
     }
     return out;
   }
@@ -160,33 +171,35 @@ class ModulePathConsumerIT {
   private static ChildResult runChild(Path work, List<String> command) throws Exception {
     Path stdout = work.resolve("consumer.out");
     Path stderr = work.resolve("consumer.err");
-    var builder = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+    var builder =
+        new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
     // Only the credentials given here: nothing from the environment this test runs in.
     builder.environment().keySet().removeIf(name -> name.startsWith("AWS_"));
     builder.environment().put("AWS_ACCESS_KEY_ID", ACCESS_KEY);
     builder.environment().put("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
     builder.environment().put("AWS_EC2_METADATA_DISABLED", "true");
     builder.environment().put("AWS_CONFIG_FILE", work.resolve("no-aws-config").toString());
-    builder.environment().put("AWS_SHARED_CREDENTIALS_FILE", work.resolve("no-aws-credentials").toString());
+    builder
+        .environment()
+        .put("AWS_SHARED_CREDENTIALS_FILE", work.resolve("no-aws-credentials").toString());
     Process process = builder.start();
     if (!process.waitFor(CHILD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor();
-      throw new AssertionError(
-          "the consumer did not finish within " + CHILD_TIMEOUT_SECONDS + " s: " + command + "\nstderr:\n"
-              + Files.readString(stderr));
+      throw new AssertionError("the consumer did not finish within " + CHILD_TIMEOUT_SECONDS
+          + " s: " + command + "\nstderr:\n" + Files.readString(stderr));
     }
     return new ChildResult(process.exitValue(), Files.readString(stdout), Files.readString(stderr));
   }
 
   private static void upload(Path model, String prefix) throws IOException {
-    try (S3Client client =
-        S3Client.builder()
-            .httpClient(Apache5HttpClient.create())
-            .endpointOverride(endpoint)
-            .forcePathStyle(true)
-            .region(Region.US_EAST_1)
-            .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-            .build()) {
+    try (S3Client client = S3Client.builder()
+        .httpClient(Apache5HttpClient.create())
+        .endpointOverride(endpoint)
+        .forcePathStyle(true)
+        .region(Region.US_EAST_1)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build()) {
       client.createBucket(b -> b.bucket(BUCKET));
       try (Stream<Path> files = Files.list(model)) {
         for (Path file : files.sorted().toList()) {

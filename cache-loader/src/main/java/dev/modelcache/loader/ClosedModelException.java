@@ -8,13 +8,13 @@ package dev.modelcache.loader;
  * for a closed arena with a message naming what was closed.
  */
 public final class ClosedModelException extends IllegalStateException {
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    /**
-     * @param what the closed resource, for the message
-     * @param cause the JDK's exception for the dead segment, or {@code null}
-     */
-    public ClosedModelException(String what, Throwable cause) {
-        super(what + " is closed", cause);
-    }
+  /**
+   * @param what the closed resource, for the message
+   * @param cause the JDK's exception for the dead segment, or {@code null}
+   */
+  public ClosedModelException(String what, Throwable cause) {
+    super(what + " is closed", cause);
+  }
 }

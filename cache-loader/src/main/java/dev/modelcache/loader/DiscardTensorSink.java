@@ -9,47 +9,45 @@ import java.lang.foreign.ValueLayout;
  * the other strategies; the bytes read feed {@link #touchSum()} so the JIT cannot skip them.
  */
 public final class DiscardTensorSink implements TensorSink {
-    private static final long PAGE = 4096;
-    private long bytes;
-    private int tensors;
-    private long touchSum;
+  private static final long PAGE = 4096;
+  private long bytes;
+  private int tensors;
+  private long touchSum;
 
-    /** A new sink. */
-    public DiscardTensorSink() {
-    }
+  /** A new sink. */
+  public DiscardTensorSink() {}
 
-    @Override
-    public void beginTensor(TensorInfo tensor) {
-        tensors++;
-    }
+  @Override
+  public void beginTensor(TensorInfo tensor) {
+    tensors++;
+  }
 
-    @Override
-    public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment chunk) {
-        long sum = 0;
-        long size = chunk.byteSize();
-        for (long off = 0; off < size; off += PAGE) {
-            sum += chunk.get(ValueLayout.JAVA_BYTE, off);
-        }
-        touchSum += sum;
-        bytes += size;
+  @Override
+  public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment chunk) {
+    long sum = 0;
+    long size = chunk.byteSize();
+    for (long off = 0; off < size; off += PAGE) {
+      sum += chunk.get(ValueLayout.JAVA_BYTE, off);
     }
+    touchSum += sum;
+    bytes += size;
+  }
 
-    @Override
-    public void endTensor(TensorInfo tensor) {
-    }
+  @Override
+  public void endTensor(TensorInfo tensor) {}
 
-    /** Bytes received. */
-    public long bytesReceived() {
-        return bytes;
-    }
+  /** Bytes received. */
+  public long bytesReceived() {
+    return bytes;
+  }
 
-    /** Tensors received. */
-    public int tensorsReceived() {
-        return tensors;
-    }
+  /** Tensors received. */
+  public int tensorsReceived() {
+    return tensors;
+  }
 
-    /** Sum of the bytes touched (one per page). */
-    public long touchSum() {
-        return touchSum;
-    }
+  /** Sum of the bytes touched (one per page). */
+  public long touchSum() {
+    return touchSum;
+  }
 }

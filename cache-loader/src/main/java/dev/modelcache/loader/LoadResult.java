@@ -19,27 +19,27 @@ import java.util.Optional;
  * @param pagesDropped whether the files' cached pages were dropped after loading
  */
 public record LoadResult(
-        ReadStrategy requestedStrategy,
-        ReadStrategy usedStrategy,
-        Optional<String> fallbackReason,
-        long bytesLoaded,
-        int tensorCount,
-        int fileCount,
-        Duration elapsed,
-        long bufferPoolBytes,
-        boolean pagesDropped) {
+    ReadStrategy requestedStrategy,
+    ReadStrategy usedStrategy,
+    Optional<String> fallbackReason,
+    long bytesLoaded,
+    int tensorCount,
+    int fileCount,
+    Duration elapsed,
+    long bufferPoolBytes,
+    boolean pagesDropped) {
 
-    /** Checks for nulls. */
-    public LoadResult {
-        Objects.requireNonNull(requestedStrategy, "requestedStrategy");
-        Objects.requireNonNull(usedStrategy, "usedStrategy");
-        Objects.requireNonNull(fallbackReason, "fallbackReason");
-        Objects.requireNonNull(elapsed, "elapsed");
-    }
+  /** Checks for nulls. */
+  public LoadResult {
+    Objects.requireNonNull(requestedStrategy, "requestedStrategy");
+    Objects.requireNonNull(usedStrategy, "usedStrategy");
+    Objects.requireNonNull(fallbackReason, "fallbackReason");
+    Objects.requireNonNull(elapsed, "elapsed");
+  }
 
-    /** Load throughput in bytes per second. */
-    public double bytesPerSecond() {
-        long nanos = Math.max(1, elapsed.toNanos());
-        return bytesLoaded * 1e9 / nanos;
-    }
+  /** Load throughput in bytes per second. */
+  public double bytesPerSecond() {
+    long nanos = Math.max(1, elapsed.toNanos());
+    return bytesLoaded * 1e9 / nanos;
+  }
 }

@@ -15,14 +15,15 @@ import java.util.Objects;
  * @param load what was delivered to the sink: the tensors, the bytes, the files and the time
  */
 @SuppressWarnings("exports") // CacheEntry: see module-info
-public record ReadThroughResult(CacheEntry entry, boolean cacheHit, long fetchedBytes, LoadResult load) {
+public record ReadThroughResult(
+    CacheEntry entry, boolean cacheHit, long fetchedBytes, LoadResult load) {
 
-    /** Checks for nulls and a negative count. */
-    public ReadThroughResult {
-        Objects.requireNonNull(entry, "entry");
-        Objects.requireNonNull(load, "load");
-        if (fetchedBytes < 0) {
-            throw new IllegalArgumentException("fetchedBytes is negative: " + fetchedBytes);
-        }
+  /** Checks for nulls and a negative count. */
+  public ReadThroughResult {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(load, "load");
+    if (fetchedBytes < 0) {
+      throw new IllegalArgumentException("fetchedBytes is negative: " + fetchedBytes);
     }
+  }
 }

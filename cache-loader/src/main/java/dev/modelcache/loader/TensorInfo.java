@@ -20,67 +20,74 @@ import java.util.Objects;
  * @param fileOffset absolute position of the first byte in {@code file}
  */
 public record TensorInfo(
-        String name, Dtype dtype, long[] shape, Path file, long dataBegin, long dataEnd, long fileOffset) {
+    String name,
+    Dtype dtype,
+    long[] shape,
+    Path file,
+    long dataBegin,
+    long dataEnd,
+    long fileOffset) {
 
-    /** Validates the invariants; copies {@code shape}. */
-    public TensorInfo {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(dtype, "dtype");
-        Objects.requireNonNull(file, "file");
-        shape = shape.clone();
-        if (dataBegin < 0 || dataEnd < dataBegin || fileOffset < 0) {
-            throw new IllegalArgumentException(
-                    "bad offsets for " + name + ": [" + dataBegin + ", " + dataEnd + ") at " + fileOffset);
-        }
-        if (dtype.byteSize(shape) != dataEnd - dataBegin) {
-            throw new IllegalArgumentException("size of " + name + " does not match its shape");
-        }
+  /** Validates the invariants; copies {@code shape}. */
+  public TensorInfo {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(dtype, "dtype");
+    Objects.requireNonNull(file, "file");
+    shape = shape.clone();
+    if (dataBegin < 0 || dataEnd < dataBegin || fileOffset < 0) {
+      throw new IllegalArgumentException(
+          "bad offsets for " + name + ": [" + dataBegin + ", " + dataEnd + ") at " + fileOffset);
     }
+    if (dtype.byteSize(shape) != dataEnd - dataBegin) {
+      throw new IllegalArgumentException("size of " + name + " does not match its shape");
+    }
+  }
 
-    /** A copy of the dimensions. */
-    @Override
-    public long[] shape() {
-        return shape.clone();
-    }
+  /** A copy of the dimensions. */
+  @Override
+  public long[] shape() {
+    return shape.clone();
+  }
 
-    /** Number of dimensions (0 for a scalar). */
-    public int rank() {
-        return shape.length;
-    }
+  /** Number of dimensions (0 for a scalar). */
+  public int rank() {
+    return shape.length;
+  }
 
-    /** Number of elements (the product of the dimensions, 1 for a scalar). */
-    public long elementCount() {
-        long n = 1;
-        for (long d : shape) {
-            n *= d; // cannot overflow: validated at construction
-        }
-        return n;
+  /** Number of elements (the product of the dimensions, 1 for a scalar). */
+  public long elementCount() {
+    long n = 1;
+    for (long d : shape) {
+      n *= d; // cannot overflow: validated at construction
     }
+    return n;
+  }
 
-    /** Size of the tensor's bytes: {@code dataEnd - dataBegin}. */
-    public long byteSize() {
-        return dataEnd - dataBegin;
-    }
+  /** Size of the tensor's bytes: {@code dataEnd - dataBegin}. */
+  public long byteSize() {
+    return dataEnd - dataBegin;
+  }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof TensorInfo t
-                && name.equals(t.name)
-                && dtype == t.dtype
-                && Arrays.equals(shape, t.shape)
-                && file.equals(t.file)
-                && dataBegin == t.dataBegin
-                && dataEnd == t.dataEnd
-                && fileOffset == t.fileOffset;
-    }
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TensorInfo t
+        && name.equals(t.name)
+        && dtype == t.dtype
+        && Arrays.equals(shape, t.shape)
+        && file.equals(t.file)
+        && dataBegin == t.dataBegin
+        && dataEnd == t.dataEnd
+        && fileOffset == t.fileOffset;
+  }
 
-    @Override
-    public int hashCode() {
-        return Objects.hash(name, dtype, Arrays.hashCode(shape), file, dataBegin, dataEnd, fileOffset);
-    }
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, dtype, Arrays.hashCode(shape), file, dataBegin, dataEnd, fileOffset);
+  }
 
-    @Override
-    public String toString() {
-        return name + " " + dtype + Arrays.toString(shape) + " [" + dataBegin + ", " + dataEnd + ") in " + file;
-    }
+  @Override
+  public String toString() {
+    return name + " " + dtype + Arrays.toString(shape) + " [" + dataBegin + ", " + dataEnd + ") in "
+        + file;
+  }
 }

@@ -45,69 +45,67 @@ import java.lang.foreign.MemorySegment;
  */
 public interface TensorSink {
 
-    /**
-     * Supplies one read buffer of the loader's pool. Called on the loading thread before the
-     * first read of each file, once per pool buffer; the loader reads into the buffer and
-     * passes slices of it to {@link #chunk}.
-     *
-     * <p>The default allocates from {@code arena}, which the loader closes at the end of the
-     * load. An override returns native memory of at least {@code byteSize} bytes aligned to
-     * {@code byteAlignment}, that stays valid until {@link #releaseBuffer} is called for it.
-     *
-     * @param byteSize the buffer size
-     * @param byteAlignment the alignment the reads need (a power of two)
-     * @param arena an arena owned by the loader, closed when the load ends
-     * @return the buffer
-     */
-    default MemorySegment allocateBuffer(long byteSize, long byteAlignment, Arena arena) {
-        return arena.allocate(byteSize, byteAlignment);
-    }
+  /**
+   * Supplies one read buffer of the loader's pool. Called on the loading thread before the
+   * first read of each file, once per pool buffer; the loader reads into the buffer and
+   * passes slices of it to {@link #chunk}.
+   *
+   * <p>The default allocates from {@code arena}, which the loader closes at the end of the
+   * load. An override returns native memory of at least {@code byteSize} bytes aligned to
+   * {@code byteAlignment}, that stays valid until {@link #releaseBuffer} is called for it.
+   *
+   * @param byteSize the buffer size
+   * @param byteAlignment the alignment the reads need (a power of two)
+   * @param arena an arena owned by the loader, closed when the load ends
+   * @return the buffer
+   */
+  default MemorySegment allocateBuffer(long byteSize, long byteAlignment, Arena arena) {
+    return arena.allocate(byteSize, byteAlignment);
+  }
 
-    /**
-     * Returns a buffer from {@link #allocateBuffer} once the loader no longer uses it (no read is
-     * in flight into it). Called on the loading thread, also after a failed load. The default
-     * does nothing.
-     *
-     * @param buffer the buffer, as returned by {@link #allocateBuffer}
-     */
-    default void releaseBuffer(MemorySegment buffer) {
-    }
+  /**
+   * Returns a buffer from {@link #allocateBuffer} once the loader no longer uses it (no read is
+   * in flight into it). Called on the loading thread, also after a failed load. The default
+   * does nothing.
+   *
+   * @param buffer the buffer, as returned by {@link #allocateBuffer}
+   */
+  default void releaseBuffer(MemorySegment buffer) {}
 
-    /**
-     * A tensor starts.
-     *
-     * @param tensor the tensor's metadata
-     * @throws IOException to fail the load
-     */
-    void beginTensor(TensorInfo tensor) throws IOException;
+  /**
+   * A tensor starts.
+   *
+   * @param tensor the tensor's metadata
+   * @throws IOException to fail the load
+   */
+  void beginTensor(TensorInfo tensor) throws IOException;
 
-    /**
-     * A piece of the current tensor's bytes.
-     *
-     * @param tensor the tensor, as passed to {@link #beginTensor}
-     * @param offsetInTensor where {@code bytes} starts within the tensor
-     * @param bytes the bytes, valid only during this call
-     * @throws IOException to fail the load
-     */
-    void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) throws IOException;
+  /**
+   * A piece of the current tensor's bytes.
+   *
+   * @param tensor the tensor, as passed to {@link #beginTensor}
+   * @param offsetInTensor where {@code bytes} starts within the tensor
+   * @param bytes the bytes, valid only during this call
+   * @throws IOException to fail the load
+   */
+  void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) throws IOException;
 
-    /**
-     * The current tensor is complete.
-     *
-     * @param tensor the tensor
-     * @throws IOException to fail the load
-     */
-    void endTensor(TensorInfo tensor) throws IOException;
+  /**
+   * The current tensor is complete.
+   *
+   * @param tensor the tensor
+   * @throws IOException to fail the load
+   */
+  void endTensor(TensorInfo tensor) throws IOException;
 
-    /**
-     * The load failed: what this sink received of it must be discarded. Called once per failed
-     * load, on the loading thread, after every other call of that load and before the loader
-     * throws {@code cause}; a sink's own exception, an interrupt and a failed verification of a
-     * {@link ReadThrough} load all count. Not called for a load that succeeds. An exception thrown
-     * here is added to {@code cause} as suppressed. The default does nothing.
-     *
-     * @param cause what the load will throw
-     */
-    default void loadFailed(Exception cause) {
-    }
+  /**
+   * The load failed: what this sink received of it must be discarded. Called once per failed
+   * load, on the loading thread, after every other call of that load and before the loader
+   * throws {@code cause}; a sink's own exception, an interrupt and a failed verification of a
+   * {@link ReadThrough} load all count. Not called for a load that succeeds. An exception thrown
+   * here is added to {@code cause} as suppressed. The default does nothing.
+   *
+   * @param cause what the load will throw
+   */
+  default void loadFailed(Exception cause) {}
 }

@@ -5,12 +5,12 @@ import dev.modelcache.core.SourceNotFoundException;
 import dev.modelcache.core.StorageException;
 import java.io.IOException;
 import java.util.Locale;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 
 /**
  * Maps the SDK's exceptions to the cache's: permanent failures get their specific type and a
@@ -32,7 +32,8 @@ final class FailureMapping {
     if (failure instanceof SdkServiceException service) {
       return mapService(service, action, location, credentialsSource);
     }
-    if (failure instanceof ApiCallTimeoutException || failure instanceof ApiCallAttemptTimeoutException) {
+    if (failure instanceof ApiCallTimeoutException
+        || failure instanceof ApiCallAttemptTimeoutException) {
       return new StorageException(action + " timed out: " + failure.getMessage(), true, failure);
     }
     if (failure instanceof SdkClientException && hasIoCause(failure)) {
@@ -47,8 +48,7 @@ final class FailureMapping {
       SdkServiceException failure, String action, S3Location location, String credentialsSource) {
     int status = failure.statusCode();
     String code = errorCode(failure);
-    String detail =
-        String.format(Locale.ROOT, "HTTP %d%s", status, code == null ? "" : " " + code);
+    String detail = String.format(Locale.ROOT, "HTTP %d%s", status, code == null ? "" : " " + code);
     switch (status) {
       case 403 -> {
         return new SourceAccessDeniedException(
@@ -65,7 +65,11 @@ final class FailureMapping {
         if ("NoSuchBucket".equals(code)) {
           return new SourceNotFoundException(
               String.format(
-                  Locale.ROOT, "bucket '%s' does not exist (%s, %s)", location.bucket(), action, detail),
+                  Locale.ROOT,
+                  "bucket '%s' does not exist (%s, %s)",
+                  location.bucket(),
+                  action,
+                  detail),
               failure);
         }
         if ("NoSuchKey".equals(code)) {
@@ -90,15 +94,14 @@ final class FailureMapping {
             failure);
       }
       default -> {
-        boolean retryable =
-            status == 408
-                || status == 429
-                || status >= 500
-                || failure.isThrottlingException()
-                || "SlowDown".equals(code)
-                || "RequestTimeout".equals(code)
-                || "RequestTimeTooSkewed".equals(code)
-                || "InternalError".equals(code);
+        boolean retryable = status == 408
+            || status == 429
+            || status >= 500
+            || failure.isThrottlingException()
+            || "SlowDown".equals(code)
+            || "RequestTimeout".equals(code)
+            || "RequestTimeTooSkewed".equals(code)
+            || "InternalError".equals(code);
         return new StorageException(
             String.format(
                 Locale.ROOT,

@@ -52,14 +52,13 @@ final class RangedGet {
   void read(RemoteObject object, long offsetBytes, ByteBuffer dst) throws IOException {
     int length = dst.remaining();
     if (offsetBytes < 0 || offsetBytes > object.sizeBytes() - length) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "range of %d bytes at offset %d lies outside %s (%d bytes)",
-              length,
-              offsetBytes,
-              object.key(),
-              object.sizeBytes()));
+      throw new IllegalArgumentException(String.format(
+          Locale.ROOT,
+          "range of %d bytes at offset %d lies outside %s (%d bytes)",
+          length,
+          offsetBytes,
+          object.key(),
+          object.sizeBytes()));
     }
     if (length == 0) {
       return;
@@ -68,11 +67,10 @@ final class RangedGet {
     long lastByte = offsetBytes + length - 1;
     String action =
         String.format(Locale.ROOT, "reading %s bytes %d-%d", location, offsetBytes, lastByte);
-    var request =
-        GetObjectRequest.builder()
-            .bucket(location.bucket())
-            .key(location.key())
-            .range("bytes=" + offsetBytes + "-" + lastByte);
+    var request = GetObjectRequest.builder()
+        .bucket(location.bucket())
+        .key(location.key())
+        .range("bytes=" + offsetBytes + "-" + lastByte);
     if (object.etag() != null) {
       request.ifMatch("\"" + object.etag() + "\"");
     }
@@ -157,18 +155,18 @@ final class RangedGet {
       ContentRange range = ContentRange.parse(response.contentRange());
       if (range == null) {
         throw new StorageException(
-            action + " failed: HTTP 206 with an unreadable Content-Range '" + response.contentRange() + "'",
+            action + " failed: HTTP 206 with an unreadable Content-Range '"
+                + response.contentRange() + "'",
             false);
       }
       if (range.totalBytes() >= 0 && range.totalBytes() != object.sizeBytes()) {
-        throw new ObjectChangedException(
-            String.format(
-                Locale.ROOT,
-                "%s changed since it was listed: it is now %d bytes long, listed as %d (%s)",
-                object.key(),
-                range.totalBytes(),
-                object.sizeBytes(),
-                action));
+        throw new ObjectChangedException(String.format(
+            Locale.ROOT,
+            "%s changed since it was listed: it is now %d bytes long, listed as %d (%s)",
+            object.key(),
+            range.totalBytes(),
+            object.sizeBytes(),
+            action));
       }
       if (range.firstByte() != offsetBytes || range.lastByte() != lastByte) {
         throw new StorageException(
@@ -184,7 +182,8 @@ final class RangedGet {
       // A store that ignores Range answers with the whole object: usable only if that was asked.
       if (offsetBytes != 0 || length != object.sizeBytes()) {
         throw new StorageException(
-            action + " failed: the server ignored the Range header and sent the whole object", false);
+            action + " failed: the server ignored the Range header and sent the whole object",
+            false);
       }
     } else {
       throw new StorageException(action + " failed: unexpected HTTP " + status, status >= 500);
@@ -203,14 +202,13 @@ final class RangedGet {
     String etag = SourceChecksums.unquote(response.eTag());
     if (object.etag() != null && etag != null && !etag.equals(object.etag())) {
       // Stores that ignore If-Match still tell the truth here.
-      throw new ObjectChangedException(
-          String.format(
-              Locale.ROOT,
-              "%s changed since it was listed: ETag is now %s, listed %s (%s)",
-              object.key(),
-              etag,
-              object.etag(),
-              action));
+      throw new ObjectChangedException(String.format(
+          Locale.ROOT,
+          "%s changed since it was listed: ETag is now %s, listed %s (%s)",
+          object.key(),
+          etag,
+          object.etag(),
+          action));
     }
   }
 

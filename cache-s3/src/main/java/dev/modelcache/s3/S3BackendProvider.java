@@ -28,17 +28,16 @@ import java.util.Set;
 public final class S3BackendProvider implements StorageBackendProvider {
 
   /** The option keys this provider understands. */
-  public static final Set<String> OPTIONS =
-      Set.of(
-          "endpoint",
-          "region",
-          "pathStyle",
-          "profile",
-          "anonymous",
-          "maxConnections",
-          "connectTimeoutMillis",
-          "readTimeoutMillis",
-          "listPageSize");
+  public static final Set<String> OPTIONS = Set.of(
+      "endpoint",
+      "region",
+      "pathStyle",
+      "profile",
+      "anonymous",
+      "maxConnections",
+      "connectTimeoutMillis",
+      "readTimeoutMillis",
+      "listPageSize");
 
   /** For {@link java.util.ServiceLoader}. */
   public S3BackendProvider() {}
@@ -60,10 +59,13 @@ public final class S3BackendProvider implements StorageBackendProvider {
     options.get("pathStyle").ifPresent(v -> builder.pathStyle(bool("pathStyle", v)));
     options.get("profile").ifPresent(builder::profile);
     options.get("anonymous").ifPresent(v -> builder.anonymous(bool("anonymous", v)));
-    options.get("maxConnections").ifPresent(v -> builder.maxConnections(integer("maxConnections", v)));
+    options
+        .get("maxConnections")
+        .ifPresent(v -> builder.maxConnections(integer("maxConnections", v)));
     options
         .get("connectTimeoutMillis")
-        .ifPresent(v -> builder.connectTimeout(Duration.ofMillis(integer("connectTimeoutMillis", v))));
+        .ifPresent(
+            v -> builder.connectTimeout(Duration.ofMillis(integer("connectTimeoutMillis", v))));
     options
         .get("readTimeoutMillis")
         .ifPresent(v -> builder.readTimeout(Duration.ofMillis(integer("readTimeoutMillis", v))));
@@ -71,7 +73,8 @@ public final class S3BackendProvider implements StorageBackendProvider {
     try {
       return builder.build();
     } catch (IllegalStateException e) {
-      throw new IllegalArgumentException("s3: backend options " + options.values().keySet() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "s3: backend options " + options.values().keySet() + ": " + e.getMessage(), e);
     }
   }
 
@@ -88,7 +91,8 @@ public final class S3BackendProvider implements StorageBackendProvider {
       case "true" -> true;
       case "false" -> false;
       default ->
-          throw new IllegalArgumentException("option " + key + " must be true or false: '" + value + "'");
+        throw new IllegalArgumentException(
+            "option " + key + " must be true or false: '" + value + "'");
     };
   }
 
@@ -96,7 +100,8 @@ public final class S3BackendProvider implements StorageBackendProvider {
     try {
       return Integer.parseInt(value.strip());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("option " + key + " must be an integer: '" + value + "'", e);
+      throw new IllegalArgumentException(
+          "option " + key + " must be an integer: '" + value + "'", e);
     }
   }
 }

@@ -36,6 +36,7 @@ final class S3Clients implements AutoCloseable {
   private final S3Client data;
   /** The provider this object created, closed with it; null when the caller gave one. */
   private final DefaultCredentialsProvider ownedCredentials;
+
   private final String credentialsSource;
   private final String description;
 
@@ -74,16 +75,16 @@ final class S3Clients implements AutoCloseable {
     SdkHttpClient httpClient = null;
     S3Client controlClient = null;
     try {
-      httpClient =
-          Apache5HttpClient.builder()
-              .maxConnections(b.maxConnections)
-              .connectionTimeout(b.connectTimeout)
-              .socketTimeout(b.readTimeout)
-              // Waiting for a pooled connection is queueing, not failure: allow a long wait.
-              .connectionAcquisitionTimeout(b.readTimeout.multipliedBy(4))
-              .tcpKeepAlive(true)
-              .build();
-      controlClient = client(httpClient, credentials, settings, AwsRetryStrategy.standardRetryStrategy());
+      httpClient = Apache5HttpClient.builder()
+          .maxConnections(b.maxConnections)
+          .connectionTimeout(b.connectTimeout)
+          .socketTimeout(b.readTimeout)
+          // Waiting for a pooled connection is queueing, not failure: allow a long wait.
+          .connectionAcquisitionTimeout(b.readTimeout.multipliedBy(4))
+          .tcpKeepAlive(true)
+          .build();
+      controlClient =
+          client(httpClient, credentials, settings, AwsRetryStrategy.standardRetryStrategy());
       this.data = client(httpClient, credentials, settings, AwsRetryStrategy.doNotRetry());
       this.control = controlClient;
       this.http = httpClient;
@@ -101,18 +102,17 @@ final class S3Clients implements AutoCloseable {
         }
       }
     }
-    this.description =
-        String.format(
-            Locale.ROOT,
-            "endpoint=%s, region=%s, pathStyle=%s, credentials=%s,"
-                + " maxConnections=%d, connectTimeout=%s, readTimeout=%s",
-            settings.endpoint == null ? "AWS" : settings.endpoint,
-            settings.region,
-            settings.pathStyle,
-            credentialsSource,
-            b.maxConnections,
-            b.connectTimeout,
-            b.readTimeout);
+    this.description = String.format(
+        Locale.ROOT,
+        "endpoint=%s, region=%s, pathStyle=%s, credentials=%s,"
+            + " maxConnections=%d, connectTimeout=%s, readTimeout=%s",
+        settings.endpoint == null ? "AWS" : settings.endpoint,
+        settings.region,
+        settings.pathStyle,
+        credentialsSource,
+        b.maxConnections,
+        b.connectTimeout,
+        b.readTimeout);
   }
 
   private static S3Client client(
@@ -120,13 +120,12 @@ final class S3Clients implements AutoCloseable {
       AwsCredentialsProvider credentials,
       ResolvedSettings settings,
       RetryStrategy retries) {
-    var builder =
-        S3Client.builder()
-            .httpClient(http)
-            .credentialsProvider(credentials)
-            .region(Region.of(settings.region))
-            .forcePathStyle(settings.pathStyle)
-            .overrideConfiguration(o -> o.retryStrategy(retries));
+    var builder = S3Client.builder()
+        .httpClient(http)
+        .credentialsProvider(credentials)
+        .region(Region.of(settings.region))
+        .forcePathStyle(settings.pathStyle)
+        .overrideConfiguration(o -> o.retryStrategy(retries));
     if (settings.endpoint != null) {
       builder.endpointOverride(settings.endpoint);
     } else {
@@ -176,7 +175,8 @@ final class S3Clients implements AutoCloseable {
 
     static ResolvedSettings resolve(S3StorageBackend.Builder b, Map<String, String> environment) {
       URI endpoint = b.endpoint;
-      if (endpoint == null && !"true".equalsIgnoreCase(environment.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
+      if (endpoint == null
+          && !"true".equalsIgnoreCase(environment.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
         for (String variable : List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")) {
           String value = environment.get(variable);
           if (value != null && !value.isBlank()) {
@@ -200,10 +200,9 @@ final class S3Clients implements AutoCloseable {
         } catch (SdkException none) {
           // The SDK reads AWS_REGION only; the AWS CLI's AWS_DEFAULT_REGION is honoured too.
           String cliRegion = environment.get("AWS_DEFAULT_REGION");
-          region =
-              cliRegion != null && !cliRegion.isBlank()
-                  ? cliRegion.strip()
-                  : S3StorageBackend.FALLBACK_REGION;
+          region = cliRegion != null && !cliRegion.isBlank()
+              ? cliRegion.strip()
+              : S3StorageBackend.FALLBACK_REGION;
         }
       }
       boolean pathStyle = b.pathStyle != null ? b.pathStyle : endpoint != null;

@@ -45,7 +45,8 @@ final class S3Listing {
   /** How many {@code HEAD}s run at once while listing. */
   static final int HEAD_CONCURRENCY = 16;
 
-  private static final System.Logger SOURCE_LOG = System.getLogger(S3StorageBackend.class.getName());
+  private static final System.Logger SOURCE_LOG =
+      System.getLogger(S3StorageBackend.class.getName());
 
   private final S3Client control;
   private final String credentialsSource;
@@ -70,13 +71,12 @@ final class S3Listing {
     List<S3Object> found = new ArrayList<>();
     String token = null;
     do {
-      var request =
-          ListObjectsV2Request.builder()
-              .bucket(location.bucket())
-              .prefix(location.key())
-              .maxKeys(listPageSize)
-              .continuationToken(token)
-              .build();
+      var request = ListObjectsV2Request.builder()
+          .bucket(location.bucket())
+          .prefix(location.key())
+          .maxKeys(listPageSize)
+          .continuationToken(token)
+          .build();
       ListObjectsV2Response page;
       try {
         page = control.listObjectsV2(request);
@@ -92,13 +92,12 @@ final class S3Listing {
       token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
     } while (token != null);
     if (found.isEmpty()) {
-      throw new SourceNotFoundException(
-          String.format(
-              Locale.ROOT,
-              "no objects under prefix '%s' in bucket '%s' (%s)",
-              location.key(),
-              location.bucket(),
-              location));
+      throw new SourceNotFoundException(String.format(
+          Locale.ROOT,
+          "no objects under prefix '%s' in bucket '%s' (%s)",
+          location.key(),
+          location.bucket(),
+          location));
     }
     List<String> paths = new ArrayList<>(found.size());
     for (S3Object object : found) {
@@ -130,8 +129,8 @@ final class S3Listing {
     }
   }
 
-  private List<RemoteObject> headAll(S3Location location, List<S3Object> objects, List<String> paths)
-      throws IOException {
+  private List<RemoteObject> headAll(
+      S3Location location, List<S3Object> objects, List<String> paths) throws IOException {
     if (objects.size() == 1) {
       return new ArrayList<>(List.of(head(location.bucket(), objects.get(0).key(), paths.get(0))));
     }
@@ -141,16 +140,14 @@ final class S3Listing {
       for (int i = 0; i < objects.size(); i++) {
         String key = objects.get(i).key();
         String path = paths.get(i);
-        results.add(
-            executor.submit(
-                () -> {
-                  permits.acquire();
-                  try {
-                    return head(location.bucket(), key, path);
-                  } finally {
-                    permits.release();
-                  }
-                }));
+        results.add(executor.submit(() -> {
+          permits.acquire();
+          try {
+            return head(location.bucket(), key, path);
+          } finally {
+            permits.release();
+          }
+        }));
       }
       List<RemoteObject> heads = new ArrayList<>(objects.size());
       for (Future<RemoteObject> result : results) {
@@ -167,7 +164,8 @@ final class S3Listing {
       if (e.getCause() instanceof IOException io) {
         throw io;
       }
-      throw new StorageException("listing " + location + " failed: " + e.getCause(), false, e.getCause());
+      throw new StorageException(
+          "listing " + location + " failed: " + e.getCause(), false, e.getCause());
     }
   }
 
@@ -175,15 +173,14 @@ final class S3Listing {
     S3Location location = new S3Location(bucket, key);
     HeadObjectResponse head;
     try {
-      head =
-          control.headObject(
-              HeadObjectRequest.builder()
-                  .bucket(bucket)
-                  .key(key)
-                  .checksumMode(ChecksumMode.ENABLED)
-                  .build());
+      head = control.headObject(HeadObjectRequest.builder()
+          .bucket(bucket)
+          .key(key)
+          .checksumMode(ChecksumMode.ENABLED)
+          .build());
     } catch (SdkException e) {
-      throw FailureMapping.map(e, "reading the metadata of " + location, location, credentialsSource);
+      throw FailureMapping.map(
+          e, "reading the metadata of " + location, location, credentialsSource);
     }
     String versionId = head.versionId();
     if (versionId != null && (versionId.isEmpty() || versionId.equals("null"))) {
@@ -208,26 +205,39 @@ final class S3Listing {
    * part count), where the store answers it as S3 does; otherwise the cache infers the part size.
    * A store that does not (S3Proxy answers 501; others send the whole object) is not asked again.
    */
-  private SourceChecksum withPartSize(S3Location location, SourceChecksum checksum, long sizeBytes, String etag) {
+  private SourceChecksum withPartSize(
+      S3Location location, SourceChecksum checksum, long sizeBytes, String etag) {
     if (partHeadUnsupported.get() || checksum.parts() == 1) {
       return checksum;
     }
     try {
       HeadObjectResponse part = control.headObject(HeadObjectRequest.builder()
-          .bucket(location.bucket()).key(location.key()).partNumber(1).ifMatch(etag).build());
+          .bucket(location.bucket())
+          .key(location.key())
+          .partNumber(1)
+          .ifMatch(etag)
+          .build());
       Long partLength = part.contentLength();
-      if (part.partsCount() != null && part.partsCount() == checksum.parts() && partLength != null
-          && partLength > 0 && partLength < sizeBytes) {
+      if (part.partsCount() != null
+          && part.partsCount() == checksum.parts()
+          && partLength != null
+          && partLength > 0
+          && partLength < sizeBytes) {
         return SourceChecksum.multipart(checksum.hex(), checksum.parts(), partLength);
       }
-      partHeadUnsupported.set(true); // answered, but not as S3 does: the whole object, no part count
+      partHeadUnsupported.set(
+          true); // answered, but not as S3 does: the whole object, no part count
     } catch (S3Exception e) {
       if (e.statusCode() == 501 || e.statusCode() == 400 || e.statusCode() == 405) {
         partHeadUnsupported.set(true);
       }
-      SOURCE_LOG.log(System.Logger.Level.DEBUG, () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
+      SOURCE_LOG.log(
+          System.Logger.Level.DEBUG,
+          () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
     } catch (SdkException e) {
-      SOURCE_LOG.log(System.Logger.Level.DEBUG, () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
+      SOURCE_LOG.log(
+          System.Logger.Level.DEBUG,
+          () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
     }
     return checksum;
   }

@@ -21,12 +21,14 @@ record S3Location(String bucket, String key) {
    * @throws IllegalArgumentException if the URI is not {@code s3://bucket[/prefix]}
    */
   static S3Location ofSource(URI source) {
-    if (source.getScheme() == null || !source.getScheme().toLowerCase(Locale.ROOT).equals("s3")) {
+    if (source.getScheme() == null
+        || !source.getScheme().toLowerCase(Locale.ROOT).equals("s3")) {
       throw new IllegalArgumentException("not an s3: URI: " + source);
     }
     String bucket = source.getAuthority();
     if (bucket == null || bucket.isEmpty()) {
-      throw new IllegalArgumentException("no bucket in " + source + "; expected s3://bucket/prefix/");
+      throw new IllegalArgumentException(
+          "no bucket in " + source + "; expected s3://bucket/prefix/");
     }
     if (source.getQuery() != null || source.getFragment() != null) {
       throw new IllegalArgumentException(

@@ -284,11 +284,12 @@ public final class S3StorageBackend implements StorageBackend {
      */
     public S3StorageBackend build() {
       if (credentialsProvider != null && anonymous) {
-        throw new IllegalStateException("credentialsProvider and anonymous were both set; choose one");
+        throw new IllegalStateException(
+            "credentialsProvider and anonymous were both set; choose one");
       }
       if (profile != null && (credentialsProvider != null || anonymous)) {
-        throw new IllegalStateException(
-            "profile was set together with " + (anonymous ? "anonymous" : "credentialsProvider") + "; choose one");
+        throw new IllegalStateException("profile was set together with "
+            + (anonymous ? "anonymous" : "credentialsProvider") + "; choose one");
       }
       return new S3StorageBackend(S3Clients.open(this), listPageSize);
     }

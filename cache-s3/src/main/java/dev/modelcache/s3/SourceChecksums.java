@@ -24,7 +24,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 final class SourceChecksums {
 
   private static final Pattern MD5_ETAG = Pattern.compile("[0-9a-fA-F]{32}");
-  private static final Pattern MULTIPART_ETAG = Pattern.compile("([0-9a-fA-F]{32})-([1-9][0-9]{0,4})");
+  private static final Pattern MULTIPART_ETAG =
+      Pattern.compile("([0-9a-fA-F]{32})-([1-9][0-9]{0,4})");
 
   private SourceChecksums() {}
 
@@ -62,13 +63,16 @@ final class SourceChecksums {
       }
     }
     String etag = unquote(head.eTag());
-    SourceChecksum md5 = md5FromEtag(etag, head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
-    return md5 != null ? md5
+    SourceChecksum md5 =
+        md5FromEtag(etag, head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
+    return md5 != null
+        ? md5
         : multipartFromEtag(etag, head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
   }
 
   /** The multipart ETag {@code HEX-N} as a checksum of N parts of a size not yet known; else null. */
-  static SourceChecksum multipartFromEtag(String etag, String serverSideEncryption, String sseCustomerAlgorithm) {
+  static SourceChecksum multipartFromEtag(
+      String etag, String serverSideEncryption, String sseCustomerAlgorithm) {
     if (etag == null || encryptedWithoutMd5(serverSideEncryption, sseCustomerAlgorithm)) {
       return null;
     }
@@ -80,13 +84,17 @@ final class SourceChecksums {
     return parts > 10_000 ? null : SourceChecksum.multipart(m.group(1), parts, 0);
   }
 
-  private static boolean encryptedWithoutMd5(String serverSideEncryption, String sseCustomerAlgorithm) {
+  private static boolean encryptedWithoutMd5(
+      String serverSideEncryption, String sseCustomerAlgorithm) {
     return sseCustomerAlgorithm != null
-        || (serverSideEncryption != null && serverSideEncryption.toLowerCase(Locale.ROOT).startsWith("aws:kms"));
+        || (serverSideEncryption != null
+            && serverSideEncryption.toLowerCase(Locale.ROOT).startsWith("aws:kms"));
   }
 
-  static SourceChecksum md5FromEtag(String etag, String serverSideEncryption, String sseCustomerAlgorithm) {
-    if (etag == null || !MD5_ETAG.matcher(etag).matches()
+  static SourceChecksum md5FromEtag(
+      String etag, String serverSideEncryption, String sseCustomerAlgorithm) {
+    if (etag == null
+        || !MD5_ETAG.matcher(etag).matches()
         || encryptedWithoutMd5(serverSideEncryption, sseCustomerAlgorithm)) {
       return null;
     }
@@ -109,7 +117,8 @@ final class SourceChecksums {
       return null;
     }
     SourceChecksum whole = fromBase64(algorithm, value.substring(0, dash));
-    return whole == null || parts < 1 || parts > 10_000 ? null
+    return whole == null || parts < 1 || parts > 10_000
+        ? null
         : SourceChecksum.composite(algorithm, whole.hex(), parts, 0);
   }
 

@@ -129,9 +129,12 @@ final class FaultInjectingProxy implements AutoCloseable {
       List<String> shown = new ArrayList<>();
       for (String line : request) {
         String lower = line.toLowerCase(Locale.ROOT);
-        if (!(lower.startsWith("authorization:") || lower.startsWith("x-amz-date:")
-            || lower.startsWith("amz-sdk-") || lower.startsWith("user-agent:")
-            || lower.startsWith("connection:") || lower.startsWith("host:"))) {
+        if (!(lower.startsWith("authorization:")
+            || lower.startsWith("x-amz-date:")
+            || lower.startsWith("amz-sdk-")
+            || lower.startsWith("user-agent:")
+            || lower.startsWith("connection:")
+            || lower.startsWith("host:"))) {
           shown.add(line);
         }
       }
@@ -179,12 +182,13 @@ final class FaultInjectingProxy implements AutoCloseable {
       String expect = header(lines, "expect");
       if (expect != null && expect.equalsIgnoreCase("100-continue")) {
         // Let the client send its body now; the server's own 100 is dropped below.
-        client.getOutputStream().write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        client
+            .getOutputStream()
+            .write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         client.getOutputStream().flush();
       }
       byte[] requestBody = fromClient.readNBytes((int) Math.max(0, requestBodyBytes));
-      boolean rangedGet =
-          requestLine.startsWith("GET ") && header(lines, "range") != null;
+      boolean rangedGet = requestLine.startsWith("GET ") && header(lines, "range") != null;
       Fault fault = null;
       if (rangedGet) {
         int seen = rangedGets.incrementAndGet();
@@ -201,19 +205,21 @@ final class FaultInjectingProxy implements AutoCloseable {
       OutputStream toClient = client.getOutputStream();
       if (fault == Fault.SLOW_DOWN || fault == Fault.INTERNAL_ERROR) {
         boolean slowDown = fault == Fault.SLOW_DOWN;
-        byte[] body =
-            ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
-                    + (slowDown ? "SlowDown" : "InternalError")
-                    + "</Code><Message>"
-                    + (slowDown ? "Please reduce your request rate." : "We encountered an internal error.")
-                    + "</Message></Error>")
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
+                + (slowDown ? "SlowDown" : "InternalError")
+                + "</Code><Message>"
+                + (slowDown
+                    ? "Please reduce your request rate."
+                    : "We encountered an internal error.")
+                + "</Message></Error>")
+            .getBytes(StandardCharsets.UTF_8);
         String response =
             (slowDown ? "HTTP/1.1 503 Slow Down" : "HTTP/1.1 500 Internal Server Error")
                 + "\r\nContent-Type: application/xml\r\nContent-Length: "
                 + body.length
                 + "\r\nConnection: close\r\n\r\n";
-        exchanges.add(new Exchange(lines, headLines(response.getBytes(StandardCharsets.ISO_8859_1))));
+        exchanges.add(
+            new Exchange(lines, headLines(response.getBytes(StandardCharsets.ISO_8859_1))));
         toClient.write(response.getBytes(StandardCharsets.ISO_8859_1));
         toClient.write(body);
         toClient.flush();

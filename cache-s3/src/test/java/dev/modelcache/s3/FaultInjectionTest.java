@@ -31,7 +31,9 @@ class FaultInjectionTest {
 
   private static final int SIZE_BYTES = 3 * 1024 * 1024 + 17;
 
-  @Parameter private S3Server.Kind kind;
+  @Parameter
+  private S3Server.Kind kind;
+
   private S3Server server;
   private FaultInjectingProxy proxy;
   private S3StorageBackend backend;
@@ -45,11 +47,10 @@ class FaultInjectionTest {
     }
     server = kind.start();
     proxy = new FaultInjectingProxy(server.endpoint());
-    backend =
-        server
-            .backendThrough(proxy.endpoint())
-            .readTimeout(Duration.ofSeconds(1))
-            .build();
+    backend = server
+        .backendThrough(proxy.endpoint())
+        .readTimeout(Duration.ofSeconds(1))
+        .build();
     server.createBucket("faults");
     data = random(SIZE_BYTES, 42);
     server.put("faults", "model/weights.bin", data);
@@ -75,7 +76,8 @@ class FaultInjectionTest {
   @EnumSource(
       value = Fault.class,
       names = {"SLOW_DOWN", "INTERNAL_ERROR", "RESET_MID_BODY", "TRUNCATE_BODY", "STALL_MID_BODY"})
-  void transientFaultFailsOnceAsRetryableThenTheSameBufferReadsCorrectly(Fault fault) throws Exception {
+  void transientFaultFailsOnceAsRetryableThenTheSameBufferReadsCorrectly(Fault fault)
+      throws Exception {
     ByteBuffer dst = ByteBuffer.allocateDirect(1024 * 1024);
     int getsBefore = proxy.rangedGets();
     proxy.inject(fault);
@@ -84,16 +86,18 @@ class FaultInjectionTest {
         .isInstanceOf(StorageException.class)
         .hasMessageContaining("s3://faults/model/weights.bin")
         .hasMessageContaining("bytes 1000-")
-        .satisfies(e -> assertThat(((StorageException) e).retryable()).as("retryable").isTrue())
         .satisfies(
-            e -> {
-              switch (fault) {
-                case SLOW_DOWN -> assertThat(e).hasMessageContaining("503").hasMessageContaining("SlowDown");
-                case INTERNAL_ERROR -> assertThat(e).hasMessageContaining("500").hasMessageContaining("InternalError");
-                case STALL_MID_BODY -> assertThat(e).hasMessageContaining("Timeout");
-                default -> assertThat(e).hasMessageContaining("failed after");
-              }
-            });
+            e -> assertThat(((StorageException) e).retryable()).as("retryable").isTrue())
+        .satisfies(e -> {
+          switch (fault) {
+            case SLOW_DOWN ->
+              assertThat(e).hasMessageContaining("503").hasMessageContaining("SlowDown");
+            case INTERNAL_ERROR ->
+              assertThat(e).hasMessageContaining("500").hasMessageContaining("InternalError");
+            case STALL_MID_BODY -> assertThat(e).hasMessageContaining("Timeout");
+            default -> assertThat(e).hasMessageContaining("failed after");
+          }
+        });
     // The SDK did not retry behind the engine's back: exactly one GET reached the proxy.
     assertThat(proxy.rangedGets() - getsBefore).isEqualTo(1);
     assertThat(dst.position()).isZero();
@@ -109,7 +113,8 @@ class FaultInjectionTest {
     byte[] got = new byte[SIZE_BYTES];
     int partBytes = 1024 * 1024;
     for (int offset = 0; offset < SIZE_BYTES; offset += partBytes) {
-      ByteBuffer dst = ByteBuffer.wrap(got, offset, Math.min(partBytes, SIZE_BYTES - offset)).slice();
+      ByteBuffer dst =
+          ByteBuffer.wrap(got, offset, Math.min(partBytes, SIZE_BYTES - offset)).slice();
       readWithRetries(offset, dst, 5);
     }
     assertThat(proxy.injected() - injectedBefore).isEqualTo(4);
@@ -139,25 +144,22 @@ class FaultInjectionTest {
 
   @Test
   void closingTheBackendFailsAReadThatIsInFlightInsteadOfHangingIt() throws Exception {
-    S3StorageBackend closing =
-        server
-            .backendThrough(proxy.endpoint())
-            .readTimeout(Duration.ofSeconds(30))
-            .build();
+    S3StorageBackend closing = server
+        .backendThrough(proxy.endpoint())
+        .readTimeout(Duration.ofSeconds(30))
+        .build();
     RemoteObject listed = closing.list(URI.create("s3://faults/model/")).get(0);
     int getsBefore = proxy.rangedGets();
     proxy.inject(Fault.STALL_MID_BODY);
     var reading = new java.util.concurrent.CompletableFuture<Void>();
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              try {
-                closing.read(listed, 0, ByteBuffer.allocate(SIZE_BYTES));
-                reading.complete(null);
-              } catch (Throwable t) {
-                reading.completeExceptionally(t);
-              }
-            });
+    Thread.ofVirtual().start(() -> {
+      try {
+        closing.read(listed, 0, ByteBuffer.allocate(SIZE_BYTES));
+        reading.complete(null);
+      } catch (Throwable t) {
+        reading.completeExceptionally(t);
+      }
+    });
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (proxy.rangedGets() == getsBefore && System.nanoTime() < deadline) {
       Thread.sleep(5);

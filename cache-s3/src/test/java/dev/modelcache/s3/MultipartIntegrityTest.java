@@ -67,8 +67,14 @@ class MultipartIntegrityTest {
   }
 
   private ModelCache.Builder cache(Path root) {
-    return ModelCache.builder().root(root).createRootIfMissing().backend(backend).concurrency(4)
-        .partSizeBytes(MIB).maxAttempts(3).retryBackoff(Duration.ofMillis(1), Duration.ofMillis(10));
+    return ModelCache.builder()
+        .root(root)
+        .createRootIfMissing()
+        .backend(backend)
+        .concurrency(4)
+        .partSizeBytes(MIB)
+        .maxAttempts(3)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(10));
   }
 
   private static ModelSource source(String prefix) throws Exception {
@@ -85,8 +91,8 @@ class MultipartIntegrityTest {
 
   @ParameterizedTest(name = "parts of {0} MiB")
   @ValueSource(ints = {8, 5, 16})
-  void aFlippedByteInAMultipartObjectIsFetchedAgainAndTheRightBytesCommitted(int partMib, @TempDir Path root)
-      throws Exception {
+  void aFlippedByteInAMultipartObjectIsFetchedAgainAndTheRightBytesCommitted(
+      int partMib, @TempDir Path root) throws Exception {
     String prefix = "mp" + MODELS.incrementAndGet() + "/";
     int partBytes = partMib * MIB;
     byte[] data = random(2 * partBytes + partBytes / 2 + 777, partMib); // a short last part
@@ -99,8 +105,11 @@ class MultipartIntegrityTest {
       assertThat(Files.readAllBytes(entry.file("model.safetensors"))).isEqualTo(data);
       ManifestFile file = entry.manifest().file("model.safetensors").orElseThrow();
       assertThat(file.integrity()).isEqualTo(Integrity.ETAG_MULTIPART);
-      assertThat(file.checksum()).isEqualTo(SourceChecksum.multipart(md5OfPartMd5s(data, partBytes), 3, partBytes));
-      assertThat(cache.verify(source(prefix)).ok()).as("a later verify checks the same ETag").isTrue();
+      assertThat(file.checksum())
+          .isEqualTo(SourceChecksum.multipart(md5OfPartMd5s(data, partBytes), 3, partBytes));
+      assertThat(cache.verify(source(prefix)).ok())
+          .as("a later verify checks the same ETag")
+          .isTrue();
     }
     assertThat(proxy.injected() - injectedBefore).as("the flip happened").isEqualTo(1);
   }
@@ -115,15 +124,16 @@ class MultipartIntegrityTest {
     try (ModelCache cache = cache(root).build()) {
       CacheEntry entry = cache.ensure(source(prefix), DownloadListener.NONE);
       assertThat(Files.readAllBytes(entry.file("weights.bin"))).isEqualTo(data);
-      assertThat(entry.manifest().file("weights.bin").orElseThrow().integrity()).isEqualTo(Integrity.ETAG_MD5);
+      assertThat(entry.manifest().file("weights.bin").orElseThrow().integrity())
+          .isEqualTo(Integrity.ETAG_MD5);
     }
     assertThat(proxy.pendingFaults()).isZero();
   }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"multipart", "single-part"})
-  void bytesCorruptedOnEveryFetchFailTheDownloadNamingTheFileAndCommitNothing(String kind, @TempDir Path root)
-      throws Exception {
+  void bytesCorruptedOnEveryFetchFailTheDownloadNamingTheFileAndCommitNothing(
+      String kind, @TempDir Path root) throws Exception {
     String prefix = "bad" + MODELS.incrementAndGet() + "/";
     byte[] data;
     String expected;
@@ -137,7 +147,8 @@ class MultipartIntegrityTest {
     } else {
       data = random(2 * MIB + 11, 9);
       server.put("models", prefix + "shard.bin", data);
-      expected = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(data));
+      expected = java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("MD5").digest(data));
     }
     proxy.clearFaults();
     for (int i = 0; i < 200; i++) {
@@ -145,8 +156,10 @@ class MultipartIntegrityTest {
     }
     try (ModelCache cache = cache(root).build()) {
       assertThatThrownBy(() -> cache.ensure(source(prefix), DownloadListener.NONE))
-          .isInstanceOfSatisfying(IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard.bin"))
-          .hasMessageContaining("shard.bin").hasMessageContaining("does not match the source after 3 fetches")
+          .isInstanceOfSatisfying(
+              IntegrityException.class, e -> assertThat(e.path()).isEqualTo("shard.bin"))
+          .hasMessageContaining("shard.bin")
+          .hasMessageContaining("does not match the source after 3 fetches")
           .hasMessageContaining(expected);
       assertNothingCommitted(root);
     } finally {
@@ -155,17 +168,20 @@ class MultipartIntegrityTest {
   }
 
   @Test
-  void aMultipartEtagNoPartSizeTriedMatchesIsUnverifiedOrRefusedOnDemand(@TempDir Path root) throws Exception {
+  void aMultipartEtagNoPartSizeTriedMatchesIsUnverifiedOrRefusedOnDemand(@TempDir Path root)
+      throws Exception {
     String prefix = "odd" + MODELS.incrementAndGet() + "/";
     int partBytes = 5 * MIB + 4096; // no uploader's size: the cache cannot find it
     byte[] data = random(2 * partBytes + 1234, 8);
     server.putMultipart("models", prefix + "odd.bin", data, partBytes);
     proxy.clearFaults();
-    try (ModelCache strict = cache(root.resolve("strict")).requireSourceVerification(true).build()) {
+    try (ModelCache strict =
+        cache(root.resolve("strict")).requireSourceVerification(true).build()) {
       assertThatThrownBy(() -> strict.ensure(source(prefix), DownloadListener.NONE))
           .isInstanceOf(IntegrityException.class)
           .hasMessageContaining("odd.bin: no part size tried gives the source's multipart ETag")
-          .hasMessageContaining("--require-verified").hasMessageContaining("nothing was committed");
+          .hasMessageContaining("--require-verified")
+          .hasMessageContaining("nothing was committed");
       assertNothingCommitted(root.resolve("strict"));
     }
     try (ModelCache lenient = cache(root.resolve("lenient")).build()) {
@@ -179,25 +195,41 @@ class MultipartIntegrityTest {
   }
 
   @Test
-  void aCompositeSha256ChecksumIsPreferredToTheEtagAndCatchesAFlippedByte(@TempDir Path root) throws Exception {
+  void aCompositeSha256ChecksumIsPreferredToTheEtagAndCatchesAFlippedByte(@TempDir Path root)
+      throws Exception {
     String prefix = "composite" + MODELS.incrementAndGet() + "/";
     int partBytes = 5 * MIB;
     byte[] data = random(2 * partBytes + 4321, 10);
     String key = prefix + "model.safetensors";
     var client = server.client();
-    String uploadId = client.createMultipartUpload(b -> b.bucket("models").key(key)
-        .checksumAlgorithm(ChecksumAlgorithm.SHA256).checksumType(ChecksumType.COMPOSITE)).uploadId();
+    String uploadId = client
+        .createMultipartUpload(b -> b.bucket("models")
+            .key(key)
+            .checksumAlgorithm(ChecksumAlgorithm.SHA256)
+            .checksumType(ChecksumType.COMPOSITE))
+        .uploadId();
     java.util.List<CompletedPart> parts = new java.util.ArrayList<>();
     var outer = java.security.MessageDigest.getInstance("SHA-256");
     for (int offset = 0, number = 1; offset < data.length; offset += partBytes, number++) {
-      byte[] part = java.util.Arrays.copyOfRange(data, offset, Math.min(data.length, offset + partBytes));
+      byte[] part =
+          java.util.Arrays.copyOfRange(data, offset, Math.min(data.length, offset + partBytes));
       outer.update(java.security.MessageDigest.getInstance("SHA-256").digest(part));
       int n = number;
-      var uploaded = client.uploadPart(b -> b.bucket("models").key(key).uploadId(uploadId).partNumber(n)
-          .checksumAlgorithm(ChecksumAlgorithm.SHA256), RequestBody.fromBytes(part));
-      parts.add(CompletedPart.builder().partNumber(n).eTag(uploaded.eTag()).checksumSHA256(uploaded.checksumSHA256()).build());
+      var uploaded = client.uploadPart(
+          b -> b.bucket("models")
+              .key(key)
+              .uploadId(uploadId)
+              .partNumber(n)
+              .checksumAlgorithm(ChecksumAlgorithm.SHA256),
+          RequestBody.fromBytes(part));
+      parts.add(CompletedPart.builder()
+          .partNumber(n)
+          .eTag(uploaded.eTag())
+          .checksumSHA256(uploaded.checksumSHA256())
+          .build());
     }
-    client.completeMultipartUpload(b -> b.bucket("models").key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+    client.completeMultipartUpload(
+        b -> b.bucket("models").key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
     String expected = java.util.HexFormat.of().formatHex(outer.digest());
 
     proxy.clearFaults();
@@ -206,7 +238,8 @@ class MultipartIntegrityTest {
       CacheEntry entry = cache.ensure(source(prefix), DownloadListener.NONE);
       assertThat(Files.readAllBytes(entry.file("model.safetensors"))).isEqualTo(data);
       ManifestFile file = entry.manifest().file("model.safetensors").orElseThrow();
-      assertThat(file.checksum()).isEqualTo(SourceChecksum.composite("SHA-256", expected, 3, partBytes));
+      assertThat(file.checksum())
+          .isEqualTo(SourceChecksum.composite("SHA-256", expected, 3, partBytes));
       assertThat(file.integrity()).isEqualTo(Integrity.SOURCE_CHECKSUM);
     }
     assertThat(proxy.pendingFaults()).isZero();

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadThroughS3Test {
 
   private static final int MIB = 1 << 20;
-  private static final List<String> SHARDS = List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors");
+  private static final List<String> SHARDS =
+      List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors");
   private static final AtomicInteger MODELS = new AtomicInteger();
 
   private S3ProxyServer server;
@@ -53,7 +54,10 @@ class ReadThroughS3Test {
   void start() throws Exception {
     server = new S3ProxyServer();
     proxy = new FaultInjectingProxy(server.endpoint());
-    backend = server.backendThrough(proxy.endpoint()).readTimeout(Duration.ofSeconds(5)).build();
+    backend = server
+        .backendThrough(proxy.endpoint())
+        .readTimeout(Duration.ofSeconds(5))
+        .build();
     server.createBucket("models");
   }
 
@@ -83,8 +87,14 @@ class ReadThroughS3Test {
   }
 
   private ModelCache cache(Path root) throws IOException {
-    return ModelCache.builder().root(root).createRootIfMissing().backend(backend).concurrency(2).partSizeBytes(MIB)
-        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(10)).build();
+    return ModelCache.builder()
+        .root(root)
+        .createRootIfMissing()
+        .backend(backend)
+        .concurrency(2)
+        .partSizeBytes(MIB)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(10))
+        .build();
   }
 
   private static ModelSource source(String prefix) throws Exception {
@@ -102,18 +112,21 @@ class ReadThroughS3Test {
       ReadThroughResult r = ReadThrough.builder(cache).build().load(source(prefix), sink);
 
       assertThat(sink.digests()).isEqualTo(expected.digests());
-      assertThat(List.copyOf(sink.digests().keySet())).isEqualTo(List.copyOf(expected.digests().keySet()));
+      assertThat(List.copyOf(sink.digests().keySet()))
+          .isEqualTo(List.copyOf(expected.digests().keySet()));
       assertThat(r.cacheHit()).isFalse();
       CacheEntry entry = cache.getIfPresent(source(prefix)).orElseThrow();
       assertThat(r.fetchedBytes()).isEqualTo(entry.sizeBytes());
       for (String shard : SHARDS) {
-        assertThat(entry.manifest().file(shard).orElseThrow().integrity()).isEqualTo(Integrity.ETAG_MD5);
+        assertThat(entry.manifest().file(shard).orElseThrow().integrity())
+            .isEqualTo(Integrity.ETAG_MD5);
       }
     }
   }
 
   @Test
-  void aByteFlippedOnTheWireMidStreamFailsTheLoadTellsTheSinkAndCommitsNothing(@TempDir Path tmp) throws Exception {
+  void aByteFlippedOnTheWireMidStreamFailsTheLoadTellsTheSinkAndCommitsNothing(@TempDir Path tmp)
+      throws Exception {
     String prefix = upload(tmp.resolve("model"));
     proxy.clearFaults();
     int injectedBefore = proxy.injected();
@@ -122,16 +135,13 @@ class ReadThroughS3Test {
     Exception[] told = new Exception[1];
     TensorSink sink = new TensorSink() {
       @Override
-      public void beginTensor(TensorInfo tensor) {
-      }
+      public void beginTensor(TensorInfo tensor) {}
 
       @Override
-      public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) {
-      }
+      public void chunk(TensorInfo tensor, long offsetInTensor, MemorySegment bytes) {}
 
       @Override
-      public void endTensor(TensorInfo tensor) {
-      }
+      public void endTensor(TensorInfo tensor) {}
 
       @Override
       public void loadFailed(Exception cause) {
@@ -141,7 +151,8 @@ class ReadThroughS3Test {
     Path root = tmp.resolve("cache");
     try (ModelCache cache = cache(root)) {
       assertThatThrownBy(() -> ReadThrough.builder(cache).build().load(source(prefix), sink))
-          .isInstanceOfSatisfying(IntegrityException.class, e -> assertThat(SHARDS).contains(e.path()))
+          .isInstanceOfSatisfying(
+              IntegrityException.class, e -> assertThat(SHARDS).contains(e.path()))
           .hasMessageContaining("does not match the source")
           .hasMessageContaining("nothing was committed");
       assertThat(told[0]).isInstanceOf(IntegrityException.class);

@@ -40,8 +40,8 @@ class S3BackendProviderTest {
     assertThatThrownBy(() -> provider.create(BackendOptions.NONE.with("endpoint", "not a uri")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("endpoint");
-    assertThatThrownBy(
-            () -> provider.create(BackendOptions.NONE.with("anonymous", "true").with("profile", "p")))
+    assertThatThrownBy(() ->
+            provider.create(BackendOptions.NONE.with("anonymous", "true").with("profile", "p")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("profile");
   }
@@ -55,19 +55,20 @@ class S3BackendProviderTest {
       server.createBucket("provided");
       server.put("provided", "m/a.bin", new byte[] {1, 2, 3});
       server.put("provided", "m/b.bin", new byte[] {4});
-      var options =
-          BackendOptions.NONE
-              .with("endpoint", server.endpoint().toString())
-              .with("region", "us-east-1")
-              .with("pathStyle", "true")
-              .with("listPageSize", "1")
-              .with("maxConnections", "4")
-              .with("connectTimeoutMillis", "2000")
-              .with("readTimeoutMillis", "5000");
+      var options = BackendOptions.NONE
+          .with("endpoint", server.endpoint().toString())
+          .with("region", "us-east-1")
+          .with("pathStyle", "true")
+          .with("listPageSize", "1")
+          .with("maxConnections", "4")
+          .with("connectTimeoutMillis", "2000")
+          .with("readTimeoutMillis", "5000");
       try (StorageBackend backend = new S3BackendProvider().create(options)) {
         assertThat(backend.scheme()).isEqualTo("s3");
         List<RemoteObject> objects = backend.list(URI.create("s3://provided/m/"));
-        assertThat(objects).extracting(RemoteObject::relativePath).containsExactly("a.bin", "b.bin");
+        assertThat(objects)
+            .extracting(RemoteObject::relativePath)
+            .containsExactly("a.bin", "b.bin");
         assertThat(backend.toString())
             .contains(server.endpoint().toString())
             .contains("default credential chain")

@@ -37,7 +37,9 @@ class S3ModelCacheTest {
   private static final int PART_BYTES = 256 * 1024;
   private static final AtomicInteger MODELS = new AtomicInteger();
 
-  @Parameter private S3Server.Kind kind;
+  @Parameter
+  private S3Server.Kind kind;
+
   private S3Server server;
   private FaultInjectingProxy proxy;
   private S3StorageBackend backend;
@@ -49,11 +51,10 @@ class S3ModelCacheTest {
     }
     server = kind.start();
     proxy = new FaultInjectingProxy(server.endpoint());
-    backend =
-        server
-            .backendThrough(proxy.endpoint())
-            .readTimeout(Duration.ofSeconds(2))
-            .build();
+    backend = server
+        .backendThrough(proxy.endpoint())
+        .readTimeout(Duration.ofSeconds(2))
+        .build();
     server.createBucket("models");
   }
 
@@ -108,7 +109,8 @@ class S3ModelCacheTest {
     return ModelSource.of(new URI("s3", "models", "/" + prefix, null));
   }
 
-  private static void assertIdentical(CacheEntry entry, Map<String, byte[]> files) throws Exception {
+  private static void assertIdentical(CacheEntry entry, Map<String, byte[]> files)
+      throws Exception {
     assertThat(entry.manifest().files()).hasSize(files.size());
     for (var file : files.entrySet()) {
       assertThat(Files.readAllBytes(entry.file(file.getKey())))
@@ -117,7 +119,8 @@ class S3ModelCacheTest {
     }
   }
 
-  private static void assertNothingCommitted(ModelCache cache, ModelSource source, Path root) throws Exception {
+  private static void assertNothingCommitted(ModelCache cache, ModelSource source, Path root)
+      throws Exception {
     assertThat(cache.getIfPresent(source)).isEmpty();
     Path entries = root.resolve("entries");
     if (Files.isDirectory(entries)) {
@@ -144,7 +147,10 @@ class S3ModelCacheTest {
     Map<String, byte[]> files = uploadModel(prefix);
     int injectedBefore = proxy.injected();
     proxy.inject(
-        Fault.SLOW_DOWN, Fault.RESET_MID_BODY, Fault.TRUNCATE_BODY, Fault.INTERNAL_ERROR,
+        Fault.SLOW_DOWN,
+        Fault.RESET_MID_BODY,
+        Fault.TRUNCATE_BODY,
+        Fault.INTERNAL_ERROR,
         Fault.STALL_MID_BODY);
     try (ModelCache cache = cache(root)) {
       CacheEntry entry = cache.ensure(source(prefix), new DownloadListener() {});
@@ -167,12 +173,16 @@ class S3ModelCacheTest {
   }
 
   @Test
-  void objectOverwrittenDuringTheDownloadFailsCleanlyWithNothingCommitted(@TempDir Path root) throws Exception {
+  void objectOverwrittenDuringTheDownloadFailsCleanlyWithNothingCommitted(@TempDir Path root)
+      throws Exception {
     String prefix = "m" + MODELS.incrementAndGet() + "/";
     Map<String, byte[]> files = uploadModel(prefix);
     String replaced = prefix + "model-00002-of-00002.safetensors";
     // After a few ranges, replace the large multipart shard with other bytes of the same size.
-    proxy.beforeRangedGet(6, () -> server.put("models", replaced, random(files.get("model-00002-of-00002.safetensors").length, 99)));
+    proxy.beforeRangedGet(
+        6,
+        () -> server.put(
+            "models", replaced, random(files.get("model-00002-of-00002.safetensors").length, 99)));
     try (ModelCache cache = cache(root)) {
       assertThatThrownBy(() -> cache.ensure(source(prefix), new DownloadListener() {}))
           .isInstanceOf(ObjectChangedException.class)
@@ -180,7 +190,9 @@ class S3ModelCacheTest {
       assertNothingCommitted(cache, source(prefix), root);
 
       // The next attempt lists the new version and completes consistently.
-      files.put("model-00002-of-00002.safetensors", random(files.get("model-00002-of-00002.safetensors").length, 99));
+      files.put(
+          "model-00002-of-00002.safetensors",
+          random(files.get("model-00002-of-00002.safetensors").length, 99));
       CacheEntry entry = cache.ensure(source(prefix), new DownloadListener() {});
       assertIdentical(entry, files);
     }

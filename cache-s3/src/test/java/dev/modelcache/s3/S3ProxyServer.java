@@ -23,12 +23,11 @@ final class S3ProxyServer implements S3Server {
   private final URI endpoint;
 
   S3ProxyServer() throws Exception {
-    proxy =
-        S3Proxy.builder()
-            .blobStore(BlobStores.create("transient", new Properties()))
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-            .build();
+    proxy = S3Proxy.builder()
+        .blobStore(BlobStores.create("transient", new Properties()))
+        .endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+        .build();
     proxy.start();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!"STARTED".equals(proxy.getState())) {

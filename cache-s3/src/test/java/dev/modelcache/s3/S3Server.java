@@ -130,19 +130,19 @@ interface S3Server extends AutoCloseable {
   /** Uploads {@code data} in parts of {@code partBytes} (the last one shorter). */
   default void putMultipart(String bucket, String key, byte[] data, int partBytes) {
     S3Client client = client();
-    String uploadId = client.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+    String uploadId =
+        client.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
     List<CompletedPart> parts = new ArrayList<>();
     int number = 1;
     for (int offset = 0; offset < data.length; offset += partBytes, number++) {
       int length = Math.min(partBytes, data.length - offset);
       byte[] part = Arrays.copyOfRange(data, offset, offset + length);
       int partNumber = number;
-      String etag =
-          client
-              .uploadPart(
-                  b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber),
-                  RequestBody.fromBytes(part))
-              .eTag();
+      String etag = client
+          .uploadPart(
+              b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber),
+              RequestBody.fromBytes(part))
+          .eTag();
       parts.add(CompletedPart.builder().partNumber(partNumber).eTag(etag).build());
     }
     client.completeMultipartUpload(

@@ -57,7 +57,9 @@ class S3ServerBehaviourTest {
   private static final int PART_BYTES = 5 * 1024 * 1024;
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
-  @Parameter private S3Server.Kind kind;
+  @Parameter
+  private S3Server.Kind kind;
+
   private S3Server server;
   private FaultInjectingProxy proxy;
   private S3Client client;
@@ -69,10 +71,9 @@ class S3ServerBehaviourTest {
     }
     server = kind.start();
     proxy = new FaultInjectingProxy(server.endpoint());
-    client =
-        S3Server.plainClientBuilder(proxy.endpoint(), server.credentials())
-            .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-            .build();
+    client = S3Server.plainClientBuilder(proxy.endpoint(), server.credentials())
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+        .build();
   }
 
   // One instance serves every server kind in turn (PER_CLASS), so each run leaves nothing behind.
@@ -110,7 +111,8 @@ class S3ServerBehaviourTest {
   }
 
   /** As above, and with S3 error code {@code code} where it is not null. */
-  private Exchange onlyFailing(Runnable call, Class<? extends Exception> type, int status, String code) {
+  private Exchange onlyFailing(
+      Runnable call, Class<? extends Exception> type, int status, String code) {
     int before = proxy.exchanges().size();
     Throwable failure = catchThrowable(call::run);
     assertThat(failure).isInstanceOf(type);
@@ -134,7 +136,8 @@ class S3ServerBehaviourTest {
   private static String crc32Base64(byte[] data) {
     CRC32 crc = new CRC32();
     crc.update(data);
-    return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    return Base64.getEncoder()
+        .encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 
   private static List<byte[]> parts(byte[] data) {
@@ -146,41 +149,38 @@ class S3ServerBehaviourTest {
   }
 
   /** A multipart upload through the probe client, optionally with an additional checksum. */
-  private String putMultipart(String bucket, String key, byte[] data, ChecksumAlgorithm algorithm, ChecksumType type) {
-    String uploadId =
-        client
-            .createMultipartUpload(
-                b -> {
-                  b.bucket(bucket).key(key);
-                  if (algorithm != null) {
-                    b.checksumAlgorithm(algorithm).checksumType(type);
-                  }
-                })
-            .uploadId();
+  private String putMultipart(
+      String bucket, String key, byte[] data, ChecksumAlgorithm algorithm, ChecksumType type) {
+    String uploadId = client
+        .createMultipartUpload(b -> {
+          b.bucket(bucket).key(key);
+          if (algorithm != null) {
+            b.checksumAlgorithm(algorithm).checksumType(type);
+          }
+        })
+        .uploadId();
     List<CompletedPart> completed = new ArrayList<>();
     List<byte[]> parts = parts(data);
     for (int i = 0; i < parts.size(); i++) {
       int number = i + 1;
-      var uploaded =
-          client.uploadPart(
-              b -> {
-                b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number);
-                if (algorithm != null) {
-                  b.checksumAlgorithm(algorithm);
-                }
-              },
-              RequestBody.fromBytes(parts.get(i)));
-      completed.add(
-          CompletedPart.builder()
-              .partNumber(number)
-              .eTag(uploaded.eTag())
-              .checksumCRC32(uploaded.checksumCRC32())
-              .checksumSHA256(uploaded.checksumSHA256())
-              .build());
+      var uploaded = client.uploadPart(
+          b -> {
+            b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number);
+            if (algorithm != null) {
+              b.checksumAlgorithm(algorithm);
+            }
+          },
+          RequestBody.fromBytes(parts.get(i)));
+      completed.add(CompletedPart.builder()
+          .partNumber(number)
+          .eTag(uploaded.eTag())
+          .checksumCRC32(uploaded.checksumCRC32())
+          .checksumSHA256(uploaded.checksumSHA256())
+          .build());
     }
     return client
-        .completeMultipartUpload(
-            b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)))
+        .completeMultipartUpload(b ->
+            b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)))
         .eTag();
   }
 
@@ -197,27 +197,26 @@ class S3ServerBehaviourTest {
     List<S3Object> listed = client.listObjectsV2(b -> b.bucket(bucket)).contents();
 
     assertThat(single.eTag()).isEqualTo("\"" + md5(small) + "\"");
-    String expected =
-        switch (kind) {
-          // S3's form: the MD5 of the parts' binary MD5s, then the number of parts.
-          case S3PROXY -> {
-            List<byte[]> parts = parts(big);
-            byte[][] partMd5s = new byte[parts.size()][];
-            for (int i = 0; i < parts.size(); i++) {
-              partMd5s[i] = digest("MD5", parts.get(i));
-            }
-            yield "\"" + HexFormat.of().formatHex(digest("MD5", partMd5s)) + "-3\"";
-          }
-          // The MD5 of the whole object, as if it had been uploaded in one part.
-          case S3RVER -> "\"" + md5(big) + "\"";
-        };
+    String expected = switch (kind) {
+      // S3's form: the MD5 of the parts' binary MD5s, then the number of parts.
+      case S3PROXY -> {
+        List<byte[]> parts = parts(big);
+        byte[][] partMd5s = new byte[parts.size()][];
+        for (int i = 0; i < parts.size(); i++) {
+          partMd5s[i] = digest("MD5", parts.get(i));
+        }
+        yield "\"" + HexFormat.of().formatHex(digest("MD5", partMd5s)) + "-3\"";
+      }
+      // The MD5 of the whole object, as if it had been uploaded in one part.
+      case S3RVER -> "\"" + md5(big) + "\"";
+    };
     assertThat(completed).isEqualTo(expected);
     assertThat(multi.eTag()).isEqualTo(expected);
     assertThat(multi.partsCount()).isNull();
-    assertThat(listed).extracting(S3Object::key, S3Object::eTag)
+    assertThat(listed)
+        .extracting(S3Object::key, S3Object::eTag)
         .containsExactly(
-            tuple("multi.bin", expected),
-            tuple("single.bin", "\"" + md5(small) + "\""));
+            tuple("multi.bin", expected), tuple("single.bin", "\"" + md5(small) + "\""));
   }
 
   @Test
@@ -231,7 +230,8 @@ class S3ServerBehaviourTest {
     // A single-part object: both answer part 1 with the whole object and no part count.
     Exchange singlePart =
         only(() -> client.headObject(b -> b.bucket(bucket).key("single.bin").partNumber(1)));
-    assertThat(singlePart.requestLine()).startsWith("HEAD /" + bucket + "/single.bin?partNumber=1 ");
+    assertThat(singlePart.requestLine())
+        .startsWith("HEAD /" + bucket + "/single.bin?partNumber=1 ");
     assertThat(singlePart.status()).isEqualTo(200);
     assertThat(singlePart.responseHeader("Content-Length")).isEqualTo("70000");
     assertThat(singlePart.responseHeader("x-amz-mp-parts-count")).isNull();
@@ -239,12 +239,12 @@ class S3ServerBehaviourTest {
     switch (kind) {
       case S3PROXY -> {
         for (int part : new int[] {1, 3}) {
-          Exchange refused =
-              onlyFailing(
-                  () -> client.headObject(b -> b.bucket(bucket).key("multi.bin").partNumber(part)),
-                  S3Exception.class,
-                  501);
-          assertThat(refused.requestLine()).startsWith("HEAD /" + bucket + "/multi.bin?partNumber=" + part + " ");
+          Exchange refused = onlyFailing(
+              () -> client.headObject(b -> b.bucket(bucket).key("multi.bin").partNumber(part)),
+              S3Exception.class,
+              501);
+          assertThat(refused.requestLine())
+              .startsWith("HEAD /" + bucket + "/multi.bin?partNumber=" + part + " ");
         }
         onlyFailing(
             () -> client.getObjectAsBytes(b -> b.bucket(bucket).key("multi.bin").partNumber(1)),
@@ -255,14 +255,17 @@ class S3ServerBehaviourTest {
         // The query parameter is ignored: any part number gets the whole object, without a
         // part count, under the whole object's ETag.
         for (int part : new int[] {1, 3}) {
-          Exchange whole =
-              only(() -> client.headObject(b -> b.bucket(bucket).key("multi.bin").partNumber(part)));
+          Exchange whole = only(
+              () -> client.headObject(b -> b.bucket(bucket).key("multi.bin").partNumber(part)));
           assertThat(whole.status()).isEqualTo(200);
-          assertThat(whole.responseHeader("Content-Length")).isEqualTo(Integer.toString(big.length));
+          assertThat(whole.responseHeader("Content-Length"))
+              .isEqualTo(Integer.toString(big.length));
           assertThat(whole.responseHeader("x-amz-mp-parts-count")).isNull();
           assertThat(whole.responseHeader("ETag")).isEqualTo(etag);
         }
-        assertThat(client.getObjectAsBytes(b -> b.bucket(bucket).key("multi.bin").partNumber(1)).asByteArray())
+        assertThat(client
+                .getObjectAsBytes(b -> b.bucket(bucket).key("multi.bin").partNumber(1))
+                .asByteArray())
             .isEqualTo(big);
       }
     }
@@ -273,16 +276,29 @@ class S3ServerBehaviourTest {
     String bucket = newBucket();
     byte[] small = random(70_000, 5);
     byte[] big = random(2 * PART_BYTES + 12_345, 6);
-    client.putObject(b -> b.bucket(bucket).key("crc32.bin").checksumAlgorithm(ChecksumAlgorithm.CRC32), RequestBody.fromBytes(small));
-    client.putObject(b -> b.bucket(bucket).key("sha256.bin").checksumAlgorithm(ChecksumAlgorithm.SHA256), RequestBody.fromBytes(small));
-    putMultipart(bucket, "multi-crc32-full.bin", big, ChecksumAlgorithm.CRC32, ChecksumType.FULL_OBJECT);
-    putMultipart(bucket, "multi-sha256-composite.bin", big, ChecksumAlgorithm.SHA256, ChecksumType.COMPOSITE);
+    client.putObject(
+        b -> b.bucket(bucket).key("crc32.bin").checksumAlgorithm(ChecksumAlgorithm.CRC32),
+        RequestBody.fromBytes(small));
+    client.putObject(
+        b -> b.bucket(bucket).key("sha256.bin").checksumAlgorithm(ChecksumAlgorithm.SHA256),
+        RequestBody.fromBytes(small));
+    putMultipart(
+        bucket, "multi-crc32-full.bin", big, ChecksumAlgorithm.CRC32, ChecksumType.FULL_OBJECT);
+    putMultipart(
+        bucket,
+        "multi-sha256-composite.bin",
+        big,
+        ChecksumAlgorithm.SHA256,
+        ChecksumType.COMPOSITE);
 
-    Exchange crc32 = only(() -> client.headObject(b -> b.bucket(bucket).key("crc32.bin").checksumMode(ChecksumMode.ENABLED)));
-    Exchange sha256 = only(() -> client.headObject(b -> b.bucket(bucket).key("sha256.bin").checksumMode(ChecksumMode.ENABLED)));
-    Exchange full = only(() -> client.headObject(b -> b.bucket(bucket).key("multi-crc32-full.bin").checksumMode(ChecksumMode.ENABLED)));
-    Exchange composite =
-        only(() -> client.headObject(b -> b.bucket(bucket).key("multi-sha256-composite.bin").checksumMode(ChecksumMode.ENABLED)));
+    Exchange crc32 = only(() -> client.headObject(
+        b -> b.bucket(bucket).key("crc32.bin").checksumMode(ChecksumMode.ENABLED)));
+    Exchange sha256 = only(() -> client.headObject(
+        b -> b.bucket(bucket).key("sha256.bin").checksumMode(ChecksumMode.ENABLED)));
+    Exchange full = only(() -> client.headObject(
+        b -> b.bucket(bucket).key("multi-crc32-full.bin").checksumMode(ChecksumMode.ENABLED)));
+    Exchange composite = only(() -> client.headObject(b ->
+        b.bucket(bucket).key("multi-sha256-composite.bin").checksumMode(ChecksumMode.ENABLED)));
     Exchange withoutMode = only(() -> client.headObject(b -> b.bucket(bucket).key("sha256.bin")));
     assertThat(crc32.requestHeader("x-amz-checksum-mode")).isEqualTo("ENABLED");
 
@@ -307,12 +323,15 @@ class S3ServerBehaviourTest {
       case S3RVER -> {
         // Neither kept nor computed: the uploads' checksum headers are dropped.
         for (Exchange head : List.of(crc32, sha256, full, composite)) {
-          assertThat(head.response()).as(head.toString()).noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("x-amz-checksum"));
+          assertThat(head.response())
+              .as(head.toString())
+              .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("x-amz-checksum"));
           assertThat(head.status()).isEqualTo(200);
         }
       }
     }
-    assertThat(withoutMode.response()).noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("x-amz-checksum"));
+    assertThat(withoutMode.response())
+        .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("x-amz-checksum"));
   }
 
   @Test
@@ -321,10 +340,14 @@ class S3ServerBehaviourTest {
     byte[] data = random(70_000, 7);
     server.put(bucket, "r.bin", data);
 
-    Exchange middle = only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=5-5")));
-    Exchange last = only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=69999-69999")));
-    Exchange open = only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=69990-")));
-    Exchange beyond = only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=69990-80000")));
+    Exchange middle =
+        only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=5-5")));
+    Exchange last = only(() ->
+        client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=69999-69999")));
+    Exchange open = only(
+        () -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=69990-")));
+    Exchange beyond = only(() ->
+        client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=69990-80000")));
     for (Exchange exact : List.of(middle, last, open, beyond)) {
       assertThat(exact.status()).isEqualTo(206);
     }
@@ -333,12 +356,15 @@ class S3ServerBehaviourTest {
     assertThat(open.responseHeader("Content-Range")).isEqualTo("bytes 69990-69999/70000");
     assertThat(beyond.responseHeader("Content-Range")).isEqualTo("bytes 69990-69999/70000");
     onlyFailing(
-        () -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=70000-70001")),
+        () ->
+            client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=70000-70001")),
         S3Exception.class,
         416);
 
-    Exchange suffix = only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=-10")));
-    Exchange first = only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=0-0")));
+    Exchange suffix =
+        only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=-10")));
+    Exchange first =
+        only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("r.bin").range("bytes=0-0")));
     assertThat(suffix.status()).isEqualTo(206);
     assertThat(first.status()).isEqualTo(206);
     switch (kind) {
@@ -367,25 +393,30 @@ class S3ServerBehaviourTest {
     String other = "\"0123456789abcdef0123456789abcdef\"";
     String etag = "\"" + md5(data) + "\"";
 
-    Exchange right =
-        only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("m.bin").range("bytes=0-9").ifMatch(etag)));
+    Exchange right = only(() -> client.getObjectAsBytes(
+        b -> b.bucket(bucket).key("m.bin").range("bytes=0-9").ifMatch(etag)));
     assertThat(right.status()).isEqualTo(206);
     switch (kind) {
       case S3PROXY -> {
         onlyFailing(
-            () -> client.getObjectAsBytes(b -> b.bucket(bucket).key("m.bin").range("bytes=0-9").ifMatch(other)),
+            () -> client.getObjectAsBytes(
+                b -> b.bucket(bucket).key("m.bin").range("bytes=0-9").ifMatch(other)),
             S3Exception.class,
             412);
-        onlyFailing(() -> client.headObject(b -> b.bucket(bucket).key("m.bin").ifMatch(other)), S3Exception.class, 412);
+        onlyFailing(
+            () -> client.headObject(b -> b.bucket(bucket).key("m.bin").ifMatch(other)),
+            S3Exception.class,
+            412);
       }
       case S3RVER -> {
         // Ignored: the range is served under the object's real ETag.
-        Exchange get =
-            only(() -> client.getObjectAsBytes(b -> b.bucket(bucket).key("m.bin").range("bytes=0-9").ifMatch(other)));
+        Exchange get = only(() -> client.getObjectAsBytes(
+            b -> b.bucket(bucket).key("m.bin").range("bytes=0-9").ifMatch(other)));
         assertThat(get.requestHeader("If-Match")).isEqualTo(other);
         assertThat(get.status()).isEqualTo(206);
         assertThat(get.responseHeader("ETag")).isEqualTo(etag);
-        Exchange head = only(() -> client.headObject(b -> b.bucket(bucket).key("m.bin").ifMatch(other)));
+        Exchange head =
+            only(() -> client.headObject(b -> b.bucket(bucket).key("m.bin").ifMatch(other)));
         assertThat(head.status()).isEqualTo(200);
       }
     }
@@ -406,7 +437,9 @@ class S3ServerBehaviourTest {
     assertThat(backslash.requestLine()).startsWith("PUT /" + bucket + "/k/e%5Cf.bin ");
     Exchange trailingDot = put(bucket, "k/g/.", two);
     Exchange trailingDotDot = put(bucket, "k/h/..", two);
-    List<String> stored = client.listObjectsV2(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
+    List<String> stored = client.listObjectsV2(b -> b.bucket(bucket)).contents().stream()
+        .map(S3Object::key)
+        .toList();
 
     assertThat(dot.status()).isEqualTo(200);
     assertThat(backslash.status()).isEqualTo(200);
@@ -424,7 +457,9 @@ class S3ServerBehaviourTest {
           assertThat(accepted.status()).isEqualTo(200);
         }
         // Inner segments are resolved; a last segment of "." or ".." is kept as it is.
-        assertThat(stored).containsExactlyInAnyOrder("k/b.bin", "k/c.bin", "k/d.bin", "k/e\\f.bin", "k/g/.", "k/h/..");
+        assertThat(stored)
+            .containsExactlyInAnyOrder(
+                "k/b.bin", "k/c.bin", "k/d.bin", "k/e\\f.bin", "k/g/.", "k/h/..");
       }
     }
   }
@@ -452,7 +487,9 @@ class S3ServerBehaviourTest {
     Exchange file = put(bucket, "d/f", new byte[] {1});
     Exchange below = put(bucket, "d/f/g", new byte[] {2});
     assertThat(file.status()).isEqualTo(200);
-    List<String> stored = client.listObjectsV2(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
+    List<String> stored = client.listObjectsV2(b -> b.bucket(bucket)).contents().stream()
+        .map(S3Object::key)
+        .toList();
     switch (kind) {
       case S3PROXY -> {
         assertThat(below.status()).isEqualTo(500);
@@ -468,38 +505,60 @@ class S3ServerBehaviourTest {
   @Test
   void missingBucketAndKeyAre404sWithTheirCodes() {
     String bucket = newBucket();
-    onlyFailing(() -> client.listObjectsV2(b -> b.bucket("no-such-bucket")), NoSuchBucketException.class, 404);
+    onlyFailing(
+        () -> client.listObjectsV2(b -> b.bucket("no-such-bucket")),
+        NoSuchBucketException.class,
+        404);
     onlyFailing(
         () -> client.getObjectAsBytes(b -> b.bucket("no-such-bucket").key("x").range("bytes=0-1")),
         NoSuchBucketException.class,
         404);
     onlyFailing(
-        () -> client.getObjectAsBytes(b -> b.bucket(bucket).key("nope").range("bytes=0-1").ifMatch("\"0123456789abcdef0123456789abcdef\"")),
+        () -> client.getObjectAsBytes(b -> b.bucket(bucket)
+            .key("nope")
+            .range("bytes=0-1")
+            .ifMatch("\"0123456789abcdef0123456789abcdef\"")),
         NoSuchKeyException.class,
         404);
     // A HEAD has no body, so no error code: the SDK calls every 404 on HEAD NoSuchKey.
-    onlyFailing(() -> client.headObject(b -> b.bucket("no-such-bucket").key("x")), NoSuchKeyException.class, 404);
-    onlyFailing(() -> client.headObject(b -> b.bucket(bucket).key("nope")), NoSuchKeyException.class, 404);
+    onlyFailing(
+        () -> client.headObject(b -> b.bucket("no-such-bucket").key("x")),
+        NoSuchKeyException.class,
+        404);
+    onlyFailing(
+        () -> client.headObject(b -> b.bucket(bucket).key("nope")), NoSuchKeyException.class, 404);
   }
 
   @Test
   void signaturesAreCheckedOnlyBySomeServers() {
     String bucket = newBucket();
     for (String accessKey : List.of(server.accessKey(), "nobody")) {
-      try (S3Client wrong =
-          S3Server.plainClientBuilder(proxy.endpoint(), StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, "wrong-secret")))
-              .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-              .build()) {
+      try (S3Client wrong = S3Server.plainClientBuilder(
+              proxy.endpoint(),
+              StaticCredentialsProvider.create(
+                  AwsBasicCredentials.create(accessKey, "wrong-secret")))
+          .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+          .build()) {
         if (accessKey.equals("nobody")) {
-          Exchange unknown =
-              onlyFailing(() -> wrong.listObjectsV2(b -> b.bucket(bucket)), S3Exception.class, 403, "InvalidAccessKeyId");
-          assertThat(unknown.requestHeader("Authorization")).startsWith("AWS4-HMAC-SHA256 Credential=nobody/");
+          Exchange unknown = onlyFailing(
+              () -> wrong.listObjectsV2(b -> b.bucket(bucket)),
+              S3Exception.class,
+              403,
+              "InvalidAccessKeyId");
+          assertThat(unknown.requestHeader("Authorization"))
+              .startsWith("AWS4-HMAC-SHA256 Credential=nobody/");
         } else {
           switch (kind) {
             case S3PROXY ->
-                onlyFailing(() -> wrong.listObjectsV2(b -> b.bucket(bucket)), S3Exception.class, 403, "SignatureDoesNotMatch");
+              onlyFailing(
+                  () -> wrong.listObjectsV2(b -> b.bucket(bucket)),
+                  S3Exception.class,
+                  403,
+                  "SignatureDoesNotMatch");
             // Only SigV2 signatures are verified; a SigV4 request needs just a known access key.
-            case S3RVER -> assertThat(only(() -> wrong.listObjectsV2(b -> b.bucket(bucket))).status()).isEqualTo(200);
+            case S3RVER ->
+              assertThat(only(() -> wrong.listObjectsV2(b -> b.bucket(bucket))).status())
+                  .isEqualTo(200);
           }
         }
       }
@@ -510,20 +569,21 @@ class S3ServerBehaviourTest {
   void awsChunkedUploadsFromTheSdksDefaultClient() throws Exception {
     String bucket = newBucket();
     byte[] data = random(70_000, 9);
-    try (S3Client defaults =
-        S3Client.builder()
-            .httpClient(Apache5HttpClient.create())
-            .endpointOverride(proxy.endpoint())
-            .forcePathStyle(true)
-            .region(Region.US_EAST_1)
-            .credentialsProvider(server.credentials())
-            .build()) {
-      Exchange upload = only(() -> defaults.putObject(b -> b.bucket(bucket).key("c.bin"), RequestBody.fromBytes(data)));
+    try (S3Client defaults = S3Client.builder()
+        .httpClient(Apache5HttpClient.create())
+        .endpointOverride(proxy.endpoint())
+        .forcePathStyle(true)
+        .region(Region.US_EAST_1)
+        .credentialsProvider(server.credentials())
+        .build()) {
+      Exchange upload = only(() ->
+          defaults.putObject(b -> b.bucket(bucket).key("c.bin"), RequestBody.fromBytes(data)));
       assertThat(upload.requestHeader("Content-Encoding")).isEqualTo("aws-chunked");
       assertThat(upload.requestHeader("x-amz-decoded-content-length")).isEqualTo("70000");
       assertThat(upload.requestHeader("x-amz-trailer")).isEqualTo("x-amz-checksum-crc32");
     }
-    HeadObjectResponse head = client.headObject(b -> b.bucket(bucket).key("c.bin").checksumMode(ChecksumMode.ENABLED));
+    HeadObjectResponse head =
+        client.headObject(b -> b.bucket(bucket).key("c.bin").checksumMode(ChecksumMode.ENABLED));
     byte[] stored = client.getObjectAsBytes(b -> b.bucket(bucket).key("c.bin")).asByteArray();
     switch (kind) {
       case S3PROXY -> {
@@ -549,13 +609,29 @@ class S3ServerBehaviourTest {
     String bucket = newBucket();
     // In S3's order (UTF-8 bytes) " ", "-" and "." sort before "/", so "p/a b.bin" comes before
     // "p/a/x.bin".
-    List<String> keys = List.of("p/a b.bin", "p/a-b.bin", "p/a.bin", "p/a/x.bin", "p/a/y.bin", "p/b.bin", "p/c/d.bin", "p/c0.bin");
+    List<String> keys = List.of(
+        "p/a b.bin",
+        "p/a-b.bin",
+        "p/a.bin",
+        "p/a/x.bin",
+        "p/a/y.bin",
+        "p/b.bin",
+        "p/c/d.bin",
+        "p/c0.bin");
     for (String key : keys) {
       server.put(bucket, key, new byte[] {1});
     }
-    List<String> onePage = client.listObjectsV2(b -> b.bucket(bucket).prefix("p/")).contents().stream().map(S3Object::key).toList();
+    List<String> onePage =
+        client.listObjectsV2(b -> b.bucket(bucket).prefix("p/")).contents().stream()
+            .map(S3Object::key)
+            .toList();
     List<String> pagesOfTwo =
-        client.listObjectsV2Paginator(b -> b.bucket(bucket).prefix("p/").maxKeys(2)).contents().stream().map(S3Object::key).toList();
+        client
+            .listObjectsV2Paginator(b -> b.bucket(bucket).prefix("p/").maxKeys(2))
+            .contents()
+            .stream()
+            .map(S3Object::key)
+            .toList();
     switch (kind) {
       case S3PROXY -> {
         assertThat(onePage).containsExactlyElementsOf(keys);
@@ -564,10 +640,19 @@ class S3ServerBehaviourTest {
       case S3RVER -> {
         // Walked directory by directory: a directory's keys come before its name's siblings...
         assertThat(onePage)
-            .containsExactly("p/a/x.bin", "p/a/y.bin", "p/a b.bin", "p/a-b.bin", "p/a.bin", "p/b.bin", "p/c/d.bin", "p/c0.bin");
+            .containsExactly(
+                "p/a/x.bin",
+                "p/a/y.bin",
+                "p/a b.bin",
+                "p/a-b.bin",
+                "p/a.bin",
+                "p/b.bin",
+                "p/c/d.bin",
+                "p/c0.bin");
         // ...and the next page starts after the last key in S3's order, so keys that sort before
         // the previous page's last key but were walked after it are never listed.
-        assertThat(pagesOfTwo).containsExactly("p/a/x.bin", "p/a/y.bin", "p/b.bin", "p/c/d.bin", "p/c0.bin");
+        assertThat(pagesOfTwo)
+            .containsExactly("p/a/x.bin", "p/a/y.bin", "p/b.bin", "p/c/d.bin", "p/c0.bin");
       }
     }
   }

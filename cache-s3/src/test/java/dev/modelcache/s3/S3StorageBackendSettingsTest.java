@@ -12,12 +12,11 @@ class S3StorageBackendSettingsTest {
 
   @Test
   void sourceUriMustBeS3WithABucket() throws Exception {
-    try (var backend =
-        S3StorageBackend.builder()
-            .endpoint(URI.create("http://127.0.0.1:9"))
-            .region("us-east-1")
-            .credentialsProvider(S3ProxyServer.staticCredentials())
-            .build()) {
+    try (var backend = S3StorageBackend.builder()
+        .endpoint(URI.create("http://127.0.0.1:9"))
+        .region("us-east-1")
+        .credentialsProvider(S3ProxyServer.staticCredentials())
+        .build()) {
       assertThatThrownBy(() -> backend.list(URI.create("file:///tmp/x")))
           .isInstanceOf(IllegalArgumentException.class);
       assertThatThrownBy(() -> backend.list(URI.create("s3:///prefix/")))
@@ -28,28 +27,34 @@ class S3StorageBackendSettingsTest {
 
   @Test
   void endpointComesFromTheEnvironmentWithS3SpecificFirst() {
-    var both =
-        Map.of("AWS_ENDPOINT_URL_S3", "http://s3-specific:9000", "AWS_ENDPOINT_URL", "http://general:9000");
-    var resolved =
-        S3Clients.ResolvedSettings.resolve(
-            S3StorageBackend.builder().region("eu-west-1").environment(both), both);
+    var both = Map.of(
+        "AWS_ENDPOINT_URL_S3",
+        "http://s3-specific:9000",
+        "AWS_ENDPOINT_URL",
+        "http://general:9000");
+    var resolved = S3Clients.ResolvedSettings.resolve(
+        S3StorageBackend.builder().region("eu-west-1").environment(both), both);
     assertThat(resolved.endpoint()).isEqualTo(URI.create("http://s3-specific:9000"));
     assertThat(resolved.pathStyle()).isTrue();
     assertThat(resolved.region()).isEqualTo("eu-west-1");
 
     var general = Map.of("AWS_ENDPOINT_URL", "http://general:9000");
-    assertThat(S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), general).endpoint())
+    assertThat(S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), general)
+            .endpoint())
         .isEqualTo(URI.create("http://general:9000"));
 
-    var ignored = Map.of("AWS_ENDPOINT_URL", "http://general:9000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+    var ignored = Map.of(
+        "AWS_ENDPOINT_URL", "http://general:9000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
     var aws = S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder().region("x"), ignored);
     assertThat(aws.endpoint()).isNull();
     assertThat(aws.pathStyle()).isFalse();
 
-    var explicit =
-        S3Clients.ResolvedSettings.resolve(
-            S3StorageBackend.builder().region("x").endpoint(URI.create("http://explicit:1")).pathStyle(false),
-            both);
+    var explicit = S3Clients.ResolvedSettings.resolve(
+        S3StorageBackend.builder()
+            .region("x")
+            .endpoint(URI.create("http://explicit:1"))
+            .pathStyle(false),
+        both);
     assertThat(explicit.endpoint()).isEqualTo(URI.create("http://explicit:1"));
     assertThat(explicit.pathStyle()).isFalse();
   }
@@ -60,7 +65,8 @@ class S3StorageBackendSettingsTest {
         System.getenv("AWS_REGION") == null
             && System.getenv("AWS_DEFAULT_REGION") == null
             && System.getProperty("aws.region") == null
-            && !java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".aws", "config")),
+            && !java.nio.file.Files.exists(
+                java.nio.file.Path.of(System.getProperty("user.home"), ".aws", "config")),
         "a region is configured on this machine");
     var resolved = S3Clients.ResolvedSettings.resolve(S3StorageBackend.builder(), Map.of());
     assertThat(resolved.region()).isEqualTo("us-east-1");
@@ -71,7 +77,10 @@ class S3StorageBackendSettingsTest {
 
   @Test
   void builderRejectsContradictionsAndBadValues() {
-    assertThatThrownBy(() -> S3StorageBackend.builder().anonymous(true).credentialsProvider(S3ProxyServer.staticCredentials()).build())
+    assertThatThrownBy(() -> S3StorageBackend.builder()
+            .anonymous(true)
+            .credentialsProvider(S3ProxyServer.staticCredentials())
+            .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("anonymous");
     assertThatThrownBy(() -> S3StorageBackend.builder().maxConnections(0))

@@ -44,7 +44,9 @@ class S3StorageBackendTest {
 
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
-  @Parameter private S3Server.Kind kind;
+  @Parameter
+  private S3Server.Kind kind;
+
   private S3Server server;
   private S3StorageBackend backend;
 
@@ -96,9 +98,14 @@ class S3StorageBackendTest {
   @Test
   void listsEveryPageOfNestedKeysSortedAndSkipsMarkersAndSiblings() throws Exception {
     String bucket = newBucket();
-    List<String> files =
-        List.of("model/config.json", "model/a/b/c.bin", "model/a/d.bin", "model/z.safetensors",
-            "model/tokenizer/vocab.txt", "model/a/b/e.bin", "model/m.bin");
+    List<String> files = List.of(
+        "model/config.json",
+        "model/a/b/c.bin",
+        "model/a/d.bin",
+        "model/z.safetensors",
+        "model/tokenizer/vocab.txt",
+        "model/a/b/e.bin",
+        "model/m.bin");
     for (int i = 0; i < files.size(); i++) {
       server.put(bucket, files.get(i), random(100 + i, i));
     }
@@ -112,7 +119,12 @@ class S3StorageBackendTest {
       assertThat(objects)
           .extracting(RemoteObject::relativePath)
           .containsExactly(
-              "a/b/c.bin", "a/b/e.bin", "a/d.bin", "config.json", "m.bin", "tokenizer/vocab.txt",
+              "a/b/c.bin",
+              "a/b/e.bin",
+              "a/d.bin",
+              "config.json",
+              "m.bin",
+              "tokenizer/vocab.txt",
               "z.safetensors");
       for (RemoteObject object : objects) {
         int index = files.indexOf("model/" + object.relativePath());
@@ -141,8 +153,7 @@ class S3StorageBackendTest {
     server.put(bucket, "models/my model/sub dir/wéights ü.bin", first);
     server.put(bucket, "models/my model/日本/テンソル+%.safetensors", second);
 
-    List<RemoteObject> objects =
-        backend.list(new URI("s3", bucket, "/models/my model/", null));
+    List<RemoteObject> objects = backend.list(new URI("s3", bucket, "/models/my model/", null));
 
     assertThat(objects)
         .extracting(RemoteObject::relativePath)
@@ -188,7 +199,8 @@ class S3StorageBackendTest {
         // S3's multipart ETag: the MD5 of the parts' MD5s. S3Proxy answers HEAD ?partNumber=1
         // with 501, so the part size stays for the cache to find.
         assertThat(object.etag()).matches("[0-9a-f]{32}-3");
-        assertThat(object.checksum()).isEqualTo(SourceChecksum.multipart(object.etag().substring(0, 32), 3, 0));
+        assertThat(object.checksum())
+            .isEqualTo(SourceChecksum.multipart(object.etag().substring(0, 32), 3, 0));
         assertThat(object.etag().substring(0, 32)).isEqualTo(md5OfPartMd5s(data, partBytes));
       }
       case S3RVER -> {
@@ -221,18 +233,19 @@ class S3StorageBackendTest {
     for (int i = 0; i < 20; i++) {
       int offset = random.nextInt(data.length);
       int length = 1 + random.nextInt(data.length - offset);
-      ByteBuffer dst =
-          switch (i % 3) {
-            case 0 -> ByteBuffer.allocate(length);
-            case 1 -> ByteBuffer.allocateDirect(length);
-            default -> ByteBuffer.allocate(length + 20).position(7).limit(7 + length).slice();
-          };
+      ByteBuffer dst = switch (i % 3) {
+        case 0 -> ByteBuffer.allocate(length);
+        case 1 -> ByteBuffer.allocateDirect(length);
+        default ->
+          ByteBuffer.allocate(length + 20).position(7).limit(7 + length).slice();
+      };
       backend.read(object, offset, dst);
       assertThat(dst.position()).isEqualTo(dst.limit());
       dst.flip();
       byte[] got = new byte[length];
       dst.get(got);
-      assertThat(got).as("bytes %d+%d", offset, length)
+      assertThat(got)
+          .as("bytes %d+%d", offset, length)
           .isEqualTo(Arrays.copyOfRange(data, offset, offset + length));
     }
     ByteBuffer last = ByteBuffer.allocate(1);
@@ -281,7 +294,8 @@ class S3StorageBackendTest {
   void theStrongestDigestIsTheOneTheServerKeeps() throws Exception {
     String bucket = newBucket();
     byte[] data = random(50_000, 12);
-    server.client()
+    server
+        .client()
         .putObject(
             b -> b.bucket(bucket).key("m/sha.bin").checksumAlgorithm(ChecksumAlgorithm.SHA256),
             RequestBody.fromBytes(data));
@@ -292,7 +306,8 @@ class S3StorageBackendTest {
       case S3PROXY -> {
         assertThat(object.checksum().algorithm()).isEqualTo("SHA-256");
         assertThat(object.checksum().hex())
-            .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
+            .isEqualTo(
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
       }
       // s3rver drops additional checksums; the single-part ETag is still the data's MD5.
       case S3RVER -> {
@@ -308,11 +323,10 @@ class S3StorageBackendTest {
     // a last "." (500), drops inner "." segments and cannot be sent an empty one; s3rver resolves
     // inner "." and ".." and empty segments but keeps a last "." or ".." as it is. ObjectKeys'
     // other rules are unit-tested in cache-core.
-    List<String> storedAsSent =
-        switch (kind) {
-          case S3PROXY -> List.of("m/a\\b.bin");
-          case S3RVER -> List.of("m/a\\b.bin", "m/sub/.", "m/sub/..");
-        };
+    List<String> storedAsSent = switch (kind) {
+      case S3PROXY -> List.of("m/a\\b.bin");
+      case S3RVER -> List.of("m/a\\b.bin", "m/sub/.", "m/sub/..");
+    };
     for (String bad : storedAsSent) {
       String bucket = newBucket();
       server.put(bucket, "m/fine.bin", random(10, 1));
@@ -336,9 +350,9 @@ class S3StorageBackendTest {
     server.put(bucket, "m/f", random(10, 1));
     switch (kind) {
       case S3PROXY ->
-          assertThatThrownBy(() -> server.put(bucket, "m/f/g", random(10, 2)))
-              .isInstanceOf(S3Exception.class)
-              .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(500));
+        assertThatThrownBy(() -> server.put(bucket, "m/f/g", random(10, 2)))
+            .isInstanceOf(S3Exception.class)
+            .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(500));
       case S3RVER -> {
         server.put(bucket, "m/f/g", random(10, 2));
         assertThatThrownBy(() -> backend.list(URI.create("s3://" + bucket + "/m/")))
@@ -347,13 +361,13 @@ class S3StorageBackendTest {
             .hasMessageContaining("directory");
       }
     }
-    assertThatThrownBy(
-            () -> S3Listing.checkNoFileIsADirectory(List.of("m/f", "m/f-2", "m/f/g"), List.of("f", "f-2", "f/g")))
+    assertThatThrownBy(() -> S3Listing.checkNoFileIsADirectory(
+            List.of("m/f", "m/f-2", "m/f/g"), List.of("f", "f-2", "f/g")))
         .isInstanceOf(InvalidObjectKeyException.class)
         .hasMessageContaining("'m/f'")
         .hasMessageContaining("directory");
-    org.assertj.core.api.Assertions.assertThatCode(
-            () -> S3Listing.checkNoFileIsADirectory(List.of("m/f-2", "m/f/g"), List.of("f-2", "f/g")))
+    org.assertj.core.api.Assertions.assertThatCode(() ->
+            S3Listing.checkNoFileIsADirectory(List.of("m/f-2", "m/f/g"), List.of("f-2", "f/g")))
         .doesNotThrowAnyException();
   }
 
@@ -379,36 +393,34 @@ class S3StorageBackendTest {
     String bucket = newBucket();
     server.put(bucket, "m/x.bin", random(10, 1));
     String secret = "wrong-secret-value-1234";
-    try (var wrong =
-        S3StorageBackend.builder()
-            .endpoint(server.endpoint())
-            .region("us-east-1")
-            .credentialsProvider(
-                StaticCredentialsProvider.create(AwsBasicCredentials.create(server.accessKey(), secret)))
-            .build()) {
+    try (var wrong = S3StorageBackend.builder()
+        .endpoint(server.endpoint())
+        .region("us-east-1")
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(server.accessKey(), secret)))
+        .build()) {
       switch (kind) {
         case S3PROXY ->
-            assertThatThrownBy(() -> wrong.list(URI.create("s3://" + bucket + "/m/")))
-                .isInstanceOf(SourceAccessDeniedException.class)
-                .hasMessageContaining(bucket)
-                .hasMessageContaining("credentials")
-                .hasMessageNotContaining(secret)
-                .satisfies(e -> assertThat(((StorageException) e).retryable()).isFalse());
+          assertThatThrownBy(() -> wrong.list(URI.create("s3://" + bucket + "/m/")))
+              .isInstanceOf(SourceAccessDeniedException.class)
+              .hasMessageContaining(bucket)
+              .hasMessageContaining("credentials")
+              .hasMessageNotContaining(secret)
+              .satisfies(e -> assertThat(((StorageException) e).retryable()).isFalse());
         // s3rver checks that a SigV4 access key exists, never the signature: any secret passes.
         case S3RVER ->
-            assertThat(wrong.list(URI.create("s3://" + bucket + "/m/")))
-                .extracting(RemoteObject::relativePath)
-                .containsExactly("x.bin");
+          assertThat(wrong.list(URI.create("s3://" + bucket + "/m/")))
+              .extracting(RemoteObject::relativePath)
+              .containsExactly("x.bin");
       }
       assertThat(wrong.toString()).doesNotContain(secret).doesNotContain(server.accessKey());
     }
-    try (var unknownKey =
-        S3StorageBackend.builder()
-            .endpoint(server.endpoint())
-            .region("us-east-1")
-            .credentialsProvider(
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("nobody", secret)))
-            .build()) {
+    try (var unknownKey = S3StorageBackend.builder()
+        .endpoint(server.endpoint())
+        .region("us-east-1")
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create("nobody", secret)))
+        .build()) {
       assertThatThrownBy(() -> unknownKey.list(URI.create("s3://" + bucket + "/m/")))
           .isInstanceOf(SourceAccessDeniedException.class)
           .hasMessageContaining(bucket)
@@ -436,15 +448,14 @@ class S3StorageBackendTest {
         .hasMessageContaining("s3://" + bucket + "/m/x.bin")
         .hasMessageContaining(object.etag())
         .satisfies(e -> assertThat(((StorageException) e).retryable()).isFalse())
-        .satisfies(
-            e -> {
-              switch (kind) {
-                // The server refuses the pinned GET.
-                case S3PROXY -> assertThat(e).hasMessageContaining("HTTP 412");
-                // s3rver ignores If-Match and serves the new bytes; the answer's ETag gives it away.
-                case S3RVER -> assertThat(e).hasMessageContaining("ETag is now " + replacementEtag);
-              }
-            });
+        .satisfies(e -> {
+          switch (kind) {
+            // The server refuses the pinned GET.
+            case S3PROXY -> assertThat(e).hasMessageContaining("HTTP 412");
+            // s3rver ignores If-Match and serves the new bytes; the answer's ETag gives it away.
+            case S3RVER -> assertThat(e).hasMessageContaining("ETag is now " + replacementEtag);
+          }
+        });
     assertThat(dst.position()).isZero();
   }
 
@@ -461,14 +472,16 @@ class S3StorageBackendTest {
         .isInstanceOf(ObjectChangedException.class)
         .hasMessageContaining("s3://" + bucket + "/m/x.bin")
         .satisfies(e -> assertThat(((StorageException) e).retryable()).isFalse())
-        .satisfies(
-            e -> {
-              switch (kind) {
-                case S3PROXY -> assertThat(e).hasMessageContaining("HTTP 412");
-                // If-Match ignored, the range is past the new end.
-                case S3RVER -> assertThat(e).hasMessageContaining("bytes 50000-50999 of its listed 100000 are not there (HTTP 416 InvalidRange");
-              }
-            });
+        .satisfies(e -> {
+          switch (kind) {
+            case S3PROXY -> assertThat(e).hasMessageContaining("HTTP 412");
+            // If-Match ignored, the range is past the new end.
+            case S3RVER ->
+              assertThat(e)
+                  .hasMessageContaining(
+                      "bytes 50000-50999 of its listed 100000 are not there (HTTP 416 InvalidRange");
+          }
+        });
     assertThat(dst.position()).isZero();
   }
 

@@ -70,7 +70,8 @@ final class S3rverServer implements S3Server {
     Path executable = locate();
     String configured = System.getProperty(EXECUTABLE_PROPERTY);
     if (executable == null && configured != null && !configured.isBlank()) {
-      return "-D" + EXECUTABLE_PROPERTY + "=" + configured + " is not an executable file: " + HOW_TO_INSTALL;
+      return "-D" + EXECUTABLE_PROPERTY + "=" + configured + " is not an executable file: "
+          + HOW_TO_INSTALL;
     }
     if (executable == null) {
       return "s3rver is not installed (no " + INSTALL_DIR.resolve("node_modules/.bin/s3rver")
@@ -116,7 +117,8 @@ final class S3rverServer implements S3Server {
     Path bin = Path.of("node_modules", ".bin", "s3rver");
     for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
       // From the repository root (an IDE) or from the module (Maven runs tests there).
-      for (Path candidate : List.of(dir.resolve(INSTALL_DIR).resolve(bin), dir.resolve("src/test/s3rver").resolve(bin))) {
+      for (Path candidate : List.of(
+          dir.resolve(INSTALL_DIR).resolve(bin), dir.resolve("src/test/s3rver").resolve(bin))) {
         if (Files.isExecutable(candidate)) {
           return candidate;
         }
@@ -144,25 +146,31 @@ final class S3rverServer implements S3Server {
     }
   }
 
-  private static S3rverServer launch(Path executable, int port, boolean legacyOpenSsl) throws Exception {
+  private static S3rverServer launch(Path executable, int port, boolean legacyOpenSsl)
+      throws Exception {
     Path directory = Files.createTempDirectory("s3rver-");
     Path log = Files.createTempFile("s3rver-", ".log");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                executable.toString(),
-                "-d", directory.toString(),
-                "-a", "127.0.0.1",
-                "-p", Integer.toString(port),
-                "--silent")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+    ProcessBuilder builder = new ProcessBuilder(
+            executable.toString(),
+            "-d",
+            directory.toString(),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            Integer.toString(port),
+            "--silent")
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
     if (legacyOpenSsl) {
       // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node.js 17
       // and later) offers only in its legacy provider: without it every truncated listing is a 500.
       String nodeOptions = System.getenv("NODE_OPTIONS");
-      builder.environment().put(
-          "NODE_OPTIONS",
-          (nodeOptions == null || nodeOptions.isBlank() ? "" : nodeOptions + " ") + "--openssl-legacy-provider");
+      builder
+          .environment()
+          .put(
+              "NODE_OPTIONS",
+              (nodeOptions == null || nodeOptions.isBlank() ? "" : nodeOptions + " ")
+                  + "--openssl-legacy-provider");
     }
     Process process = builder.start();
     S3rverServer server = new S3rverServer(process, directory, log, port);
@@ -180,8 +188,11 @@ final class S3rverServer implements S3Server {
     while (true) {
       if (!process.isAlive()) {
         String output = output();
-        String message = "s3rver exited with status " + process.exitValue() + " on start: " + output;
-        throw output.contains("EADDRINUSE") ? new PortTaken(message) : new IllegalStateException(message);
+        String message =
+            "s3rver exited with status " + process.exitValue() + " on start: " + output;
+        throw output.contains("EADDRINUSE")
+            ? new PortTaken(message)
+            : new IllegalStateException(message);
       }
       try (Socket socket = new Socket()) {
         socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
@@ -190,7 +201,8 @@ final class S3rverServer implements S3Server {
         // not listening yet
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("s3rver did not listen on port " + port + " within 30 s: " + output());
+        throw new IllegalStateException(
+            "s3rver did not listen on port " + port + " within 30 s: " + output());
       }
       Thread.sleep(20);
     }

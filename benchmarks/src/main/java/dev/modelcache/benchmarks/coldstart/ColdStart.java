@@ -61,8 +61,9 @@ public final class ColdStart {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
-      System.err.println("usage: ColdStart download-load|cached-load|read-through CACHE_ROOT SOURCE | load DIR | stream SOURCE"
-          + " [options]");
+      System.err.println(
+          "usage: ColdStart download-load|cached-load|read-through CACHE_ROOT SOURCE | load DIR | stream SOURCE"
+              + " [options]");
       System.exit(2);
     }
     System.out.println(run(args));
@@ -86,29 +87,43 @@ public final class ColdStart {
         Integer.parseInt(options.getOrDefault("concurrency", "16")),
         Integer.parseInt(options.getOrDefault("part-bytes", Integer.toString(8 << 20))));
     Result r = switch (mode) {
-      case "download-load" -> downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, false);
-      case "cached-load" -> downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, true);
-      case "read-through" -> readThrough(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s);
+      case "download-load" ->
+        downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, false);
+      case "cached-load" ->
+        downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, true);
+      case "read-through" ->
+        readThrough(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s);
       case "load" -> load(Path.of(positional.get(0)), s);
       case "stream" -> stream(ModelSource.parse(positional.get(0)), s);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     };
-    return String.format(Locale.ROOT, "COLDSTART mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d",
-        mode, r.bytes, r.fetchSeconds, r.loadSeconds, r.fetchSeconds + r.loadSeconds,
+    return String.format(
+        Locale.ROOT,
+        "COLDSTART mode=%s bytes=%d fetch_s=%.3f load_s=%.3f total_s=%.3f hwm=%d",
+        mode,
+        r.bytes,
+        r.fetchSeconds,
+        r.loadSeconds,
+        r.fetchSeconds + r.loadSeconds,
         Measurements.procStatusBytes("VmHWM"));
   }
 
   record Settings(Optional<URI> endpoint, ReadStrategy strategy, int concurrency, int partBytes) {
     BackendOptions s3Options() {
-      return BackendOptions.NONE.with("endpoint", endpoint.orElseThrow().toString()).with("region", "us-east-1");
+      return BackendOptions.NONE
+          .with("endpoint", endpoint.orElseThrow().toString())
+          .with("region", "us-east-1");
     }
   }
 
   record Result(long bytes, double fetchSeconds, double loadSeconds) {}
 
   private static ModelCache cache(Path root, ModelSource source, Settings s) throws IOException {
-    ModelCache.Builder b = ModelCache.builder().root(root).createRootIfMissing()
-        .concurrency(s.concurrency()).partSizeBytes(s.partBytes());
+    ModelCache.Builder b = ModelCache.builder()
+        .root(root)
+        .createRootIfMissing()
+        .concurrency(s.concurrency())
+        .partSizeBytes(s.partBytes());
     if (s.endpoint().isPresent()) {
       b.backendOptions(source.scheme(), s.s3Options());
     }
@@ -122,29 +137,36 @@ public final class ColdStart {
         throw new IllegalStateException(source + " is already cached under " + root);
       }
       long t0 = System.nanoTime();
-      ReadThroughResult r = ReadThrough.builder(cache).loader(loader(s)).build().load(source, new DiscardTensorSink());
+      ReadThroughResult r = ReadThrough.builder(cache)
+          .loader(loader(s))
+          .build()
+          .load(source, new DiscardTensorSink());
       long t1 = System.nanoTime();
       if (r.cacheHit() || r.fetchedBytes() != r.entry().sizeBytes()) {
-        throw new IllegalStateException("not a cold read-through: hit " + r.cacheHit() + ", fetched "
-            + r.fetchedBytes() + " of " + r.entry().sizeBytes() + " bytes");
+        throw new IllegalStateException("not a cold read-through: hit " + r.cacheHit()
+            + ", fetched " + r.fetchedBytes() + " of " + r.entry().sizeBytes() + " bytes");
       }
       return new Result(r.entry().sizeBytes(), (t1 - t0) / 1e9, 0);
     }
   }
 
-  private static Result downloadLoad(Path root, ModelSource source, Settings s, boolean expectCached)
-      throws IOException {
+  private static Result downloadLoad(
+      Path root, ModelSource source, Settings s, boolean expectCached) throws IOException {
     try (ModelCache cache = cache(root, source, s)) {
       Optional<CacheEntry> present = cache.getIfPresent(source);
       if (present.isPresent() != expectCached) {
-        throw new IllegalStateException(source + (expectCached ? " is not cached under " : " is already cached under ") + root);
+        throw new IllegalStateException(
+            source + (expectCached ? " is not cached under " : " is already cached under ") + root);
       }
       if (present.isPresent()) {
         // the driver dropped the entry's pages; a cached load that is not cold measures nothing.
-        double resident = Residency.fraction(Residency.regularFiles(present.get().directory()));
+        double resident =
+            Residency.fraction(Residency.regularFiles(present.get().directory()));
         if (resident > Residency.COLD_MAX) {
-          throw new IllegalStateException(String.format(Locale.ROOT,
-              "the cached entry is %.1f%% resident: drop its pages first (Residency drop DIR)", 100 * resident));
+          throw new IllegalStateException(String.format(
+              Locale.ROOT,
+              "the cached entry is %.1f%% resident: drop its pages first (Residency drop DIR)",
+              100 * resident));
         }
       }
       long t0 = System.nanoTime();
@@ -171,14 +193,19 @@ public final class ColdStart {
   /** Reads every range of every object with the backend into a bounded pool of buffers. */
   private static Result stream(ModelSource source, Settings s) throws Exception {
     StorageBackendProvider provider = ServiceLoader.load(StorageBackendProvider.class).stream()
-        .map(ServiceLoader.Provider::get).filter(p -> p.scheme().equals(source.scheme())).findFirst()
-        .orElseThrow(() -> new IllegalStateException("no storage backend for " + source.scheme() + ": on the class path?"));
+        .map(ServiceLoader.Provider::get)
+        .filter(p -> p.scheme().equals(source.scheme()))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException(
+            "no storage backend for " + source.scheme() + ": on the class path?"));
     long t0 = System.nanoTime();
     long total = 0;
-    try (StorageBackend backend = provider.create(s.endpoint().isPresent() ? s.s3Options() : BackendOptions.NONE)) {
+    try (StorageBackend backend =
+        provider.create(s.endpoint().isPresent() ? s.s3Options() : BackendOptions.NONE)) {
       List<RemoteObject> objects = backend.list(source.uri());
       ExecutorService pool = Executors.newFixedThreadPool(s.concurrency());
-      ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(s.partBytes()));
+      ThreadLocal<ByteBuffer> buffers =
+          ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(s.partBytes()));
       try {
         List<Future<Long>> reads = new ArrayList<>();
         for (RemoteObject o : objects) {

@@ -45,7 +45,7 @@ public final class Residency {
           PageCache.warm(f);
         }
       }
-      case "resident" -> { }
+      case "resident" -> {}
       default -> throw new IllegalArgumentException("unknown action " + args[0]);
     }
     long total = 0;
@@ -69,13 +69,17 @@ public final class Residency {
   static void drop(List<Path> files) throws IOException {
     for (Path f : files) {
       if (!PageCache.drop(f)) {
-        throw new IllegalStateException("cannot drop pages: run with --enable-native-access=ALL-UNNAMED");
+        throw new IllegalStateException(
+            "cannot drop pages: run with --enable-native-access=ALL-UNNAMED");
       }
     }
     double fraction = fraction(files);
     if (fraction > COLD_MAX) {
-      throw new IllegalStateException(String.format(Locale.ROOT,
-          "not cold after posix_fadvise(DONTNEED): %.1f%% of %s resident", 100 * fraction, files));
+      throw new IllegalStateException(String.format(
+          Locale.ROOT,
+          "not cold after posix_fadvise(DONTNEED): %.1f%% of %s resident",
+          100 * fraction,
+          files));
     }
   }
 
@@ -86,8 +90,10 @@ public final class Residency {
     }
     double fraction = fraction(files);
     if (fraction < WARM_MIN) {
-      throw new IllegalStateException(String.format(Locale.ROOT,
-          "not warm after reading: %.1f%% resident (too little free memory?)", 100 * fraction));
+      throw new IllegalStateException(String.format(
+          Locale.ROOT,
+          "not warm after reading: %.1f%% resident (too little free memory?)",
+          100 * fraction));
     }
   }
 
@@ -97,12 +103,12 @@ public final class Residency {
     long resident = 0;
     for (Path f : files) {
       total += Files.size(f);
-      resident += PageCache.residentBytes(f).orElseThrow(
-          () -> new IllegalStateException("mincore unavailable: run with --enable-native-access=ALL-UNNAMED"));
+      resident += PageCache.residentBytes(f)
+          .orElseThrow(() -> new IllegalStateException(
+              "mincore unavailable: run with --enable-native-access=ALL-UNNAMED"));
     }
     return total == 0 ? 0 : resident / (double) total;
   }
-
 
   /** Appends {@code key,context,value} to the file named by {@code -Dsuite.side}, if set. */
   static void record(String key, String context, String value) {

@@ -40,89 +40,95 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1)
 @Measurement(iterations = 5)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
 public class LoaderBenchmark {
-    @Param("/work/bench-data/model-4g")
-    public String model;
+  @Param("/work/bench-data/model-4g")
+  public String model;
 
-    @Param({"MMAP", "DIRECT", "BUFFERED"})
-    public String strategy;
+  @Param({"MMAP", "DIRECT", "BUFFERED"})
+  public String strategy;
 
-    /**
-     * discard; offheap (the sink allocates each tensor); offheap-reused (tensors sliced from a
-     * slab allocated and touched before the run); sha256 and crc32c (DigestTensorSink).
-     */
-    @Param({"discard", "offheap", "offheap-reused", "sha256", "crc32c"})
-    public String sink;
+  /**
+   * discard; offheap (the sink allocates each tensor); offheap-reused (tensors sliced from a
+   * slab allocated and touched before the run); sha256 and crc32c (DigestTensorSink).
+   */
+  @Param({"discard", "offheap", "offheap-reused", "sha256", "crc32c"})
+  public String sink;
 
-    @Param({"cold", "warm"})
-    public String cache;
+  @Param({"cold", "warm"})
+  public String cache;
 
-    @Param("8388608")
-    public long blockSizeBytes;
+  @Param("8388608")
+  public long blockSizeBytes;
 
-    @Param("4")
-    public int inFlight;
+  @Param("4")
+  public int inFlight;
 
-    private SafetensorsModel opened;
-    private Loader loader;
-    private TensorSink target;
-    private LoadResult last;
-    private long baselineRss;
-    private Arena slabArena;
-    private MemorySegment slab;
+  private SafetensorsModel opened;
+  private Loader loader;
+  private TensorSink target;
+  private LoadResult last;
+  private long baselineRss;
+  private Arena slabArena;
+  private MemorySegment slab;
 
-    @Setup(Level.Trial)
-    @SuppressWarnings("MustBeClosedChecker") // slabArena is closed in the trial's @TearDown
-    public void open() throws IOException {
-        opened = SafetensorsModel.open(Path.of(model));
-        loader = Loader.builder().strategy(ReadStrategy.valueOf(strategy)).blockSizeBytes(blockSizeBytes)
-                .inFlight(inFlight).build();
-        baselineRss = Measurements.procStatusBytes("VmRSS");
-        if (sink.equals("offheap-reused")) {
-            slabArena = Arena.ofShared();
-            slab = slabArena.allocate(opened.dataSizeBytes() + 64L * opened.tensors().size(), 64);
-        }
+  @Setup(Level.Trial)
+  @SuppressWarnings("MustBeClosedChecker") // slabArena is closed in the trial's @TearDown
+  public void open() throws IOException {
+    opened = SafetensorsModel.open(Path.of(model));
+    loader = Loader.builder()
+        .strategy(ReadStrategy.valueOf(strategy))
+        .blockSizeBytes(blockSizeBytes)
+        .inFlight(inFlight)
+        .build();
+    baselineRss = Measurements.procStatusBytes("VmRSS");
+    if (sink.equals("offheap-reused")) {
+      slabArena = Arena.ofShared();
+      slab = slabArena.allocate(opened.dataSizeBytes() + 64L * opened.tensors().size(), 64);
     }
+  }
 
-    @Setup(Level.Iteration)
-    public void prepare() {
-        CacheState.prepare(opened, cache);
-        target = switch (sink) {
-            case "offheap" -> OffHeapTensorSink.create();
-            case "offheap-reused" -> OffHeapTensorSink.create(SegmentAllocator.slicingAllocator(slab));
-            case "sha256" -> DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256);
-            case "crc32c" -> DigestTensorSink.of(DigestTensorSink.Algorithm.CRC32C);
-            default -> new DiscardTensorSink();
-        };
-    }
+  @Setup(Level.Iteration)
+  public void prepare() {
+    CacheState.prepare(opened, cache);
+    target = switch (sink) {
+      case "offheap" -> OffHeapTensorSink.create();
+      case "offheap-reused" -> OffHeapTensorSink.create(SegmentAllocator.slicingAllocator(slab));
+      case "sha256" -> DigestTensorSink.of(DigestTensorSink.Algorithm.SHA_256);
+      case "crc32c" -> DigestTensorSink.of(DigestTensorSink.Algorithm.CRC32C);
+      default -> new DiscardTensorSink();
+    };
+  }
 
-    @Benchmark
-    public long load() throws IOException {
-        last = loader.load(opened, target);
-        return last.bytesLoaded();
-    }
+  @Benchmark
+  public long load() throws IOException {
+    last = loader.load(opened, target);
+    return last.bytesLoaded();
+  }
 
-    @TearDown(Level.Iteration)
-    public void release() {
-        if (target instanceof OffHeapTensorSink s) {
-            s.close();
-        }
-        if (last.usedStrategy() != last.requestedStrategy()) {
-            throw new IllegalStateException("fell back: " + last.fallbackReason().orElse(""));
-        }
+  @TearDown(Level.Iteration)
+  public void release() {
+    if (target instanceof OffHeapTensorSink s) {
+      s.close();
     }
+    if (last.usedStrategy() != last.requestedStrategy()) {
+      throw new IllegalStateException("fell back: " + last.fallbackReason().orElse(""));
+    }
+  }
 
-    @TearDown(Level.Trial)
-    public void report() {
-        String ctx = String.join("/", strategy, sink, cache, Long.toString(blockSizeBytes), Integer.toString(inFlight));
-        CacheState.record("bytes", ctx, Long.toString(last.bytesLoaded()));
-        CacheState.record("pool", ctx, Long.toString(last.bufferPoolBytes()));
-        CacheState.record("rss0", ctx, Long.toString(baselineRss));
-        CacheState.record("hwm", ctx, Long.toString(Measurements.procStatusBytes("VmHWM")));
-        CacheState.record("used", ctx, last.usedStrategy().name().toLowerCase(Locale.ROOT));
-        if (slabArena != null) {
-            slabArena.close();
-        }
+  @TearDown(Level.Trial)
+  public void report() {
+    String ctx = String.join(
+        "/", strategy, sink, cache, Long.toString(blockSizeBytes), Integer.toString(inFlight));
+    CacheState.record("bytes", ctx, Long.toString(last.bytesLoaded()));
+    CacheState.record("pool", ctx, Long.toString(last.bufferPoolBytes()));
+    CacheState.record("rss0", ctx, Long.toString(baselineRss));
+    CacheState.record("hwm", ctx, Long.toString(Measurements.procStatusBytes("VmHWM")));
+    CacheState.record("used", ctx, last.usedStrategy().name().toLowerCase(Locale.ROOT));
+    if (slabArena != null) {
+      slabArena.close();
     }
+  }
 }

@@ -50,49 +50,43 @@ public final class HttpClientProbe {
     int partBytes = Integer.parseInt(args[4]);
     int concurrency = Integer.parseInt(args[5]);
     int rounds = Integer.parseInt(args[6]);
-    var credentials =
-        StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(
-                System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY")));
+    var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(
+        System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY")));
     for (int round = 0; round < rounds; round++) {
       for (int c = 7; c < args.length; c++) {
         String client = args[c];
-        Reader reader =
-            switch (client) {
-              case "apache" ->
-                  syncReader(
-                      ApacheHttpClient.builder().maxConnections(concurrency * 2).build(),
-                      endpoint,
-                      credentials);
-              case "apache5" ->
-                  syncReader(
-                      Apache5HttpClient.builder().maxConnections(concurrency * 2).build(),
-                      endpoint,
-                      credentials);
-              case "netty" ->
-                  asyncReader(
-                      S3AsyncClient.builder()
-                          .httpClient(
-                              NettyNioAsyncHttpClient.builder()
-                                  .maxConcurrency(concurrency * 2)
-                                  .build())
-                          .endpointOverride(endpoint)
-                          .forcePathStyle(true)
-                          .region(Region.US_EAST_1)
-                          .credentialsProvider(credentials)
-                          .build());
-              case "crt" ->
-                  asyncReader(
-                      S3AsyncClient.crtBuilder()
-                          .endpointOverride(endpoint)
-                          .forcePathStyle(true)
-                          .region(Region.US_EAST_1)
-                          .credentialsProvider(credentials)
-                          .maxConcurrency(concurrency)
-                          .minimumPartSizeInBytes((long) partBytes)
-                          .build());
-              default -> throw new IllegalArgumentException("unknown client " + client);
-            };
+        Reader reader = switch (client) {
+          case "apache" ->
+            syncReader(
+                ApacheHttpClient.builder().maxConnections(concurrency * 2).build(),
+                endpoint,
+                credentials);
+          case "apache5" ->
+            syncReader(
+                Apache5HttpClient.builder().maxConnections(concurrency * 2).build(),
+                endpoint,
+                credentials);
+          case "netty" ->
+            asyncReader(S3AsyncClient.builder()
+                .httpClient(NettyNioAsyncHttpClient.builder()
+                    .maxConcurrency(concurrency * 2)
+                    .build())
+                .endpointOverride(endpoint)
+                .forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(credentials)
+                .build());
+          case "crt" ->
+            asyncReader(S3AsyncClient.crtBuilder()
+                .endpointOverride(endpoint)
+                .forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(credentials)
+                .maxConcurrency(concurrency)
+                .minimumPartSizeInBytes((long) partBytes)
+                .build());
+          default -> throw new IllegalArgumentException("unknown client " + client);
+        };
         try (reader) {
           run(client, reader, bucket, key, sizeBytes, partBytes, concurrency);
         }
@@ -101,31 +95,35 @@ public final class HttpClientProbe {
   }
 
   private static void run(
-      String name, Reader reader, String bucket, String key, long sizeBytes, int partBytes,
+      String name,
+      Reader reader,
+      String bucket,
+      String key,
+      long sizeBytes,
+      int partBytes,
       int concurrency)
       throws Exception {
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     var next = new AtomicLong();
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     List<Future<?>> futures = new ArrayList<>();
     for (int i = 0; i < concurrency; i++) {
-      futures.add(
-          pool.submit(
-              () -> {
-                ByteBuffer buffer = ByteBuffer.allocateDirect(partBytes);
-                long offset;
-                while ((offset = next.getAndAdd(partBytes)) < sizeBytes) {
-                  int length = (int) Math.min(partBytes, sizeBytes - offset);
-                  buffer.clear().limit(length);
-                  reader.read(bucket, key, offset, buffer);
-                  if (buffer.hasRemaining()) {
-                    throw new IOException("short read at " + offset);
-                  }
-                }
-                return null;
-              }));
+      futures.add(pool.submit(() -> {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(partBytes);
+        long offset;
+        while ((offset = next.getAndAdd(partBytes)) < sizeBytes) {
+          int length = (int) Math.min(partBytes, sizeBytes - offset);
+          buffer.clear().limit(length);
+          reader.read(bucket, key, offset, buffer);
+          if (buffer.hasRemaining()) {
+            throw new IOException("short read at " + offset);
+          }
+        }
+        return null;
+      }));
     }
     for (Future<?> f : futures) {
       f.get();
@@ -153,14 +151,13 @@ public final class HttpClientProbe {
 
   private static Reader syncReader(
       SdkHttpClient http, URI endpoint, StaticCredentialsProvider credentials) {
-    S3Client s3 =
-        S3Client.builder()
-            .httpClient(http)
-            .endpointOverride(endpoint)
-            .forcePathStyle(true)
-            .region(Region.US_EAST_1)
-            .credentialsProvider(credentials)
-            .build();
+    S3Client s3 = S3Client.builder()
+        .httpClient(http)
+        .endpointOverride(endpoint)
+        .forcePathStyle(true)
+        .region(Region.US_EAST_1)
+        .credentialsProvider(credentials)
+        .build();
     return new Reader() {
       @Override
       public void read(String bucket, String key, long offset, ByteBuffer dst) throws IOException {
@@ -168,7 +165,8 @@ public final class HttpClientProbe {
         byte[] chunk = new byte[64 * 1024];
         try (InputStream in = s3.getObject(request)) {
           int n;
-          while (dst.hasRemaining() && (n = in.read(chunk, 0, Math.min(chunk.length, dst.remaining()))) >= 0) {
+          while (dst.hasRemaining()
+              && (n = in.read(chunk, 0, Math.min(chunk.length, dst.remaining()))) >= 0) {
             dst.put(chunk, 0, n);
           }
         }
@@ -227,28 +225,27 @@ public final class HttpClientProbe {
 
     @Override
     public void onStream(SdkPublisher<ByteBuffer> publisher) {
-      publisher.subscribe(
-          new Subscriber<ByteBuffer>() {
-            @Override
-            public void onSubscribe(Subscription s) {
-              s.request(Long.MAX_VALUE);
-            }
+      publisher.subscribe(new Subscriber<ByteBuffer>() {
+        @Override
+        public void onSubscribe(Subscription s) {
+          s.request(Long.MAX_VALUE);
+        }
 
-            @Override
-            public void onNext(ByteBuffer b) {
-              dst.put(b);
-            }
+        @Override
+        public void onNext(ByteBuffer b) {
+          dst.put(b);
+        }
 
-            @Override
-            public void onError(Throwable t) {
-              done.completeExceptionally(t);
-            }
+        @Override
+        public void onError(Throwable t) {
+          done.completeExceptionally(t);
+        }
 
-            @Override
-            public void onComplete() {
-              done.complete(null);
-            }
-          });
+        @Override
+        public void onComplete() {
+          done.complete(null);
+        }
+      });
     }
 
     @Override

@@ -17,31 +17,28 @@ final class S3CacheDownload {
   private S3CacheDownload() {}
 
   /** Downloads {@code source} into a cache at {@code root}; returns the entry's size in bytes. */
-  static long run(URI endpoint, URI source, Path root, int partBytes, int concurrency, boolean directWrites)
+  static long run(
+      URI endpoint, URI source, Path root, int partBytes, int concurrency, boolean directWrites)
       throws IOException {
     try (S3StorageBackend backend = S3Download.newBackend(endpoint, concurrency);
-        ModelCache cache =
-            ModelCache.builder()
-                .root(root)
-                .createRootIfMissing()
-                .backend(backend)
-                .partSizeBytes(partBytes)
-                .concurrency(concurrency)
-                .directWrites(directWrites)
-                .build()) {
+        ModelCache cache = ModelCache.builder()
+            .root(root)
+            .createRootIfMissing()
+            .backend(backend)
+            .partSizeBytes(partBytes)
+            .concurrency(concurrency)
+            .directWrites(directWrites)
+            .build()) {
       long t0 = System.nanoTime();
       var lastByte = new AtomicLong();
-      CacheEntry entry =
-          cache.ensure(
-              ModelSource.of(source),
-              new DownloadListener() {
-                @Override
-                public void progress(ProgressEvent event) {
-                  if (event.bytesDone() == event.bytesTotal()) {
-                    lastByte.compareAndSet(0, System.nanoTime());
-                  }
-                }
-              });
+      CacheEntry entry = cache.ensure(ModelSource.of(source), new DownloadListener() {
+        @Override
+        public void progress(ProgressEvent event) {
+          if (event.bytesDone() == event.bytesTotal()) {
+            lastByte.compareAndSet(0, System.nanoTime());
+          }
+        }
+      });
       long t1 = System.nanoTime();
       if (lastByte.get() != 0) {
         // Where the time went: transfer (list, HEADs, ranges) versus verify + fsync + commit.

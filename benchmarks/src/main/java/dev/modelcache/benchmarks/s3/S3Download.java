@@ -47,7 +47,8 @@ public final class S3Download {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
-      System.err.println("usage: S3Download cache|cache-buffered|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
+      System.err.println(
+          "usage: S3Download cache|cache-buffered|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
       System.exit(2);
     }
     String tool = args[0];
@@ -58,16 +59,18 @@ public final class S3Download {
     int concurrency = args.length > 5 ? Integer.parseInt(args[5]) : 16;
     Files.createDirectories(destination);
     long t0 = System.nanoTime();
-    long bytes =
-        switch (tool) {
-          case "cache" -> S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, true);
-          case "cache-buffered" -> S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, false);
-          case "backend" -> backend(endpoint, source, destination, partBytes, concurrency);
-          case "tm-java" -> transferManager(Client.JAVA, endpoint, source, destination);
-          case "tm-java-multipart" -> transferManager(Client.JAVA_MULTIPART, endpoint, source, destination);
-          case "tm-crt" -> transferManager(Client.CRT, endpoint, source, destination);
-          default -> throw new IllegalArgumentException("unknown tool " + tool);
-        };
+    long bytes = switch (tool) {
+      case "cache" ->
+        S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, true);
+      case "cache-buffered" ->
+        S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, false);
+      case "backend" -> backend(endpoint, source, destination, partBytes, concurrency);
+      case "tm-java" -> transferManager(Client.JAVA, endpoint, source, destination);
+      case "tm-java-multipart" ->
+        transferManager(Client.JAVA_MULTIPART, endpoint, source, destination);
+      case "tm-crt" -> transferManager(Client.CRT, endpoint, source, destination);
+      default -> throw new IllegalArgumentException("unknown tool " + tool);
+    };
     double seconds = (System.nanoTime() - t0) / 1e9;
     System.out.printf(
         Locale.ROOT, "RESULT %s %d %.3f %.1f%n", tool, bytes, seconds, bytes / 1048576.0 / seconds);
@@ -93,48 +96,45 @@ public final class S3Download {
         for (RemoteObject object : objects) {
           Path file = destination.resolve(object.relativePath());
           Files.createDirectories(file.getParent());
-          FileChannel channel =
-              FileChannel.open(
-                  file,
-                  StandardOpenOption.CREATE,
-                  StandardOpenOption.WRITE,
-                  StandardOpenOption.TRUNCATE_EXISTING);
+          FileChannel channel = FileChannel.open(
+              file,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING);
           channels.add(channel);
           total += object.sizeBytes();
           for (long offset = 0; offset < object.sizeBytes(); offset += partBytes) {
-            parts.add(
-                new Part(object, channel, offset, (int) Math.min(partBytes, object.sizeBytes() - offset)));
+            parts.add(new Part(
+                object, channel, offset, (int) Math.min(partBytes, object.sizeBytes() - offset)));
           }
         }
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         List<Future<?>> workers = new ArrayList<>();
         for (int i = 0; i < concurrency; i++) {
-          workers.add(
-              pool.submit(
-                  () -> {
-                    ByteBuffer buffer = ByteBuffer.allocateDirect(partBytes);
-                    Part part;
-                    while ((part = parts.poll()) != null) {
-                      buffer.clear().limit(part.lengthBytes());
-                      for (int attempt = 1; ; attempt++) {
-                        try {
-                          backend.read(part.object(), part.offsetBytes(), buffer);
-                          break;
-                        } catch (IOException e) {
-                          if (attempt == 5) {
-                            throw e;
-                          }
-                          Thread.sleep(50L * attempt);
-                        }
-                      }
-                      buffer.flip();
-                      long at = part.offsetBytes();
-                      while (buffer.hasRemaining()) {
-                        at += part.channel().write(buffer, at);
-                      }
-                    }
-                    return null;
-                  }));
+          workers.add(pool.submit(() -> {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(partBytes);
+            Part part;
+            while ((part = parts.poll()) != null) {
+              buffer.clear().limit(part.lengthBytes());
+              for (int attempt = 1; ; attempt++) {
+                try {
+                  backend.read(part.object(), part.offsetBytes(), buffer);
+                  break;
+                } catch (IOException e) {
+                  if (attempt == 5) {
+                    throw e;
+                  }
+                  Thread.sleep(50L * attempt);
+                }
+              }
+              buffer.flip();
+              long at = part.offsetBytes();
+              while (buffer.hasRemaining()) {
+                at += part.channel().write(buffer, at);
+              }
+            }
+            return null;
+          }));
         }
         try {
           for (Future<?> worker : workers) {
@@ -162,40 +162,39 @@ public final class S3Download {
       throws IOException {
     String bucket = source.getAuthority();
     String prefix = source.getPath().replaceFirst("^/", "");
-    S3AsyncClient client =
-        kind == Client.CRT
-            ? S3AsyncClient.crtBuilder()
-                .endpointOverride(endpoint)
-                .forcePathStyle(true)
-                .region(Region.US_EAST_1)
-                .build()
-            : S3AsyncClient.builder()
-                .endpointOverride(endpoint)
-                .forcePathStyle(true)
-                .region(Region.US_EAST_1)
-                // The multipart client downloads with GET ?partNumber=, which S3Proxy answers 501.
-                .multipartEnabled(kind == Client.JAVA_MULTIPART)
-                .build();
+    S3AsyncClient client = kind == Client.CRT
+        ? S3AsyncClient.crtBuilder()
+            .endpointOverride(endpoint)
+            .forcePathStyle(true)
+            .region(Region.US_EAST_1)
+            .build()
+        : S3AsyncClient.builder()
+            .endpointOverride(endpoint)
+            .forcePathStyle(true)
+            .region(Region.US_EAST_1)
+            // The multipart client downloads with GET ?partNumber=, which S3Proxy answers 501.
+            .multipartEnabled(kind == Client.JAVA_MULTIPART)
+            .build();
     try (client;
         S3TransferManager manager = S3TransferManager.builder().s3Client(client).build()) {
-      CompletedDirectoryDownload done =
-          manager
-              .downloadDirectory(
-                  DownloadDirectoryRequest.builder()
-                      .bucket(bucket)
-                      .listObjectsV2RequestTransformer(l -> l.prefix(prefix))
-                      .destination(destination)
-                      .build())
-              .completionFuture()
-              .join();
+      CompletedDirectoryDownload done = manager
+          .downloadDirectory(DownloadDirectoryRequest.builder()
+              .bucket(bucket)
+              .listObjectsV2RequestTransformer(l -> l.prefix(prefix))
+              .destination(destination)
+              .build())
+          .completionFuture()
+          .join();
       if (!done.failedTransfers().isEmpty()) {
-        throw new IllegalStateException(
-            done.failedTransfers().size() + " transfers failed, first: "
-                + done.failedTransfers().get(0).exception());
+        throw new IllegalStateException(done.failedTransfers().size() + " transfers failed, first: "
+            + done.failedTransfers().get(0).exception());
       }
     }
     try (var files = Files.walk(destination)) {
-      return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(p -> p.toFile().length())
+          .sum();
     }
   }
 }

@@ -10,11 +10,11 @@ import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.Comparator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,7 +81,8 @@ class ColdStartTest {
 
     // Just downloaded, the entry is in the page cache: a "cold" cached load must refuse.
     assertThatThrownBy(() -> ColdStart.run("cached-load", cache.toString(), source))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("resident");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("resident");
 
     Path entries = cache.resolve("entries");
     Residency.drop(Residency.regularFiles(entries));
@@ -98,7 +99,8 @@ class ColdStartTest {
     assertThat(line).startsWith("COLDSTART mode=read-through ");
     assertThat(field(line, "bytes")).isEqualTo(fileBytes);
     assertThatThrownBy(() -> ColdStart.run("read-through", cache.toString(), source))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already cached");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already cached");
   }
 
   @Test
@@ -107,16 +109,19 @@ class ColdStartTest {
     String source = model.toUri().toString();
     ColdStart.run("download-load", cache.toString(), source);
     assertThatThrownBy(() -> ColdStart.run("download-load", cache.toString(), source))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already cached");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already cached");
   }
 
   @Test
   void loadAndStreamDeliverEveryByte() throws Exception {
     assertThat(field(ColdStart.run("load", model.toString()), "bytes")).isEqualTo(dataBytes);
     for (String strategy : List.of("MMAP", "BUFFERED", "DIRECT")) {
-      assertThat(field(ColdStart.run("load", model.toString(), "--strategy", strategy), "bytes")).isEqualTo(dataBytes);
+      assertThat(field(ColdStart.run("load", model.toString(), "--strategy", strategy), "bytes"))
+          .isEqualTo(dataBytes);
     }
-    String streamed = ColdStart.run("stream", model.toUri().toString(), "--part-bytes", "65536", "--concurrency", "3");
+    String streamed = ColdStart.run(
+        "stream", model.toUri().toString(), "--part-bytes", "65536", "--concurrency", "3");
     assertThat(field(streamed, "bytes")).isEqualTo(fileBytes);
   }
 

@@ -1,11 +1,11 @@
 package dev.modelcache.agent.kserve;
 
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
-import io.fabric8.kubernetes.client.CustomResource;
 
 /**
  * {@code LocalModelCache}: cluster-scoped; a model (source URI and size) to keep on the nodes of

@@ -40,5 +40,7 @@ public record LocalModelCacheStatus(
   /** A namespace and a name. */
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  public record NamespacedName(@JsonProperty("namespace") String namespace, @JsonProperty("name") String name) {}
+  public record NamespacedName(
+      @JsonProperty("namespace") String namespace,
+      @JsonProperty("name") String name) {}
 }

@@ -1,11 +1,11 @@
 package dev.modelcache.agent.kserve;
 
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
-import io.fabric8.kubernetes.client.CustomResource;
 
 /**
  * {@code LocalModelNodeGroup}: cluster-scoped; a group of nodes (the node affinity of its
@@ -17,7 +17,8 @@ import io.fabric8.kubernetes.client.CustomResource;
 @Kind("LocalModelNodeGroup")
 @Plural("localmodelnodegroups")
 @Singular("localmodelnodegroup")
-public class LocalModelNodeGroup extends CustomResource<LocalModelNodeGroupSpec, LocalModelNodeGroupStatus> {
+public class LocalModelNodeGroup
+    extends CustomResource<LocalModelNodeGroupSpec, LocalModelNodeGroupStatus> {
 
   private static final long serialVersionUID = 1L;
 }

@@ -20,4 +20,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 public record LocalModelNodeGroupSpec(
     @JsonProperty("storageLimit") Quantity storageLimit,
     @JsonProperty("persistentVolumeSpec") PersistentVolumeSpec persistentVolumeSpec,
-    @JsonProperty("persistentVolumeClaimSpec") PersistentVolumeClaimSpec persistentVolumeClaimSpec) {}
+
+    @JsonProperty("persistentVolumeClaimSpec")
+    PersistentVolumeClaimSpec persistentVolumeClaimSpec) {}

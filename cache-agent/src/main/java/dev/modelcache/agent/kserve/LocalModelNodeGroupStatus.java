@@ -14,4 +14,5 @@ import io.fabric8.kubernetes.api.model.Quantity;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LocalModelNodeGroupStatus(
-    @JsonProperty("used") Quantity used, @JsonProperty("available") Quantity available) {}
+    @JsonProperty("used") Quantity used,
+    @JsonProperty("available") Quantity available) {}

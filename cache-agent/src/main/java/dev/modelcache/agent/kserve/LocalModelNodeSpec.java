@@ -10,7 +10,8 @@ import java.util.List;
  * @param localModels the models the node must hold: their source URIs and names
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record LocalModelNodeSpec(@JsonProperty("localModels") List<LocalModelInfo> localModels) {
+public record LocalModelNodeSpec(
+    @JsonProperty("localModels") List<LocalModelInfo> localModels) {
 
   public LocalModelNodeSpec {
     localModels = localModels == null ? List.of() : List.copyOf(localModels);

@@ -14,9 +14,12 @@ import java.util.Map;
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
-public record LocalModelNodeStatus(@JsonProperty("modelStatus") Map<String, ModelStatus> modelStatus) {
+public record LocalModelNodeStatus(
+    @JsonProperty("modelStatus") Map<String, ModelStatus> modelStatus) {
 
   public LocalModelNodeStatus {
-    modelStatus = modelStatus == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(modelStatus));
+    modelStatus = modelStatus == null
+        ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(modelStatus));
   }
 }

@@ -14,7 +14,8 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record LocalModelStorageSpec(
-    @JsonProperty("key") String key, @JsonProperty("parameters") Map<String, String> parameters) {
+    @JsonProperty("key") String key,
+    @JsonProperty("parameters") Map<String, String> parameters) {
 
   public LocalModelStorageSpec {
     parameters = parameters == null ? null : Map.copyOf(parameters);

@@ -21,7 +21,15 @@ import java.util.Set;
  */
 public final class JsonReader {
   /** What the next value is, judged from its first character. */
-  public enum ValueKind { OBJECT, ARRAY, STRING, NUMBER, TRUE, FALSE, NULL }
+  public enum ValueKind {
+    OBJECT,
+    ARRAY,
+    STRING,
+    NUMBER,
+    TRUE,
+    FALSE,
+    NULL
+  }
 
   private final String text;
   private final int maxDepth;
@@ -100,13 +108,17 @@ public final class JsonReader {
   }
 
   private static String printable(char c) {
-    return c < 0x20 || c > 0x7e ? String.format(java.util.Locale.ROOT, "\\u%04x", (int) c) : String.valueOf(c);
+    return c < 0x20 || c > 0x7e
+        ? String.format(java.util.Locale.ROOT, "\\u%04x", (int) c)
+        : String.valueOf(c);
   }
 
   private void expect(ValueKind kind, String what) throws JsonException {
     ValueKind actual = peek();
     if (actual != kind) {
-      throw error(JsonException.Kind.TYPE, "expected " + what + " but found " + actual.name().toLowerCase(java.util.Locale.ROOT));
+      throw error(
+          JsonException.Kind.TYPE,
+          "expected " + what + " but found " + actual.name().toLowerCase(java.util.Locale.ROOT));
     }
   }
 
@@ -167,7 +179,8 @@ public final class JsonReader {
     Set<String> seen = keys.get(keys.size() - 1);
     if (!seen.add(key)) {
       pos = keyStart;
-      throw new JsonException(JsonException.Kind.DUPLICATE_KEY, pos, "duplicate key \"" + abbreviate(key) + "\"", key);
+      throw new JsonException(
+          JsonException.Kind.DUPLICATE_KEY, pos, "duplicate key \"" + abbreviate(key) + "\"", key);
     }
     skipWhitespace();
     if (pos >= text.length() || text.charAt(pos) != ':') {
@@ -369,7 +382,9 @@ public final class JsonReader {
       }
       char c = text.charAt(pos);
       if (c == '"') {
-        String s = sb == null ? text.substring(runStart, pos) : sb.append(text, runStart, pos).toString();
+        String s = sb == null
+            ? text.substring(runStart, pos)
+            : sb.append(text, runStart, pos).toString();
         pos++;
         if (depth > 0) {
           hasElement[depth] = true;
@@ -419,7 +434,8 @@ public final class JsonReader {
             sb.append(unit);
           }
         }
-        default -> throw error(JsonException.Kind.SYNTAX, "invalid escape '\\" + printable(e) + "'");
+        default ->
+          throw error(JsonException.Kind.SYNTAX, "invalid escape '\\" + printable(e) + "'");
       }
       runStart = pos;
     }

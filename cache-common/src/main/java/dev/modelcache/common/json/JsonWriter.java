@@ -101,7 +101,9 @@ public final class JsonWriter {
         case Enum<?> e -> string(out, e.name().toLowerCase(Locale.ROOT));
         case Optional<?> o -> value(o.orElse(null), level);
         // Fail loudly: writing toString() here once put "Optional.empty" into a result.
-        default -> throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
+        default ->
+          throw new IllegalArgumentException(
+              "cannot write a " + value.getClass().getName() + " as JSON");
       }
     }
 
@@ -164,9 +166,15 @@ public final class JsonWriter {
         case '\b' -> out.append("\\b");
         case '\f' -> out.append("\\f");
         default -> {
-          if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+          if (Character.isHighSurrogate(c)
+              && i + 1 < s.length()
+              && Character.isLowSurrogate(s.charAt(i + 1))) {
             out.append(c).append(s.charAt(++i));
-          } else if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029 || Character.isSurrogate(c)) {
+          } else if (c < 0x20
+              || (c >= 0x7f && c < 0xa0)
+              || c == 0x2028
+              || c == 0x2029
+              || Character.isSurrogate(c)) {
             out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
           } else {
             out.append(c);

@@ -57,24 +57,43 @@ public final class NativeIo {
     Linker.Option captureErrno = Linker.Option.captureCallState("errno");
     callState = Linker.Option.captureStateLayout();
     errno = callState.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    open = linker.downcallHandle(libc.findOrThrow("open"),
+    open = linker.downcallHandle(
+        libc.findOrThrow("open"),
         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-        captureErrno, Linker.Option.firstVariadicArg(2));
-    close = linker.downcallHandle(libc.findOrThrow("close"),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), captureErrno);
+        captureErrno,
+        Linker.Option.firstVariadicArg(2));
+    close = linker.downcallHandle(
+        libc.findOrThrow("close"),
+        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+        captureErrno);
     // posix_fallocate and posix_fadvise return the error number instead of setting errno.
-    fallocate = linker.downcallHandle(libc.findOrThrow("posix_fallocate"),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    fadvise = linker.downcallHandle(libc.findOrThrow("posix_fadvise"),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+    fallocate = linker.downcallHandle(
+        libc.findOrThrow("posix_fallocate"),
+        FunctionDescriptor.of(
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG));
+    fadvise = linker.downcallHandle(
+        libc.findOrThrow("posix_fadvise"),
+        FunctionDescriptor.of(
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT));
-    madvise = linker.downcallHandle(libc.findOrThrow("madvise"),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
+    madvise = linker.downcallHandle(
+        libc.findOrThrow("madvise"),
+        FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
         captureErrno);
-    mincore = linker.downcallHandle(libc.findOrThrow("mincore"),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+    mincore = linker.downcallHandle(
+        libc.findOrThrow("mincore"),
+        FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
         captureErrno);
-    MethodHandle sysconf = linker.downcallHandle(libc.findOrThrow("sysconf"),
+    MethodHandle sysconf = linker.downcallHandle(
+        libc.findOrThrow("sysconf"),
         FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     long page = (long) sysconf.invokeExact(SC_PAGESIZE);
     pageSizeBytes = page > 0 && Long.bitCount(page) == 1 ? page : 4096;
@@ -120,7 +139,10 @@ public final class NativeIo {
       Linker linker = Linker.nativeLinker();
       return Optional.of(new NativeIo(linker, linker.defaultLookup()));
     } catch (Throwable t) {
-      LOG.log(System.Logger.Level.WARNING, "native file calls could not be bound; running without them", t);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "native file calls could not be bound; running without them",
+          t);
       HINT_LOGGED.set(true); // this warning is the hint
       return Optional.empty();
     }
@@ -143,9 +165,14 @@ public final class NativeIo {
   public void fallocate(Path file, long offsetBytes, long lengthBytes) throws NativeIoException {
     if (offsetBytes < 0 || lengthBytes <= 0) {
       throw new IllegalArgumentException(
-          "fallocate needs offsetBytes >= 0 and lengthBytes > 0, got " + offsetBytes + " and " + lengthBytes);
+          "fallocate needs offsetBytes >= 0 and lengthBytes > 0, got " + offsetBytes + " and "
+              + lengthBytes);
     }
-    onFile(file, O_WRONLY | O_CLOEXEC, "posix_fallocate", lengthBytes + " bytes at offset " + offsetBytes + " of " + file,
+    onFile(
+        file,
+        O_WRONLY | O_CLOEXEC,
+        "posix_fallocate",
+        lengthBytes + " bytes at offset " + offsetBytes + " of " + file,
         fd -> (int) fallocate.invokeExact(fd, offsetBytes, lengthBytes));
   }
 
@@ -156,8 +183,8 @@ public final class NativeIo {
    * @throws NativeIoException if the file cannot be opened or the call fails
    */
   public void fadvise(Path file, FileAdvice advice) throws NativeIoException {
-    onFile(file, O_RDONLY | O_CLOEXEC, "posix_fadvise(" + advice + ")", file.toString(),
-        fd -> (int) fadvise.invokeExact(fd, 0L, 0L, advice.linuxValue()));
+    onFile(file, O_RDONLY | O_CLOEXEC, "posix_fadvise(" + advice + ")", file.toString(), fd ->
+        (int) fadvise.invokeExact(fd, 0L, 0L, advice.linuxValue()));
   }
 
   /**
@@ -175,10 +202,13 @@ public final class NativeIo {
     long length = mapped.address() + mapped.byteSize() - start;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(callState);
-      int rc = (int) madvise.invokeExact(state, MemorySegment.ofAddress(start), length, advice.linuxValue());
+      int rc = (int)
+          madvise.invokeExact(state, MemorySegment.ofAddress(start), length, advice.linuxValue());
       if (rc != 0) {
-        throw new NativeIoException("madvise(" + advice + ")",
-            String.format(Locale.ROOT, "%d bytes at 0x%x", length, start), (int) errno.get(state, 0L));
+        throw new NativeIoException(
+            "madvise(" + advice + ")",
+            String.format(Locale.ROOT, "%d bytes at 0x%x", length, start),
+            (int) errno.get(state, 0L));
       }
     } catch (NativeIoException | RuntimeException | Error e) {
       throw e;
@@ -206,8 +236,9 @@ public final class NativeIo {
         MemorySegment at = MemorySegment.ofAddress(mapped.address() + off);
         int rc = (int) mincore.invokeExact(state, at, length, vector);
         if (rc != 0) {
-          throw new NativeIoException("mincore", String.format(Locale.ROOT, "%d bytes at 0x%x", length, at.address()),
-              (int) errno.get(state, 0L));
+          throw new NativeIoException(
+              "mincore", String.format(Locale.ROOT, "%d bytes at 0x%x", length, at.address()), (int)
+                  errno.get(state, 0L));
         }
         long pages = (length + pageSizeBytes - 1) / pageSizeBytes;
         for (long i = 0; i < pages; i++) {
@@ -231,10 +262,12 @@ public final class NativeIo {
   }
 
   /** Opens {@code file}, makes {@code fdCall} on it and closes it; a nonzero result is the error. */
-  private void onFile(Path file, int flags, String call, String target, FdCall fdCall) throws NativeIoException {
+  private void onFile(Path file, int flags, String call, String target, FdCall fdCall)
+      throws NativeIoException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(callState);
-      int fd = (int) open.invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), flags);
+      int fd = (int)
+          open.invokeExact(state, arena.allocateFrom(file.toAbsolutePath().toString()), flags);
       if (fd < 0) {
         throw new NativeIoException("open", file.toString(), (int) errno.get(state, 0L));
       }

@@ -58,19 +58,32 @@ class JsonConformanceTest {
         new Valid("value: true", "true", Boolean.TRUE),
         new Valid("value: false", "false", Boolean.FALSE),
         new Valid("value: null", "null", null),
-        new Valid("ws: all four kinds around tokens", " \t\n\r{ \t\n\r\"a\" \t\n\r: \t\n\r1 \t\n\r} \t\n\r",
+        new Valid(
+            "ws: all four kinds around tokens",
+            " \t\n\r{ \t\n\r\"a\" \t\n\r: \t\n\r1 \t\n\r} \t\n\r",
             obj("a", num("1"))),
-        new Valid("object: members keep their order", "{\"b\":1,\"a\":2,\"c\":3}",
+        new Valid(
+            "object: members keep their order",
+            "{\"b\":1,\"a\":2,\"c\":3}",
             obj("b", num("1"), "a", num("2"), "c", num("3"))),
-        new Valid("object: every kind of member value",
+        new Valid(
+            "object: every kind of member value",
             "{\"o\":{},\"a\":[],\"s\":\"\",\"n\":0,\"t\":true,\"f\":false,\"z\":null}",
             obj("o", obj(), "a", arr(), "s", "", "n", num("0"), "t", true, "f", false, "z", null)),
-        new Valid("array: every kind of element", "[{},[],\"\",0,true,false,null]",
+        new Valid(
+            "array: every kind of element",
+            "[{},[],\"\",0,true,false,null]",
             arr(obj(), arr(), "", num("0"), true, false, null)),
-        new Valid("array: nested containers", "[[[]],{\"a\":[{}]}]", arr(arr(arr()), obj("a", arr(obj())))),
-        new Valid("object: same key in sibling objects", "[{\"a\":1},{\"a\":2}]",
+        new Valid(
+            "array: nested containers",
+            "[[[]],{\"a\":[{}]}]",
+            arr(arr(arr()), obj("a", arr(obj())))),
+        new Valid(
+            "object: same key in sibling objects",
+            "[{\"a\":1},{\"a\":2}]",
             arr(obj("a", num("1")), obj("a", num("2")))),
-        new Valid("object: same key at two depths", "{\"a\":{\"a\":1}}", obj("a", obj("a", num("1")))),
+        new Valid(
+            "object: same key at two depths", "{\"a\":{\"a\":1}}", obj("a", obj("a", num("1")))),
         new Valid("number: zero", "0", num("0")),
         new Valid("number: minus zero", "-0", num("-0")),
         new Valid("number: many digits", "1234567890", num("1234567890")),
@@ -81,12 +94,18 @@ class JsonConformanceTest {
         new Valid("number: negative exponent after fraction", "2.5e-3", num("2.5e-3")),
         new Valid("number: zero exponent after zero", "0e0", num("0e0")),
         new Valid("number: in an array", "[1,-2,3.5]", arr(num("1"), num("-2"), num("3.5"))),
-        new Valid("string: every two-character escape", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t"),
+        new Valid(
+            "string: every two-character escape",
+            "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+            "\"\\/\b\f\n\r\t"),
         new Valid("string: \\u escape, both cases of hex", "\"\\u00e9\\u00C9\"", "\u00e9\u00c9"),
         new Valid("string: \\u escape of NUL", "\"\\u0000\"", "\0"),
         new Valid("string: escaped surrogate pair", "\"\\uD83D\\uDE00\"", "\uD83D\uDE00"),
         new Valid("string: text around escapes", "\"ab\\ncd\\u0041ef\"", "ab\ncdAef"),
-        new Valid("string: unescaped non-ASCII", "\"\u00e9\u4e2d\uD83D\uDE00\"", "\u00e9\u4e2d\uD83D\uDE00"),
+        new Valid(
+            "string: unescaped non-ASCII",
+            "\"\u00e9\u4e2d\uD83D\uDE00\"",
+            "\u00e9\u4e2d\uD83D\uDE00"),
         new Valid("string: DEL needs no escape", "\"\u007f\"", "\u007f"),
         new Valid("string: escaped solidus and plain solidus", "\"a/b\\/c\"", "a/b/c"));
   }
@@ -94,11 +113,18 @@ class JsonConformanceTest {
   static Stream<Invalid> invalid() {
     return Stream.of(
         new Invalid("JSON-text: empty text", "", 0, "unexpected end of text, expected a value"),
-        new Invalid("JSON-text: only whitespace", " \n", 2, "unexpected end of text, expected a value"),
-        new Invalid("JSON-text: two values", "1 2", 2, "unexpected content after the top-level value"),
-        new Invalid("JSON-text: value after object", "{}{}", 2, "unexpected content after the top-level value"),
+        new Invalid(
+            "JSON-text: only whitespace", " \n", 2, "unexpected end of text, expected a value"),
+        new Invalid(
+            "JSON-text: two values", "1 2", 2, "unexpected content after the top-level value"),
+        new Invalid(
+            "JSON-text: value after object",
+            "{}{}",
+            2,
+            "unexpected content after the top-level value"),
         new Invalid("ws: form feed is not whitespace", "\f1", 0, "unexpected character '\\u000c'"),
-        new Invalid("ws: no-break space is not whitespace", "\u00a01", 0, "unexpected character '\\u00a0'"),
+        new Invalid(
+            "ws: no-break space is not whitespace", "\u00a01", 0, "unexpected character '\\u00a0'"),
         new Invalid("value: unknown bare word", "nul", 0, "invalid literal"),
         new Invalid("value: literal in capitals", "True", 0, "unexpected character 'T'"),
         new Invalid("value: truncated true", "[tru]", 1, "invalid literal"),
@@ -118,13 +144,19 @@ class JsonConformanceTest {
         new Invalid("object: closed by bracket", "{\"a\":1]", 6, "expected ',' or '}'"),
         new Invalid("object: key without colon at end", "{\"a\"", 4, "expected ':'"),
         new Invalid("array: unclosed", "[1", 2, "expected ',' or ']'"),
-        new Invalid("array: unclosed before first element", "[", 1, "unexpected end of text, expected a value"),
+        new Invalid(
+            "array: unclosed before first element",
+            "[",
+            1,
+            "unexpected end of text, expected a value"),
         new Invalid("array: trailing comma", "[1,]", 3, "unexpected character ']'"),
         new Invalid("array: leading comma", "[,1]", 1, "unexpected character ','"),
         new Invalid("array: double comma", "[1,,2]", 3, "unexpected character ','"),
         new Invalid("array: missing comma between numbers", "[1 2]", 3, "expected ',' or ']'"),
-        new Invalid("array: missing comma between strings", "[\"a\" \"b\"]", 5, "expected ',' or ']'"),
-        new Invalid("array: missing comma between literals", "[true false]", 6, "expected ',' or ']'"),
+        new Invalid(
+            "array: missing comma between strings", "[\"a\" \"b\"]", 5, "expected ',' or ']'"),
+        new Invalid(
+            "array: missing comma between literals", "[true false]", 6, "expected ',' or ']'"),
         new Invalid("array: missing comma between arrays", "[[] []]", 4, "expected ',' or ']'"),
         new Invalid("array: missing comma between objects", "[{} {}]", 4, "expected ',' or ']'"),
         new Invalid("array: closed by brace", "[1}", 2, "expected ',' or ']'"),
@@ -134,35 +166,72 @@ class JsonConformanceTest {
         new Invalid("number: minus before letter", "-a", 1, "malformed number"),
         new Invalid("number: leading zero", "01", 1, "malformed number: leading zero"),
         new Invalid("number: negative leading zero", "-012", 2, "malformed number: leading zero"),
-        new Invalid("number: fraction without digits", "1.", 2, "malformed number: digit expected after '.'"),
-        new Invalid("number: fraction followed by exponent", "1.e5", 2, "malformed number: digit expected after '.'"),
+        new Invalid(
+            "number: fraction without digits",
+            "1.",
+            2,
+            "malformed number: digit expected after '.'"),
+        new Invalid(
+            "number: fraction followed by exponent",
+            "1.e5",
+            2,
+            "malformed number: digit expected after '.'"),
         new Invalid("number: fraction without integer", ".5", 0, "unexpected character '.'"),
-        new Invalid("number: exponent without digits", "1e", 2, "malformed number: digit expected in exponent"),
-        new Invalid("number: exponent sign without digits", "1e+", 3, "malformed number: digit expected in exponent"),
-        new Invalid("number: exponent with letter", "1E-x", 3, "malformed number: digit expected in exponent"),
-        new Invalid("number: hexadecimal", "0x1", 1, "unexpected content after the top-level value"),
+        new Invalid(
+            "number: exponent without digits",
+            "1e",
+            2,
+            "malformed number: digit expected in exponent"),
+        new Invalid(
+            "number: exponent sign without digits",
+            "1e+",
+            3,
+            "malformed number: digit expected in exponent"),
+        new Invalid(
+            "number: exponent with letter",
+            "1E-x",
+            3,
+            "malformed number: digit expected in exponent"),
+        new Invalid(
+            "number: hexadecimal", "0x1", 1, "unexpected content after the top-level value"),
         new Invalid("number: two dots", "1.2.3", 3, "unexpected content after the top-level value"),
         new Invalid("string: unterminated", "\"abc", 4, "unterminated string"),
         new Invalid("string: unterminated after escape", "\"a\\n", 4, "unterminated string"),
         new Invalid("string: backslash at end", "\"a\\", 3, "unterminated escape"),
         new Invalid("string: raw newline", "\"a\nb\"", 2, "unescaped control character in string"),
         new Invalid("string: raw NUL", "\"\0\"", 1, "unescaped control character in string"),
-        new Invalid("string: raw unit separator", "\"\u001f\"", 1, "unescaped control character in string"),
+        new Invalid(
+            "string: raw unit separator", "\"\u001f\"", 1, "unescaped control character in string"),
         new Invalid("string: unknown escape", "\"\\a\"", 3, "invalid escape '\\a'"),
         new Invalid("string: escaped apostrophe", "\"\\'\"", 3, "invalid escape '\\''"),
-        new Invalid("string: escaped control character", "\"\\\u0001\"", 3, "invalid escape '\\\\u0001'"),
+        new Invalid(
+            "string: escaped control character", "\"\\\u0001\"", 3, "invalid escape '\\\\u0001'"),
         new Invalid("string: \\u with three digits", "\"\\u123\"", 3, "invalid \\u escape"),
         new Invalid("string: \\u with non-hex digit", "\"\\u12G4\"", 3, "invalid \\u escape"),
         new Invalid("string: \\u cut off by end", "\"\\u12", 3, "truncated \\u escape"),
-        new Invalid("string: \\u with exactly four chars left", "\"\\u0041", 7, "unterminated string"),
+        new Invalid(
+            "string: \\u with exactly four chars left", "\"\\u0041", 7, "unterminated string"),
         new Invalid("string: lone high surrogate", "\"\\uD800\"", 7, "unpaired surrogate escape"),
-        new Invalid("string: lone high surrogate at end", "\"\\uDBFF", 7, "unpaired surrogate escape"),
-        new Invalid("string: high surrogate then letter escape", "\"\\uD800\\n\"", 7, "unpaired surrogate escape"),
-        new Invalid("string: high surrogate then high surrogate", "\"\\uD800\\uD800\"", 13,
+        new Invalid(
+            "string: lone high surrogate at end", "\"\\uDBFF", 7, "unpaired surrogate escape"),
+        new Invalid(
+            "string: high surrogate then letter escape",
+            "\"\\uD800\\n\"",
+            7,
             "unpaired surrogate escape"),
-        new Invalid("string: high surrogate then plain letter", "\"\\uD800\\u0041\"", 13, "unpaired surrogate escape"),
+        new Invalid(
+            "string: high surrogate then high surrogate",
+            "\"\\uD800\\uD800\"",
+            13,
+            "unpaired surrogate escape"),
+        new Invalid(
+            "string: high surrogate then plain letter",
+            "\"\\uD800\\u0041\"",
+            13,
+            "unpaired surrogate escape"),
         new Invalid("string: lone low surrogate", "\"\\uDC00\"", 7, "unpaired surrogate escape"),
-        new Invalid("string: low surrogate first", "\"\\uDFFF\\uD800\"", 7, "unpaired surrogate escape"));
+        new Invalid(
+            "string: low surrogate first", "\"\\uDFFF\\uD800\"", 7, "unpaired surrogate escape"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -190,9 +259,9 @@ class JsonConformanceTest {
   void rejectsWhatBreaksAProduction(Invalid c) {
     JsonReader reader = new JsonReader(c.text(), 8);
     assertThatThrownBy(() -> {
-      reader.readValue();
-      reader.endOfText();
-    })
+          reader.readValue();
+          reader.endOfText();
+        })
         .isInstanceOfSatisfying(JsonException.class, e -> {
           assertThat(e.kind()).isEqualTo(JsonException.Kind.SYNTAX);
           assertThat(e.offset()).isEqualTo(c.offset());
@@ -206,9 +275,9 @@ class JsonConformanceTest {
   void skippingFindsTheSameError(Invalid c) {
     JsonReader reader = new JsonReader(c.text(), 8);
     assertThatThrownBy(() -> {
-      reader.skipValue();
-      reader.endOfText();
-    })
+          reader.skipValue();
+          reader.endOfText();
+        })
         .isInstanceOfSatisfying(JsonException.class, e -> {
           assertThat(e.kind()).isEqualTo(JsonException.Kind.SYNTAX);
           assertThat(e.offset()).isEqualTo(c.offset());

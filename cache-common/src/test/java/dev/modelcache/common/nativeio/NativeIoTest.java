@@ -26,7 +26,8 @@ class NativeIoTest {
   Path dir;
 
   private static NativeIo io() {
-    return NativeIo.get().orElseThrow(() -> new AssertionError("tests run on Linux with " + NativeIo.enableFlag()));
+    return NativeIo.get()
+        .orElseThrow(() -> new AssertionError("tests run on Linux with " + NativeIo.enableFlag()));
   }
 
   @Test
@@ -35,8 +36,11 @@ class NativeIoTest {
     io().fallocate(f, 0, 3 << 20);
     assertThat(Files.size(f)).isEqualTo(3 << 20);
     io().fallocate(f, 1 << 20, 1 << 20);
-    assertThat(Files.size(f)).as("a range inside the file does not change its length").isEqualTo(3 << 20);
-    assertThatThrownBy(() -> io().fallocate(f, 0, 0)).isInstanceOf(IllegalArgumentException.class)
+    assertThat(Files.size(f))
+        .as("a range inside the file does not change its length")
+        .isEqualTo(3 << 20);
+    assertThatThrownBy(() -> io().fallocate(f, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("lengthBytes > 0");
   }
 
@@ -49,27 +53,34 @@ class NativeIoTest {
           assertThat(e.code()).isEqualTo(Errno.ENOENT);
           assertThat(e.errno()).isEqualTo(2);
           assertThat(e.call()).isEqualTo("open");
-          assertThat(e).hasMessage("open of " + missing + " failed: ENOENT (errno 2, no such file or directory)");
+          assertThat(e)
+              .hasMessage(
+                  "open of " + missing + " failed: ENOENT (errno 2, no such file or directory)");
         });
     assertThatThrownBy(() -> io().fallocate(dir, 0, 4096))
-        .isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.code()).isEqualTo(Errno.EISDIR));
+        .isInstanceOfSatisfying(
+            NativeIoException.class, e -> assertThat(e.code()).isEqualTo(Errno.EISDIR));
     assertThatThrownBy(() -> io().fadvise(missing, FileAdvice.WILL_NEED))
-        .isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.is(Errno.ENOENT)).isTrue());
+        .isInstanceOfSatisfying(
+            NativeIoException.class, e -> assertThat(e.is(Errno.ENOENT)).isTrue());
   }
 
   @Test
   void madviseAndMincoreOnAnUnmappedRangeFailWithEnomem() {
     long page = io().pageSizeBytes();
     @SuppressWarnings("restricted")
-    MemorySegment unmapped = MemorySegment.ofAddress(page).reinterpret(page); // the second page is never mapped
+    MemorySegment unmapped =
+        MemorySegment.ofAddress(page).reinterpret(page); // the second page is never mapped
     assertThatThrownBy(() -> io().madvise(unmapped, MemoryAdvice.WILL_NEED))
         .isInstanceOfSatisfying(NativeIoException.class, e -> {
           assertThat(e.is(Errno.ENOMEM)).isTrue();
-          assertThat(e.getMessage()).startsWith("madvise(WILL_NEED) of " + page + " bytes at 0x")
+          assertThat(e.getMessage())
+              .startsWith("madvise(WILL_NEED) of " + page + " bytes at 0x")
               .endsWith("failed: ENOMEM (errno 12, out of memory, or the range is not mapped)");
         });
     assertThatThrownBy(() -> io().residentBytes(unmapped))
-        .isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.call()).isEqualTo("mincore"));
+        .isInstanceOfSatisfying(
+            NativeIoException.class, e -> assertThat(e.call()).isEqualTo("mincore"));
   }
 
   @Test
@@ -78,7 +89,8 @@ class NativeIoTest {
     byte[] bytes = new byte[(int) (5 * io().pageSizeBytes() + 100)];
     java.util.Arrays.fill(bytes, (byte) 7);
     Files.write(f, bytes);
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        Arena arena = Arena.ofConfined()) {
       MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length, arena);
       io().madvise(map, MemoryAdvice.SEQUENTIAL);
       io().madvise(map.asSlice(10, 4000), MemoryAdvice.WILL_NEED); // widened to whole pages
@@ -141,7 +153,8 @@ class NativeIoTest {
     if (nativeAccess) {
       cmd.add("--enable-native-access=ALL-UNNAMED");
     }
-    cmd.addAll(List.of("-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+    cmd.addAll(List.of(
+        "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), Probe.class.getName()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -153,7 +166,9 @@ class NativeIoTest {
   void withoutNativeAccessTheFlagIsNamedOnce() throws Exception {
     String out = runProbe(false);
     assertThat(out.split("present=false", -1)).hasSize(4);
-    assertThat(out.split(Pattern.quote("start the JVM with --enable-native-access=ALL-UNNAMED to enable them"), -1))
+    assertThat(out.split(
+            Pattern.quote("start the JVM with --enable-native-access=ALL-UNNAMED to enable them"),
+            -1))
         .hasSize(2);
     String with = runProbe(true);
     assertThat(with.split("present=true", -1)).hasSize(4);

@@ -61,7 +61,8 @@ public final class FileBackend implements StorageBackend {
   public List<RemoteObject> list(URI source) throws IOException {
     Path dir = directoryOf(source);
     if (!Files.isDirectory(dir)) {
-      throw new SourceNotFoundException("source " + source + ": directory " + dir + " does not exist");
+      throw new SourceNotFoundException(
+          "source " + source + ": directory " + dir + " does not exist");
     }
     Path real = dir.toRealPath();
     List<RemoteObject> out = new ArrayList<>();
@@ -76,11 +77,14 @@ public final class FileBackend implements StorageBackend {
             try {
               resolved = file.toRealPath();
             } catch (NoSuchFileException e) {
-              throw new StorageException("source " + source + ": symbolic link " + file + " is dangling", false);
+              throw new StorageException(
+                  "source " + source + ": symbolic link " + file + " is dangling", false);
             }
             if (!resolved.startsWith(real)) {
-              throw new StorageException("source " + source + ": symbolic link " + file
-                  + " points outside the source directory, to " + resolved, false);
+              throw new StorageException(
+                  "source " + source + ": symbolic link " + file
+                      + " points outside the source directory, to " + resolved,
+                  false);
             }
             target = Files.readAttributes(resolved, BasicFileAttributes.class);
             if (target.isDirectory()) {
@@ -98,8 +102,13 @@ public final class FileBackend implements StorageBackend {
             rel.append(part);
           }
           String key = file.toString();
-          out.add(new RemoteObject(key, ObjectKeys.validate(key, rel.toString()), target.size(),
-              etag(target), null, null));
+          out.add(new RemoteObject(
+              key,
+              ObjectKeys.validate(key, rel.toString()),
+              target.size(),
+              etag(target),
+              null,
+              null));
           return FileVisitResult.CONTINUE;
         }
 
@@ -112,7 +121,8 @@ public final class FileBackend implements StorageBackend {
       throw new SourceAccessDeniedException("source " + source + ": cannot read " + e.getFile(), e);
     }
     if (out.isEmpty()) {
-      throw new SourceNotFoundException("source " + source + ": directory " + dir + " holds no files");
+      throw new SourceNotFoundException(
+          "source " + source + ": directory " + dir + " holds no files");
     }
     out.sort(Comparator.comparing(RemoteObject::relativePath));
     return out;
@@ -122,8 +132,13 @@ public final class FileBackend implements StorageBackend {
   public void read(RemoteObject object, long offsetBytes, ByteBuffer dst) throws IOException {
     long length = dst.remaining();
     if (offsetBytes < 0 || offsetBytes + length > object.sizeBytes()) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "range %d+%d is outside %s (%d bytes)", offsetBytes, length, object.key(), object.sizeBytes()));
+      throw new IllegalArgumentException(String.format(
+          Locale.ROOT,
+          "range %d+%d is outside %s (%d bytes)",
+          offsetBytes,
+          length,
+          object.key(),
+          object.sizeBytes()));
     }
     Path file = Path.of(object.key());
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -132,8 +147,12 @@ public final class FileBackend implements StorageBackend {
       while (dst.hasRemaining()) {
         int n = ch.read(dst, pos);
         if (n < 0) {
-          throw new ObjectChangedException(String.format(Locale.ROOT,
-              "%s ended at offset %d, before the %d bytes listed", file, pos, object.sizeBytes()));
+          throw new ObjectChangedException(String.format(
+              Locale.ROOT,
+              "%s ended at offset %d, before the %d bytes listed",
+              file,
+              pos,
+              object.sizeBytes()));
         }
         pos += n;
       }
@@ -154,15 +173,21 @@ public final class FileBackend implements StorageBackend {
     BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
     String etag = etag(now);
     if (!etag.equals(object.etag())) {
-      throw new ObjectChangedException(String.format(Locale.ROOT,
+      throw new ObjectChangedException(String.format(
+          Locale.ROOT,
           "%s changed after it was listed: it is now %d bytes modified %s, listed as %d bytes (%s)",
-          file, now.size(), now.lastModifiedTime(), object.sizeBytes(), object.etag()));
+          file,
+          now.size(),
+          now.lastModifiedTime(),
+          object.sizeBytes(),
+          object.etag()));
     }
   }
 
   /** Size and modification time (in nanoseconds where the filesystem keeps them) pin a file. */
   static String etag(BasicFileAttributes attrs) {
-    return Long.toHexString(attrs.size()) + "-" + Long.toHexString(attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS));
+    return Long.toHexString(attrs.size()) + "-"
+        + Long.toHexString(attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS));
   }
 
   private Path directoryOf(URI source) {
@@ -171,8 +196,8 @@ public final class FileBackend implements StorageBackend {
     }
     String authority = source.getAuthority();
     if (authority != null && !authority.isEmpty() && !authority.equals("localhost")) {
-      throw new IllegalArgumentException("source " + source + " names host '" + authority
-          + "'; a " + scheme + ": source is a local path such as " + scheme + ":///mnt/models/llama/");
+      throw new IllegalArgumentException("source " + source + " names host '" + authority + "'; a "
+          + scheme + ": source is a local path such as " + scheme + ":///mnt/models/llama/");
     }
     String path = source.getPath();
     if (path == null || !path.startsWith("/")) {

@@ -42,9 +42,8 @@ public record BackendOptions(Map<String, String> values) {
   public void requireOnly(String scheme, Set<String> known) {
     for (String key : values.keySet()) {
       if (!known.contains(key)) {
-        throw new IllegalArgumentException(
-            "unknown option '" + key + "' for the " + scheme + ": backend; known: "
-                + new java.util.TreeSet<>(known));
+        throw new IllegalArgumentException("unknown option '" + key + "' for the " + scheme
+            + ": backend; known: " + new java.util.TreeSet<>(known));
       }
     }
   }

@@ -27,7 +27,8 @@ public final class ObjectKeys {
    */
   public static String relativePath(String prefix, String key) throws InvalidObjectKeyException {
     if (!key.startsWith(prefix)) {
-      throw new InvalidObjectKeyException(key, "it does not start with the prefix '" + prefix + "'");
+      throw new InvalidObjectKeyException(
+          key, "it does not start with the prefix '" + prefix + "'");
     }
     return validate(key, key.substring(prefix.length()));
   }
@@ -43,7 +44,8 @@ public final class ObjectKeys {
       throw new InvalidObjectKeyException(key, "it names the prefix itself, not a file under it");
     }
     if (relative.length() > MAX_PATH_CHARS) {
-      throw new InvalidObjectKeyException(key, "it is longer than " + MAX_PATH_CHARS + " characters");
+      throw new InvalidObjectKeyException(
+          key, "it is longer than " + MAX_PATH_CHARS + " characters");
     }
     if (relative.startsWith("/")) {
       throw new InvalidObjectKeyException(key, "it is an absolute path");
@@ -58,10 +60,13 @@ public final class ObjectKeys {
       }
       if (Character.isISOControl(c)) {
         throw new InvalidObjectKeyException(
-            key, String.format(java.util.Locale.ROOT, "it contains control character U+%04X", (int) c));
+            key,
+            String.format(java.util.Locale.ROOT, "it contains control character U+%04X", (int) c));
       }
     }
-    if (relative.length() >= 2 && relative.charAt(1) == ':' && Character.isLetter(relative.charAt(0))) {
+    if (relative.length() >= 2
+        && relative.charAt(1) == ':'
+        && Character.isLetter(relative.charAt(0))) {
       throw new InvalidObjectKeyException(key, "it starts with a drive letter");
     }
     for (String segment : relative.split("/", -1)) {

@@ -27,8 +27,20 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
    * Algorithms the cache can verify: {@code MD5, SHA-1, SHA-256, SHA-512, CRC32, CRC32C,
    * CRC64NVME, MD5-PARTS}.
    */
-  public static final Set<String> ALGORITHMS = Set.of("MD5", "SHA-1", "SHA-256", "SHA-512", "CRC32", "CRC32C",
-      "CRC64NVME", MULTIPART_MD5, "SHA-1-PARTS", "SHA-256-PARTS", "SHA-512-PARTS", "CRC32-PARTS", "CRC32C-PARTS");
+  public static final Set<String> ALGORITHMS = Set.of(
+      "MD5",
+      "SHA-1",
+      "SHA-256",
+      "SHA-512",
+      "CRC32",
+      "CRC32C",
+      "CRC64NVME",
+      MULTIPART_MD5,
+      "SHA-1-PARTS",
+      "SHA-256-PARTS",
+      "SHA-512-PARTS",
+      "CRC32-PARTS",
+      "CRC32C-PARTS");
 
   private static final String PARTS = "-PARTS";
 
@@ -46,7 +58,8 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
    * A composite checksum: {@code partAlgorithm} (SHA-256, CRC32C, ...) of the concatenated
    * {@code partAlgorithm}s of {@code parts} parts, {@code partSizeBytes} each but the last (0: unknown).
    */
-  public static SourceChecksum composite(String partAlgorithm, String hex, int parts, long partSizeBytes) {
+  public static SourceChecksum composite(
+      String partAlgorithm, String hex, int parts, long partSizeBytes) {
     return new SourceChecksum(partAlgorithm + PARTS, hex, parts, partSizeBytes);
   }
 
@@ -58,14 +71,17 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
           "unsupported checksum algorithm '" + algorithm + "'; supported: " + ALGORITHMS);
     }
     hex = hex.toLowerCase(Locale.ROOT);
-    if (hex.isEmpty() || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+    if (hex.isEmpty()
+        || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
       throw new IllegalArgumentException("checksum is not hexadecimal: '" + hex + "'");
     }
     boolean multipart = algorithm.endsWith(PARTS);
     if (multipart ? parts < 1 || partSizeBytes < 0 : parts != 0 || partSizeBytes != 0) {
-      throw new IllegalArgumentException(multipart
-          ? "a multipart ETag needs at least 1 part and a part size >= 0, was " + parts + " and " + partSizeBytes
-          : "only a multipart ETag has parts, not " + algorithm);
+      throw new IllegalArgumentException(
+          multipart
+              ? "a multipart ETag needs at least 1 part and a part size >= 0, was " + parts
+                  + " and " + partSizeBytes
+              : "only a multipart ETag has parts, not " + algorithm);
     }
   }
 
@@ -82,6 +98,9 @@ public record SourceChecksum(String algorithm, String hex, int parts, long partS
   /** As S3 writes it: {@code hex} or, for a multipart ETag, {@code hex-N}. */
   @Override
   public String toString() {
-    return algorithm + ":" + hex + (isMultipart() ? "-" + parts + (partSizeBytes > 0 ? " (parts of " + partSizeBytes + " bytes)" : "") : "");
+    return algorithm + ":" + hex
+        + (isMultipart()
+            ? "-" + parts + (partSizeBytes > 0 ? " (parts of " + partSizeBytes + " bytes)" : "")
+            : "");
   }
 }

@@ -55,8 +55,13 @@ public final class ChecksumProbe {
           crc32c = mbps;
         }
         if (pass == 1) {
-          System.out.printf(Locale.ROOT, "%-8s %9.0f MB/s  (CRC32C is %.1fx faster)  [%d]%n", name, mbps,
-              crc32c / mbps, sink & 1);
+          System.out.printf(
+              Locale.ROOT,
+              "%-8s %9.0f MB/s  (CRC32C is %.1fx faster)  [%d]%n",
+              name,
+              mbps,
+              crc32c / mbps,
+              sink & 1);
         }
       }
     }

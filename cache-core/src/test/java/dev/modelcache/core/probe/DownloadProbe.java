@@ -35,8 +35,10 @@ public final class DownloadProbe {
       Random random = new Random(7);
       byte[] chunk = new byte[1 << 20];
       for (int f = 0; f < files; f++) {
-        try (FileChannel ch = FileChannel.open(src.resolve(String.format(Locale.ROOT, "shard-%05d.safetensors", f)),
-            StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(
+            src.resolve(String.format(Locale.ROOT, "shard-%05d.safetensors", f)),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE)) {
           for (int m = 0; m < mib; m++) {
             random.nextBytes(chunk);
             ch.write(ByteBuffer.wrap(chunk));
@@ -62,8 +64,15 @@ public final class DownloadProbe {
       run("cp", "-r", src.toString(), dst.toString());
       run("sync");
       double cp = (System.nanoTime() - t1) / 1e9;
-      System.out.printf(Locale.ROOT, "rep %d: ensure %.2f s (%.0f MB/s), cp -r + sync %.2f s (%.0f MB/s), ratio ensure/cp %.2f%n",
-          r, engine, bytes / engine / 1e6, cp, bytes / cp / 1e6, cp / engine);
+      System.out.printf(
+          Locale.ROOT,
+          "rep %d: ensure %.2f s (%.0f MB/s), cp -r + sync %.2f s (%.0f MB/s), ratio ensure/cp %.2f%n",
+          r,
+          engine,
+          bytes / engine / 1e6,
+          cp,
+          bytes / cp / 1e6,
+          cp / engine);
       delete(root);
       delete(dst);
     }

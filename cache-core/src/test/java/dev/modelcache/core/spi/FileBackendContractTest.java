@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The backend contract, run against the {@code file:} backend, plus its own rules (symlinks). */
 class FileBackendContractTest extends StorageBackendContract {
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   @Override
   protected StorageBackend createBackend() throws Exception {
@@ -61,28 +62,33 @@ class FileBackendContractTest extends StorageBackendContract {
     URI source = createSource(Map.of("real.bin", bytes(10)));
     Path dir = Path.of(source);
     Files.createSymbolicLink(dir.resolve("alias.bin"), dir.resolve("real.bin"));
-    assertThat(backend().list(source)).extracting(RemoteObject::relativePath).containsExactly("alias.bin", "real.bin");
+    assertThat(backend().list(source))
+        .extracting(RemoteObject::relativePath)
+        .containsExactly("alias.bin", "real.bin");
 
     Path outside = tmp.resolve("secret.txt");
     Files.writeString(outside, "secret");
     Files.createSymbolicLink(dir.resolve("escape.bin"), outside);
     assertThatThrownBy(() -> backend().list(source))
         .isInstanceOf(StorageException.class)
-        .hasMessageContaining("escape.bin").hasMessageContaining("outside the source directory");
+        .hasMessageContaining("escape.bin")
+        .hasMessageContaining("outside the source directory");
   }
 
   @Test
   void anEmptyDirectoryIsNotFound() throws Exception {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     assertThatThrownBy(() -> new FileBackend().list(empty.toUri()))
-        .isInstanceOf(dev.modelcache.core.SourceNotFoundException.class).hasMessageContaining("holds no files");
+        .isInstanceOf(dev.modelcache.core.SourceNotFoundException.class)
+        .hasMessageContaining("holds no files");
   }
 
   @Test
   void aTouchedFileCountsAsChanged() throws Exception {
     URI source = createSource(Map.of("t.bin", bytes(100)));
     RemoteObject o = backend().list(source).getFirst();
-    Files.setLastModifiedTime(Path.of(source).resolve("t.bin"), FileTime.from(Instant.now().plusSeconds(60)));
+    Files.setLastModifiedTime(
+        Path.of(source).resolve("t.bin"), FileTime.from(Instant.now().plusSeconds(60)));
     assertThatThrownBy(() -> backend().read(o, 0, java.nio.ByteBuffer.allocate(10)))
         .isInstanceOf(dev.modelcache.core.ObjectChangedException.class);
   }
@@ -90,7 +96,10 @@ class FileBackendContractTest extends StorageBackendContract {
   @Test
   void aSourceThatIsItselfALinkIsListedThroughIt() throws Exception {
     URI source = createSource(Map.of("a.bin", bytes(7), "d/b.bin", bytes(9)));
-    Path alias = Files.createSymbolicLink(tmp.resolve("alias-" + UUID.randomUUID()), Path.of(source));
-    assertThat(backend().list(alias.toUri())).extracting(RemoteObject::relativePath).containsExactly("a.bin", "d/b.bin");
+    Path alias =
+        Files.createSymbolicLink(tmp.resolve("alias-" + UUID.randomUUID()), Path.of(source));
+    assertThat(backend().list(alias.toUri()))
+        .extracting(RemoteObject::relativePath)
+        .containsExactly("a.bin", "d/b.bin");
   }
 }

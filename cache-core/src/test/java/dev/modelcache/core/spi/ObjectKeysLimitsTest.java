@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /** The exact limits of {@link ObjectKeys}: what is accepted right at each boundary, and the rule named just past it. */
 class ObjectKeysLimitsTest {
   private static void rejected(String relative, String rule) {
-    assertThatThrownBy(() -> ObjectKeys.validate("k", relative)).as(relative)
+    assertThatThrownBy(() -> ObjectKeys.validate("k", relative))
+        .as(relative)
         .isInstanceOfSatisfying(InvalidObjectKeyException.class, e -> {
           assertThat(e.key()).isEqualTo("k");
           assertThat(e.getMessage()).endsWith("': " + rule);
@@ -33,9 +34,11 @@ class ObjectKeysLimitsTest {
   @Test
   void emptyPrefixKeepsTheWholeKey() throws Exception {
     assertThat(ObjectKeys.relativePath("", "a/b")).isEqualTo("a/b");
-    assertThatThrownBy(() -> ObjectKeys.relativePath("", "")).isInstanceOf(InvalidObjectKeyException.class)
+    assertThatThrownBy(() -> ObjectKeys.relativePath("", ""))
+        .isInstanceOf(InvalidObjectKeyException.class)
         .hasMessageEndingWith("it names the prefix itself, not a file under it");
-    assertThatThrownBy(() -> ObjectKeys.relativePath("p/", "q/x")).isInstanceOf(InvalidObjectKeyException.class)
+    assertThatThrownBy(() -> ObjectKeys.relativePath("p/", "q/x"))
+        .isInstanceOf(InvalidObjectKeyException.class)
         .hasMessageEndingWith("it does not start with the prefix 'p/'");
   }
 

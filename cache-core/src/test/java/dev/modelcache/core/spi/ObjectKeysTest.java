@@ -11,9 +11,11 @@ class ObjectKeysTest {
 
   @Test
   void acceptsOrdinaryNestedKeys() throws Exception {
-    assertThat(ObjectKeys.relativePath("models/llama/", "models/llama/model-00001-of-00030.safetensors"))
+    assertThat(ObjectKeys.relativePath(
+            "models/llama/", "models/llama/model-00001-of-00030.safetensors"))
         .isEqualTo("model-00001-of-00030.safetensors");
-    assertThat(ObjectKeys.relativePath("p/", "p/tokenizer/vocab.json")).isEqualTo("tokenizer/vocab.json");
+    assertThat(ObjectKeys.relativePath("p/", "p/tokenizer/vocab.json"))
+        .isEqualTo("tokenizer/vocab.json");
   }
 
   @Test
@@ -32,7 +34,9 @@ class ObjectKeysTest {
         Map.entry("p/C:/x", "drive letter"),
         Map.entry("q/x", "does not start with the prefix"),
         Map.entry("p/" + "s".repeat(256), "longer than 255"));
-    cases.forEach((key, rule) -> assertThatThrownBy(() -> ObjectKeys.relativePath("p/", key)).as(key)
-        .isInstanceOf(InvalidObjectKeyException.class).hasMessageContaining(rule));
+    cases.forEach((key, rule) -> assertThatThrownBy(() -> ObjectKeys.relativePath("p/", key))
+        .as(key)
+        .isInstanceOf(InvalidObjectKeyException.class)
+        .hasMessageContaining(rule));
   }
 }

@@ -35,7 +35,8 @@ public abstract class StorageBackendContract {
   protected abstract URI createSource(Map<String, byte[]> files) throws Exception;
 
   /** Replaces one object of a source with new content (a new version, ETag or modification time). */
-  protected abstract void replaceObject(URI source, String relativePath, byte[] content) throws Exception;
+  protected abstract void replaceObject(URI source, String relativePath, byte[] content)
+      throws Exception;
 
   /** A prefix URI of the backend's scheme under which nothing exists. */
   protected abstract URI missingSource() throws Exception;
@@ -75,12 +76,14 @@ public abstract class StorageBackendContract {
 
     List<RemoteObject> listed = backend.list(source);
 
-    assertThat(listed).extracting(RemoteObject::relativePath)
+    assertThat(listed)
+        .extracting(RemoteObject::relativePath)
         .containsExactly("a/b/deep.bin", "a/first.json", "m.safetensors", "z-last.bin");
     for (RemoteObject o : listed) {
       assertThat(o.sizeBytes()).as(o.relativePath()).isEqualTo(files.get(o.relativePath()).length);
       assertThat(o.etag() != null || o.versionId() != null || o.checksum() != null)
-          .as("%s is pinned to an identity", o.relativePath()).isTrue();
+          .as("%s is pinned to an identity", o.relativePath())
+          .isTrue();
     }
   }
 
@@ -90,7 +93,9 @@ public abstract class StorageBackendContract {
     URI source = createSource(Map.of("w.bin", content));
     RemoteObject o = backend.list(source).getFirst();
 
-    long[][] ranges = {{0, 1}, {0, 4096}, {1, 4095}, {50_000, 17}, {100_002, 1}, {0, 100_003}, {99_000, 1003}};
+    long[][] ranges = {
+      {0, 1}, {0, 4096}, {1, 4095}, {50_000, 17}, {100_002, 1}, {0, 100_003}, {99_000, 1003}
+    };
     for (long[] r : ranges) {
       ByteBuffer dst = ByteBuffer.allocateDirect((int) r[1] + 20);
       dst.position(7).limit(7 + (int) r[1]);
@@ -99,7 +104,8 @@ public abstract class StorageBackendContract {
       byte[] got = new byte[(int) r[1]];
       dst.position(7);
       dst.get(got);
-      assertThat(got).as("bytes %d+%d", r[0], r[1])
+      assertThat(got)
+          .as("bytes %d+%d", r[0], r[1])
           .isEqualTo(Arrays.copyOfRange(content, (int) r[0], (int) (r[0] + r[1])));
       dst.limit(dst.capacity());
       assertThat(dst.get(7 + (int) r[1])).as("byte past the limit is untouched").isZero();
@@ -134,7 +140,8 @@ public abstract class StorageBackendContract {
         }));
       }
       for (int i = 0; i < 16; i++) {
-        assertThat(futures.get(i).get()).isEqualTo(Arrays.copyOfRange(content, i * part, (i + 1) * part));
+        assertThat(futures.get(i).get())
+            .isEqualTo(Arrays.copyOfRange(content, i * part, (i + 1) * part));
       }
     } finally {
       pool.shutdownNow();
