@@ -156,7 +156,8 @@ class DiskFaultsTest {
           .singleElement()
           .satisfies(d -> {
             assertThat(d.writerAlive()).isFalse();
-            assertThat(d.bytesDone()).isPositive().isLessThan(m.sizeBytes());
+            // Every block may be written before the read-back that fails reaches it.
+            assertThat(d.bytesDone()).isPositive().isLessThanOrEqualTo(m.sizeBytes());
           });
       fs.heal();
       long readBefore = backend.bytesRead.get();
@@ -164,6 +165,8 @@ class DiskFaultsTest {
       assertThat(backend.bytesRead.get() - readBefore)
           .as("the resume fetched only what was missing")
           .isLessThan(m.sizeBytes());
+      // A resume re-reads every journaled block against its CRC32C before keeping it, so a block
+      // whose read-back failed is checked again; assertRecovers compares every byte.
     }
   }
 
