@@ -78,4 +78,11 @@ final class AgentLog {
     }
     return q.append('"').toString();
   }
+
+  /** An exception as a log value: its simple class name and its message, if it has one. */
+  static String describe(Throwable e) {
+    String message = e.getMessage();
+    return e.getClass().getSimpleName()
+        + (message == null || message.isBlank() ? "" : ": " + message);
+  }
 }

@@ -72,7 +72,7 @@ final class LocalModelNodeSource implements AutoCloseable {
             "resource",
             "localmodelnodes/" + nodeName,
             "error",
-            Reconciler.describe(error));
+            AgentLog.describe(error));
       } else {
         log.info("watching", "resource", "localmodelnodes/" + nodeName);
       }
@@ -99,7 +99,7 @@ final class LocalModelNodeSource implements AutoCloseable {
     try {
       limit = limits.resolve(groups);
     } catch (RuntimeException e) {
-      log.warn("storage_limit_unknown", "error", Reconciler.describe(e));
+      log.warn("storage_limit_unknown", "error", AgentLog.describe(e));
       limit = new NodeGroupLimit.Limit(java.util.OptionalLong.empty(), "");
     }
     return new DesiredState(models, limit.bytes(), limit.source());

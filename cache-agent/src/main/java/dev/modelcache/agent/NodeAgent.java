@@ -109,7 +109,7 @@ public final class NodeAgent implements AutoCloseable {
                 // Logged and tried again at the next poll: an exception escaping this task would
                 // end
                 // the schedule, and the file would never be followed again.
-                log.error("models_file_unreadable", "file", file, "error", Reconciler.describe(e));
+                log.error("models_file_unreadable", "file", file, "error", AgentLog.describe(e));
               }
             },
             0,

@@ -135,7 +135,7 @@ final class Reconciler {
       metrics.observe(
           cache, tracked.values().stream().map(t -> t.state.status()).toList());
     } catch (IOException | RuntimeException e) {
-      log.error("pass_failed", "error", describe(e));
+      log.error("pass_failed", "error", AgentLog.describe(e));
     } finally {
       lastPass = clock.instant();
     }
@@ -319,7 +319,7 @@ final class Reconciler {
       try {
         links.retire(entry.directory());
       } catch (IOException e) {
-        log.error("retire_failed", "entry", entry.directory(), "error", describe(e));
+        log.error("retire_failed", "entry", entry.directory(), "error", AgentLog.describe(e));
       }
       requestPass();
       return;
@@ -396,7 +396,8 @@ final class Reconciler {
     t.spaceRefused = e instanceof InsufficientSpaceException;
     boolean permanent =
         e instanceof InvalidModelSourceException || e instanceof IllegalArgumentException;
-    String reason = e instanceof InsufficientSpaceException ise ? noSpace(ise) : describe(e);
+    String reason =
+        e instanceof InsufficientSpaceException ise ? noSpace(ise) : AgentLog.describe(e);
     t.state = ModelState.error(reason);
     if (permanent) {
       t.permanent = true;
@@ -521,7 +522,7 @@ final class Reconciler {
     try {
       publish();
     } catch (IOException | RuntimeException e) {
-      log.warn("status_not_written", "error", describe(e));
+      log.warn("status_not_written", "error", AgentLog.describe(e));
     }
   }
 
@@ -535,18 +536,12 @@ final class Reconciler {
         try {
           action.run();
         } catch (RuntimeException e) {
-          log.error("loop_task_failed", "error", describe(e));
+          log.error("loop_task_failed", "error", AgentLog.describe(e));
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // shutting down
     }
-  }
-
-  static String describe(Throwable e) {
-    String message = e.getMessage();
-    return e.getClass().getSimpleName()
-        + (message == null || message.isBlank() ? "" : ": " + message);
   }
 
   /** One model of the spec and where it stands; touched on the loop thread only. */

@@ -1,6 +1,7 @@
 package dev.modelcache.core;
 
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
@@ -32,6 +33,8 @@ import java.util.UUID;
  */
 final class CacheLayout {
 
+  private static final System.Logger LOG = System.getLogger(ModelCache.class.getName());
+
   static final String MANIFEST = "manifest.json";
   static final String DATA = "data";
   static final String OWNER = "owner";
@@ -50,6 +53,51 @@ final class CacheLayout {
   final Path meta;
   final Path pins;
   final Path trash;
+
+  /**
+   * Opens the cache root {@code r} (absolute, normalized): creates it if asked to, lays it out if
+   * it is not yet, and widens the shared directories' modes where this user may.
+   *
+   * @throws CacheRootException naming what is wrong with the root
+   */
+  static CacheLayout open(Path r, boolean createRoot) throws IOException {
+    if (!Files.exists(r)) {
+      if (!createRoot) {
+        throw new CacheRootException(
+            r, "it does not exist (create it, or call createRootIfMissing())", null);
+      }
+      try {
+        Files.createDirectories(r);
+      } catch (IOException e) {
+        throw new CacheRootException(r, "it does not exist and cannot be created: " + e, e);
+      }
+    }
+    if (!Files.isDirectory(r)) {
+      throw new CacheRootException(r, "it is not a directory", null);
+    }
+    CacheLayout layout = new CacheLayout(r);
+    if (!layout.exists()) {
+      try {
+        layout.create();
+      } catch (IOException e) {
+        throw new CacheRootException(
+            r,
+            "it is not writable by " + SharedAccess.currentUser() + " (" + SharedAccess.describe(r)
+                + "): " + e,
+            e);
+      }
+    } else if (!Files.isWritable(r)) {
+      // Another user's root (a serving pod's uid reading what a root prefetcher wrote): it may
+      // lease, load and await through the shared directories; writes fail naming the path.
+      LOG.log(
+          Level.DEBUG,
+          () -> "cache root " + r + " is not writable by " + SharedAccess.currentUser()
+              + "; opening it to read, lease and await");
+    } else {
+      layout.widenShared();
+    }
+    return layout;
+  }
 
   CacheLayout(Path root) {
     this.root = root;

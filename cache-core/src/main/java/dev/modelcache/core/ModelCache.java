@@ -5,8 +5,6 @@ import dev.modelcache.core.spi.StorageBackend;
 import dev.modelcache.core.spi.StorageBackendProvider;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -545,41 +543,7 @@ public final class ModelCache implements AutoCloseable {
         }
       }
       Path r = root.toAbsolutePath().normalize();
-      if (!Files.exists(r)) {
-        if (!createRoot) {
-          throw new CacheRootException(
-              r, "it does not exist (create it, or call createRootIfMissing())", null);
-        }
-        try {
-          Files.createDirectories(r);
-        } catch (IOException e) {
-          throw new CacheRootException(r, "it does not exist and cannot be created: " + e, e);
-        }
-      }
-      if (!Files.isDirectory(r)) {
-        throw new CacheRootException(r, "it is not a directory", null);
-      }
-      CacheLayout layout = new CacheLayout(r);
-      if (!layout.exists()) {
-        try {
-          layout.create();
-        } catch (IOException e) {
-          throw new CacheRootException(
-              r,
-              "it is not writable by " + SharedAccess.currentUser() + " ("
-                  + SharedAccess.describe(r) + "): " + e,
-              e);
-        }
-      } else if (!Files.isWritable(r)) {
-        // Another user's root (a serving pod's uid reading what a root prefetcher wrote): it may
-        // lease, load and await through the shared directories; writes fail naming the path.
-        LOG.log(
-            Level.DEBUG,
-            () -> "cache root " + r + " is not writable by " + SharedAccess.currentUser()
-                + "; opening it to read, lease and await");
-      } else {
-        layout.widenShared();
-      }
+      CacheLayout layout = CacheLayout.open(r, createRoot);
       SpaceLimits limits = new SpaceLimits(r, maxBytes, minFree);
       HolderFiles holders =
           HolderFiles.open(r, liveness, heartbeatExpiry, heartbeatExpirySet, ticker);

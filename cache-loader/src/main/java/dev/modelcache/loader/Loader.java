@@ -105,7 +105,7 @@ public final class Loader {
   public LoadResult load(Path model, TensorSink sink) throws IOException {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(sink, "sink");
-    return tellingFailure(sink, () -> loadUntold(SafetensorsModel.open(model), sink));
+    return LoadFailures.tellingFailure(sink, () -> loadUntold(SafetensorsModel.open(model), sink));
   }
 
   /**
@@ -120,7 +120,7 @@ public final class Loader {
   public LoadResult load(SafetensorsModel model, TensorSink sink) throws IOException {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(sink, "sink");
-    return tellingFailure(sink, () -> loadUntold(model, sink));
+    return LoadFailures.tellingFailure(sink, () -> loadUntold(model, sink));
   }
 
   /** {@link #load(SafetensorsModel, TensorSink)} without {@link TensorSink#loadFailed}: for a caller that tells the sink itself. */
@@ -150,47 +150,6 @@ public final class Loader {
         Duration.ofNanos(System.nanoTime() - start),
         run.poolBytes,
         dropPagesAfterLoad && run.allDropped);
-  }
-
-  /** A load's body, which may fail with an {@link IOException}. */
-  interface LoadBody<T> {
-    T run() throws IOException;
-  }
-
-  /**
-   * Runs {@code body}; if it fails, calls {@link TensorSink#loadFailed} with its exception (one
-   * that {@code loadFailed} throws is added to it as suppressed) and rethrows it.
-   */
-  static <T> T tellingFailure(TensorSink sink, LoadBody<T> body) throws IOException {
-    try {
-      return body.run();
-    } catch (IOException | RuntimeException e) {
-      try {
-        sink.loadFailed(e);
-      } catch (RuntimeException thrown) {
-        e.addSuppressed(thrown);
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * The cause of a failed read or download, as itself when it is an {@link IOException}, a
-   * runtime exception or an error; anything else wrapped in an {@link IOException} naming
-   * {@code what}.
-   */
-  static IOException causeOf(ExecutionException e, String what) {
-    Throwable c = e.getCause();
-    if (c instanceof IOException io) {
-      return io;
-    }
-    if (c instanceof RuntimeException r) {
-      throw r;
-    }
-    if (c instanceof Error err) {
-      throw err;
-    }
-    return new IOException(what + " failed", c);
   }
 
   /** State of one load call. */
@@ -401,7 +360,7 @@ public final class Loader {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("load of " + f.path() + " interrupted");
       } catch (ExecutionException e) {
-        throw causeOf(e, f.path() + ": read at offset " + p.position());
+        throw LoadFailures.causeOf(e, f.path() + ": read at offset " + p.position());
       }
     }
 

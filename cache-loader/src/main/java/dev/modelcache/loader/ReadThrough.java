@@ -113,7 +113,7 @@ public final class ReadThrough {
   public ReadThroughResult load(ModelSource source, TensorSink sink) throws IOException {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(sink, "sink");
-    return Loader.tellingFailure(sink, () -> loadUntold(source, sink));
+    return LoadFailures.tellingFailure(sink, () -> loadUntold(source, sink));
   }
 
   private ReadThroughResult loadUntold(ModelSource source, TensorSink sink) throws IOException {
@@ -286,7 +286,7 @@ public final class ReadThrough {
       throw new InterruptedIOException(
           "interrupted while loading " + source + " through the cache");
     } catch (ExecutionException e) {
-      throw Loader.causeOf(e, "read-through load of " + source);
+      throw LoadFailures.causeOf(e, "read-through load of " + source);
     }
   }
 
