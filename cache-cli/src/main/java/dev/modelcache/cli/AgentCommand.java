@@ -3,7 +3,6 @@ package dev.modelcache.cli;
 import dev.modelcache.agent.NodeAgent;
 import dev.modelcache.core.FreeSpace;
 import dev.modelcache.core.ModelCache;
-import dev.modelcache.core.spi.BackendOptions;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
@@ -12,6 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -91,31 +91,8 @@ final class AgentCommand implements Callable<Integer> {
           "First retry of a failed download after this long, doubling up to 5m (default: 10s).")
   TimeSpan retryAfter = new TimeSpan(java.time.Duration.ofSeconds(10));
 
-  @Option(
-      names = "--concurrency",
-      paramLabel = "N",
-      description = "Byte ranges transferred at once, across all downloads (default: "
-          + ModelCache.DEFAULT_CONCURRENCY + ").")
-  Integer concurrency;
-
-  @Option(
-      names = "--part-size",
-      paramLabel = "SIZE",
-      description = "Bytes per ranged request, e.g. 8MiB (default: 8MiB).")
-  ByteSize partSize;
-
-  @Option(
-      names = "--endpoint",
-      paramLabel = "URL",
-      description =
-          "S3-compatible endpoint for s3:// sources, addressed path-style (default: AWS, or $AWS_ENDPOINT_URL).")
-  String endpoint;
-
-  @Option(
-      names = "--region",
-      paramLabel = "REGION",
-      description = "S3 region (default: the SDK's usual lookup).")
-  String region;
+  @Mixin
+  TransferOptions transfer = new TransferOptions();
 
   @Option(
       names = "--min-free",
@@ -210,23 +187,12 @@ final class AgentCommand implements Callable<Integer> {
   }
 
   private void applyTo(ModelCache.Builder builder) throws UsageException {
-    try {
-      if (concurrency != null) {
-        builder.concurrency(concurrency);
-      }
-      if (partSize != null) {
-        builder.partSizeBytes(Math.toIntExact(partSize.bytes()));
-      }
-    } catch (IllegalArgumentException | ArithmeticException e) {
-      throw new UsageException(
-          (concurrency != null ? "--concurrency/--part-size: " : "--part-size: ") + e.getMessage());
-    }
+    transfer.applyTo(builder);
     if (minFree != null) {
       builder.minFree(minFree);
     }
-    BackendOptions options = DownloadOptions.s3Options(endpoint, region);
-    if (!options.values().isEmpty()) {
-      builder.backendOptions("s3", options);
+    if (transfer.namesStore()) {
+      builder.backendOptions("s3", transfer.s3Options());
     }
   }
 }
