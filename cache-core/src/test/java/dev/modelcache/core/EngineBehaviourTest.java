@@ -346,17 +346,8 @@ class EngineBehaviourTest {
     TestBackend backend = new TestBackend();
     java.util.concurrent.atomic.AtomicReference<String> claimed =
         new java.util.concurrent.atomic.AtomicReference<>(good);
-    backend.listing = list -> list.stream()
-        .map(o -> o.relativePath().equals("shard-0.bin")
-            ? new dev.modelcache.core.spi.RemoteObject(
-                o.key(),
-                o.relativePath(),
-                o.sizeBytes(),
-                o.etag(),
-                null,
-                new dev.modelcache.core.spi.SourceChecksum("MD5", claimed.get()))
-            : o)
-        .toList();
+    backend.claimChecksum(
+        "shard-0.bin", () -> new dev.modelcache.core.spi.SourceChecksum("MD5", claimed.get()));
     try (ModelCache cache = open(backend, 2, 3)) {
       claimed.set("0".repeat(32));
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))

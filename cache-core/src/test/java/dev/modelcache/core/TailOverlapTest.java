@@ -115,17 +115,8 @@ class TailOverlapTest {
   void aWholeFileChecksumMismatchInAnEarlyFileFailsTheDownload() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 23, FILE, FILE, FILE);
     TestBackend backend = new TestBackend();
-    backend.listing = list -> list.stream()
-        .map(o -> o.relativePath().equals("shard-1.bin")
-            ? new dev.modelcache.core.spi.RemoteObject(
-                o.key(),
-                o.relativePath(),
-                o.sizeBytes(),
-                o.etag(),
-                null,
-                new dev.modelcache.core.spi.SourceChecksum("MD5", "0".repeat(32)))
-            : o)
-        .toList();
+    backend.claimChecksum(
+        "shard-1.bin", () -> new dev.modelcache.core.spi.SourceChecksum("MD5", "0".repeat(32)));
     try (ModelCache cache = open(backend)) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))
           .isInstanceOfSatisfying(
@@ -142,17 +133,8 @@ class TailOverlapTest {
         .formatHex(
             java.security.MessageDigest.getInstance("MD5").digest(m.files.get("shard-1.bin")));
     TestBackend backend = new TestBackend();
-    backend.listing = list -> list.stream()
-        .map(o -> o.relativePath().equals("shard-1.bin")
-            ? new dev.modelcache.core.spi.RemoteObject(
-                o.key(),
-                o.relativePath(),
-                o.sizeBytes(),
-                o.etag(),
-                null,
-                new dev.modelcache.core.spi.SourceChecksum("MD5", md5))
-            : o)
-        .toList();
+    backend.claimChecksum(
+        "shard-1.bin", () -> new dev.modelcache.core.spi.SourceChecksum("MD5", md5));
     DirectIo.Opener[] disk = {damagingDisk("shard-1.bin", 2L * BLOCK, 2L * BLOCK + 7)};
     try (ModelCache cache = open(backend, file -> disk[0].open(file))) {
       assertThatThrownBy(() -> cache.ensure(TestBackend.source(m), DownloadListener.NONE))

@@ -27,6 +27,21 @@ final class TestBackend implements StorageBackend {
 
   private final FileBackend files = new FileBackend("test");
   volatile UnaryOperator<List<RemoteObject>> listing = UnaryOperator.identity();
+
+  /**
+   * Lists {@code path} with the source checksum {@code checksum} gives at each listing (no version
+   * id), the other files as they are.
+   */
+  void claimChecksum(
+      String path, java.util.function.Supplier<dev.modelcache.core.spi.SourceChecksum> checksum) {
+    listing = list -> list.stream()
+        .map(o -> o.relativePath().equals(path)
+            ? new RemoteObject(
+                o.key(), o.relativePath(), o.sizeBytes(), o.etag(), null, checksum.get())
+            : o)
+        .toList();
+  }
+
   volatile ReadHook hook = (o, off, attempt) -> {};
   volatile long readDelayMillis;
   final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
