@@ -61,6 +61,11 @@ final class BlockWriter {
     }
   }
 
+  /** Whether whole aligned blocks are still written with O_DIRECT: false once the file system refused. */
+  boolean writesDirect() {
+    return directWrites;
+  }
+
   /** Bytes written with O_DIRECT so far. */
   long bytesWrittenDirect() {
     return bytesWrittenDirect.get();

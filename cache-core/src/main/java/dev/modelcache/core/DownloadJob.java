@@ -166,7 +166,8 @@ final class DownloadJob {
       for (int i = 0; i < objects.size(); i++) {
         files.add(new StagedFile(i, objects.get(i), staging.target(objects.get(i)), blockBytes));
       }
-      ReadBack readBack = new ReadBack(source, settings, tails, failure, stream);
+      ReadBack readBack =
+          new ReadBack(source, settings, tails, failure, stream, writer::writesDirect);
       return new Pipeline(
               staging, files, meter, failure, failures, fetcher, writer, tails, readBack, stream)
           .downloadAndCommit();

@@ -6,6 +6,7 @@ import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -45,24 +47,30 @@ final class ReadBack {
   private final Queue<StagedFile> refetch = new ConcurrentLinkedQueue<>();
 
   private final AtomicLong verifyNanos = new AtomicLong();
+  /**
+   * Whether blocks are read back with O_DIRECT: while they are written so and until the file
+   * system first refuses a direct open; then through a mapping.
+   */
+  private volatile boolean directReads;
+  /** Whether the writer still writes with O_DIRECT; blocks it wrote through the page cache are read from there. */
+  private final BooleanSupplier writesDirect;
   /** Told of every block read back and checked; decides whether a file may be fetched again. */
   private final BlockStream stream;
-
-  ReadBack(ModelSource source, DownloadSettings settings, TailPool tails, DownloadFailure failure) {
-    this(source, settings, tails, failure, BlockStream.NONE);
-  }
 
   ReadBack(
       ModelSource source,
       DownloadSettings settings,
       TailPool tails,
       DownloadFailure failure,
-      BlockStream stream) {
+      BlockStream stream,
+      BooleanSupplier writesDirect) {
     this.source = source;
+    this.writesDirect = writesDirect;
     this.settings = settings;
     this.tails = tails;
     this.failure = failure;
     this.stream = stream;
+    this.directReads = settings.directWrites();
   }
 
   /** Time spent reading back and checking so far, in nanoseconds. */
@@ -210,9 +218,9 @@ final class ReadBack {
   private void readBackInOrder(StagedFile file, OrderedReadBack rb) throws IOException {
     long t0 = System.nanoTime();
     int blocks = file.blockCount();
-    try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
+    try (Reads reads = open(file)) {
       for (int bi; (bi = rb.nextOrStop(file::isDone)) >= 0; ) {
-        readBackBlock(ch, file, bi, rb.digest());
+        readBackBlock(reads, file, bi, rb.digest());
         stream.verified(file, bi);
         if (bi == blocks - 1) {
           finishSourceCheck(file, rb.digest());
@@ -312,8 +320,8 @@ final class ReadBack {
   /** Reads block {@code block} of {@code file} back, just after it was written, and compares its CRC32C with the one received. */
   private void verifyBlock(StagedFile file, int block) throws IOException {
     long t0 = System.nanoTime();
-    try (FileChannel ch = FileChannel.open(file.target(), StandardOpenOption.READ)) {
-      readBackBlock(ch, file, block, null);
+    try (Reads reads = open(file)) {
+      readBackBlock(reads, file, block, null);
     } catch (InternalError e) {
       throw shrankWhileMapped(file, file.blockOffset(block), e);
     }
@@ -321,16 +329,59 @@ final class ReadBack {
     stream.verified(file, block);
   }
 
+  /** A staging file opened for its read-back, with O_DIRECT or for mapped reads. */
+  private record Reads(FileChannel channel, boolean direct) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
   /**
-   * Reads block {@code block} of {@code file} back through {@code ch}, compares its CRC32C with the
-   * one received, and feeds it to {@code digest} when given. The block is mapped and read out of
-   * the page cache (filled from the disk when the block was written with O_DIRECT) in small
-   * chunks ({@link MappedReads}), so it takes no transfer buffer and a page that cannot be read
-   * fails this download instead of the JVM.
+   * Opens {@code file} for its read-back: with O_DIRECT while blocks are written so, their offsets
+   * are aligned, the file system's block size fits {@link DirectIo#ALIGNMENT} and direct memory has
+   * room for this thread's read buffer; otherwise, and for good once a direct open was refused, for
+   * reads through a mapping.
+   */
+  private Reads open(StagedFile file) throws IOException {
+    if (directReads
+        && writesDirect.getAsBoolean()
+        && file.blockBytes() % DirectIo.ALIGNMENT == 0
+        && DirectReads.bufferAvailable()) {
+      try {
+        long block = Files.getFileStore(file.target()).getBlockSize();
+        if (block > 0 && DirectIo.ALIGNMENT % block == 0) {
+          return new Reads(DirectReads.open(file.target()), true);
+        }
+        refuseDirectReads(file, "its file system's block size is " + block + " bytes");
+      } catch (FileSystemException | UnsupportedOperationException e) {
+        refuseDirectReads(file, e.toString());
+      }
+    }
+    return new Reads(FileChannel.open(file.target(), StandardOpenOption.READ), false);
+  }
+
+  private void refuseDirectReads(StagedFile file, String why) {
+    if (directReads) {
+      directReads = false;
+      LOG.log(
+          Level.DEBUG,
+          () -> "reading back " + source + " through the page cache: O_DIRECT reads of "
+              + file.target() + " are not possible (" + why + ")");
+    }
+  }
+
+  /**
+   * Reads block {@code block} of {@code file} back, compares its CRC32C with the one received, and
+   * feeds it to {@code digest} when given. The block is read in chunks into a buffer of this
+   * thread: with O_DIRECT straight from the disk ({@link DirectReads}), or out of the page cache
+   * through a mapping ({@link MappedReads}); either way it takes no transfer buffer and a page
+   * that cannot be read fails this download instead of the JVM.
    */
   private void readBackBlock(
-      FileChannel ch, StagedFile file, int block, FileVerifier.SourceDigest digest)
+      Reads reads, StagedFile file, int block, FileVerifier.SourceDigest digest)
       throws IOException {
+    FileChannel ch = reads.channel();
     long offset = file.blockOffset(block);
     long len = file.blockLength(block);
     long size = ch.size();
@@ -346,13 +397,18 @@ final class ReadBack {
           size);
     }
     CRC32C crc = new CRC32C();
+    MappedReads.ChunkSink check = chunk -> {
+      if (digest != null) {
+        digest.update(chunk.duplicate());
+      }
+      crc.update(chunk);
+    };
     try {
-      MappedReads.read(ch, offset, len, chunk -> {
-        if (digest != null) {
-          digest.update(chunk.duplicate());
-        }
-        crc.update(chunk);
-      });
+      if (reads.direct()) {
+        DirectReads.read(ch, offset, len, check);
+      } else {
+        MappedReads.read(ch, offset, len, check);
+      }
     } catch (ClosedChannelException | InterruptedIOException e) {
       throw e; // the download was stopped: nothing to say about the file
     } catch (IOException e) {

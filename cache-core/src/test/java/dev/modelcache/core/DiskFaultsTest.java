@@ -176,7 +176,7 @@ class DiskFaultsTest {
         DirectWritesTest.directIoWorksIn(tmp),
         "the temporary directory's file system refuses O_DIRECT");
     ModelFixture m = model(5);
-    fs.refuseDirectAfter(2);
+    fs.refuseDirectWritesAfter(2);
     EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
     try (ModelCache cache = cache().concurrency(1).build()) {
       CacheEntry e = cache.ensure(TestBackend.source(m), listener);
@@ -184,7 +184,33 @@ class DiskFaultsTest {
       assertThat(listener.summary.bytesWrittenDirect())
           .as("the two blocks written before the refusal")
           .isEqualTo(2L * BLOCK);
-      assertThat(fs.directOpens.get()).as("refused once, then not asked again").isEqualTo(3);
+      assertThat(fs.directWriteOpens.get())
+          .as("writes: refused once, then not asked again")
+          .isEqualTo(3);
+      assertThat(fs.directReadOpens.get())
+          .as("read-backs: with O_DIRECT only for the blocks written so")
+          .isBetween(1, 2);
+      assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void oDirectReadsRefusedReadBlocksBackThroughThePageCache() throws Exception {
+    Assumptions.assumeTrue(
+        DirectWritesTest.directIoWorksIn(tmp),
+        "the temporary directory's file system refuses O_DIRECT");
+    ModelFixture m = model(5);
+    fs.refuseDirectReads();
+    EngineBehaviourTest.Recorder listener = new EngineBehaviourTest.Recorder();
+    try (ModelCache cache = cache().concurrency(1).build()) {
+      CacheEntry e = cache.ensure(TestBackend.source(m), listener);
+      assertThat(m.matches(e.directory())).isTrue();
+      assertThat(listener.summary.bytesWrittenDirect())
+          .as("the writes stay direct")
+          .isPositive();
+      assertThat(fs.directReadOpens.get())
+          .as("refused once, then not asked again")
+          .isEqualTo(1);
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
     }
   }

@@ -81,7 +81,8 @@ final class FaultyFileSystem extends FileSystem {
   private volatile Predicate<Path> failWrites = p -> false;
   private volatile Predicate<Path> failReads = p -> false;
   private volatile long failReadsFromOffset;
-  private final AtomicInteger directOpensLeft = new AtomicInteger(Integer.MAX_VALUE);
+  private final AtomicInteger directWriteOpensLeft = new AtomicInteger(Integer.MAX_VALUE);
+  private volatile boolean refuseDirectReads;
   private volatile String storeType;
   private volatile Locks locks = Locks.WORK;
   private volatile Predicate<Path> failOpens = p -> false;
@@ -93,8 +94,10 @@ final class FaultyFileSystem extends FileSystem {
   private final List<Path> readOnly = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Bytes written through channels of this file system, faulted or not. */
   final AtomicLong bytesWritten = new AtomicLong();
-  /** Channels opened with {@link ExtendedOpenOption#DIRECT} (refused ones included). */
-  final AtomicInteger directOpens = new AtomicInteger();
+  /** Channels opened for writing with {@link ExtendedOpenOption#DIRECT} (refused ones included). */
+  final AtomicInteger directWriteOpens = new AtomicInteger();
+  /** Channels opened for reading only with {@link ExtendedOpenOption#DIRECT} (refused ones included). */
+  final AtomicInteger directReadOpens = new AtomicInteger();
 
   /** The path of this file system for {@code path} of the default one. */
   Path wrap(Path path) {
@@ -176,9 +179,18 @@ final class FaultyFileSystem extends FileSystem {
     return this;
   }
 
-  /** The first {@code opens} opens with O_DIRECT succeed; every later one is refused with EINVAL. */
-  FaultyFileSystem refuseDirectAfter(int opens) {
-    directOpensLeft.set(opens);
+  /**
+   * The first {@code opens} opens for writing with O_DIRECT succeed; every later one is refused with
+   * EINVAL. Reads with O_DIRECT stay allowed.
+   */
+  FaultyFileSystem refuseDirectWritesAfter(int opens) {
+    directWriteOpensLeft.set(opens);
+    return this;
+  }
+
+  /** Every open for reading with O_DIRECT is refused with EINVAL; writes with O_DIRECT stay allowed. */
+  FaultyFileSystem refuseDirectReads() {
+    refuseDirectReads = true;
     return this;
   }
 
@@ -260,7 +272,8 @@ final class FaultyFileSystem extends FileSystem {
     failWrites = p -> false;
     failReads = p -> false;
     failReadsFromOffset = 0;
-    directOpensLeft.set(Integer.MAX_VALUE);
+    directWriteOpensLeft.set(Integer.MAX_VALUE);
+    refuseDirectReads = false;
     readOnly.clear();
     storeType = null;
     locks = Locks.WORK;
@@ -622,8 +635,11 @@ final class FaultyFileSystem extends FileSystem {
         checkWritable(path);
       }
       if (options.contains(ExtendedOpenOption.DIRECT)) {
-        directOpens.incrementAndGet();
-        if (directOpensLeft.getAndUpdate(n -> n == Integer.MAX_VALUE || n == 0 ? n : n - 1) == 0) {
+        (writing ? directWriteOpens : directReadOpens).incrementAndGet();
+        if (writing
+            ? directWriteOpensLeft.getAndUpdate(n -> n == Integer.MAX_VALUE || n == 0 ? n : n - 1)
+                == 0
+            : refuseDirectReads) {
           throw new java.nio.file.FileSystemException(path.toString(), null, EINVAL);
         }
       }
