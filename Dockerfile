@@ -11,7 +11,8 @@ COPY . .
 RUN ./mvnw -B -q -pl cache-cli -am package -Dmaven.test.skip=true \
  && mkdir -p /opt/modelcache \
  && cp cache-cli/target/cache-cli-*.jar /opt/modelcache/modelcache.jar \
- && cp -r cache-cli/target/lib /opt/modelcache/lib
+ && cp -r cache-cli/target/lib /opt/modelcache/lib \
+ && cp cache-cli/jvm.options /opt/modelcache/jvm.options
 # jdeps finds the JDK modules the command and its libraries use. The storage backends are loaded
 # through ServiceLoader, which jdeps cannot follow, so every third-party jar is analysed too (the
 # project's own jars are modules that jdeps would want on a module path; they need java.base, and
@@ -37,7 +38,7 @@ COPY --from=build /opt/jre /opt/jre
 COPY --from=build /opt/modelcache /opt/modelcache
 # JVM warnings go to stderr: stdout is the command's (a directory, a JSON document).
 RUN printf '%s\n' '#!/bin/sh' \
-      'exec /opt/jre/bin/java --enable-native-access=ALL-UNNAMED -XX:AOTCache=/opt/modelcache/modelcache.aot -Xlog:disable -Xlog:all=warning,aot*=off:stderr ${MODELCACHE_JAVA_OPTS:-} -cp "/opt/modelcache/modelcache.jar:/opt/modelcache/lib/*" dev.modelcache.cli.Main "$@"' \
+      'exec /opt/jre/bin/java --enable-native-access=ALL-UNNAMED @/opt/modelcache/jvm.options -XX:AOTCache=/opt/modelcache/modelcache.aot -Xlog:disable -Xlog:all=warning,aot*=off:stderr ${MODELCACHE_JAVA_OPTS:-} -cp "/opt/modelcache/modelcache.jar:/opt/modelcache/lib/*" dev.modelcache.cli.Main "$@"' \
       > /usr/local/bin/modelcache \
  && chmod 0755 /usr/local/bin/modelcache
 # Root by default (a node's hostPath cache is root-owned); override with --root or this variable.
