@@ -61,6 +61,17 @@ class ReadThroughTest {
     cache.close();
   }
 
+  private static boolean directReadsWork(Path dir) throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(
+        dir.resolve("config.json"),
+        java.nio.file.StandardOpenOption.READ,
+        com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+      return ch.isOpen();
+    } catch (java.nio.file.FileSystemException e) {
+      return false;
+    }
+  }
+
   private List<String> expectedOrder(List<String> shards) throws IOException {
     List<String> order = new ArrayList<>();
     for (String s : shards) {
@@ -113,6 +124,10 @@ class ReadThroughTest {
     assertThat(r.load().fileCount()).isEqualTo(3);
     assertThat(r.load().bytesLoaded())
         .isEqualTo(model.tensors.values().stream().mapToLong(b -> b.length).sum());
+    // The download writes and reads back its blocks with O_DIRECT, so the load reads them so too
+    // (the sink checked every byte, from unaligned tensor offsets).
+    assertThat(r.load().usedStrategy())
+        .isEqualTo(directReadsWork(model.dir) ? ReadStrategy.DIRECT : ReadStrategy.BUFFERED);
     assertThat(events).containsExactly("completed");
     CacheEntry entry = cache.getIfPresent(source).orElseThrow();
     assertThat(r.entry().name()).isEqualTo(entry.name());
@@ -194,7 +209,30 @@ class ReadThroughTest {
     String bad = model.shards.get(1);
     store.flipByte(bad, Files.size(model.dir.resolve(bad)) / 2, 1);
     // The flipped byte reaches the sink before the file's checksum is known: bytes are not checked.
-    CheckingSink sink = new CheckingSink(model.tensors, false);
+    // The last range of the bad shard is held until the first shard's tensors have all arrived, so
+    // the failure is certain to come after them.
+    List<String> firstShard = model.tensorsOf(model.shards.getFirst());
+    CountDownLatch firstShardLoaded = new CountDownLatch(1);
+    CheckingSink sink = new CheckingSink(model.tensors, false) {
+      @Override
+      public void beginTensor(TensorInfo tensor) throws IOException {
+        super.beginTensor(tensor);
+        if (tensor.name().equals(firstShard.getLast())) {
+          firstShardLoaded.countDown();
+        }
+      }
+    };
+    long badSize = Files.size(model.dir.resolve(bad));
+    store.beforeRead = (o, off, len) -> {
+      if (o.relativePath().equals(bad) && off + len == badSize) {
+        try {
+          assertThat(firstShardLoaded.await(60, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException();
+        }
+      }
+    };
     ReadThrough readThrough = ReadThrough.builder(cache).build();
 
     assertThatThrownBy(() -> readThrough.load(source, sink))
@@ -206,7 +244,7 @@ class ReadThroughTest {
     assertThat(((IntegrityException) sink.failure).path()).isEqualTo(bad);
     assertThat(sink.arrivals)
         .as("tensors arrived before the verification failed")
-        .containsAll(model.tensorsOf(model.shards.getFirst()));
+        .containsAll(firstShard);
     assertThat(cache.getIfPresent(source)).isEmpty();
     assertThat(cache.list().entries()).isEmpty();
     assertThat(cache.list().downloads())
@@ -214,6 +252,7 @@ class ReadThroughTest {
         .isEmpty();
 
     // Without a reader, the same fault is healed by fetching the file again.
+    store.beforeRead = (o, off, len) -> {};
     store.flipByte(bad, Files.size(model.dir.resolve(bad)) / 2, 1);
     cache.ensure(source, DownloadListener.NONE);
     CheckingSink after = new CheckingSink(model.tensors);
