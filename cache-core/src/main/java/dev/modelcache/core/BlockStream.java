@@ -96,7 +96,8 @@ final class BlockStream {
     return !isStreamed(file);
   }
 
-  private boolean isStreamed(StagedFile file) {
+  /** Whether {@code file} is streamed: a reader reads each of its blocks right after its read-back. */
+  boolean isStreamed(StagedFile file) {
     return file.index() < streamed.length && streamed[file.index()];
   }
 

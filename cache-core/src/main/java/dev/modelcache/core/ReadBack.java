@@ -341,10 +341,14 @@ final class ReadBack {
    * Opens {@code file} for its read-back: with O_DIRECT while blocks are written so, their offsets
    * are aligned, the file system's block size fits {@link DirectIo#ALIGNMENT} and direct memory has
    * room for this thread's read buffer; otherwise, and for good once a direct open was refused, for
-   * reads through a mapping.
+   * reads through a mapping. A streamed file is always read back through the mapping: its reader
+   * reads each block right after, and the page cache the read-back fills serves that read, where
+   * O_DIRECT would read every byte from the disk twice (on the project's VM a 1 GiB read-through
+   * was then bound by the disk: 4.46 s against 4.12 s through the page cache, median of five).
    */
   private Reads open(StagedFile file) throws IOException {
     if (directReads
+        && !stream.isStreamed(file)
         && writesDirect.getAsBoolean()
         && file.blockBytes() % DirectIo.ALIGNMENT == 0
         && DirectReads.bufferAvailable()) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -213,6 +214,32 @@ class DiskFaultsTest {
           .isEqualTo(1);
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
     }
+  }
+
+  @Test
+  void aStreamedFileIsReadBackThroughThePageCacheTheOthersWithODirect() throws Exception {
+    Assumptions.assumeTrue(
+        DirectWritesTest.directIoWorksIn(tmp),
+        "the temporary directory's file system refuses O_DIRECT");
+    ModelFixture m = model(6);
+    // Its reader reads each block right after the read-back: from the page cache that fills.
+    StreamingListener reader = new StreamingListener() {
+      @Override
+      public List<String> streamOrder(List<String> paths) {
+        return List.of("shard-0.bin");
+      }
+
+      @Override
+      public void staged(StagedEvent event) {}
+
+      @Override
+      public void blockVerified(BlockVerifiedEvent event) {}
+    };
+    try (ModelCache cache = cache().build()) {
+      CacheEntry e = cache.ensure(TestBackend.source(m), reader);
+      assertThat(m.matches(e.directory())).isTrue();
+    }
+    assertThat(fs.directReadNames).doesNotContain("shard-0.bin").contains("shard-1.bin");
   }
 
   @Test

@@ -98,6 +98,9 @@ final class FaultyFileSystem extends FileSystem {
   final AtomicInteger directWriteOpens = new AtomicInteger();
   /** Channels opened for reading only with {@link ExtendedOpenOption#DIRECT} (refused ones included). */
   final AtomicInteger directReadOpens = new AtomicInteger();
+  /** The file names of those channels, one per open. */
+  final java.util.Queue<String> directReadNames =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   /** The path of this file system for {@code path} of the default one. */
   Path wrap(Path path) {
@@ -636,6 +639,9 @@ final class FaultyFileSystem extends FileSystem {
       }
       if (options.contains(ExtendedOpenOption.DIRECT)) {
         (writing ? directWriteOpens : directReadOpens).incrementAndGet();
+        if (!writing) {
+          directReadNames.add(path.getFileName().toString());
+        }
         if (writing
             ? directWriteOpensLeft.getAndUpdate(n -> n == Integer.MAX_VALUE || n == 0 ? n : n - 1)
                 == 0

@@ -76,10 +76,7 @@ import java.util.function.UnaryOperator;
 public final class ReadThrough {
 
   private static final System.Logger LOG = System.getLogger(ReadThrough.class.getName());
-  /**
-   * Alignment asked of the sink's buffer, and of O_DIRECT reads' offsets and lengths: the page
-   * size, which satisfies every logical block size in common use.
-   */
+  /** Alignment asked of the sink's buffer: positional reads of the page cache need none, devices like it. */
   private static final long BUFFER_ALIGNMENT = 4096;
 
   private final ModelCache cache;
@@ -202,13 +199,7 @@ public final class ReadThrough {
     long bytes = 0;
     int tensors = 0;
     List<StagedModel.File> files = staged.files();
-    boolean allDirect = true;
     for (StagedModel.File f : files) {
-      boolean direct = f.direct != null
-          && buffer.isNative()
-          && buffer.address() % BUFFER_ALIGNMENT == 0
-          && bufferBytes % BUFFER_ALIGNMENT == 0;
-      allDirect &= direct;
       SafetensorsFile header = readHeader(staged, f);
       HeaderParser.checkUnique(header.path(), header.tensors(), names);
       TensorCursor cursor = new TensorCursor(header.tensors(), sink);
@@ -218,39 +209,22 @@ public final class ReadThrough {
           throw new InterruptedIOException(
               "read-through load of " + header.path() + " interrupted");
         }
-        long ready = staged.awaitReady(f, pos);
-        long end;
-        if (direct) {
-          // O_DIRECT reads whole aligned blocks: from the block that holds pos, into the start of
-          // the buffer; the bytes before pos and after end are read but not delivered.
-          long from = pos & -BUFFER_ALIGNMENT;
-          end = Math.min(Math.min(size, from + bufferBytes), ready);
-          long length =
-              Math.min(bufferBytes, (end - from + BUFFER_ALIGNMENT - 1) & -BUFFER_ALIGNMENT);
-          readDirect(f, buffer.asSlice(0, length).asByteBuffer(), from, end - from);
-          cursor.deliver(pos - header.dataOffset(), buffer.asSlice(pos - from, end - pos));
-        } else {
-          end = Math.min(Math.min(size, pos + bufferBytes), ready);
-          readFully(f, buffer.asSlice(0, end - pos).asByteBuffer(), pos);
-          cursor.deliver(pos - header.dataOffset(), buffer.asSlice(0, end - pos));
-        }
+        long end = Math.min(Math.min(size, pos + bufferBytes), staged.awaitReady(f, pos));
+        readFully(f, buffer.asSlice(0, end - pos).asByteBuffer(), pos);
+        cursor.deliver(pos - header.dataOffset(), buffer.asSlice(0, end - pos));
         pos = end;
       }
       cursor.finish();
       bytes += cursor.bytesDelivered();
       tensors += cursor.tensorsDelivered();
     }
-    ReadStrategy used = allDirect && !files.isEmpty() ? ReadStrategy.DIRECT : ReadStrategy.BUFFERED;
-    Optional<String> why = loader.strategy() == used
+    Optional<String> why = loader.strategy() == ReadStrategy.BUFFERED
         ? Optional.empty()
         : Optional.of("read through the download: positional reads of the staging files as their"
-            + " ranges arrived, "
-            + (used == ReadStrategy.DIRECT
-                ? "with O_DIRECT (the download writes them so)"
-                : "through the page cache"));
+            + " ranges arrived");
     return new LoadResult(
         loader.strategy(),
-        used,
+        ReadStrategy.BUFFERED,
         why,
         bytes,
         tensors,
@@ -300,23 +274,6 @@ public final class ReadThrough {
             + " ends at offset " + pos + ", before its listed " + f.staged.sizeBytes() + " bytes");
       }
       pos += r;
-    }
-  }
-
-  /**
-   * Reads at least {@code needed} bytes at {@code position} (a multiple of {@link
-   * #BUFFER_ALIGNMENT}) into {@code dst} through {@code f}'s O_DIRECT channel; {@code dst}'s
-   * address and length are aligned too. A read that ends at the end of the file ends short.
-   */
-  private static void readDirect(StagedModel.File f, ByteBuffer dst, long position, long needed)
-      throws IOException {
-    while (dst.position() < needed) {
-      int r = f.direct.read(dst, position + dst.position());
-      if (r <= 0 || dst.position() % BUFFER_ALIGNMENT != 0 && dst.position() < needed) {
-        throw new EOFException("staging file " + f.staged.stagingFile() + " of " + f.staged.path()
-            + " ends at offset " + (position + dst.position()) + ", before its listed "
-            + f.staged.sizeBytes() + " bytes");
-      }
     }
   }
 

@@ -29,22 +29,17 @@ import java.util.function.UnaryOperator;
  */
 final class StagedModel implements StreamingListener {
 
-  /**
-   * One streamed file: its staging file, opened for buffered reads and, where the file system
-   * allows, for O_DIRECT reads ({@code direct}, else null), and the blocks of it that are ready.
-   */
+  /** One streamed file: its staging file, opened, and the blocks of it that are ready. */
   static final class File {
     final StagedFileEvent staged;
     final FileChannel channel;
-    final FileChannel direct;
     final long blockBytes;
     /** Guarded by the model's lock. */
     final BitSet ready = new BitSet();
 
-    File(StagedFileEvent staged, FileChannel channel, FileChannel direct, long blockBytes) {
+    File(StagedFileEvent staged, FileChannel channel, long blockBytes) {
       this.staged = staged;
       this.channel = channel;
-      this.direct = direct;
       this.blockBytes = blockBytes;
     }
   }
@@ -115,8 +110,8 @@ final class StagedModel implements StreamingListener {
     IOException failed = null;
     for (StagedFileEvent f : event.files()) {
       try {
-        FileChannel channel = FileChannel.open(f.stagingFile(), StandardOpenOption.READ);
-        opened.add(new File(f, channel, openDirect(f.stagingFile()), event.blockBytes()));
+        opened.add(new File(
+            f, FileChannel.open(f.stagingFile(), StandardOpenOption.READ), event.blockBytes()));
       } catch (IOException e) {
         failed = new IOException(
             "cannot open the staging file " + f.stagingFile() + " of " + f.path() + " of "
@@ -296,30 +291,12 @@ final class StagedModel implements StreamingListener {
     close(open);
   }
 
-  /**
-   * The staging file opened for O_DIRECT reads, or null where the file system refuses them: the
-   * download writes and reads its blocks back with O_DIRECT, so they are not in the page cache, and
-   * a buffered read would first fill it from the disk, which costs the CPU more than the copy.
-   */
-  private static FileChannel openDirect(java.nio.file.Path file) {
-    try {
-      return FileChannel.open(
-          file, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT);
-    } catch (IOException | UnsupportedOperationException e) {
-      return null; // the buffered channel serves
-    }
-  }
-
   private static void close(List<File> open) {
     for (File f : open) {
-      for (FileChannel ch : new FileChannel[] {f.channel, f.direct}) {
-        try {
-          if (ch != null) {
-            ch.close();
-          }
-        } catch (IOException ignored) {
-          // read-only: nothing to lose
-        }
+      try {
+        f.channel.close();
+      } catch (IOException ignored) {
+        // read-only: nothing to lose
       }
     }
   }

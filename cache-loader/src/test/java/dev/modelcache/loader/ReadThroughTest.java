@@ -61,17 +61,6 @@ class ReadThroughTest {
     cache.close();
   }
 
-  private static boolean directReadsWork(Path dir) throws IOException {
-    try (var ch = java.nio.channels.FileChannel.open(
-        dir.resolve("config.json"),
-        java.nio.file.StandardOpenOption.READ,
-        com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
-      return ch.isOpen();
-    } catch (java.nio.file.FileSystemException e) {
-      return false;
-    }
-  }
-
   private List<String> expectedOrder(List<String> shards) throws IOException {
     List<String> order = new ArrayList<>();
     for (String s : shards) {
@@ -124,10 +113,8 @@ class ReadThroughTest {
     assertThat(r.load().fileCount()).isEqualTo(3);
     assertThat(r.load().bytesLoaded())
         .isEqualTo(model.tensors.values().stream().mapToLong(b -> b.length).sum());
-    // The download writes and reads back its blocks with O_DIRECT, so the load reads them so too
-    // (the sink checked every byte, from unaligned tensor offsets).
-    assertThat(r.load().usedStrategy())
-        .isEqualTo(directReadsWork(model.dir) ? ReadStrategy.DIRECT : ReadStrategy.BUFFERED);
+    // Positional reads of what the read-back left in the page cache.
+    assertThat(r.load().usedStrategy()).isEqualTo(ReadStrategy.BUFFERED);
     assertThat(events).containsExactly("completed");
     CacheEntry entry = cache.getIfPresent(source).orElseThrow();
     assertThat(r.entry().name()).isEqualTo(entry.name());
