@@ -39,6 +39,8 @@ import java.util.concurrent.Future;
  * <pre>
  * ColdStart download-load CACHE_ROOT SOURCE [options]  empty cache: ensure (download, verify,
  *                                                       fsync, commit), then load the entry
+ * ColdStart download      CACHE_ROOT SOURCE [options]  empty cache: ensure only (download,
+ *                                                       verify, fsync, commit), no load
  * ColdStart cached-load   CACHE_ROOT SOURCE [options]  entry already cached and its pages
  *                                                       dropped (checked): ensure (a hit) + load
  * ColdStart read-through  CACHE_ROOT SOURCE [options]  empty cache: ReadThrough, tensors loaded
@@ -62,7 +64,7 @@ public final class ColdStart {
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
       System.err.println(
-          "usage: ColdStart download-load|cached-load|read-through CACHE_ROOT SOURCE | load DIR | stream SOURCE"
+          "usage: ColdStart download-load|download|cached-load|read-through CACHE_ROOT SOURCE | load DIR | stream SOURCE"
               + " [options]");
       System.exit(2);
     }
@@ -91,6 +93,8 @@ public final class ColdStart {
         downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, false);
       case "cached-load" ->
         downloadLoad(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s, true);
+      case "download" ->
+        download(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s);
       case "read-through" ->
         readThrough(Path.of(positional.get(0)), ModelSource.parse(positional.get(1)), s);
       case "load" -> load(Path.of(positional.get(0)), s);
@@ -147,6 +151,18 @@ public final class ColdStart {
             + ", fetched " + r.fetchedBytes() + " of " + r.entry().sizeBytes() + " bytes");
       }
       return new Result(r.entry().sizeBytes(), (t1 - t0) / 1e9, 0);
+    }
+  }
+
+  /** An empty cache: one {@code ensure}, from the first call to the commit, and no load. */
+  private static Result download(Path root, ModelSource source, Settings s) throws IOException {
+    try (ModelCache cache = cache(root, source, s)) {
+      if (cache.getIfPresent(source).isPresent()) {
+        throw new IllegalStateException(source + " is already cached under " + root);
+      }
+      long t0 = System.nanoTime();
+      CacheEntry entry = cache.ensure(source, DownloadListener.NONE);
+      return new Result(entry.sizeBytes(), (System.nanoTime() - t0) / 1e9, 0);
     }
   }
 

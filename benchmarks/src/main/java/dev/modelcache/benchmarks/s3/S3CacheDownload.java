@@ -16,6 +16,31 @@ final class S3CacheDownload {
 
   private S3CacheDownload() {}
 
+  /**
+   * Downloads {@code source} twice in this JVM, into {@code root/warm-up} (untimed, then deleted)
+   * and {@code root/timed}; prints {@code STEADY seconds cpu-seconds} for the second download: its
+   * wall time and the whole process's CPU time over it. Returns the entry's size in bytes.
+   */
+  static long runWarm(URI endpoint, URI source, Path root, int partBytes, int concurrency)
+      throws IOException {
+    Path warmUp = root.resolve("warm-up");
+    run(endpoint, source, warmUp, partBytes, concurrency, true);
+    try (var files = java.nio.file.Files.walk(warmUp)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(p);
+      }
+    }
+    var os = (com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long t0 = System.nanoTime();
+    long bytes = run(endpoint, source, root.resolve("timed"), partBytes, concurrency, true);
+    long t1 = System.nanoTime();
+    long cpu1 = os.getProcessCpuTime();
+    System.out.printf(Locale.ROOT, "STEADY %.3f %.3f%n", (t1 - t0) / 1e9, (cpu1 - cpu0) / 1e9);
+    return bytes;
+  }
+
   /** Downloads {@code source} into a cache at {@code root}; returns the entry's size in bytes. */
   static long run(
       URI endpoint, URI source, Path root, int partBytes, int concurrency, boolean directWrites)

@@ -31,6 +31,9 @@ import software.amazon.awssdk.transfer.s3.model.DownloadDirectoryRequest;
  * <ul>
  *   <li>{@code cache}: {@code ModelCache.ensure} with the s3 backend (verified, fsynced, committed)
  *   <li>{@code cache-buffered}: the same with {@code directWrites(false)}, written through the page cache
+ *   <li>{@code cache-warm}: {@code cache} twice in one JVM, each into a fresh cache root; only the
+ *       second is timed, with the process's CPU time over it: a download without the JVM's
+ *       start-up, class loading and JIT warm-up (prints {@code STEADY seconds cpu-seconds} too)
  *   <li>{@code backend}: the s3 backend's ranged reads into preallocated files, no verification and
  *       no fsync: the backend's own ceiling
  *   <li>{@code tm-java}: {@code S3TransferManager.downloadDirectory} on the Java (Netty) client,
@@ -48,7 +51,7 @@ public final class S3Download {
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
       System.err.println(
-          "usage: S3Download cache|cache-buffered|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
+          "usage: S3Download cache|cache-buffered|cache-warm|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
       System.exit(2);
     }
     String tool = args[0];
@@ -64,6 +67,8 @@ public final class S3Download {
         S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, true);
       case "cache-buffered" ->
         S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, false);
+      case "cache-warm" ->
+        S3CacheDownload.runWarm(endpoint, source, destination, partBytes, concurrency);
       case "backend" -> backend(endpoint, source, destination, partBytes, concurrency);
       case "tm-java" -> transferManager(Client.JAVA, endpoint, source, destination);
       case "tm-java-multipart" ->

@@ -104,6 +104,23 @@ class ColdStartTest {
   }
 
   @Test
+  void aDownloadCachesTheModelAndLoadsNothing() throws Exception {
+    Path cache = dir.resolve("cache-download");
+    String source = model.toUri().toString();
+    String line = ColdStart.run("download", cache.toString(), source);
+    assertThat(line).startsWith("COLDSTART mode=download ");
+    assertThat(field(line, "bytes")).isEqualTo(fileBytes);
+    assertThat(line).contains(" load_s=0.000 ");
+    // Cached whole: a cached load now finds it (once its pages are dropped).
+    Residency.drop(Residency.regularFiles(cache.resolve("entries")));
+    assertThat(field(ColdStart.run("cached-load", cache.toString(), source), "bytes"))
+        .isEqualTo(fileBytes);
+    assertThatThrownBy(() -> ColdStart.run("download", cache.toString(), source))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already cached");
+  }
+
+  @Test
   void downloadIntoACacheThatHoldsTheModelIsRefused() throws Exception {
     Path cache = dir.resolve("cache-twice");
     String source = model.toUri().toString();
