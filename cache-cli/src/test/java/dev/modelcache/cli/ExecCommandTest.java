@@ -134,8 +134,11 @@ class ExecCommandTest {
       throws Exception {
     // A shell runs a trap only between commands, and a signal that lands as `wait` is starting
     // may not interrupt it: so the shell waits on short sleeps in a loop, and the trap runs
-    // within one of them however the signal falls.
+    // within one of them however the signal falls. `env --default-signal` gives exec (and so its
+    // child) the signal's default disposition: under nohup SIGHUP is inherited ignored, the JVM
+    // then leaves it ignored, and a shell cannot trap a signal ignored on entry.
     Process exec = start(
+        List.of("env", "--default-signal=" + signal),
         "exec",
         source.toString(),
         "--",
@@ -399,11 +402,17 @@ class ExecCommandTest {
   }
 
   private Process start(String... args) throws IOException {
+    return start(List.of(), args);
+  }
+
+  /** Starts {@code modelcache ARGS} through {@code prefix} (a command that execs its arguments). */
+  private Process start(List<String> prefix, String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--root", root.toString()));
     all.addAll(List.of(args));
-    Process p = ProcessTest.modelcache(all.toArray(String[]::new))
-        .directory(tmp.toFile())
-        .start();
+    ProcessBuilder b = ProcessTest.modelcache(all.toArray(String[]::new));
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(b.command());
+    Process p = b.command(command).directory(tmp.toFile()).start();
     started.add(p);
     return p;
   }

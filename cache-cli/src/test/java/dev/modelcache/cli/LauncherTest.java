@@ -41,6 +41,7 @@ class LauncherTest {
     Files.createDirectories(source.getParent());
     Files.writeString(source, "// stands for the sources");
     Files.writeString(repo.resolve("cache-cli/pom.xml"), "<project/>");
+    Files.copy(Path.of("jvm.options"), repo.resolve("cache-cli/jvm.options"));
     Path lib = Files.createDirectories(repo.resolve("cache-cli/target/lib"));
     // The tool's classes as the jar, and everything else this test runs with as its lib directory.
     jar = repo.resolve("cache-cli/target/cache-cli-0.1.0-SNAPSHOT.jar");
