@@ -10,6 +10,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.TlsTrustManagersProvider;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
@@ -75,7 +76,12 @@ final class S3Clients implements AutoCloseable {
     SdkHttpClient httpClient = null;
     S3Client controlClient = null;
     try {
-      httpClient = Apache5HttpClient.builder()
+      Apache5HttpClient.Builder httpBuilder = Apache5HttpClient.builder();
+      TlsTrustManagersProvider trust = trustFor(settings.endpoint);
+      if (trust != null) {
+        httpBuilder.tlsTrustManagersProvider(trust);
+      }
+      httpClient = httpBuilder
           .maxConnections(b.maxConnections)
           .connectionTimeout(b.connectTimeout)
           .socketTimeout(b.readTimeout)
@@ -162,6 +168,17 @@ final class S3Clients implements AutoCloseable {
         ownedCredentials.close();
       }
     }
+  }
+
+  /**
+   * The trust managers for a client of {@code endpoint}: for a plain-HTTP endpoint the JDK's
+   * default ones built on first use ({@link LazyTrustManagers}), since no connection there needs
+   * them; null (the HTTP client's defaults, built at once) for HTTPS and for AWS itself.
+   */
+  static TlsTrustManagersProvider trustFor(URI endpoint) {
+    return endpoint != null && "http".equalsIgnoreCase(endpoint.getScheme())
+        ? new LazyTrustManagers()
+        : null;
   }
 
   /** The endpoint, region, addressing, where credentials come from and pool settings; never secrets. */
