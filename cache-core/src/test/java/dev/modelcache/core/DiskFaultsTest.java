@@ -209,9 +209,8 @@ class DiskFaultsTest {
       assertThat(listener.summary.bytesWrittenDirect())
           .as("the writes stay direct")
           .isPositive();
-      assertThat(fs.directReadOpens.get())
-          .as("refused once, then not asked again")
-          .isEqualTo(1);
+      // Each of the two tail threads may ask once before either has seen the other's refusal.
+      assertThat(fs.directReadOpens.get()).as("refused, then not asked again").isBetween(1, 2);
       assertThat(cache.verify(TestBackend.source(m)).ok()).isTrue();
     }
   }
