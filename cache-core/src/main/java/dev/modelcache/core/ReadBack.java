@@ -52,6 +52,8 @@ final class ReadBack {
    * system first refuses a direct open; then through a mapping.
    */
   private volatile boolean directReads;
+  /** Whether the staging file system's block size fits O_DIRECT reads; null until first asked. */
+  private volatile Boolean blockSizeFits;
   /** Whether the writer still writes with O_DIRECT; blocks it wrote through the page cache are read from there. */
   private final BooleanSupplier writesDirect;
   /** Told of every block read back and checked; decides whether a file may be fetched again. */
@@ -353,16 +355,32 @@ final class ReadBack {
         && file.blockBytes() % DirectIo.ALIGNMENT == 0
         && DirectReads.bufferAvailable()) {
       try {
-        long block = Files.getFileStore(file.target()).getBlockSize();
-        if (block > 0 && DirectIo.ALIGNMENT % block == 0) {
+        if (blockSizeFits(file)) {
           return new Reads(DirectReads.open(file.target()), true);
         }
-        refuseDirectReads(file, "its file system's block size is " + block + " bytes");
       } catch (FileSystemException | UnsupportedOperationException e) {
         refuseDirectReads(file, e.toString());
       }
     }
     return new Reads(FileChannel.open(file.target(), StandardOpenOption.READ), false);
+  }
+
+  /**
+   * Whether the staging file system's block size divides {@link DirectIo#ALIGNMENT}; asked once
+   * per download, since finding a file's store reads the mount table, which on a node with many
+   * mounts costs more than the read of a block.
+   */
+  private boolean blockSizeFits(StagedFile file) throws IOException {
+    Boolean fits = blockSizeFits;
+    if (fits == null) {
+      long block = Files.getFileStore(file.target()).getBlockSize();
+      fits = block > 0 && DirectIo.ALIGNMENT % block == 0;
+      blockSizeFits = fits;
+      if (!fits) {
+        refuseDirectReads(file, "its file system's block size is " + block + " bytes");
+      }
+    }
+    return fits;
   }
 
   private void refuseDirectReads(StagedFile file, String why) {
