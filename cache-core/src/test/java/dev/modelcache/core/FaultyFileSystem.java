@@ -884,23 +884,25 @@ final class FaultyFileSystem extends FileSystem {
   // --- channels --------------------------------------------------------------------------------
 
   /** A channel of the real file whose reads and writes pass the faults first. */
-  private final class Channel extends FileChannel {
+  private final class Channel extends ForwardingFileChannel {
     private final Path path;
-    private final FileChannel ch;
 
     Channel(Path path, FileChannel ch) {
+      super(ch);
       this.path = path;
-      this.ch = ch;
     }
 
     /** Writes what the faults let through of {@code src}, at {@code position} or at the channel's. */
     private int faultedWrite(ByteBuffer src, long position) throws IOException {
       int granted = admitGrowth(
-          path, ch, position < 0 ? ch.position() : position, admitWrite(path, src.remaining()));
+          path,
+          delegate,
+          position < 0 ? delegate.position() : position,
+          admitWrite(path, src.remaining()));
       int limit = src.limit();
       src.limit(src.position() + granted);
       try {
-        int n = position < 0 ? ch.write(src) : ch.write(src, position);
+        int n = position < 0 ? delegate.write(src) : delegate.write(src, position);
         bytesWritten.addAndGet(n);
         if (n < granted) {
           long unused = granted - n;
@@ -914,11 +916,11 @@ final class FaultyFileSystem extends FileSystem {
 
     /** Reads what the faults let through into {@code dst}, at {@code position} or at the channel's. */
     private int faultedRead(ByteBuffer dst, long position) throws IOException {
-      int granted = admitRead(path, position < 0 ? ch.position() : position, dst.remaining());
+      int granted = admitRead(path, position < 0 ? delegate.position() : position, dst.remaining());
       int limit = dst.limit();
       dst.limit(dst.position() + granted);
       try {
-        return position < 0 ? ch.read(dst) : ch.read(dst, position);
+        return position < 0 ? delegate.read(dst) : delegate.read(dst, position);
       } finally {
         dst.limit(limit);
       }
@@ -972,25 +974,9 @@ final class FaultyFileSystem extends FileSystem {
     }
 
     @Override
-    public long position() throws IOException {
-      return ch.position();
-    }
-
-    @Override
-    public FileChannel position(long newPosition) throws IOException {
-      ch.position(newPosition);
-      return this;
-    }
-
-    @Override
-    public long size() throws IOException {
-      return ch.size();
-    }
-
-    @Override
     public FileChannel truncate(long size) throws IOException {
       admitWrite(path, 0);
-      ch.truncate(size);
+      delegate.truncate(size);
       return this;
     }
 
@@ -999,7 +985,7 @@ final class FaultyFileSystem extends FileSystem {
       if (failWrites.test(path)) {
         throw new IOException(EIO);
       }
-      ch.force(metaData);
+      delegate.force(metaData);
     }
 
     @Override
@@ -1046,7 +1032,7 @@ final class FaultyFileSystem extends FileSystem {
       if (admitRead(path, position, (int) Math.min(size, Integer.MAX_VALUE)) < size) {
         throw new IOException(EIO);
       }
-      return ch.map(mode, position, size);
+      return delegate.map(mode, position, size);
     }
 
     @Override
@@ -1054,22 +1040,17 @@ final class FaultyFileSystem extends FileSystem {
       if (admitRead(path, offset, (int) Math.min(size, Integer.MAX_VALUE)) < size) {
         throw new IOException(EIO);
       }
-      return ch.map(mode, offset, size, arena);
+      return delegate.map(mode, offset, size, arena);
     }
 
     @Override
     public FileLock lock(long position, long size, boolean shared) throws IOException {
-      return admitLock(() -> ch.lock(position, size, shared), false);
+      return admitLock(() -> delegate.lock(position, size, shared), false);
     }
 
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-      return admitLock(() -> ch.tryLock(position, size, shared), true);
-    }
-
-    @Override
-    protected void implCloseChannel() throws IOException {
-      ch.close();
+      return admitLock(() -> delegate.tryLock(position, size, shared), true);
     }
   }
 }

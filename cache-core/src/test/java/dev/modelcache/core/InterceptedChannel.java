@@ -2,21 +2,18 @@ package dev.modelcache.core;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A file channel that passes everything to a real one, except that a test decides what a
- * positional write does: a disk that stores other bytes than it was given, or that fails. Given to
+ * A file channel that passes everything to a real one ({@link ForwardingFileChannel}), except
+ * that a test decides what a positional write does: a disk that stores other bytes than it was
+ * given, or that fails. Given to
  * the engine through {@link ModelCache.Builder#directOpener}, it stands for the O_DIRECT channel;
  * it opens the file without O_DIRECT, so it works on any file system.
  */
-final class InterceptedChannel extends FileChannel {
+final class InterceptedChannel extends ForwardingFileChannel {
 
   /** What a positional write does instead; {@code real} is {@code file}, opened to read and write. */
   interface Write {
@@ -24,12 +21,11 @@ final class InterceptedChannel extends FileChannel {
   }
 
   private final Path file;
-  private final FileChannel real;
   private final Write write;
 
   private InterceptedChannel(Path file, FileChannel real, Write write) {
+    super(real);
     this.file = file;
-    this.real = real;
     this.write = write;
   }
 
@@ -58,88 +54,6 @@ final class InterceptedChannel extends FileChannel {
 
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
-    return write.write(file, real, src, position);
-  }
-
-  @Override
-  public int read(ByteBuffer dst) throws IOException {
-    return real.read(dst);
-  }
-
-  @Override
-  public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return real.read(dsts, offset, length);
-  }
-
-  @Override
-  public int write(ByteBuffer src) throws IOException {
-    return real.write(src);
-  }
-
-  @Override
-  public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-    return real.write(srcs, offset, length);
-  }
-
-  @Override
-  public long position() throws IOException {
-    return real.position();
-  }
-
-  @Override
-  public FileChannel position(long newPosition) throws IOException {
-    real.position(newPosition);
-    return this;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return real.size();
-  }
-
-  @Override
-  public FileChannel truncate(long size) throws IOException {
-    real.truncate(size);
-    return this;
-  }
-
-  @Override
-  public void force(boolean metaData) throws IOException {
-    real.force(metaData);
-  }
-
-  @Override
-  public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-    return real.transferTo(position, count, target);
-  }
-
-  @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-    return real.transferFrom(src, position, count);
-  }
-
-  @Override
-  public int read(ByteBuffer dst, long position) throws IOException {
-    return real.read(dst, position);
-  }
-
-  @Override
-  public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-    return real.map(mode, position, size);
-  }
-
-  @Override
-  public FileLock lock(long position, long size, boolean shared) throws IOException {
-    return real.lock(position, size, shared);
-  }
-
-  @Override
-  public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    return real.tryLock(position, size, shared);
-  }
-
-  @Override
-  protected void implCloseChannel() throws IOException {
-    real.close();
+    return write.write(file, delegate, src, position);
   }
 }

@@ -134,12 +134,21 @@ public final class ColdStart {
     return b.build();
   }
 
+  /** {@code source}'s entry in {@code cache}; fails unless it is there exactly when {@code expected}. */
+  private static Optional<CacheEntry> cached(
+      ModelCache cache, ModelSource source, Path root, boolean expected) throws IOException {
+    Optional<CacheEntry> present = cache.getIfPresent(source);
+    if (present.isPresent() != expected) {
+      throw new IllegalStateException(
+          source + (expected ? " is not cached under " : " is already cached under ") + root);
+    }
+    return present;
+  }
+
   /** An empty cache: one read-through pass, from the first call to the commit. */
   private static Result readThrough(Path root, ModelSource source, Settings s) throws IOException {
     try (ModelCache cache = cache(root, source, s)) {
-      if (cache.getIfPresent(source).isPresent()) {
-        throw new IllegalStateException(source + " is already cached under " + root);
-      }
+      cached(cache, source, root, false);
       long t0 = System.nanoTime();
       ReadThroughResult r = ReadThrough.builder(cache)
           .loader(loader(s))
@@ -157,9 +166,7 @@ public final class ColdStart {
   /** An empty cache: one {@code ensure}, from the first call to the commit, and no load. */
   private static Result download(Path root, ModelSource source, Settings s) throws IOException {
     try (ModelCache cache = cache(root, source, s)) {
-      if (cache.getIfPresent(source).isPresent()) {
-        throw new IllegalStateException(source + " is already cached under " + root);
-      }
+      cached(cache, source, root, false);
       long t0 = System.nanoTime();
       CacheEntry entry = cache.ensure(source, DownloadListener.NONE);
       return new Result(entry.sizeBytes(), (System.nanoTime() - t0) / 1e9, 0);
@@ -169,11 +176,7 @@ public final class ColdStart {
   private static Result downloadLoad(
       Path root, ModelSource source, Settings s, boolean expectCached) throws IOException {
     try (ModelCache cache = cache(root, source, s)) {
-      Optional<CacheEntry> present = cache.getIfPresent(source);
-      if (present.isPresent() != expectCached) {
-        throw new IllegalStateException(
-            source + (expectCached ? " is not cached under " : " is already cached under ") + root);
-      }
+      Optional<CacheEntry> present = cached(cache, source, root, expectCached);
       if (present.isPresent()) {
         // the driver dropped the entry's pages; a cached load that is not cold measures nothing.
         double resident =

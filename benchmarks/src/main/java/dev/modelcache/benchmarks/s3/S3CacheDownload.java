@@ -17,7 +17,7 @@ final class S3CacheDownload {
   private S3CacheDownload() {}
 
   /**
-   * Downloads {@code source} twice in this JVM, into {@code root/warm-up} (untimed, then deleted)
+   * Downloads {@code source} twice in this JVM, into {@code root/warm-up} (untimed, then evicted)
    * and {@code root/timed}; prints {@code STEADY seconds cpu-seconds} for the second download: its
    * wall time and the whole process's CPU time over it. Returns the entry's size in bytes.
    */
@@ -25,10 +25,8 @@ final class S3CacheDownload {
       throws IOException {
     Path warmUp = root.resolve("warm-up");
     run(endpoint, source, warmUp, partBytes, concurrency, true);
-    try (var files = java.nio.file.Files.walk(warmUp)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(p);
-      }
+    try (ModelCache cache = ModelCache.builder().root(warmUp).build()) {
+      cache.evict(ModelSource.of(source)); // so the timed download has the disk the first one had
     }
     var os = (com.sun.management.OperatingSystemMXBean)
         java.lang.management.ManagementFactory.getOperatingSystemMXBean();
