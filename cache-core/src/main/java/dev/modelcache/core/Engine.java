@@ -81,8 +81,12 @@ final class Engine implements DownloadHost {
       t.setDaemon(true);
       return t;
     });
+    // Platform threads, not virtual ones: a download lists its source, and a virtual thread that
+    // blocks on a socket starts the JDK's poller, a thread parked in epoll_wait for the life of
+    // the JVM. A JVM waits about 300 ms at exit for a thread in native code, which a short-lived
+    // process (the command) would pay on every run.
     this.downloadThreads = Executors.newThreadPerTaskExecutor(
-        Thread.ofVirtual().name("modelcache-download-", 1).factory());
+        Thread.ofPlatform().name("modelcache-download-", 1).daemon().factory());
     // The pid is for people; 64 random bits keep names apart across PID namespaces, where every
     // pod's entrypoint is pid 1.
     this.processTag = ProcessHandle.current().pid() + "-"

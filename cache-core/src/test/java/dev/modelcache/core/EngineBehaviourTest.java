@@ -120,6 +120,20 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void aDownloadListsItsSourceOnAPlatformThread() throws Exception {
+    // A backend's listing does network I/O. On a virtual thread that starts the JDK's I/O poller,
+    // a thread in native code for the life of the JVM, and a JVM waits about 300 ms at exit for
+    // such a thread: the command would pay it on every run.
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 1, 300_000);
+    TestBackend backend = new TestBackend();
+    try (ModelCache cache = open(backend, 2, 3)) {
+      cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+    }
+    assertThat(backend.listedOn).hasSize(1);
+    assertThat(backend.listedOn.getFirst().isVirtual()).isFalse();
+  }
+
+  @Test
   void aThrowingListenerDoesNotBreakTheDownload() throws Exception {
     ModelFixture m = ModelFixture.create(tmp.resolve("m"), 2, 500_000, 10);
     DownloadListener hostile = new DownloadListener() {

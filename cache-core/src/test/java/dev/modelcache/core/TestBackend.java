@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
@@ -50,6 +51,8 @@ final class TestBackend implements StorageBackend {
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicInteger maxInFlight = new AtomicInteger();
   volatile boolean closed;
+  /** The threads {@link #list} ran on. */
+  final List<Thread> listedOn = new CopyOnWriteArrayList<>();
 
   @Override
   public String scheme() {
@@ -58,6 +61,7 @@ final class TestBackend implements StorageBackend {
 
   @Override
   public List<RemoteObject> list(URI source) throws IOException {
+    listedOn.add(Thread.currentThread());
     return listing.apply(files.list(source));
   }
 

@@ -18,7 +18,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -134,20 +133,17 @@ final class S3Listing {
     if (objects.size() == 1) {
       return new ArrayList<>(List.of(head(location.bucket(), objects.get(0).key(), paths.get(0))));
     }
-    Semaphore permits = new Semaphore(HEAD_CONCURRENCY);
     List<Future<RemoteObject>> results = new ArrayList<>(objects.size());
-    try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+    // Platform threads: a virtual thread blocking on a socket would start the JDK's I/O poller,
+    // which sits in native code until the JVM exits, and a JVM waits about 300 ms at exit for such
+    // a thread (a cost every run of the command would pay).
+    int threads = Math.min(HEAD_CONCURRENCY, objects.size());
+    try (ExecutorService executor = Executors.newFixedThreadPool(
+        threads, Thread.ofPlatform().name("modelcache-head-", 1).daemon().factory())) {
       for (int i = 0; i < objects.size(); i++) {
         String key = objects.get(i).key();
         String path = paths.get(i);
-        results.add(executor.submit(() -> {
-          permits.acquire();
-          try {
-            return head(location.bucket(), key, path);
-          } finally {
-            permits.release();
-          }
-        }));
+        results.add(executor.submit(() -> head(location.bucket(), key, path)));
       }
       List<RemoteObject> heads = new ArrayList<>(objects.size());
       for (Future<RemoteObject> result : results) {

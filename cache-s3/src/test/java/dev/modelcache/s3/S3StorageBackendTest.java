@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,9 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -93,6 +97,37 @@ class S3StorageBackendTest {
     backend.read(object, 0, buffer);
     assertThat(buffer.hasRemaining()).isFalse();
     return buffer.array();
+  }
+
+  @Test
+  void listsAndHeadsOnPlatformThreads() throws Exception {
+    // A virtual thread blocking on a socket starts the JDK's I/O poller, a thread that then sits
+    // in native code until the JVM exits, and a JVM waits about 300 ms at exit for such a thread:
+    // every run of the command would pay it.
+    String bucket = newBucket();
+    for (int i = 0; i < 3; i++) {
+      server.put(bucket, "model/f" + i + ".bin", random(10 + i, i));
+    }
+    List<Thread> requestThreads = new CopyOnWriteArrayList<>();
+    var recorder = new ExecutionInterceptor() {
+      @Override
+      public void beforeTransmission(
+          Context.BeforeTransmission context, ExecutionAttributes attributes) {
+        requestThreads.add(Thread.currentThread());
+      }
+    };
+    try (var client = S3Server.plainClientBuilder(server.endpoint(), server.credentials())
+        .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
+        .build()) {
+      var listing = new S3Listing(client, "test credentials", 1000);
+
+      List<RemoteObject> objects =
+          listing.list(S3Location.ofSource(URI.create("s3://" + bucket + "/model/")));
+
+      assertThat(objects).hasSize(3);
+      assertThat(requestThreads).hasSizeGreaterThanOrEqualTo(4); // the listing and three HEADs
+      assertThat(requestThreads).noneMatch(Thread::isVirtual);
+    }
   }
 
   @Test
