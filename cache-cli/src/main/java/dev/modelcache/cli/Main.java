@@ -7,6 +7,11 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -14,11 +19,33 @@ import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** Entry point of the {@code modelcache} command. */
 public final class Main {
 
+  /** The subcommands by name, in the order the usage help lists them. */
+  private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
   private Main() {}
+
+  private static Map<String, Supplier<Object>> subcommands() {
+    Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+    m.put("prefetch", PrefetchCommand::new);
+    m.put("await", AwaitCommand::new);
+    m.put("exec", ExecCommand::new);
+    m.put("ls", LsCommand::new);
+    m.put("evict", EvictCommand::new);
+    m.put("config", ConfigCommand::new);
+    m.put("verify", VerifyCommand::new);
+    m.put("inspect", InspectCommand::new);
+    m.put("load", LoadCommand::new);
+    m.put("warm", WarmCommand::new);
+    m.put("demo", DemoCommand::new);
+    m.put("agent", AgentCommand::new);
+    return Collections.unmodifiableMap(m);
+  }
 
   /** Runs the command and exits with its status. */
   public static void main(String[] args) {
@@ -33,7 +60,7 @@ public final class Main {
    */
   static int run(CommandContext context, String... args) {
     var app = new ModelcacheCommand(context);
-    CommandLine cl = commandLine(app);
+    CommandLine cl = commandLineFor(app, args);
     cl.setExecutionStrategy(parseResult -> {
       configureLogging(context, app);
       return new CommandLine.RunLast().execute(parseResult);
@@ -81,19 +108,55 @@ public final class Main {
 
   /** The command tree with every subcommand: also used to check command lines without running them. */
   static CommandLine commandLine(ModelcacheCommand app) {
+    return withSubcommands(new CommandLine(app), app, SUBCOMMANDS.keySet());
+  }
+
+  /**
+   * The command tree that {@code args} need: the one subcommand they name, or every subcommand when
+   * they name none (help, version, a misspelt command). Picocli builds a
+   * subcommand's model by reflection, and its classes (Java 5 class files) cannot be kept linked in
+   * the AOT cache: building all twelve took about 150 ms of a {@code prefetch}'s start-up.
+   */
+  static CommandLine commandLineFor(ModelcacheCommand app, String... args) {
     var cl = new CommandLine(app);
-    cl.addSubcommand(new PrefetchCommand());
-    cl.addSubcommand(new AwaitCommand());
-    cl.addSubcommand(new ExecCommand());
-    cl.addSubcommand(new LsCommand());
-    cl.addSubcommand(new EvictCommand());
-    cl.addSubcommand(new ConfigCommand());
-    cl.addSubcommand(new VerifyCommand());
-    cl.addSubcommand(new InspectCommand());
-    cl.addSubcommand(new LoadCommand());
-    cl.addSubcommand(new WarmCommand());
-    cl.addSubcommand(new DemoCommand());
-    cl.addSubcommand(new AgentCommand());
+    String named = namedSubcommand(cl.getCommandSpec(), args);
+    return withSubcommands(cl, app, named == null ? SUBCOMMANDS.keySet() : Set.of(named));
+  }
+
+  /**
+   * The subcommand {@code args} run: their first word that is not a global option or an option's
+   * value, if it is a subcommand's name; null if there is none, or if a word that looks like an
+   * option is not one of {@code top}'s (it might take the next word as its value).
+   */
+  static String namedSubcommand(CommandSpec top, String... args) {
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--")) {
+        return null;
+      }
+      if (arg.startsWith("-") && arg.length() > 1) {
+        int equals = arg.indexOf('=');
+        OptionSpec option = top.findOption(equals < 0 ? arg : arg.substring(0, equals));
+        if (option == null) {
+          return null;
+        }
+        if (equals < 0 && option.arity().max() > 0) {
+          i++; // its value
+        }
+        continue;
+      }
+      return SUBCOMMANDS.containsKey(arg) ? arg : null;
+    }
+    return null;
+  }
+
+  private static CommandLine withSubcommands(
+      CommandLine cl, ModelcacheCommand app, Set<String> subcommands) {
+    SUBCOMMANDS.forEach((name, make) -> {
+      if (subcommands.contains(name)) {
+        cl.addSubcommand(name, make.get());
+      }
+    });
     cl.setOut(new java.io.PrintWriter(app.context().out(), true));
     cl.setErr(new java.io.PrintWriter(app.context().err(), true));
     cl.registerConverter(ByteSize.class, new ByteSize.Converter());

@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The command's frame: help, version, usage errors, and progress reporting. */
 class FrameTest {
@@ -78,6 +79,41 @@ class FrameTest {
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.stderrLines()).hasSize(1);
     assertThat(r.stderr()).contains("'frobnicate'");
+  }
+
+  @Test
+  void aCommandLineBuildsOnlyTheSubcommandItNames() {
+    var app = new ModelcacheCommand(CommandContext.system());
+    var top = new CommandLine(new ModelcacheCommand(CommandContext.system())).getCommandSpec();
+    assertThat(Main.namedSubcommand(top, "prefetch", "s3://b/m/")).isEqualTo("prefetch");
+    assertThat(Main.namedSubcommand(top, "--root", "/c", "--quiet", "ls")).isEqualTo("ls");
+    assertThat(Main.namedSubcommand(top, "--root=/c", "evict", "x")).isEqualTo("evict");
+    // An option's value is not the subcommand, even when it reads as one.
+    assertThat(Main.namedSubcommand(top, "--root", "prefetch", "ls")).isEqualTo("ls");
+    // No subcommand, an unknown one, or an option the top level does not know (it may take the
+    // next word as its value): every subcommand, as picocli would see them all.
+    assertThat(Main.namedSubcommand(top)).isNull();
+    assertThat(Main.namedSubcommand(top, "--help")).isNull();
+    assertThat(Main.namedSubcommand(top, "prefech", "s3://b/m/")).isNull();
+    assertThat(Main.namedSubcommand(top, "--frobnicate", "ls")).isNull();
+    assertThat(Main.namedSubcommand(top, "--", "ls")).isNull();
+
+    assertThat(Main.commandLineFor(app, "--root", "/c", "prefetch", "s3://b/m/").getSubcommands())
+        .containsOnlyKeys("prefetch");
+    assertThat(Main.commandLineFor(app, "--help").getSubcommands())
+        .containsOnlyKeys(Main.commandLine(app).getSubcommands().keySet());
+  }
+
+  @Test
+  void everySubcommandIsRegisteredUnderItsOwnName() {
+    var all = Main.commandLine(new ModelcacheCommand(CommandContext.system())).getSubcommands();
+    assertThat(all).hasSize(12);
+    all.forEach((name, sub) -> assertThat(sub.getCommandSpec()
+            .userObject()
+            .getClass()
+            .getAnnotation(CommandLine.Command.class)
+            .name())
+        .isEqualTo(name));
   }
 
   /** A ticker the test drives by hand, and the clock it moves on. */
