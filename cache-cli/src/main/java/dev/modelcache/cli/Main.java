@@ -115,7 +115,8 @@ public final class Main {
    * The command tree that {@code args} need: the one subcommand they name, or every subcommand when
    * they name none (help, version, a misspelt command). Picocli builds a
    * subcommand's model by reflection, and its classes (Java 5 class files) cannot be kept linked in
-   * the AOT cache: building all twelve took about 150 ms of a {@code prefetch}'s start-up.
+   * the AOT cache: with all twelve a {@code prefetch} took 140 ms from {@code main} to parsing, with
+   * its own alone 95 ms.
    */
   static CommandLine commandLineFor(ModelcacheCommand app, String... args) {
     var cl = new CommandLine(app);
