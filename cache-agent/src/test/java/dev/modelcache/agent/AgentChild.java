@@ -25,6 +25,9 @@ public final class AgentChild {
         .root(Path.of(args[1]))
         .minFreeBytes(0)
         .partSizeBytes(64 << 10)
+        // A request per block, each answered late by the restart test's slowed store: the kill
+        // lands in the middle of the download.
+        .requestSizeBytes(64 << 10)
         .concurrency(2)
         .backendOptions(
             "s3",

@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -378,27 +379,49 @@ final class DownloadJob {
       return kept.get();
     }
 
-    /** Queues every block not yet written, in {@link FetchOrder}, and waits for them all. */
+    /**
+     * Queues every block not yet written, in runs of up to {@link
+     * DownloadSettings#blocksPerRequest} consecutive blocks of one file (a run is one request), in
+     * the {@link FetchOrder} of their first blocks, and waits for them all. A run stops before a
+     * block that is written already or taken by a run queued before it, so runs only reach
+     * forward into blocks the order would have queued later; a streamed file's first block is a
+     * run of its own.
+     */
     private void fetchMissing(Journal journal) throws IOException {
       long[] sizes = new long[files.size()];
       boolean[] inOrder = new boolean[sizes.length];
+      BitSet[] taken = new BitSet[sizes.length];
       for (StagedFile f : files) {
         sizes[f.index()] = f.sizeBytes();
         inOrder[f.index()] = f.readBack() != null;
+        taken[f.index()] = new BitSet(f.blockCount());
       }
       List<Future<?>> futures = new ArrayList<>();
       long[] order = stream.isActive()
           ? FetchOrder.streamed(sizes, stream.order(), inOrder, blockBytes, WRITE_STREAMS)
           : FetchOrder.of(sizes, inOrder, blockBytes, WRITE_STREAMS);
+      int perRequest = settings.blocksPerRequest();
       for (long block : order) {
         StagedFile f = files.get(FetchOrder.fileOf(block));
-        int b = FetchOrder.blockOf(block);
-        if (f.isDone(b)) {
+        int first = FetchOrder.blockOf(block);
+        BitSet fileTaken = taken[f.index()];
+        if (f.isDone(first) || fileTaken.get(first)) {
           continue;
         }
+        // A streamed file's first block goes alone: the reader wants every header before the rest.
+        int limit = first == 0 && stream.isStreamed(f) ? 1 : perRequest;
+        int end = first + 1;
+        while (end - first < limit
+            && end < f.blockCount()
+            && !f.isDone(end)
+            && !fileTaken.get(end)) {
+          end++;
+        }
+        fileTaken.set(first, end);
+        int count = end - first;
         futures.add(submit(() -> {
           if (!failure.isSet()) {
-            fetchBlock(journal, f, b);
+            fetchRun(journal, f, first, count);
           }
           return null;
         }));
@@ -406,28 +429,42 @@ final class DownloadJob {
       failure.awaitAll(futures, tails::cancelQueued);
     }
 
-    /** Fetches one block, writes it, journals it, marks it written and queues its read-back. */
-    private void fetchBlock(Journal journal, StagedFile f, int bi) throws IOException {
-      readBack.awaitReadBack(f, bi);
-      long offset = f.blockOffset(bi);
+    /**
+     * Fetches blocks {@code first} to {@code first + count - 1} of {@code f} with one request, and
+     * as each arrives writes it, journals it, marks it written and queues its read-back.
+     */
+    private void fetchRun(Journal journal, StagedFile f, int first, int count) throws IOException {
+      int last = first + count - 1;
+      long offset = f.blockOffset(first);
+      long length = f.blockOffset(last) + f.blockLength(last) - offset;
+      readBack.awaitReadBack(f, first);
       ByteBuffer buf = takeBuffer();
-      try {
-        buf.clear().limit((int) f.blockLength(bi));
-        if (!fetcher.read(f.object(), offset, buf)) {
-          return;
+      try (RangeFetcher.Run run = fetcher.run(f.object(), offset, length)) {
+        for (int bi = first; bi <= last; bi++) {
+          if (bi > first) {
+            if (failure.isSet()) {
+              return;
+            }
+            readBack.awaitReadBack(f, bi);
+          }
+          buf.clear().limit((int) f.blockLength(bi));
+          if (!run.next(buf)) {
+            return;
+          }
+          buf.flip();
+          CRC32C crc = new CRC32C();
+          crc.update(buf.duplicate());
+          int value = (int) crc.getValue();
+          long blockOffset = f.blockOffset(bi);
+          writer.write(f, buf, blockOffset);
+          try {
+            journal.record(f.index(), bi, value);
+          } catch (IOException e) {
+            throw failures.writeFailure(staging.journalFile(), -1, Journal.SLOT_BYTES, e);
+          }
+          markDone(f, bi, value);
+          readBack.written(f, bi);
         }
-        buf.flip();
-        CRC32C crc = new CRC32C();
-        crc.update(buf.duplicate());
-        int value = (int) crc.getValue();
-        writer.write(f, buf, offset);
-        try {
-          journal.record(f.index(), bi, value);
-        } catch (IOException e) {
-          throw failures.writeFailure(staging.journalFile(), -1, Journal.SLOT_BYTES, e);
-        }
-        markDone(f, bi, value);
-        readBack.written(f, bi);
       } finally {
         cache.buffers().give(buf);
       }

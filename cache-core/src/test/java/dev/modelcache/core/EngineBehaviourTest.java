@@ -2,11 +2,13 @@ package dev.modelcache.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -117,6 +119,83 @@ class EngineBehaviourTest {
       cache.ensure(TestBackend.source(m), again);
       assertThat(again.started).as("no download, no events").hasValue(0);
     }
+  }
+
+  private ModelCache openWithRequests(TestBackend backend, int blocksPerRequest) throws Exception {
+    return ModelCache.builder()
+        .root(Files.createDirectories(tmp.resolve("cache")))
+        .backend(backend)
+        .partSizeBytes(PART)
+        .requestSizeBytes((long) blocksPerRequest * PART)
+        .concurrency(2)
+        .maxAttempts(3)
+        .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(8))
+        .build();
+  }
+
+  private static final int PART = 64 << 10;
+
+  @Test
+  void aRequestCoversConsecutiveBlocksOfOneFileUpToTheRequestSize() throws Exception {
+    // 41 blocks (the last short), three blocks, and one short block.
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 3, 40 * PART + 100, 3 * PART, 1000);
+    TestBackend backend = new TestBackend();
+    try (ModelCache cache = openWithRequests(backend, 4)) {
+      CacheEntry entry = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      assertThat(m.matches(entry.directory())).isTrue();
+    }
+    // Per file: block-aligned requests of at most four blocks that cover it exactly once. (A run
+    // also ends where the fetch order's next write stream starts: the order queued that block
+    // earlier.)
+    for (var file : m.files.entrySet()) {
+      List<TestBackend.Opened> ranges = backend.opened.stream()
+          .filter(o -> o.path().equals(file.getKey()))
+          .sorted(Comparator.comparingLong(TestBackend.Opened::offsetBytes))
+          .toList();
+      long next = 0;
+      for (TestBackend.Opened r : ranges) {
+        assertThat(r.offsetBytes()).as(r.toString()).isEqualTo(next).isEqualTo(next / PART * PART);
+        assertThat(r.lengthBytes()).as(r.toString()).isBetween(1L, 4L * PART);
+        next += r.lengthBytes();
+      }
+      assertThat(next).as(file.getKey()).isEqualTo(file.getValue().length);
+    }
+    assertThat(backend.opened)
+        .contains(new TestBackend.Opened("shard-0.bin", 0, 4 * PART))
+        .contains(new TestBackend.Opened("shard-1.bin", 0, 3 * PART))
+        .hasSizeLessThan((41 + 3 + 1) / 2);
+    // Each block read once, one piece per block.
+    assertThat(backend.reads).hasValue(41 + 3 + 1);
+  }
+
+  @Test
+  void aRequestThatFailsMidwayIsRetriedFromTheBlockThatFailed() throws Exception {
+    ModelFixture m = ModelFixture.create(tmp.resolve("m"), 4, 4 * PART);
+    TestBackend backend = new TestBackend();
+    backend.hook = (o, offset, attempt) -> {
+      if (offset == 2 * PART && attempt == 1) {
+        throw new IOException("connection reset by the test");
+      }
+    };
+    try (ModelCache cache = openWithRequests(backend, 4)) {
+      CacheEntry entry = cache.ensure(TestBackend.source(m), DownloadListener.NONE);
+      assertThat(m.matches(entry.directory())).isTrue();
+    }
+    assertThat(backend.opened)
+        .containsExactly(
+            new TestBackend.Opened("shard-0.bin", 0, 4 * PART),
+            new TestBackend.Opened("shard-0.bin", 2 * PART, 2 * PART));
+    String key = backend.opened.getFirst().path();
+    assertThat(backend.attempts.entrySet())
+        .extracting(
+            e -> e.getKey().substring(e.getKey().lastIndexOf('@') + 1),
+            e -> e.getValue().get())
+        .containsExactlyInAnyOrder(
+            tuple("0", 1),
+            tuple(String.valueOf(PART), 1),
+            tuple(String.valueOf(2 * PART), 2),
+            tuple(String.valueOf(3 * PART), 1));
+    assertThat(key).isEqualTo("shard-0.bin");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.modelcache.core;
 
 import dev.modelcache.core.internal.FileBackend;
+import dev.modelcache.core.spi.RangeStream;
 import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
@@ -51,6 +52,12 @@ final class TestBackend implements StorageBackend {
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicInteger maxInFlight = new AtomicInteger();
   volatile boolean closed;
+  /** A range the engine opened with {@link #openRange}. */
+  record Opened(String path, long offsetBytes, long lengthBytes) {}
+
+  /** The ranges opened, in the order they were. */
+  final List<Opened> opened = new CopyOnWriteArrayList<>();
+
   /** The threads {@link #list} ran on. */
   final List<Thread> listedOn = new CopyOnWriteArrayList<>();
 
@@ -63,6 +70,14 @@ final class TestBackend implements StorageBackend {
   public List<RemoteObject> list(URI source) throws IOException {
     listedOn.add(Thread.currentThread());
     return listing.apply(files.list(source));
+  }
+
+  /** Records the range, then reads it piece by piece with {@link #read} (the interface's default). */
+  @Override
+  public RangeStream openRange(RemoteObject object, long offsetBytes, long lengthBytes)
+      throws IOException {
+    opened.add(new Opened(object.relativePath(), offsetBytes, lengthBytes));
+    return StorageBackend.super.openRange(object, offsetBytes, lengthBytes);
   }
 
   @Override

@@ -14,8 +14,8 @@ import java.util.List;
  * verification, committing) is done once, by the cache's download engine, for every backend.
  *
  * <h2>Thread safety</h2>
- * Implementations are thread-safe: the engine calls {@link #read} from many threads at once, for
- * ranges of many objects.
+ * Implementations are thread-safe: the engine calls {@link #read} and {@link #openRange} from
+ * many threads at once, for ranges of many objects.
  *
  * <h2>Errors</h2>
  * Failures are {@link IOException}s. A backend classifies what it knows:
@@ -61,6 +61,45 @@ public interface StorageBackend extends Closeable {
    * @throws IOException if the range cannot be read; see the class documentation for retries
    */
   void read(RemoteObject object, long offsetBytes, ByteBuffer dst) throws IOException;
+
+  /**
+   * Opens a read of {@code lengthBytes} of {@code object} from {@code offsetBytes}, to be taken in
+   * order with {@link RangeStream#read}: the engine reads a run of consecutive blocks this way.
+   * A backend that can serves the whole range with one request (one GET), which costs far less
+   * CPU, on both ends, than a request per block; the pinning and checks of {@link #read} apply to
+   * it as a whole. The default reads each piece with {@link #read}.
+   *
+   * @param object an object returned by {@link #list} of this backend
+   * @param offsetBytes the first byte, {@code 0 <= offsetBytes}
+   * @param lengthBytes the bytes in the range, {@code offsetBytes + lengthBytes <= object.sizeBytes()}
+   * @throws IllegalArgumentException if the range lies outside the listed object
+   * @throws IOException if the read cannot be opened, as for {@link #read}
+   */
+  default RangeStream openRange(RemoteObject object, long offsetBytes, long lengthBytes)
+      throws IOException {
+    if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes > object.sizeBytes() - lengthBytes) {
+      throw new IllegalArgumentException("range of " + lengthBytes + " bytes at offset "
+          + offsetBytes + " lies outside " + object.key() + " (" + object.sizeBytes() + " bytes)");
+    }
+    return new RangeStream() {
+      private long next = offsetBytes;
+      private final long end = offsetBytes + lengthBytes;
+
+      @Override
+      public void read(ByteBuffer dst) throws IOException {
+        int n = dst.remaining();
+        if (n > end - next) {
+          throw new IllegalArgumentException(
+              n + " bytes asked for, " + (end - next) + " left in the range");
+        }
+        StorageBackend.this.read(object, next, dst);
+        next += n;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
 
   /** Releases connections and threads. Idempotent. */
   @Override
