@@ -2,6 +2,7 @@ package dev.modelcache.s3;
 
 import dev.modelcache.core.ObjectChangedException;
 import dev.modelcache.core.StorageException;
+import dev.modelcache.core.spi.RangeStream;
 import dev.modelcache.core.spi.RemoteObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,10 +16,11 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * Reads one explicit byte range of a listed object per call: a {@code GET} with {@code Range:
+ * Reads explicit byte ranges of a listed object: one {@code GET} per range with {@code Range:
  * bytes=a-b}, pinned by {@code If-Match} on the listed ETag (and the listed version id), whose
- * status, {@code Content-Range}, {@code Content-Length}, ETag and byte count are all checked
- * before the caller's buffer is considered filled. Failures are classified as retryable or not;
+ * status, {@code Content-Range}, {@code Content-Length}, ETag and byte count are all checked; a
+ * range opened with {@link #open} is taken in pieces, each checked as it arrives, and the end of
+ * the body after the last. Failures are classified as retryable or not;
  * nothing is retried here, since the cache's engine owns retries.
  *
  * <p>Thread-safe: it holds only final references to a thread-safe client; each thread copies
@@ -50,44 +52,150 @@ final class RangedGet {
 
   /** See {@link S3StorageBackend#read}; the arguments are non-null and the backend open. */
   void read(RemoteObject object, long offsetBytes, ByteBuffer dst) throws IOException {
-    int length = dst.remaining();
-    if (offsetBytes < 0 || offsetBytes > object.sizeBytes() - length) {
+    try (RangeStream body = open(object, offsetBytes, dst.remaining())) {
+      body.read(dst);
+    }
+  }
+
+  /**
+   * See {@link S3StorageBackend#openRange}: one {@code GET} for the whole range, sent with the
+   * first {@link RangeStream#read}; the arguments are non-null and the backend open.
+   */
+  RangeStream open(RemoteObject object, long offsetBytes, long lengthBytes) {
+    if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes > object.sizeBytes() - lengthBytes) {
       throw new IllegalArgumentException(String.format(
           Locale.ROOT,
           "range of %d bytes at offset %d lies outside %s (%d bytes)",
-          length,
+          lengthBytes,
           offsetBytes,
           object.key(),
           object.sizeBytes()));
     }
-    if (length == 0) {
-      return;
+    return new Body(object, offsetBytes, lengthBytes);
+  }
+
+  /** The body of one ranged GET, taken in pieces. */
+  private final class Body implements RangeStream {
+
+    private final RemoteObject object;
+    private final long offsetBytes;
+    private final long lengthBytes;
+    private final S3Location location;
+    private final String action;
+    private ResponseInputStream<GetObjectResponse> in;
+    private long received;
+    private boolean failed;
+
+    Body(RemoteObject object, long offsetBytes, long lengthBytes) {
+      this.object = object;
+      this.offsetBytes = offsetBytes;
+      this.lengthBytes = lengthBytes;
+      this.location = S3Location.ofObjectName(object.key());
+      this.action = String.format(
+          Locale.ROOT,
+          "reading %s bytes %d-%d",
+          location,
+          offsetBytes,
+          offsetBytes + lengthBytes - 1);
     }
-    S3Location location = S3Location.ofObjectName(object.key());
-    long lastByte = offsetBytes + length - 1;
-    String action =
-        String.format(Locale.ROOT, "reading %s bytes %d-%d", location, offsetBytes, lastByte);
-    var request = GetObjectRequest.builder()
-        .bucket(location.bucket())
-        .key(location.key())
-        .range("bytes=" + offsetBytes + "-" + lastByte);
-    if (object.etag() != null) {
-      request.ifMatch("\"" + object.etag() + "\"");
+
+    @Override
+    public void read(ByteBuffer dst) throws IOException {
+      int length = dst.remaining();
+      if (length > lengthBytes - received) {
+        throw new IllegalArgumentException(String.format(
+            Locale.ROOT,
+            "%d bytes asked for, %d left of %s",
+            length,
+            lengthBytes - received,
+            action));
+      }
+      if (failed) {
+        throw new IllegalStateException("read after a failure while " + action);
+      }
+      if (length == 0 && in == null && lengthBytes > 0) {
+        return; // nothing asked for yet: the request waits for the first bytes
+      }
+      int start = dst.position();
+      boolean success = false;
+      try {
+        if (in == null && lengthBytes > 0) {
+          in = data.getObject(request());
+          checkResponse(object, in.response(), offsetBytes, lengthBytes, action);
+        }
+        copy(in, dst, length);
+        received += length;
+        if (received == lengthBytes && in != null && in.read() >= 0) {
+          // Reading to the end lets the SDK check any checksum it was sent, and catches long
+          // bodies.
+          throw new StorageException(
+              action + " failed: the body is longer than the " + lengthBytes + " bytes asked for",
+              true);
+        }
+        success = true;
+      } catch (SdkServiceException e) {
+        throw changedOrMapped(e);
+      } catch (SdkException e) {
+        throw FailureMapping.map(e, action, location, credentialsSource);
+      } catch (StorageException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new StorageException(
+            String.format(
+                Locale.ROOT,
+                "%s failed after %d of %d bytes (retryable): %s",
+                action,
+                received + dst.position() - start,
+                lengthBytes,
+                e),
+            true,
+            e);
+      } finally {
+        if (!success) {
+          failed = true;
+          dst.position(start);
+          close();
+        }
+      }
     }
-    if (object.versionId() != null) {
-      request.versionId(object.versionId());
+
+    /** Releases the connection: back to the pool after a whole body, else aborted, never drained. */
+    @Override
+    public void close() {
+      ResponseInputStream<GetObjectResponse> body = in;
+      in = null;
+      if (body == null) {
+        return;
+      }
+      if (!failed && received == lengthBytes) {
+        try {
+          body.close();
+        } catch (IOException e) {
+          body.abort();
+        }
+      } else {
+        body.abort();
+      }
     }
-    int start = dst.position();
-    boolean success = false;
-    ResponseInputStream<GetObjectResponse> body = null;
-    try {
-      body = data.getObject(request.build());
-      checkResponse(object, body.response(), offsetBytes, lastByte, length, action);
-      copy(body, dst, length, action);
-      success = true;
-    } catch (SdkServiceException e) {
+
+    private GetObjectRequest request() {
+      var request = GetObjectRequest.builder()
+          .bucket(location.bucket())
+          .key(location.key())
+          .range("bytes=" + offsetBytes + "-" + (offsetBytes + lengthBytes - 1));
+      if (object.etag() != null) {
+        request.ifMatch("\"" + object.etag() + "\"");
+      }
+      if (object.versionId() != null) {
+        request.versionId(object.versionId());
+      }
+      return request.build();
+    }
+
+    private IOException changedOrMapped(SdkServiceException e) {
+      long lastByte = offsetBytes + lengthBytes - 1;
       if (e.statusCode() == 412) {
-        throw new ObjectChangedException(
+        return new ObjectChangedException(
             String.format(
                 Locale.ROOT,
                 "%s changed since it was listed: it no longer has ETag %s%s (HTTP 412 %s while %s)",
@@ -99,9 +207,9 @@ final class RangedGet {
             e);
       }
       if (e.statusCode() == 416) {
-        // The range lies inside the listed size (checked above): the object is shorter now, or
-        // is being rewritten in place by a store that ignores If-Match.
-        throw new ObjectChangedException(
+        // The range lies inside the listed size (checked when opened): the object is shorter now,
+        // or is being rewritten in place by a store that ignores If-Match.
+        return new ObjectChangedException(
             String.format(
                 Locale.ROOT,
                 "%s changed since it was listed: bytes %d-%d of its listed %d are not there (HTTP 416 %s while %s)",
@@ -113,43 +221,44 @@ final class RangedGet {
                 action),
             e);
       }
-      throw FailureMapping.map(e, action, location, credentialsSource);
-    } catch (SdkException e) {
-      throw FailureMapping.map(e, action, location, credentialsSource);
-    } catch (StorageException e) {
-      throw e;
-    } catch (IOException e) {
-      int received = dst.position() - start;
-      throw new StorageException(
-          String.format(
-              Locale.ROOT,
-              "%s failed after %d of %d bytes (retryable): %s",
-              action,
-              received,
-              length,
-              e),
-          true,
-          e);
-    } finally {
-      if (!success) {
-        dst.position(start);
-        if (body != null) {
-          body.abort(); // never drain the rest of a bad or unwanted body
+      return FailureMapping.map(e, action, location, credentialsSource);
+    }
+
+    private void copy(InputStream body, ByteBuffer dst, int length) throws IOException {
+      int got = 0;
+      byte[] chunk = dst.hasArray() ? null : COPY_CHUNK.get();
+      while (got < length) {
+        int n;
+        if (chunk == null) {
+          n = body.read(dst.array(), dst.arrayOffset() + dst.position(), length - got);
+          if (n > 0) {
+            dst.position(dst.position() + n);
+          }
+        } else {
+          n = body.read(chunk, 0, Math.min(chunk.length, length - got));
+          if (n > 0) {
+            dst.put(chunk, 0, n);
+          }
         }
-      } else if (body != null) {
-        body.close();
+        if (n < 0) {
+          throw new StorageException(
+              String.format(
+                  Locale.ROOT,
+                  "%s failed: the body ended after %d of %d bytes (truncated, retryable)",
+                  action,
+                  received + got,
+                  lengthBytes),
+              true);
+        }
+        got += n;
       }
     }
   }
 
   private static void checkResponse(
-      RemoteObject object,
-      GetObjectResponse response,
-      long offsetBytes,
-      long lastByte,
-      int length,
-      String action)
+      RemoteObject object, GetObjectResponse response, long offsetBytes, long length, String action)
       throws StorageException {
+    long lastByte = offsetBytes + length - 1;
     int status = response.sdkHttpResponse().statusCode();
     if (status == 206) {
       ContentRange range = ContentRange.parse(response.contentRange());
@@ -209,42 +318,6 @@ final class RangedGet {
           etag,
           object.etag(),
           action));
-    }
-  }
-
-  private static void copy(InputStream body, ByteBuffer dst, int length, String action)
-      throws IOException {
-    int received = 0;
-    byte[] chunk = dst.hasArray() ? null : COPY_CHUNK.get();
-    while (received < length) {
-      int n;
-      if (chunk == null) {
-        n = body.read(dst.array(), dst.arrayOffset() + dst.position(), length - received);
-        if (n > 0) {
-          dst.position(dst.position() + n);
-        }
-      } else {
-        n = body.read(chunk, 0, Math.min(chunk.length, length - received));
-        if (n > 0) {
-          dst.put(chunk, 0, n);
-        }
-      }
-      if (n < 0) {
-        throw new StorageException(
-            String.format(
-                Locale.ROOT,
-                "%s failed: the body ended after %d of %d bytes (truncated, retryable)",
-                action,
-                received,
-                length),
-            true);
-      }
-      received += n;
-    }
-    // Reading to the end lets the SDK check any checksum it was sent, and catches long bodies.
-    if (body.read() >= 0) {
-      throw new StorageException(
-          action + " failed: the body is longer than the " + length + " bytes asked for", true);
     }
   }
 

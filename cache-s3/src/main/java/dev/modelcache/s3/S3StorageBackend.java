@@ -4,6 +4,7 @@ import dev.modelcache.core.InvalidObjectKeyException;
 import dev.modelcache.core.ObjectChangedException;
 import dev.modelcache.core.SourceNotFoundException;
 import dev.modelcache.core.StorageException;
+import dev.modelcache.core.spi.RangeStream;
 import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.core.spi.StorageBackend;
 import java.io.IOException;
@@ -132,6 +133,21 @@ public final class S3StorageBackend implements StorageBackend {
     Objects.requireNonNull(dst, "dst");
     ensureOpen();
     reads.read(object, offsetBytes, dst);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One {@code GET} for the whole range, sent with the first read, pinned and checked as a
+   * {@link #read} is; each piece is copied from the body as it is asked for, and the body must
+   * end after the last. Failures are those of {@link #read}, for the piece being read.
+   */
+  @Override
+  public RangeStream openRange(RemoteObject object, long offsetBytes, long lengthBytes)
+      throws IOException {
+    Objects.requireNonNull(object, "object");
+    ensureOpen();
+    return reads.open(object, offsetBytes, lengthBytes);
   }
 
   private void ensureOpen() throws StorageException {

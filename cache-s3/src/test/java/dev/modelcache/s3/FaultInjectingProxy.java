@@ -52,6 +52,9 @@ final class FaultInjectingProxy implements AutoCloseable {
   private final Queue<Exchange> exchanges = new ConcurrentLinkedQueue<>();
   private volatile int hookAtRangedGet = -1;
   private volatile Runnable hook;
+  /** Held by each ranged GET while it is counted, and by the hook's action while it runs. */
+  private final Object hookLock = new Object();
+
   private final Thread acceptor;
   private volatile boolean closed;
 
@@ -73,7 +76,8 @@ final class FaultInjectingProxy implements AutoCloseable {
   /**
    * Runs {@code action} once, on the proxy's thread, when the {@code n}-th ranged GET from now
    * arrives, before that GET is forwarded: a way to change the store at a chosen point of a
-   * download.
+   * download. Ranged GETs that arrive while it runs wait for it, so every GET after the
+   * {@code n}-th sees the store as the action left it.
    */
   void beforeRangedGet(int n, Runnable action) {
     hook = action;
@@ -191,11 +195,13 @@ final class FaultInjectingProxy implements AutoCloseable {
       boolean rangedGet = requestLine.startsWith("GET ") && header(lines, "range") != null;
       Fault fault = null;
       if (rangedGet) {
-        int seen = rangedGets.incrementAndGet();
-        Runnable action = hook;
-        if (action != null && seen == hookAtRangedGet) {
-          hook = null;
-          action.run();
+        synchronized (hookLock) {
+          int seen = rangedGets.incrementAndGet();
+          Runnable action = hook;
+          if (action != null && seen == hookAtRangedGet) {
+            hook = null;
+            action.run();
+          }
         }
         fault = faults.poll();
         if (fault != null) {

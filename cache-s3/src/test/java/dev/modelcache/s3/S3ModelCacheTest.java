@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelcache.core.CacheEntry;
 import dev.modelcache.core.DownloadListener;
+import dev.modelcache.core.DownloadSummary;
 import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.ModelSource;
 import dev.modelcache.core.ObjectChangedException;
@@ -15,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,13 +75,19 @@ class S3ModelCacheTest {
     kind.assumeAvailable();
   }
 
+  /** A cache whose requests are two parts long: every file of more than two parts takes several. */
   private ModelCache cache(Path root) throws Exception {
+    return cache(root, 2 * PART_BYTES);
+  }
+
+  private ModelCache cache(Path root, long requestBytes) throws Exception {
     return ModelCache.builder()
         .root(root)
         .createRootIfMissing()
         .backend(backend)
         .concurrency(4)
         .partSizeBytes(PART_BYTES)
+        .requestSizeBytes(requestBytes)
         .maxAttempts(4)
         .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(20))
         .build();
@@ -157,6 +166,37 @@ class S3ModelCacheTest {
       assertIdentical(entry, files);
     }
     assertThat(proxy.injected() - injectedBefore).isEqualTo(5);
+  }
+
+  @Test
+  void aRequestCutShortIsResumedAtTheFirstBlockNotReceived(@TempDir Path root) throws Exception {
+    String prefix = "m" + MODELS.incrementAndGet() + "/";
+    byte[] data = random(8 * PART_BYTES + 11, 7);
+    server.put("models", prefix + "weights.bin", data);
+    // One request for the whole file; the proxy ends its body after half (four blocks and 5 bytes).
+    proxy.inject(Fault.TRUNCATE_BODY);
+    int exchangesBefore = proxy.exchanges().size();
+    var summary = new AtomicReference<DownloadSummary>();
+    try (ModelCache cache = cache(root, 9 * PART_BYTES)) { // its nine blocks in one request
+      CacheEntry entry = cache.ensure(source(prefix), new DownloadListener() {
+        @Override
+        public void completed(CompletedEvent event) {
+          summary.set(event.summary());
+        }
+      });
+      assertIdentical(entry, Map.of("weights.bin", data));
+    }
+    List<String> ranges =
+        proxy.exchanges().subList(exchangesBefore, proxy.exchanges().size()).stream()
+            .filter(e -> e.requestLine().startsWith("GET ") && e.requestHeader("range") != null)
+            .map(e -> e.requestHeader("range"))
+            .toList();
+    assertThat(ranges)
+        .containsExactly(
+            "bytes=0-" + (data.length - 1), "bytes=" + 4 * PART_BYTES + "-" + (data.length - 1));
+    // The four blocks received whole were kept, not fetched again (a piece cut short is not
+    // counted: the backend hands back none of its bytes).
+    assertThat(summary.get().bytesFetched()).isEqualTo(data.length);
   }
 
   @Test
