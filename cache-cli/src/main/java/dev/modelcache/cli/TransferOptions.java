@@ -7,15 +7,15 @@ import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
- * How a command that downloads transfers: ranges in flight, their size, and the S3 endpoint and
- * region. Shared by {@link DownloadOptions} (prefetch, await, exec, load --fetch) and the agent.
+ * How a command that downloads transfers: requests in flight, their size and the buffers', and
+ * the S3 endpoint and region. Shared by {@link DownloadOptions} (prefetch, await, exec, load --fetch) and the agent.
  */
 final class TransferOptions {
 
   @Option(
       names = "--concurrency",
       paramLabel = "N",
-      description = "Byte ranges transferred at once, across all files (default: "
+      description = "Range requests in flight at once, across all files (default: "
           + ModelCache.DEFAULT_CONCURRENCY + ").")
   Integer concurrency;
 
@@ -23,8 +23,15 @@ final class TransferOptions {
       names = "--part-size",
       paramLabel = "SIZE",
       description =
-          "Bytes per ranged request and per checksummed block, e.g. 8MiB (default: 8MiB). Memory used is concurrency x part size.")
+          "Bytes per transfer buffer and per checksummed block, e.g. 8MiB (default: 8MiB). Memory used is concurrency x part size.")
   ByteSize partSize;
+
+  @Option(
+      names = "--request-size",
+      paramLabel = "SIZE",
+      description =
+          "Bytes asked for in one ranged request, in whole parts, e.g. 32MiB (default: 32MiB): consecutive blocks of one file, taken one part at a time. Larger requests cost less CPU.")
+  ByteSize requestSize;
 
   @Option(
       names = "--endpoint",
@@ -48,6 +55,9 @@ final class TransferOptions {
     if (partSize != null) {
       return "--part-size";
     }
+    if (requestSize != null) {
+      return "--request-size";
+    }
     if (endpoint != null) {
       return "--endpoint";
     }
@@ -60,7 +70,7 @@ final class TransferOptions {
   }
 
   /**
-   * Applies the concurrency and part size to a cache builder.
+   * Applies the concurrency, part size and request size to a cache builder.
    *
    * @throws UsageException if one is out of range
    */
@@ -79,6 +89,13 @@ final class TransferOptions {
         builder.partSizeBytes((int) Math.min(Integer.MAX_VALUE, partSize.bytes()));
       } catch (IllegalArgumentException e) {
         throw new UsageException("--part-size " + partSize + ": " + e.getMessage());
+      }
+    }
+    if (requestSize != null) {
+      try {
+        builder.requestSizeBytes(requestSize.bytes());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--request-size " + requestSize + ": " + e.getMessage());
       }
     }
   }
