@@ -84,16 +84,20 @@ def peer_of(scenario, tools):
     return None
 
 
-def ratio(tool, peer_tool, link_bps=None):
+def ratio(tool, peer_tool, link_bps=None, link_tool=None):
     """How this tool compares: on a shaped link 'N% of the link' (its throughput over the link's
-    rate); against a peer the peer's median wall time over this tool's ('2.00x': twice as fast as
-    the peer; only between runs that moved the same bytes). Both, joined by '; ', when both are
-    known; None when neither is."""
+    nominal rate) and, when the run measured the link itself (the `link` tool: raw TCP streams
+    through it), 'N% of the measured link' (that time over this tool's); against a peer the peer's
+    median wall time over this tool's ('2.00x': twice as fast as the peer; only between runs that
+    moved the same bytes). Joined by '; ', those that are known; None when none is."""
     if not tool["median"]:
         return None
     parts = []
     if link_bps and tool["bytes"]:
         parts.append("%.0f%% of the link" % (100.0 * tool["bytes"] * 8 / tool["median"] / link_bps))
+    if (link_tool is not None and link_tool is not tool and link_tool["median"]
+            and link_tool["bytes"] == tool["bytes"]):
+        parts.append("%.0f%% of the measured link" % (100.0 * link_tool["median"] / tool["median"]))
     # Wall times compare only when both moved the same bytes.
     if peer_tool is not None and peer_tool["median"] and peer_tool["bytes"] == tool["bytes"]:
         parts.append("%.2fx" % (peer_tool["median"] / tool["median"]))
@@ -128,7 +132,7 @@ def table(scenario, rows):
         mibs = "%.0f" % (t["bytes"] / MIB / t["median"]) if t["bytes"] else "-"
         cpu = "%.1f" % statistics.median(t["cpus"]) if t["cpus"] else "-"
         rss = "%.0f" % (max(t["rss"]) / 1024.0) if t["rss"] else "-"
-        r = ratio(t, tools.get(peer), link_bps) or "-"
+        r = ratio(t, tools.get(peer), link_bps, tools.get("link")) or "-"
         if name == peer:
             r += " (peer)"
         runs = str(len(t["walls"])) + (" (+%d failed)" % t["failed"] if t["failed"] else "")

@@ -16,15 +16,17 @@ final class S3CacheDownload {
 
   private S3CacheDownload() {}
 
+  /** How the cache transfers: block and buffer size, bytes per request, requests in flight. */
+  record Transfer(int partBytes, long requestBytes, int concurrency) {}
+
   /**
    * Downloads {@code source} twice in this JVM, into {@code root/warm-up} (untimed, then evicted)
    * and {@code root/timed}; prints {@code STEADY seconds cpu-seconds} for the second download: its
    * wall time and the whole process's CPU time over it. Returns the entry's size in bytes.
    */
-  static long runWarm(URI endpoint, URI source, Path root, int partBytes, int concurrency)
-      throws IOException {
+  static long runWarm(URI endpoint, URI source, Path root, Transfer transfer) throws IOException {
     Path warmUp = root.resolve("warm-up");
-    run(endpoint, source, warmUp, partBytes, concurrency, true);
+    run(endpoint, source, warmUp, transfer, true);
     try (ModelCache cache = ModelCache.builder().root(warmUp).build()) {
       cache.evict(ModelSource.of(source)); // so the timed download has the disk the first one had
     }
@@ -32,7 +34,7 @@ final class S3CacheDownload {
         java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
-    long bytes = run(endpoint, source, root.resolve("timed"), partBytes, concurrency, true);
+    long bytes = run(endpoint, source, root.resolve("timed"), transfer, true);
     long t1 = System.nanoTime();
     long cpu1 = os.getProcessCpuTime();
     System.out.printf(Locale.ROOT, "STEADY %.3f %.3f%n", (t1 - t0) / 1e9, (cpu1 - cpu0) / 1e9);
@@ -40,16 +42,16 @@ final class S3CacheDownload {
   }
 
   /** Downloads {@code source} into a cache at {@code root}; returns the entry's size in bytes. */
-  static long run(
-      URI endpoint, URI source, Path root, int partBytes, int concurrency, boolean directWrites)
+  static long run(URI endpoint, URI source, Path root, Transfer transfer, boolean directWrites)
       throws IOException {
-    try (S3StorageBackend backend = S3Download.newBackend(endpoint, concurrency);
+    try (S3StorageBackend backend = S3Download.newBackend(endpoint, transfer.concurrency());
         ModelCache cache = ModelCache.builder()
             .root(root)
             .createRootIfMissing()
             .backend(backend)
-            .partSizeBytes(partBytes)
-            .concurrency(concurrency)
+            .partSizeBytes(transfer.partBytes())
+            .requestSizeBytes(transfer.requestBytes())
+            .concurrency(transfer.concurrency())
             .directWrites(directWrites)
             .build()) {
       long t0 = System.nanoTime();

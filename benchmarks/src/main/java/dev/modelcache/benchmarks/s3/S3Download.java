@@ -1,5 +1,6 @@
 package dev.modelcache.benchmarks.s3;
 
+import dev.modelcache.core.ModelCache;
 import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.s3.S3StorageBackend;
 import java.io.IOException;
@@ -51,7 +52,7 @@ public final class S3Download {
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
       System.err.println(
-          "usage: S3Download cache|cache-buffered|cache-warm|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY]");
+          "usage: S3Download cache|cache-buffered|cache-warm|backend|tm-java|tm-java-multipart|tm-crt ENDPOINT s3://bucket/prefix/ DEST [PART_BYTES CONCURRENCY [REQUEST_BYTES]]");
       System.exit(2);
     }
     String tool = args[0];
@@ -60,15 +61,15 @@ public final class S3Download {
     Path destination = Path.of(args[3]);
     int partBytes = args.length > 4 ? Integer.parseInt(args[4]) : 8 << 20;
     int concurrency = args.length > 5 ? Integer.parseInt(args[5]) : 16;
+    long requestBytes =
+        args.length > 6 ? Long.parseLong(args[6]) : ModelCache.DEFAULT_REQUEST_SIZE_BYTES;
+    var transfer = new S3CacheDownload.Transfer(partBytes, requestBytes, concurrency);
     Files.createDirectories(destination);
     long t0 = System.nanoTime();
     long bytes = switch (tool) {
-      case "cache" ->
-        S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, true);
-      case "cache-buffered" ->
-        S3CacheDownload.run(endpoint, source, destination, partBytes, concurrency, false);
-      case "cache-warm" ->
-        S3CacheDownload.runWarm(endpoint, source, destination, partBytes, concurrency);
+      case "cache" -> S3CacheDownload.run(endpoint, source, destination, transfer, true);
+      case "cache-buffered" -> S3CacheDownload.run(endpoint, source, destination, transfer, false);
+      case "cache-warm" -> S3CacheDownload.runWarm(endpoint, source, destination, transfer);
       case "backend" -> backend(endpoint, source, destination, partBytes, concurrency);
       case "tm-java" -> transferManager(Client.JAVA, endpoint, source, destination);
       case "tm-java-multipart" ->
