@@ -133,9 +133,8 @@ final class RangeFetcher {
 
   /**
    * After attempt {@code attempt} at {@code len} bytes of {@code object} at {@code offset} failed
-   * with {@code e}:
-   * throws if it must not or cannot be retried, returns false if the download failed meanwhile,
-   * else sleeps the backoff and returns true.
+   * with {@code e}: throws if it must not or cannot be retried, returns false if the download
+   * failed meanwhile, else sleeps the backoff and returns true.
    */
   private boolean retry(IOException e, int attempt, RemoteObject object, long offset, int len)
       throws IOException {
