@@ -358,16 +358,13 @@ final class DownloadJob {
               readFully(ch, buf, f.blockOffset(bi), f.target());
             }
             buf.flip();
+            ByteBuffer bytes = buf.duplicate();
             CRC32C crc = new CRC32C();
             crc.update(buf);
             if ((int) crc.getValue() == e.crc32c()) {
               markDone(f, bi, e.crc32c());
               kept.addAndGet(len);
-              if (f.verifiedPerBlock()) {
-                stream.verified(
-                    f, bi); // a file read back in order reports its kept blocks as it reads them
-              }
-              readBack.advance(f); // a whole-file digest needs the kept blocks' bytes too
+              readBack.kept(f, bi, bytes);
             }
           } finally {
             cache.buffers().give(buf);

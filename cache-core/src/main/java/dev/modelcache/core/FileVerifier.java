@@ -137,24 +137,12 @@ final class FileVerifier {
   }
 
   /**
-   * A file's digest in the form its source vouches for, fed the file's bytes in order: a
-   * whole-file digest, or a multipart ETag. Not thread-safe.
+   * The outcome of checking a file against the checksum its source vouches for, once all its
+   * bytes were taken in: by a {@link SourceDigest} fed them in order, or by a multipart check that
+   * takes its parts in any order ({@link MultipartEtag.PerBlock}).
    */
-  interface SourceDigest {
-    /** A digest for {@code expected} of a file of {@code sizeBytes}; null for none. */
-    static SourceDigest of(SourceChecksum expected, long sizeBytes) {
-      if (expected == null) {
-        return null;
-      }
-      return expected.isMultipart()
-          ? new MultipartEtag.Digest(expected, sizeBytes)
-          : new WholeFile(expected);
-    }
-
-    /** Feeds the next bytes of the file. */
-    void update(ByteBuffer buf);
-
-    /** Once every byte was fed: the difference from the source's checksum, or null when it matches. */
+  interface SourceCheck {
+    /** Once every byte was taken in: the difference from the source's checksum, or null when it matches. */
     VerificationResult.Mismatch mismatch(ManifestFile mf);
 
     /**
@@ -169,8 +157,27 @@ final class FileVerifier {
      */
     boolean conclusive();
 
-    /** Once every byte was fed: what was computed, to compare two fetches of the same file. */
+    /** Once every byte was taken in: what was computed, to compare two fetches of the same file. */
     String computed();
+  }
+
+  /**
+   * A file's digest in the form its source vouches for, fed the file's bytes in order: a
+   * whole-file digest, or a multipart ETag. Not thread-safe.
+   */
+  interface SourceDigest extends SourceCheck {
+    /** A digest for {@code expected} of a file of {@code sizeBytes}; null for none. */
+    static SourceDigest of(SourceChecksum expected, long sizeBytes) {
+      if (expected == null) {
+        return null;
+      }
+      return expected.isMultipart()
+          ? new MultipartEtag.Digest(expected, sizeBytes)
+          : new WholeFile(expected);
+    }
+
+    /** Feeds the next bytes of the file. */
+    void update(ByteBuffer buf);
   }
 
   /** A whole-file digest in the source's algorithm, fed the file's bytes in order. Not thread-safe. */

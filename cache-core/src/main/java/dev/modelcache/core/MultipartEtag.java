@@ -10,6 +10,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A file checked against a per-part digest {@code H-N}: {@code H} is ALG of the concatenated ALGs
@@ -132,8 +134,11 @@ final class MultipartEtag {
     }
   }
 
-  /** One hash of a part or of the parts' hashes: a message digest, or a CRC as four big-endian bytes. */
-  private interface PartHash {
+  /**
+   * One hash of a part or of the parts' hashes: a message digest, or a CRC as four big-endian
+   * bytes. Not thread-safe.
+   */
+  interface PartHash {
     void update(ByteBuffer buf);
 
     /** The value so far, and a fresh start. */
@@ -220,10 +225,7 @@ final class MultipartEtag {
         return null;
       }
       String etag = expected.hex() + "-" + expected.parts();
-      String alg = expected.partAlgorithm();
-      String what = expected.algorithm().equals(SourceChecksum.MULTIPART_MD5)
-          ? "multipart ETag"
-          : "composite " + alg + " checksum";
+      String what = kind(expected);
       if (candidates.isEmpty()) {
         return new VerificationResult.Mismatch(
             mf.path(),
@@ -238,20 +240,7 @@ final class MultipartEtag {
       }
       if (candidates.size() == 1) {
         OnePartSize c = candidates.getFirst();
-        return new VerificationResult.Mismatch(
-            mf.path(),
-            -1,
-            String.format(
-                Locale.ROOT,
-                "the %s of its %d parts' %ss (parts of %d bytes) is %s-%d, the source's %s is %s",
-                alg,
-                c.parts,
-                alg,
-                c.partSize,
-                results.getFirst(),
-                c.parts,
-                what,
-                etag));
+        return oneSizeMismatch(mf, expected, c.partSize, c.parts, results.getFirst());
       }
       StringBuilder tried = new StringBuilder();
       for (int i = 0; i < candidates.size(); i++) {
@@ -283,6 +272,134 @@ final class MultipartEtag {
     public String computed() {
       finish();
       return String.join(",", results);
+    }
+  }
+
+  /** "multipart ETag", or "composite CRC32C checksum". */
+  private static String kind(SourceChecksum expected) {
+    return expected.algorithm().equals(SourceChecksum.MULTIPART_MD5)
+        ? "multipart ETag"
+        : "composite " + expected.partAlgorithm() + " checksum";
+  }
+
+  /** The mismatch of a file checked with one part size, which computed {@code hex} over {@code parts} parts. */
+  private static VerificationResult.Mismatch oneSizeMismatch(
+      ManifestFile mf, SourceChecksum expected, long partSize, int parts, String hex) {
+    String alg = expected.partAlgorithm();
+    return new VerificationResult.Mismatch(
+        mf.path(),
+        -1,
+        String.format(
+            Locale.ROOT,
+            "the %s of its %d parts' %ss (parts of %d bytes) is %s-%d, the source's %s is %s-%d",
+            alg,
+            parts,
+            alg,
+            partSize,
+            hex,
+            parts,
+            kind(expected),
+            expected.hex(),
+            expected.parts()));
+  }
+
+  /**
+   * The check of a file against {@code H-N} when its parts are the download's blocks: the part
+   * size, told by the store or the only one that fits, equals the block size. Each block's digest
+   * is then a part's, computed on its own as soon as the block is read back, in any order and on
+   * any thread, and {@code H} is computed once the last one is in. {@link Digest} instead takes the
+   * file's bytes in order, so a block written early waits for every block before it, and the
+   * blocks still waiting when the last byte arrives are read back after it.
+   *
+   * <p>Thread-safe: {@link #record} may be called from any thread, once per block; the outcome
+   * methods once the last {@code record} returned true.
+   */
+  static final class PerBlock implements FileVerifier.SourceCheck {
+    private final SourceChecksum expected;
+    private final long partSize;
+    private final AtomicReferenceArray<byte[]> parts;
+    private final AtomicInteger missing;
+    /** H as computed, once every part's digest is in. */
+    private volatile String hex;
+
+    private PerBlock(SourceChecksum expected, long partSize, int parts) {
+      this.expected = expected;
+      this.partSize = partSize;
+      this.parts = new AtomicReferenceArray<>(parts);
+      this.missing = new AtomicInteger(parts);
+    }
+
+    /**
+     * The check of a file of {@code sizeBytes} read back in blocks of {@code blockBytes} against
+     * {@code expected}, or null when that is not a multipart checksum whose only part size is the
+     * block size (the file is then checked in order by a {@link Digest}).
+     */
+    static PerBlock of(SourceChecksum expected, long sizeBytes, long blockBytes) {
+      if (expected == null || !expected.isMultipart() || sizeBytes == 0) {
+        return null;
+      }
+      List<Long> sizes = partSizes(sizeBytes, expected.parts(), expected.partSizeBytes());
+      return sizes.equals(List.of(blockBytes))
+          ? new PerBlock(expected, blockBytes, expected.parts())
+          : null;
+    }
+
+    /** A fresh hash of one part, to feed one block's bytes in order and {@link #record} what it gives. */
+    PartHash partHash() {
+      return PartHash.of(expected.partAlgorithm());
+    }
+
+    /**
+     * Records the digest of block (part) {@code index}.
+     *
+     * @return true when it was the last one missing: the outcome can be asked for now
+     * @throws IllegalStateException if that block's digest was recorded before
+     */
+    boolean record(int index, byte[] digest) {
+      if (!parts.compareAndSet(index, null, digest)) {
+        throw new IllegalStateException("the digest of part " + index + " was recorded twice");
+      }
+      if (missing.decrementAndGet() != 0) {
+        return false;
+      }
+      PartHash outer = PartHash.of(expected.partAlgorithm());
+      for (int i = 0; i < parts.length(); i++) {
+        outer.update(ByteBuffer.wrap(parts.get(i)));
+      }
+      hex = HexFormat.of().formatHex(outer.finish());
+      return true;
+    }
+
+    private String hex() {
+      String h = hex;
+      if (h == null) {
+        throw new IllegalStateException(missing.get() + " parts are not checked yet");
+      }
+      return h;
+    }
+
+    @Override
+    public VerificationResult.Mismatch mismatch(ManifestFile mf) {
+      return hex().equals(expected.hex())
+          ? null
+          : oneSizeMismatch(mf, expected, partSize, parts.length(), hex());
+    }
+
+    @Override
+    public SourceChecksum verified() {
+      return hex().equals(expected.hex())
+          ? new SourceChecksum(expected.algorithm(), expected.hex(), expected.parts(), partSize)
+          : null;
+    }
+
+    @Override
+    public boolean conclusive() {
+      return true; // one part size, as a Digest with one candidate
+    }
+
+    @Override
+    public String computed() {
+      return hex();
     }
   }
 

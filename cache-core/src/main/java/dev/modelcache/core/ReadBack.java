@@ -4,6 +4,7 @@ import dev.modelcache.core.spi.RemoteObject;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
@@ -16,15 +17,18 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 /**
  * Reads one download's written bytes back and checks them: every block's CRC32C against the one
  * computed from the bytes received, and each file against the checksum its source vouches for
  * (multipart ETag, MD5 ETag or S3 checksum). A file without a whole-file checksum is read back
- * block by block, each block as soon as it is written ({@link #verifyBlock}); a file with one is
- * read back in order, as far as its blocks are written ({@link #advance}), feeding the digest; an
- * empty file is read back whole ({@link #verifyFile}).
+ * block by block, each block as soon as it is written ({@link #verifyBlock}); so is a file whose
+ * multipart checksum has the blocks for parts ({@link MultipartEtag.PerBlock}), each block's
+ * digest then a part's; a file with another whole-file checksum is read back in order, as far as
+ * its blocks are written ({@link #advance}), feeding the digest; an empty file is read back whole
+ * ({@link #verifyFile}).
  *
  * <p>A file whose bytes do not match what the source vouches for is not a failure at once: it is
  * queued to be fetched again ({@link #pollRefetch}) while {@code maxAttempts} fetches of it are
@@ -190,6 +194,27 @@ final class ReadBack {
     }
   }
 
+  /**
+   * After block {@code block} of {@code file} was kept from an interrupted download, its bytes
+   * ({@code bytes}, just read from the staging file) found as journaled: they count as its
+   * read-back. A block of a file checked in order is read back by that check instead.
+   */
+  void kept(StagedFile file, int block, ByteBuffer bytes) throws IntegrityException {
+    MultipartEtag.PerBlock check = file.perBlockCheck();
+    if (check != null) {
+      MultipartEtag.PartHash hash = check.partHash();
+      hash.update(bytes);
+      stream.verified(file, block);
+      if (check.record(block, hash.finish())) {
+        finishSourceCheck(file, check);
+      }
+    } else if (file.verifiedPerBlock()) {
+      stream.verified(file, block);
+    } else {
+      advance(file);
+    }
+  }
+
   /** Starts {@code file}'s in-order read-back, unless it runs or its next block is not written yet. */
   void advance(StagedFile file) {
     OrderedReadBack rb = file.readBack();
@@ -222,7 +247,7 @@ final class ReadBack {
     int blocks = file.blockCount();
     try (Reads reads = open(file)) {
       for (int bi; (bi = rb.nextOrStop(file::isDone)) >= 0; ) {
-        readBackBlock(reads, file, bi, rb.digest());
+        readBackBlock(reads, file, bi, rb.digest()::update);
         stream.verified(file, bi);
         if (bi == blocks - 1) {
           finishSourceCheck(file, rb.digest());
@@ -244,7 +269,7 @@ final class ReadBack {
    * one not tried: the file is recorded as unverified. One that changed between fetches is
    * corruption on the way, fetched again like a conclusive one.
    */
-  private void finishSourceCheck(StagedFile file, FileVerifier.SourceDigest digest)
+  private void finishSourceCheck(StagedFile file, FileVerifier.SourceCheck digest)
       throws IntegrityException {
     RemoteObject o = file.object();
     VerificationResult.Mismatch m = digest.mismatch(file.manifestFile(o.checksum()));
@@ -319,16 +344,25 @@ final class ReadBack {
     verifyNanos.addAndGet(System.nanoTime() - t0);
   }
 
-  /** Reads block {@code block} of {@code file} back, just after it was written, and compares its CRC32C with the one received. */
+  /**
+   * Reads block {@code block} of {@code file} back, just after it was written, and compares its
+   * CRC32C with the one received; for a file with a {@link StagedFile#perBlockCheck}, also records
+   * the block's digest as its part's, and checks the file against the source after the last one.
+   */
   private void verifyBlock(StagedFile file, int block) throws IOException {
     long t0 = System.nanoTime();
+    MultipartEtag.PerBlock check = file.perBlockCheck();
+    MultipartEtag.PartHash hash = check == null ? null : check.partHash();
     try (Reads reads = open(file)) {
-      readBackBlock(reads, file, block, null);
+      readBackBlock(reads, file, block, hash == null ? null : hash::update);
     } catch (InternalError e) {
       throw shrankWhileMapped(file, file.blockOffset(block), e);
     }
     verifyNanos.addAndGet(System.nanoTime() - t0);
     stream.verified(file, block);
+    if (hash != null && check.record(block, hash.finish())) {
+      finishSourceCheck(file, check);
+    }
   }
 
   /** A staging file opened for its read-back, with O_DIRECT or for mapped reads. */
@@ -400,8 +434,7 @@ final class ReadBack {
    * through a mapping ({@link MappedReads}); either way it takes no transfer buffer and a page
    * that cannot be read fails this download instead of the JVM.
    */
-  private void readBackBlock(
-      Reads reads, StagedFile file, int block, FileVerifier.SourceDigest digest)
+  private void readBackBlock(Reads reads, StagedFile file, int block, Consumer<ByteBuffer> digest)
       throws IOException {
     FileChannel ch = reads.channel();
     long offset = file.blockOffset(block);
@@ -421,7 +454,7 @@ final class ReadBack {
     CRC32C crc = new CRC32C();
     MappedReads.ChunkSink check = chunk -> {
       if (digest != null) {
-        digest.update(chunk.duplicate());
+        digest.accept(chunk.duplicate());
       }
       crc.update(chunk);
     };

@@ -13,7 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One file of a download, in its staging directory: what the source listed for it, where it is
  * staged, which of its blocks are written and the CRC32C of the bytes received for each, how many
- * times it was fetched, its in-order read-back and what its check against the source found.
+ * times it was fetched, how it is checked against the source (in order, or block by block) and
+ * what that check found.
  *
  * <p>Thread-safe. Transfer threads mark blocks written ({@link #markDone}) and write the file's
  * bytes holding {@link #writeLock}; tail threads read the CRCs back and record the outcome of the
@@ -57,6 +58,11 @@ final class StagedFile {
 
   /** The read-back of this fetch round, or null when the file is verified block by block. */
   private volatile OrderedReadBack readBack;
+  /**
+   * This round's check of a multipart checksum whose parts are the blocks, or null: such a file
+   * is read back block by block, each block's digest a part's.
+   */
+  private volatile MultipartEtag.PerBlock perBlockCheck;
   /** The source checksum the bytes matched: null until then, or for ever if unverifiable. */
   private volatile SourceChecksum verified;
   /** Why the file could not be verified against the source, once that is known; else null. */
@@ -81,7 +87,7 @@ final class StagedFile {
     this.done = new BitSet(blockCount);
     this.crcs = new int[blockCount];
     this.blocksLeft = new AtomicInteger(blockCount);
-    this.readBack = newReadBack();
+    newSourceCheck();
   }
 
   /** How many blocks of {@code blockBytes} a file of {@code sizeBytes} has. */
@@ -199,7 +205,15 @@ final class StagedFile {
     return readBack;
   }
 
-  /** Whether the blocks are read back one by one as they are written (no whole-file digest needs them in order). */
+  /** This round's multipart check that takes the blocks' digests in any order, or null. */
+  MultipartEtag.PerBlock perBlockCheck() {
+    return perBlockCheck;
+  }
+
+  /**
+   * Whether the blocks are read back one by one as they are written: no whole-file digest needs
+   * them in order (the file has no source checksum, or one of {@link #perBlockCheck}).
+   */
   boolean verifiedPerBlock() {
     return readBack == null && blockCount > 0;
   }
@@ -247,7 +261,7 @@ final class StagedFile {
     blocksLeft.set(blockCount);
     tailStarted.set(false);
     verified = null;
-    readBack = newReadBack();
+    newSourceCheck();
   }
 
   /** The manifest's record of this file, with {@code checksum} as the source check it passed. */
@@ -263,22 +277,29 @@ final class StagedFile {
   }
 
   /**
-   * A new in-order read-back, or null: a file without blocks, without a source checksum, or whose
-   * multipart ETag fits no part size (it stays unverified, and says why).
+   * Sets up this round's check against the source: a {@link #perBlockCheck} for a multipart
+   * checksum whose parts are the blocks; else an in-order read-back feeding the file's digest;
+   * none for a file without blocks, without a source checksum, or whose multipart checksum fits no
+   * part size (it stays unverified, and says why).
    */
-  private OrderedReadBack newReadBack() {
+  private void newSourceCheck() {
     SourceChecksum checksum = object.checksum();
+    readBack = null;
+    perBlockCheck = null;
     if (checksum == null || blockCount == 0) {
-      return null;
+      return;
     }
     if (checksum.isMultipart()
         && MultipartEtag.partSizes(object.sizeBytes(), checksum.parts(), checksum.partSizeBytes())
             .isEmpty()) {
       unverifiedBecause = "its " + checksum + " names " + checksum.parts()
           + " parts, which no part size gives for " + object.sizeBytes() + " bytes";
-      return null;
+      return;
     }
-    return new OrderedReadBack(
-        FileVerifier.SourceDigest.of(checksum, object.sizeBytes()), blockCount);
+    perBlockCheck = MultipartEtag.PerBlock.of(checksum, object.sizeBytes(), blockBytes);
+    if (perBlockCheck == null) {
+      readBack = new OrderedReadBack(
+          FileVerifier.SourceDigest.of(checksum, object.sizeBytes()), blockCount);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.modelcache.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelcache.core.spi.SourceChecksum;
 import java.nio.ByteBuffer;
@@ -86,6 +87,65 @@ class MultipartEtagTest {
         .startsWith(
             "no part size tried gives the source's multipart ETag " + etag + "-3 (8388608 bytes: ");
     assertThat(ambiguous.computed().split(",")).hasSize(4);
+  }
+
+  @Test
+  void partsTakenInAnyOrderGiveWhatTheInOrderDigestGives() throws Exception {
+    int part = (int) (5 * MIB);
+    byte[] data = new byte[3 * part + 12_345];
+    new Random(5).nextBytes(data);
+    String etag = md5OfPartMd5s(data, part);
+    SourceChecksum told = SourceChecksum.multipart(etag, 4, part);
+    var check = MultipartEtag.PerBlock.of(told, data.length, part);
+    assertThat(check).isNotNull();
+    for (int i : new int[] {2, 0, 3}) {
+      assertThat(check.record(i, partDigest(check, data, i, part))).isFalse();
+    }
+    assertThat(check.record(1, partDigest(check, data, 1, part)))
+        .as("the last one")
+        .isTrue();
+    ManifestFile mf = new ManifestFile("f", "k", data.length, null, null, null, new int[0]);
+    assertThat(check.mismatch(mf)).isNull();
+    assertThat(check.verified()).isEqualTo(SourceChecksum.multipart(etag, 4, part));
+    assertThat(check.computed()).isEqualTo(etag);
+    assertThatThrownBy(() -> check.record(1, new byte[16]))
+        .isInstanceOf(IllegalStateException.class);
+
+    data[part + 7] ^= 1;
+    var damaged = MultipartEtag.PerBlock.of(told, data.length, part);
+    var inOrder = new MultipartEtag.Digest(told, data.length);
+    inOrder.update(ByteBuffer.wrap(data));
+    for (int i = 3; i >= 0; i--) {
+      damaged.record(i, partDigest(damaged, data, i, part));
+    }
+    assertThat(damaged.mismatch(mf)).isNotNull().isEqualTo(inOrder.mismatch(mf));
+    assertThat(damaged.conclusive()).isTrue();
+    assertThat(damaged.verified()).isNull();
+  }
+
+  @Test
+  void partsAreTakenAsBlocksOnlyWhenTheOnePartSizeIsTheBlockSize() {
+    long size = 300 * MIB + 4321;
+    // Not said by the store, but 8 MiB is the only size that gives 38 parts.
+    assertThat(MultipartEtag.PerBlock.of(SourceChecksum.multipart("ab", 38, 0), size, 8 * MIB))
+        .isNotNull();
+    assertThat(MultipartEtag.PerBlock.of(SourceChecksum.multipart("ab", 38, 0), size, 4 * MIB))
+        .as("parts of two blocks")
+        .isNull();
+    assertThat(MultipartEtag.PerBlock.of(SourceChecksum.multipart("ab", 3, 0), 20 * MIB, 8 * MIB))
+        .as("four part sizes fit")
+        .isNull();
+    assertThat(MultipartEtag.PerBlock.of(new SourceChecksum("MD5", "ab"), size, 8 * MIB))
+        .as("a whole-file MD5")
+        .isNull();
+  }
+
+  private static byte[] partDigest(
+      MultipartEtag.PerBlock check, byte[] data, int index, int partBytes) {
+    MultipartEtag.PartHash hash = check.partHash();
+    int from = index * partBytes;
+    hash.update(ByteBuffer.wrap(data, from, Math.min(partBytes, data.length - from)));
+    return hash.finish();
   }
 
   static String md5OfPartMd5s(byte[] data, int partBytes) throws Exception {

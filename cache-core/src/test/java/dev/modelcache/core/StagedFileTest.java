@@ -99,6 +99,23 @@ class StagedFileTest {
   }
 
   @Test
+  void aMultipartEtagWithTheBlocksForPartsIsCheckedPerBlockOthersInOrder() {
+    String hex = "0123456789abcdef0123456789abcdef";
+    StagedFile blocks = file(25, SourceChecksum.multipart(hex, 3, 10));
+    assertThat(blocks.perBlockCheck()).isNotNull();
+    assertThat(blocks.readBack()).isNull();
+    assertThat(blocks.verifiedPerBlock()).isTrue();
+    var first = blocks.perBlockCheck();
+    blocks.reset();
+    assertThat(blocks.perBlockCheck()).as("a fresh check for the next fetch").isNotSameAs(first);
+
+    StagedFile larger = file(25, SourceChecksum.multipart(hex, 2, 20));
+    assertThat(larger.perBlockCheck()).as("parts of two blocks").isNull();
+    assertThat(larger.readBack()).isNotNull();
+    assertThat(larger.verifiedPerBlock()).isFalse();
+  }
+
+  @Test
   void aWholeFileChecksumIsReadBackInOrderAndAMultipartEtagThatFitsNoPartSizeSaysWhy() {
     assertThat(file(25, null).readBack()).isNull();
     assertThat(file(25, null).verifiedPerBlock()).isTrue();
