@@ -1,5 +1,6 @@
 package dev.modelcache.core;
 
+import dev.modelcache.common.nativeio.NativeIo;
 import dev.modelcache.core.spi.ObjectKeys;
 import dev.modelcache.core.spi.RemoteObject;
 import dev.modelcache.core.spi.StorageBackend;
@@ -96,6 +97,8 @@ final class DownloadJob {
    *     to the listeners as {@code failed} too)
    */
   CacheEntry run() throws IOException {
+    // Preallocation needs the native file calls; they are bound while the source is listed.
+    NativeIo.bindInBackground();
     StorageBackend backend = cache.backendFor(source);
     List<RemoteObject> objects = checkListing(backend.list(source.uri()));
     List<ManifestFile> files = new ArrayList<>(objects.size());

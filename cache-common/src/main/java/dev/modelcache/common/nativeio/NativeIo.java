@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -40,7 +41,12 @@ public final class NativeIo {
   /** mincore's vector is filled for at most this many pages a call, so its size stays bounded. */
   private static final long MINCORE_CHUNK_PAGES = 1 << 16;
 
-  private static final Optional<NativeIo> INSTANCE = bind();
+  private static final AtomicBoolean BINDING_STARTED = new AtomicBoolean();
+
+  /** Binds the calls when first used: the JVM runs this once, and other callers wait for it. */
+  private static final class Bound {
+    static final Optional<NativeIo> INSTANCE = bind();
+  }
 
   private final MethodHandle open;
   private final MethodHandle close;
@@ -104,10 +110,26 @@ public final class NativeIo {
    * flag that enables them.
    */
   public static Optional<NativeIo> get() {
-    if (INSTANCE.isEmpty() && HINT_LOGGED.compareAndSet(false, true)) {
+    Optional<NativeIo> bound = Bound.INSTANCE;
+    if (bound.isEmpty() && HINT_LOGGED.compareAndSet(false, true)) {
       LOG.log(System.Logger.Level.INFO, hint());
     }
-    return INSTANCE;
+    return bound;
+  }
+
+  /**
+   * Starts binding the calls on a daemon thread, unless that was started before. Binding costs
+   * tens of milliseconds (the JDK generates a stub for each call), which a caller that needs the
+   * calls soon (a download, before it preallocates its files) can overlap with its own work; a
+   * {@link #get()} meanwhile waits for that binding instead of starting another.
+   */
+  public static void bindInBackground() {
+    if (BINDING_STARTED.compareAndSet(false, true)) {
+      Thread.ofPlatform()
+          .name("modelcache-nativeio-bind")
+          .daemon()
+          .start(() -> Objects.requireNonNull(Bound.INSTANCE));
+    }
   }
 
   /** The flag that grants native access to this code, as it is deployed (module or class path). */
