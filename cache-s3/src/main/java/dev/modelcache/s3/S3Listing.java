@@ -13,7 +13,9 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +35,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Lists an {@code s3://bucket/prefix/} into {@link RemoteObject}s: {@code ListObjectsV2} page by
  * page, directory markers skipped, every key checked as a safe relative path, then one {@code
  * HEAD} per object ({@value #HEAD_CONCURRENCY} at a time) for its ETag, version id and strongest
- * {@link SourceChecksum}, and for a multipart one, {@code HEAD ?partNumber=1} for its part size.
+ * {@link SourceChecksum}, and for a multipart one, {@code HEAD ?partNumber=1} for its part size
+ * (sent beside its {@code HEAD} when the listing's ETag says multipart, else after it).
  *
  * <p>Thread-safe: several listings may run at once. The only mutable state is the flag that
  * records a store which does not answer {@code HEAD ?partNumber=} as S3 does; it is set at most
@@ -130,33 +133,64 @@ final class S3Listing {
 
   private List<RemoteObject> headAll(
       S3Location location, List<S3Object> objects, List<String> paths) throws IOException {
-    if (objects.size() == 1) {
-      return new ArrayList<>(List.of(head(location.bucket(), objects.get(0).key(), paths.get(0))));
+    String bucket = location.bucket();
+    // A multipart object's HEAD ?partNumber=1 goes beside its HEAD rather than after it when the
+    // listing's ETag already says multipart: one round trip less before the download starts.
+    boolean askParts = !partHeadUnsupported.get();
+    List<Callable<HeadObjectResponse>> heads = new ArrayList<>(objects.size());
+    List<Callable<HeadObjectResponse>> partHeads = new ArrayList<>(objects.size());
+    int tasks = 0;
+    for (S3Object object : objects) {
+      String key = object.key();
+      heads.add(() -> headObject(bucket, key));
+      boolean multipart = askParts && SourceChecksums.isMultipartEtag(object.eTag());
+      partHeads.add(multipart ? () -> partHead(bucket, key, object.eTag()) : null);
+      tasks += multipart ? 2 : 1;
     }
-    List<Future<RemoteObject>> results = new ArrayList<>(objects.size());
+    if (tasks == 1) {
+      S3Object only = objects.get(0);
+      return new ArrayList<>(List.of(
+          describe(bucket, only, paths.get(0), headObject(bucket, only.key()), false, null)));
+    }
     // Platform threads: a virtual thread blocking on a socket would start the JDK's I/O poller,
     // which sits in native code until the JVM exits, and a JVM waits about 300 ms at exit for such
     // a thread (a cost every run of the command would pay).
-    int threads = Math.min(HEAD_CONCURRENCY, objects.size());
+    List<Future<HeadObjectResponse>> started = new ArrayList<>(tasks);
     try (ExecutorService executor = Executors.newFixedThreadPool(
-        threads, Thread.ofPlatform().name("modelcache-head-", 1).daemon().factory())) {
+        Math.min(HEAD_CONCURRENCY, tasks),
+        Thread.ofPlatform().name("modelcache-head-", 1).daemon().factory())) {
+      List<Future<HeadObjectResponse>> headResults = new ArrayList<>(objects.size());
+      List<Future<HeadObjectResponse>> partResults = new ArrayList<>(objects.size());
       for (int i = 0; i < objects.size(); i++) {
-        String key = objects.get(i).key();
-        String path = paths.get(i);
-        results.add(executor.submit(() -> head(location.bucket(), key, path)));
+        Future<HeadObjectResponse> head = executor.submit(heads.get(i));
+        started.add(head);
+        headResults.add(head);
+        Future<HeadObjectResponse> part =
+            partHeads.get(i) == null ? null : executor.submit(partHeads.get(i));
+        if (part != null) {
+          started.add(part);
+        }
+        partResults.add(part);
       }
-      List<RemoteObject> heads = new ArrayList<>(objects.size());
-      for (Future<RemoteObject> result : results) {
-        heads.add(result.get());
+      List<RemoteObject> described = new ArrayList<>(objects.size());
+      for (int i = 0; i < objects.size(); i++) {
+        Future<HeadObjectResponse> part = partResults.get(i);
+        described.add(describe(
+            bucket,
+            objects.get(i),
+            paths.get(i),
+            headResults.get(i).get(),
+            part != null,
+            part == null ? null : part.get()));
       }
-      return heads;
+      return described;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       var interrupted = new InterruptedIOException("interrupted while listing " + location);
       interrupted.initCause(e);
       throw interrupted;
     } catch (ExecutionException e) {
-      results.forEach(r -> r.cancel(true));
+      started.forEach(r -> r.cancel(true));
       if (e.getCause() instanceof IOException io) {
         throw io;
       }
@@ -165,27 +199,54 @@ final class S3Listing {
     }
   }
 
-  private RemoteObject head(String bucket, String key, String relativePath) throws IOException {
-    S3Location location = new S3Location(bucket, key);
-    HeadObjectResponse head;
+  private HeadObjectResponse headObject(String bucket, String key) throws IOException {
     try {
-      head = control.headObject(HeadObjectRequest.builder()
+      return control.headObject(HeadObjectRequest.builder()
           .bucket(bucket)
           .key(key)
           .checksumMode(ChecksumMode.ENABLED)
           .build());
     } catch (SdkException e) {
+      S3Location location = new S3Location(bucket, key);
       throw FailureMapping.map(
           e, "reading the metadata of " + location, location, credentialsSource);
     }
+  }
+
+  /**
+   * The object {@code listed} as its {@code HEAD} describes it, with the part size of a multipart
+   * checksum from {@code partHead}: the answer to the {@code HEAD ?partNumber=1} sent beside it
+   * when {@code partAsked} (null if that failed); when none was sent and the checksum is
+   * multipart, it is asked now.
+   */
+  private RemoteObject describe(
+      String bucket,
+      S3Object listed,
+      String relativePath,
+      HeadObjectResponse head,
+      boolean partAsked,
+      HeadObjectResponse partHead) {
+    S3Location location = new S3Location(bucket, listed.key());
     String versionId = head.versionId();
     if (versionId != null && (versionId.isEmpty() || versionId.equals("null"))) {
       versionId = null; // an unversioned bucket
     }
     long sizeBytes = head.contentLength() == null ? 0 : head.contentLength();
     SourceChecksum checksum = SourceChecksums.strongest(head);
-    if (checksum != null && checksum.isMultipart()) {
-      checksum = withPartSize(location, checksum, sizeBytes, head.eTag());
+    if (checksum != null && checksum.isMultipart() && checksum.parts() > 1) {
+      HeadObjectResponse part = partHead;
+      // Sent beside the HEAD with the listing's ETag, it describes this object only if the HEAD
+      // found the same one.
+      if (partAsked
+          && !Objects.equals(
+              SourceChecksums.unquote(head.eTag()), SourceChecksums.unquote(listed.eTag()))) {
+        part = null;
+      } else if (!partAsked && !partHeadUnsupported.get()) {
+        part = partHead(bucket, listed.key(), head.eTag());
+      }
+      if (part != null) {
+        checksum = withPartSize(checksum, sizeBytes, part);
+      }
     }
     return new RemoteObject(
         location.objectName(),
@@ -197,32 +258,21 @@ final class S3Listing {
   }
 
   /**
-   * Learns a multipart object's part size from {@code HEAD ?partNumber=1} (part 1's length and the
-   * part count), where the store answers it as S3 does; otherwise the cache infers the part size.
-   * A store that does not (S3Proxy answers 501; others send the whole object) is not asked again.
+   * Asks {@code HEAD ?partNumber=1} of an object with ETag {@code etag} (which it must still have)
+   * for its part 1's length and part count.
+   *
+   * @return the answer, or null when the request failed; a store that answers it other than as S3
+   *     does (S3Proxy answers 501; others send the whole object) is not asked again
    */
-  private SourceChecksum withPartSize(
-      S3Location location, SourceChecksum checksum, long sizeBytes, String etag) {
-    if (partHeadUnsupported.get() || checksum.parts() == 1) {
-      return checksum;
-    }
+  private HeadObjectResponse partHead(String bucket, String key, String etag) {
+    S3Location location = new S3Location(bucket, key);
     try {
-      HeadObjectResponse part = control.headObject(HeadObjectRequest.builder()
-          .bucket(location.bucket())
-          .key(location.key())
+      return control.headObject(HeadObjectRequest.builder()
+          .bucket(bucket)
+          .key(key)
           .partNumber(1)
           .ifMatch(etag)
           .build());
-      Long partLength = part.contentLength();
-      if (part.partsCount() != null
-          && part.partsCount() == checksum.parts()
-          && partLength != null
-          && partLength > 0
-          && partLength < sizeBytes) {
-        return SourceChecksum.multipart(checksum.hex(), checksum.parts(), partLength);
-      }
-      partHeadUnsupported.set(
-          true); // answered, but not as S3 does: the whole object, no part count
     } catch (S3Exception e) {
       if (e.statusCode() == 501 || e.statusCode() == 400 || e.statusCode() == 405) {
         partHeadUnsupported.set(true);
@@ -235,6 +285,25 @@ final class S3Listing {
           System.Logger.Level.DEBUG,
           () -> "HEAD ?partNumber=1 of " + location + " failed: " + e.getMessage());
     }
+    return null;
+  }
+
+  /**
+   * {@code checksum} with the part size {@code part} (the answer to {@code HEAD ?partNumber=1})
+   * gives, where it answered as S3 does: part 1's length and the part count; otherwise the cache
+   * infers the part size, and the store is not asked again.
+   */
+  private SourceChecksum withPartSize(
+      SourceChecksum checksum, long sizeBytes, HeadObjectResponse part) {
+    Long partLength = part.contentLength();
+    if (part.partsCount() != null
+        && part.partsCount() == checksum.parts()
+        && partLength != null
+        && partLength > 0
+        && partLength < sizeBytes) {
+      return SourceChecksum.multipart(checksum.hex(), checksum.parts(), partLength);
+    }
+    partHeadUnsupported.set(true); // answered, but not as S3 does: the whole object, no part count
     return checksum;
   }
 }

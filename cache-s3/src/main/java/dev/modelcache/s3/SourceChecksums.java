@@ -101,6 +101,12 @@ final class SourceChecksums {
     return new SourceChecksum("MD5", etag);
   }
 
+  /** Whether {@code etag} (quoted or not) has the form of a multipart upload's ETag, {@code H-N}. */
+  static boolean isMultipartEtag(String etag) {
+    String bare = unquote(etag);
+    return bare != null && MULTIPART_ETAG.matcher(bare).matches();
+  }
+
   /** A composite checksum {@code BASE64-N} as ALG of N parts' ALGs, of a part size not yet known; else null. */
   static SourceChecksum compositeFromBase64(String algorithm, String value) {
     if (value == null) {

@@ -18,6 +18,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,6 +37,7 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -127,6 +131,54 @@ class S3StorageBackendTest {
       assertThat(objects).hasSize(3);
       assertThat(requestThreads).hasSizeGreaterThanOrEqualTo(4); // the listing and three HEADs
       assertThat(requestThreads).noneMatch(Thread::isVirtual);
+    }
+  }
+
+  @Test
+  void aMultipartObjectsPartHeadIsSentBesideItsHead() throws Exception {
+    String bucket = newBucket();
+    int partBytes = 5 * 1024 * 1024;
+    server.putMultipart(bucket, "m/big.bin", random(2 * partBytes + 99, 5), partBytes);
+    server.put(bucket, "m/small.bin", random(10, 6));
+    // On S3Proxy, whose listing shows the multipart ETag, the object's plain HEAD waits until a
+    // HEAD ?partNumber=1 was sent: sent after the HEAD, it never would be while the HEAD waits.
+    CountDownLatch partHeadSent = new CountDownLatch(1);
+    AtomicBoolean headWaitedInVain = new AtomicBoolean();
+    var gate = new ExecutionInterceptor() {
+      @Override
+      public void beforeTransmission(
+          Context.BeforeTransmission context, ExecutionAttributes attributes) {
+        if (context.request() instanceof HeadObjectRequest head) {
+          if (head.partNumber() != null) {
+            partHeadSent.countDown();
+          } else if (head.key().endsWith("big.bin") && kind == S3Server.Kind.S3PROXY) {
+            try {
+              if (!partHeadSent.await(10, TimeUnit.SECONDS)) {
+                headWaitedInVain.set(true);
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        }
+      }
+    };
+    try (var client = S3Server.plainClientBuilder(server.endpoint(), server.credentials())
+        .overrideConfiguration(o -> o.addExecutionInterceptor(gate))
+        .build()) {
+      List<RemoteObject> objects = new S3Listing(client, "test credentials", 1000)
+          .list(S3Location.ofSource(URI.create("s3://" + bucket + "/m/")));
+
+      assertThat(objects).hasSize(2);
+      if (kind == S3Server.Kind.S3PROXY) {
+        assertThat(headWaitedInVain)
+            .as("the HEAD waited for a part HEAD never sent")
+            .isFalse();
+        assertThat(objects.get(0).checksum().parts()).isEqualTo(3);
+      } else {
+        // s3rver's multipart ETag has no part count: nothing says multipart, no part HEAD.
+        assertThat(partHeadSent.getCount()).isEqualTo(1);
+      }
     }
   }
 
