@@ -61,6 +61,7 @@ final class AwaitCommand implements Callable<Integer> {
     CacheEntry entry;
     long downloaded = 0;
     long writtenDirect = 0;
+    long readBack = 0;
     try (ModelCache cache = app.openCache(true, download, model)) {
       try {
         entry = cache.getIfPresent(model).orElse(null);
@@ -86,6 +87,7 @@ final class AwaitCommand implements Callable<Integer> {
           entry = cache.ensure(model, options, listener);
           downloaded = listener.downloadedBytes();
           writtenDirect = listener.writtenDirectBytes();
+          readBack = listener.readBackBytes();
         }
       }
       if (entryOptions.pin && !entry.pinned()) {
@@ -94,7 +96,13 @@ final class AwaitCommand implements Callable<Integer> {
       }
     }
     PrefetchCommand.report(
-        app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
+        app,
+        entry,
+        downloaded,
+        writtenDirect,
+        readBack,
+        System.nanoTime() - start,
+        entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 

@@ -67,6 +67,12 @@ final class DownloadProgress implements DownloadListener, AutoCloseable {
     return s == null ? 0 : s.bytesWrittenDirect();
   }
 
+  /** Bytes this process read back from the disk after writing them, to check them. */
+  long readBackBytes() {
+    DownloadSummary s = summary.get();
+    return s == null ? 0 : s.bytesReadBack();
+  }
+
   /** Bytes taken over from an interrupted download. */
   long resumedBytes() {
     DownloadSummary s = summary.get();

@@ -57,15 +57,23 @@ final class PrefetchCommand implements Callable<Integer> {
     CacheEntry entry;
     long downloaded;
     long writtenDirect;
+    long readBack;
     try (ModelCache cache = app.openCache(true, download, model);
         DownloadProgress listener = new DownloadProgress(app, "prefetch")) {
       entry = cache.ensure(
           model, EnsureOptions.DEFAULTS.withPin(entryOptions.pin).withVerify(verify), listener);
       downloaded = listener.downloadedBytes();
       writtenDirect = listener.writtenDirectBytes();
+      readBack = listener.readBackBytes();
     }
     report(
-        app, entry, downloaded, writtenDirect, System.nanoTime() - start, entryOptions.link(entry));
+        app,
+        entry,
+        downloaded,
+        writtenDirect,
+        readBack,
+        System.nanoTime() - start,
+        entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 
@@ -75,6 +83,7 @@ final class PrefetchCommand implements Callable<Integer> {
       CacheEntry entry,
       long downloadedBytes,
       long writtenDirectBytes,
+      long readBackBytes,
       long nanos,
       Path link) {
     double seconds = nanos / 1e9;
@@ -89,6 +98,7 @@ final class PrefetchCommand implements Callable<Integer> {
             .put("seconds", seconds)
             .put("downloadedBytes", downloadedBytes)
             .put("writtenDirectBytes", writtenDirectBytes)
+            .put("readBackBytes", readBackBytes)
             .put("pinned", entry.pinned())
             .put("link", link == null ? null : link.toString())
             .put("integrity", integritySummary(entry))

@@ -72,7 +72,8 @@ class CacheCommandsTest {
   }
 
   @Test
-  void prefetchWritesWholeBlocksWithODirectUnlessToldToBuffer() throws Exception {
+  void prefetchWritesWholeBlocksWithODirectUnlessToldToBufferAndReadsThemBackUnlessToldNot()
+      throws Exception {
     try (var probe = java.nio.channels.FileChannel.open(
         tmp.resolve("probe"),
         java.nio.file.StandardOpenOption.CREATE_NEW,
@@ -91,7 +92,16 @@ class CacheCommandsTest {
     assertThat(direct.exitCode()).as(direct.toString()).isZero();
     assertThat(direct.json())
         .containsEntry("downloadedBytes", modelBytes)
-        .containsEntry("writtenDirectBytes", wholeBlocks);
+        .containsEntry("writtenDirectBytes", wholeBlocks)
+        .containsEntry("readBackBytes", modelBytes);
+
+    var unread = Cli.withRoot(tmp.resolve("unread"))
+        .run("prefetch", source, "--part-size", "4KiB", "--no-read-back", "--json");
+    assertThat(unread.exitCode()).as(unread.toString()).isZero();
+    assertThat(unread.json())
+        .containsEntry("downloadedBytes", modelBytes)
+        .as("a file: source has no source checksum: every block is checked as received")
+        .containsEntry("readBackBytes", 0L);
 
     var buffered = Cli.withRoot(tmp.resolve("other"))
         .run("prefetch", source, "--part-size", "4KiB", "--buffered-writes", "--json");

@@ -125,12 +125,13 @@ final class DownloadJob {
     RangeFetcher fetcher = new RangeFetcher(source, backend, cache, failure);
     BlockWriter writer = new BlockWriter(source, settings, failures);
     BlockStream stream = BlockStream.of(fanout.streaming(), objects);
+    AtomicLong bytesReadBack = new AtomicLong();
     fanout.started(source, bytesTotal);
     try {
       Staging staging =
           Staging.open(cache.layout(), cache.holders(), writerId, draft, blockCounts, failures);
-      CacheEntry entry =
-          download(staging, objects, meter, failure, failures, fetcher, writer, stream);
+      CacheEntry entry = download(
+          staging, objects, meter, failure, failures, fetcher, writer, stream, bytesReadBack);
       meter.finished();
       fanout.completed(
           entry,
@@ -140,6 +141,7 @@ final class DownloadJob {
               fetcher.bytesFetched(),
               meter.bytesResumed(),
               writer.bytesWrittenDirect(),
+              bytesReadBack.get(),
               Duration.ofNanos(meter.elapsedNanos())));
       return entry;
     } catch (IOException | RuntimeException | Error e) {
@@ -161,7 +163,8 @@ final class DownloadJob {
       LocalWriteFailures failures,
       RangeFetcher fetcher,
       BlockWriter writer,
-      BlockStream stream)
+      BlockStream stream,
+      AtomicLong bytesReadBack)
       throws IOException {
     boolean discard = true;
     TailPool tails = new TailPool(source, failure);
@@ -170,8 +173,8 @@ final class DownloadJob {
       for (int i = 0; i < objects.size(); i++) {
         files.add(new StagedFile(i, objects.get(i), staging.target(objects.get(i)), blockBytes));
       }
-      ReadBack readBack =
-          new ReadBack(source, settings, tails, failure, stream, writer::writesDirect);
+      ReadBack readBack = new ReadBack(
+          source, settings, tails, failure, stream, writer::writesDirect, bytesReadBack);
       return new Pipeline(
               staging, files, meter, failure, failures, fetcher, writer, tails, readBack, stream)
           .downloadAndCommit();
@@ -452,6 +455,7 @@ final class DownloadJob {
             return;
           }
           buf.flip();
+          ByteBuffer received = buf.duplicate();
           CRC32C crc = new CRC32C();
           crc.update(buf.duplicate());
           int value = (int) crc.getValue();
@@ -463,7 +467,7 @@ final class DownloadJob {
             throw failures.writeFailure(staging.journalFile(), -1, Journal.SLOT_BYTES, e);
           }
           markDone(f, bi, value);
-          readBack.written(f, bi);
+          readBack.written(f, bi, received);
         }
       } finally {
         cache.buffers().give(buf);

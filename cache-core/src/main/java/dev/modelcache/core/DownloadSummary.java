@@ -15,6 +15,7 @@ public final class DownloadSummary {
   private final long bytesFetched;
   private final long bytesResumed;
   private final long bytesWrittenDirect;
+  private final long bytesReadBack;
   private final Duration elapsed;
 
   DownloadSummary(
@@ -23,12 +24,14 @@ public final class DownloadSummary {
       long bytesFetched,
       long bytesResumed,
       long bytesWrittenDirect,
+      long bytesReadBack,
       Duration elapsed) {
     this.source = Objects.requireNonNull(source, "source");
     this.bytesTotal = bytesTotal;
     this.bytesFetched = bytesFetched;
     this.bytesResumed = bytesResumed;
     this.bytesWrittenDirect = bytesWrittenDirect;
+    this.bytesReadBack = bytesReadBack;
     this.elapsed = Objects.requireNonNull(elapsed, "elapsed");
   }
 
@@ -60,6 +63,15 @@ public final class DownloadSummary {
     return bytesWrittenDirect;
   }
 
+  /**
+   * Bytes this download read back from the staging files after writing them, to check them (with
+   * {@link ModelCache.Builder#readBack} off, only those of files whose source digest needs their
+   * bytes in order); blocks re-checked on resume are not counted.
+   */
+  public long bytesReadBack() {
+    return bytesReadBack;
+  }
+
   /** From the start of the download (after the listing) to its commit. */
   public Duration elapsed() {
     return elapsed;
@@ -73,25 +85,27 @@ public final class DownloadSummary {
         && bytesFetched == s.bytesFetched
         && bytesResumed == s.bytesResumed
         && bytesWrittenDirect == s.bytesWrittenDirect
+        && bytesReadBack == s.bytesReadBack
         && elapsed.equals(s.elapsed);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        source, bytesTotal, bytesFetched, bytesResumed, bytesWrittenDirect, elapsed);
+        source, bytesTotal, bytesFetched, bytesResumed, bytesWrittenDirect, bytesReadBack, elapsed);
   }
 
   @Override
   public String toString() {
     return String.format(
         Locale.ROOT,
-        "DownloadSummary[source=%s, bytesTotal=%d, bytesFetched=%d, bytesResumed=%d, bytesWrittenDirect=%d, elapsed=%s]",
+        "DownloadSummary[source=%s, bytesTotal=%d, bytesFetched=%d, bytesResumed=%d, bytesWrittenDirect=%d, bytesReadBack=%d, elapsed=%s]",
         source,
         bytesTotal,
         bytesFetched,
         bytesResumed,
         bytesWrittenDirect,
+        bytesReadBack,
         elapsed);
   }
 }

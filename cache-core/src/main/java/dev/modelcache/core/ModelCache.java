@@ -324,6 +324,7 @@ public final class ModelCache implements AutoCloseable {
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
     private long requestSizeBytes = DEFAULT_REQUEST_SIZE_BYTES;
     private boolean directWrites = true;
+    private boolean readBack = true;
     private boolean requireSourceVerification;
     private DirectIo.Opener directOpener = DirectIo.KERNEL;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
@@ -434,13 +435,33 @@ public final class ModelCache implements AutoCloseable {
      * transfer buffer to the disk, without the kernel's copy into the page cache. That copy was
      * the largest single CPU cost of a download (a 4.5 GiB download from S3 used about a third less
      * CPU without it), and it leaves gigabytes of dirty pages for writeback and fsync to wait on.
-     * Every block is still read back from the disk and checked, just after it is written. A file's short last block, and every block when the part size is not a
+     * Every block is still read back from the disk and checked, just after it is written (see
+     * {@link #readBack}). A file's short last block, and every block when the part size is not a
      * multiple of 4 KiB, goes through the page cache; a file system that refuses O_DIRECT gets
      * page-cache writes for the rest of the download. Turn it off where O_DIRECT is slow, as on
      * some network file systems.
      */
     public Builder directWrites(boolean directWrites) {
       this.directWrites = directWrites;
+      return this;
+    }
+
+    /**
+     * Whether every block is read back from the disk just after it is written, its CRC32C compared
+     * with the one computed from the bytes received (default true). The read-back catches what the
+     * disk, the file system or the page cache did to the bytes on their way down, and costs a read
+     * of the whole model: where the network outruns the disk (an object store on the same host or
+     * rack), the disk then bounds the download, reading every byte as well as writing it. Off, a
+     * block is checked as it was received: its CRC32C is recorded for {@link ModelCache#verify},
+     * and where a multipart checksum has the blocks for parts ({@code partSizeBytes} equal to the
+     * upload's part size, 8 MiB for most uploaders) each part's digest is computed from the bytes
+     * received. A file checked against another source checksum (a single-part ETag, an S3
+     * whole-object checksum, a multipart one of another part size) is still read back, in order,
+     * since that digest needs the file's bytes in order. The source's checksum is checked either
+     * way.
+     */
+    public Builder readBack(boolean readBack) {
+      this.readBack = readBack;
       return this;
     }
 
@@ -579,6 +600,7 @@ public final class ModelCache implements AutoCloseable {
           (int) Math.max(1, Math.min(Integer.MAX_VALUE, requestSizeBytes / partSizeBytes)),
           concurrency,
           directWrites,
+          readBack,
           requireSourceVerification,
           directOpener,
           maxAttempts,

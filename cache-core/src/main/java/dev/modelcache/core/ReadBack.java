@@ -51,6 +51,8 @@ final class ReadBack {
   private final Queue<StagedFile> refetch = new ConcurrentLinkedQueue<>();
 
   private final AtomicLong verifyNanos = new AtomicLong();
+  /** Bytes read back from the staging files, this download's count. */
+  private final AtomicLong bytesReadBack;
   /**
    * Whether blocks are read back with O_DIRECT: while they are written so and until the file
    * system first refuses a direct open; then through a mapping.
@@ -69,13 +71,15 @@ final class ReadBack {
       TailPool tails,
       DownloadFailure failure,
       BlockStream stream,
-      BooleanSupplier writesDirect) {
+      BooleanSupplier writesDirect,
+      AtomicLong bytesReadBack) {
     this.source = source;
     this.writesDirect = writesDirect;
     this.settings = settings;
     this.tails = tails;
     this.failure = failure;
     this.stream = stream;
+    this.bytesReadBack = bytesReadBack;
     this.directReads = settings.directWrites();
   }
 
@@ -182,15 +186,40 @@ final class ReadBack {
   }
 
   /**
-   * After block {@code block} of {@code file} was written: queues its read-back on a tail thread,
-   * at once for a file verified block by block, else by starting the file's in-order read-back
-   * unless it runs or the next block in order is not written yet.
+   * After block {@code block} of {@code file} was written from {@code received} (its bytes as
+   * received, still intact): for a file verified block by block, queues its read-back on a tail
+   * thread, or without {@link DownloadSettings#readBack} takes the block as received (recording
+   * its part digest, if it is a part); for a file read back in order, starts that read-back unless
+   * it runs or the next block in order is not written yet.
    */
-  void written(StagedFile file, int block) {
-    if (file.verifiedPerBlock()) {
+  void written(StagedFile file, int block, ByteBuffer received) throws IntegrityException {
+    if (!file.verifiedPerBlock()) {
+      advance(file);
+    } else if (settings.readBack()) {
       tails.submit(() -> verifyBlock(file, block));
     } else {
-      advance(file);
+      // Not read back (readBack(false)): the block stands as received.
+      long t0 = System.nanoTime();
+      stream.verified(file, block);
+      recordPart(file, block, received);
+      verifyNanos.addAndGet(System.nanoTime() - t0);
+    }
+  }
+
+  /**
+   * Records the part digest of block {@code block} of a file with a {@link StagedFile#perBlockCheck}
+   * from {@code bytes}, its bytes, and checks the file against the source after the last one; does
+   * nothing for other files.
+   */
+  private void recordPart(StagedFile file, int block, ByteBuffer bytes) throws IntegrityException {
+    MultipartEtag.PerBlock check = file.perBlockCheck();
+    if (check == null) {
+      return;
+    }
+    MultipartEtag.PartHash hash = check.partHash();
+    hash.update(bytes.duplicate());
+    if (check.record(block, hash.finish())) {
+      finishSourceCheck(file, check);
     }
   }
 
@@ -200,16 +229,9 @@ final class ReadBack {
    * read-back. A block of a file checked in order is read back by that check instead.
    */
   void kept(StagedFile file, int block, ByteBuffer bytes) throws IntegrityException {
-    MultipartEtag.PerBlock check = file.perBlockCheck();
-    if (check != null) {
-      MultipartEtag.PartHash hash = check.partHash();
-      hash.update(bytes);
+    if (file.verifiedPerBlock()) {
       stream.verified(file, block);
-      if (check.record(block, hash.finish())) {
-        finishSourceCheck(file, check);
-      }
-    } else if (file.verifiedPerBlock()) {
-      stream.verified(file, block);
+      recordPart(file, block, bytes);
     } else {
       advance(file);
     }
@@ -477,6 +499,7 @@ final class ReadBack {
               e.getMessage()),
           e);
     }
+    bytesReadBack.addAndGet(len);
     int value = (int) crc.getValue();
     int received = file.crc(block);
     if (value != received) {

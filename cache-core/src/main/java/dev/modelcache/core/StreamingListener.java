@@ -49,8 +49,9 @@ public interface StreamingListener extends DownloadListener {
 
   /**
    * The range {@code [offsetBytes, offsetBytes + lengthBytes)} of a streamed file is written to its
-   * staging file and read back with the CRC32C of the bytes received, or was kept from an
-   * interrupted download after the same check. It is not yet checked against the source, whose
+   * staging file and read back with the CRC32C of the bytes received (with {@link
+   * ModelCache.Builder#readBack} off, a block checked block by block is reported once written), or
+   * was kept from an interrupted download after the same check. It is not yet checked against the source, whose
    * whole-file checksum covers the file only once all of it is read back. A range may be reported
    * more than once.
    */

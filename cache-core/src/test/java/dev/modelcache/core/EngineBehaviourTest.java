@@ -113,6 +113,7 @@ class EngineBehaviourTest {
       assertThat(r.summary.bytesFetched()).isEqualTo(m.sizeBytes());
       assertThat(r.summary.bytesResumed()).isZero();
       assertThat(r.summary.bytesTotal()).isEqualTo(m.sizeBytes());
+      assertThat(r.summary.bytesReadBack()).as("every block read back").isEqualTo(m.sizeBytes());
       assertThat(r.source).isEqualTo(TestBackend.source(m));
 
       Recorder again = new Recorder();

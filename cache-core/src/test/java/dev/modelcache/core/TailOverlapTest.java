@@ -45,7 +45,7 @@ class TailOverlapTest {
   }
 
   /** A disk that stores the block written at {@code blockOffset} of {@code name} with byte {@code at} flipped. */
-  private static DirectIo.Opener damagingDisk(String name, long blockOffset, long at) {
+  static DirectIo.Opener damagingDisk(String name, long blockOffset, long at) {
     return InterceptedChannel.opener((file, real, src, position) -> {
       int n = InterceptedChannel.writeFully(real, src, position);
       if (file.endsWith(name) && position == blockOffset) {
