@@ -50,6 +50,7 @@ final class FaultInjectingProxy implements AutoCloseable {
   private final AtomicInteger rangedGets = new AtomicInteger();
   private final AtomicInteger injected = new AtomicInteger();
   private final Queue<Exchange> exchanges = new ConcurrentLinkedQueue<>();
+  private volatile PartAnswer partAnswer;
   private volatile int hookAtRangedGet = -1;
   private volatile Runnable hook;
   /** Held by each ranged GET while it is counted, and by the hook's action while it runs. */
@@ -82,6 +83,20 @@ final class FaultInjectingProxy implements AutoCloseable {
   void beforeRangedGet(int n, Runnable action) {
     hook = action;
     hookAtRangedGet = rangedGets.get() + n;
+  }
+
+  /**
+   * How S3 answers {@code HEAD ?partNumber=1} of a multipart object: part 1's length, the part
+   * count and the object's ETag (quoted); {@code If-Match} another ETag gets 412.
+   */
+  record PartAnswer(String keySuffix, String etag, long partBytes, int parts) {}
+
+  /**
+   * Answers {@code HEAD ?partNumber=1} of keys ending in {@code answer.keySuffix()} here, as S3
+   * does (S3Proxy answers 501), without asking the server; null stops it.
+   */
+  void answerPartHeads(PartAnswer answer) {
+    partAnswer = answer;
   }
 
   /** Ranged GETs seen so far, faulty or not. */
@@ -192,6 +207,9 @@ final class FaultInjectingProxy implements AutoCloseable {
         client.getOutputStream().flush();
       }
       byte[] requestBody = fromClient.readNBytes((int) Math.max(0, requestBodyBytes));
+      if (answeredPartHead(lines, client.getOutputStream())) {
+        return;
+      }
       boolean rangedGet = requestLine.startsWith("GET ") && header(lines, "range") != null;
       Fault fault = null;
       if (rangedGet) {
@@ -288,6 +306,33 @@ final class FaultInjectingProxy implements AutoCloseable {
     } catch (IOException e) {
       // the client gave up on a broken response: expected in these tests
     }
+  }
+
+  /** Answers a {@code HEAD ?partNumber=1} that {@link #partAnswer} covers; false for any other request. */
+  private boolean answeredPartHead(List<String> request, OutputStream toClient) throws IOException {
+    PartAnswer answer = partAnswer;
+    String[] requestLine = request.get(0).split(" ");
+    if (answer == null || !requestLine[0].equals("HEAD")) {
+      return false;
+    }
+    String target = requestLine[1];
+    int query = target.indexOf('?');
+    if (query < 0
+        || !target.substring(query + 1).contains("partNumber=1")
+        || !target.substring(0, query).endsWith(answer.keySuffix())) {
+      return false;
+    }
+    String ifMatch = header(request, "if-match");
+    String response = ifMatch != null && !ifMatch.replace("\"", "").equals(answer.etag())
+        ? "HTTP/1.1 412 Precondition Failed\r\nContent-Length: 0\r\n"
+        : "HTTP/1.1 200 OK\r\nETag: \"" + answer.etag() + "\"\r\nAccept-Ranges: bytes\r\n"
+            + "Content-Length: " + answer.partBytes() + "\r\nx-amz-mp-parts-count: "
+            + answer.parts() + "\r\n";
+    byte[] head = (response + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    exchanges.add(new Exchange(request, headLines(head)));
+    toClient.write(head);
+    toClient.flush();
+    return true;
   }
 
   private static void copy(InputStream in, OutputStream out, long bytes) throws IOException {

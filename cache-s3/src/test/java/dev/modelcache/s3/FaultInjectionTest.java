@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.modelcache.core.StorageException;
 import dev.modelcache.core.spi.RangeStream;
 import dev.modelcache.core.spi.RemoteObject;
+import dev.modelcache.core.spi.SourceChecksum;
 import dev.modelcache.s3.FaultInjectingProxy.Fault;
 import java.io.IOException;
 import java.net.URI;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -107,6 +109,36 @@ class FaultInjectionTest {
 
     backend.read(object, 1000, dst);
     assertThat(bytes(dst)).isEqualTo(Arrays.copyOfRange(data, 1000, 1000 + 1024 * 1024));
+  }
+
+  @Test
+  void aStoreThatAnswersPartHeadsAsS3DoesGivesThePartSize() throws Exception {
+    Assumptions.assumeTrue(
+        kind == S3Server.Kind.S3PROXY, "s3rver's multipart ETag is a plain MD5: no part count");
+    int part = 5 * 1024 * 1024;
+    byte[] multi = random(2 * part + 12_345, 43);
+    server.putMultipart("faults", "parts/big.bin", multi, part);
+    String hex = S3StorageBackendTest.md5OfPartMd5s(multi, part);
+    proxy.answerPartHeads(
+        new FaultInjectingProxy.PartAnswer("/parts/big.bin", hex + "-3", part, 3));
+    // A backend of its own: the shared one may have learnt that the store does not answer.
+    try (S3StorageBackend fresh = server.backendThrough(proxy.endpoint()).build()) {
+      RemoteObject big = fresh.list(URI.create("s3://faults/parts/")).get(0);
+
+      // With the part size told, the one candidate: 5 MiB, where 3 parts of 10 MiB + 12,345
+      // bytes fit every size from 3.34 MiB to 5 MiB.
+      assertThat(big.checksum()).isEqualTo(SourceChecksum.multipart(hex, 3, part));
+      assertThat(proxy.exchanges())
+          .filteredOn(
+              x -> x.requestLine().startsWith("HEAD ") && x.requestLine().contains("partNumber=1"))
+          .singleElement()
+          .satisfies(x -> {
+            assertThat(x.requestHeader("If-Match")).isEqualTo("\"" + hex + "-3\"");
+            assertThat(x.status()).isEqualTo(200);
+          });
+    } finally {
+      proxy.answerPartHeads(null);
+    }
   }
 
   @Test
