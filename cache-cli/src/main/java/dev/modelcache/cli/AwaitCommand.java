@@ -59,9 +59,7 @@ final class AwaitCommand implements Callable<Integer> {
     ModelSource model = source.model();
     long start = System.nanoTime();
     CacheEntry entry;
-    long downloaded = 0;
-    long writtenDirect = 0;
-    long readBack = 0;
+    DownloadProgress progress = null;
     try (ModelCache cache = app.openCache(true, download, model)) {
       try {
         entry = cache.getIfPresent(model).orElse(null);
@@ -85,9 +83,7 @@ final class AwaitCommand implements Callable<Integer> {
           EnsureOptions options =
               EnsureOptions.DEFAULTS.withWaitTimeout(Duration.ZERO).withDownloadAfterWait(true);
           entry = cache.ensure(model, options, listener);
-          downloaded = listener.downloadedBytes();
-          writtenDirect = listener.writtenDirectBytes();
-          readBack = listener.readBackBytes();
+          progress = listener;
         }
       }
       if (entryOptions.pin && !entry.pinned()) {
@@ -96,13 +92,7 @@ final class AwaitCommand implements Callable<Integer> {
       }
     }
     PrefetchCommand.report(
-        app,
-        entry,
-        downloaded,
-        writtenDirect,
-        readBack,
-        System.nanoTime() - start,
-        entryOptions.link(entry));
+        app, entry, progress, System.nanoTime() - start, entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 

@@ -55,39 +55,26 @@ final class PrefetchCommand implements Callable<Integer> {
     ModelSource model = source.model();
     long start = System.nanoTime();
     CacheEntry entry;
-    long downloaded;
-    long writtenDirect;
-    long readBack;
+    DownloadProgress progress;
     try (ModelCache cache = app.openCache(true, download, model);
         DownloadProgress listener = new DownloadProgress(app, "prefetch")) {
       entry = cache.ensure(
           model, EnsureOptions.DEFAULTS.withPin(entryOptions.pin).withVerify(verify), listener);
-      downloaded = listener.downloadedBytes();
-      writtenDirect = listener.writtenDirectBytes();
-      readBack = listener.readBackBytes();
+      progress = listener;
     }
-    report(
-        app,
-        entry,
-        downloaded,
-        writtenDirect,
-        readBack,
-        System.nanoTime() - start,
-        entryOptions.link(entry));
+    report(app, entry, progress, System.nanoTime() - start, entryOptions.link(entry));
     return ExitCode.OK.status();
   }
 
-  /** Prints the result of {@code prefetch} and {@code await}: the directory, or its JSON. */
+  /**
+   * Prints the result of {@code prefetch} and {@code await}: the directory, or its JSON, with what
+   * {@code progress} saw of this process's download (null when it downloaded nothing).
+   */
   static void report(
-      ModelcacheCommand app,
-      CacheEntry entry,
-      long downloadedBytes,
-      long writtenDirectBytes,
-      long readBackBytes,
-      long nanos,
-      Path link) {
+      ModelcacheCommand app, CacheEntry entry, DownloadProgress progress, long nanos, Path link) {
     double seconds = nanos / 1e9;
     ModelSource model = entry.source();
+    long downloadedBytes = progress == null ? 0 : progress.downloadedBytes();
     app.note(summary(entry, downloadedBytes, nanos, link));
     app.result(
         JsonObject.create()
@@ -97,8 +84,8 @@ final class PrefetchCommand implements Callable<Integer> {
             .put("bytes", entry.sizeBytes())
             .put("seconds", seconds)
             .put("downloadedBytes", downloadedBytes)
-            .put("writtenDirectBytes", writtenDirectBytes)
-            .put("readBackBytes", readBackBytes)
+            .put("writtenDirectBytes", progress == null ? 0 : progress.writtenDirectBytes())
+            .put("readBackBytes", progress == null ? 0 : progress.readBackBytes())
             .put("pinned", entry.pinned())
             .put("link", link == null ? null : link.toString())
             .put("integrity", integritySummary(entry))
